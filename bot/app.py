@@ -1,0 +1,129 @@
+"""The bot: one AutoShardedBot subclass that owns the shared resources (SPEC §2, §8).
+
+`setup_hook` loads the cogs (which register their persistent buttons) and syncs the command
+tree only when it changed since the last sync, to stay clear of Discord's rate limits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+
+import discord
+import yarl
+from discord.ext import commands
+from discord.types.gateway import SessionStartLimit
+
+from bot.config import DEFAULT_GATEWAY_URL, Settings
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.models import Dataset
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "bot.cogs.errors",
+    "bot.cogs.quotes",
+    "bot.cogs.facts",
+    "bot.cogs.onthisday",
+    "bot.cogs.about",
+)
+SYNC_HASH_KEY = "command_sync_hash"
+
+
+def apply_endpoints(settings: Settings) -> None:
+    """Point discord.py at `DISCORD_API_BASE` / `DISCORD_GATEWAY_URL` before it connects.
+
+    REST routes, interaction callbacks and webhooks all build on `Route.BASE`; the gateway on
+    `DiscordWebSocket.DEFAULT_GATEWAY` (the auto-sharded client's `/gateway/bot` answer is
+    overridden in `LoveWinsAllBot` when an operator chose a gateway).
+    """
+    discord.http.Route.BASE = settings.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+class LoveWinsAllBot(commands.AutoShardedBot):
+    def __init__(
+        self,
+        settings: Settings,
+        dataset: Dataset,
+        store: Store,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels, roles and permissions; nothing privileged
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # unused: the bot has slash commands only
+            intents=intents,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            chunk_guilds_at_startup=False,
+            max_messages=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.settings = settings
+        self.dataset = dataset
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+
+    async def setup_hook(self) -> None:
+        if self.settings.gateway_url != DEFAULT_GATEWAY_URL:
+            self._use_configured_gateway()
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands_if_changed()
+
+    def _use_configured_gateway(self) -> None:
+        # The auto-sharded client connects to the URL `GET /gateway/bot` returns; an operator's
+        # DISCORD_GATEWAY_URL (a proxy, an emulator) must win over it.
+        ask_discord = self.http.get_bot_gateway
+        configured = self.settings.gateway_url
+
+        async def get_bot_gateway() -> tuple[int, str, SessionStartLimit]:
+            shards, _url, limits = await ask_discord()
+            return shards, configured, limits
+
+        self.http.get_bot_gateway = get_bot_gateway  # type: ignore[method-assign]
+
+    def command_tree_hash(self) -> str:
+        guild = self._sync_guild()
+        commands_json = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        blob = json.dumps(
+            {
+                "application": self.application_id,
+                "guild": guild and guild.id,
+                "commands": commands_json,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _sync_guild(self) -> discord.Object | None:
+        dev = self.settings.dev_guild_id
+        return discord.Object(id=dev) if dev else None
+
+    async def sync_commands_if_changed(self) -> bool:
+        digest = self.command_tree_hash()
+        if await self.store.get_meta(SYNC_HASH_KEY) == digest:
+            log.info("slash commands unchanged since the last sync; not syncing")
+            return False
+        guild = self._sync_guild()
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        await self.store.set_meta(SYNC_HASH_KEY, digest)
+        where = f"to server {guild.id}" if guild else "globally"
+        log.info("synced %d slash commands %s", len(synced), where)
+        return True
+
+    async def on_ready(self) -> None:
+        log.info(
+            "ready as %s in %d servers (%d shards)",
+            self.user,
+            len(self.guilds),
+            self.shard_count or 1,
+        )

@@ -1,0 +1,83 @@
+"""One error path for every interaction (SPEC §3).
+
+A user mistake (`UserError`) gets an ephemeral sentence saying what to do instead. Anything else
+gets an ephemeral apology with a short error id; the log has the traceback under the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.ui import embeds
+
+if TYPE_CHECKING:
+    from bot.app import LoveWinsAllBot
+
+log = logging.getLogger(__name__)
+
+
+class UserError(Exception):
+    """A mistake the user can fix; the message is shown to them as it is."""
+
+
+async def send_ephemeral(interaction: discord.Interaction, embed: discord.Embed) -> None:
+    if interaction.response.is_done():
+        await interaction.followup.send(embed=embed, ephemeral=True)
+    else:
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Answer the user kindly about `error`; log internal errors with a traceback and an id."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, UserError):
+        embed = embeds.user_error_embed(str(error))
+    elif isinstance(error, app_commands.CheckFailure):
+        embed = embeds.user_error_embed(str(error) or "You can't use that command here.")
+    elif isinstance(error, app_commands.TransformerError | app_commands.CommandNotFound):
+        embed = embeds.user_error_embed(
+            "I couldn't read that. Please check the options and try again."
+        )
+    else:
+        error_id = secrets.token_hex(4)
+        log.error(
+            "error %s in interaction %s (%s)",
+            error_id,
+            interaction.id,
+            _describe(interaction),
+            exc_info=error,
+        )
+        embed = embeds.internal_error_embed(error_id)
+    try:
+        await send_ephemeral(interaction, embed)
+    except discord.HTTPException:
+        log.warning("could not tell the user about an error in interaction %s", interaction.id)
+
+
+def _describe(interaction: discord.Interaction) -> str:
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    data: dict[str, object] = dict(interaction.data or {})
+    return str(data.get("custom_id", "component"))
+
+
+class Errors(commands.Cog):
+    def __init__(self, bot: LoveWinsAllBot) -> None:
+        self.bot = bot
+        bot.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+
+async def setup(bot: LoveWinsAllBot) -> None:
+    await bot.add_cog(Errors(bot))

@@ -1,0 +1,467 @@
+"""Load and validate the curated dataset in data/*.toml (SPEC §5).
+
+`load_dataset(folder)` returns a `Dataset` or raises `DatasetError` listing every problem found,
+each naming the file, the item id, the field and what is wrong, so a curator fixes them all in one
+pass instead of one per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.domain.models import (
+    DIFFICULTIES,
+    TOPICS,
+    Dataset,
+    Event,
+    Fact,
+    Person,
+    Question,
+    Quote,
+    Source,
+)
+
+FILES = ("sources.toml", "people.toml", "quotes.toml", "facts.toml", "timeline.toml", "trivia.toml")
+
+# Ids travel inside button custom_ids (100 characters at most), so keep them short and plain.
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+MAX_EVIDENCE = 400
+MAX_CHOICE = 80  # a button label
+MAX_TEXT = 1000  # facts, events, questions, explanations: comfortably inside an embed
+MAX_QUOTE = 3000  # an embed description holds 4096
+MAX_SHORT = 200  # names, context lines, titles of sources
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    item: str  # the item's id, or "-" when the file itself is at fault
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.item}: {self.field}: {self.message}"
+
+
+class DatasetError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the dataset")
+        self.problems = problems
+
+
+# One field of a TOML table: its expected Python type(s) and whether it must be present.
+@dataclass(frozen=True, slots=True)
+class _Field:
+    types: tuple[type, ...]
+    required: bool = True
+    max_len: int | None = None
+
+
+_STR = (str,)
+_SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
+    "sources.toml": (
+        "source",
+        {
+            "id": _Field(_STR),
+            "title": _Field(_STR, max_len=256),
+            "publisher": _Field(_STR, max_len=MAX_SHORT),
+            "url": _Field(_STR, max_len=512),
+            "published": _Field((dt.date, str)),
+            "language": _Field(_STR, max_len=10),
+        },
+    ),
+    "people.toml": (
+        "person",
+        {
+            "id": _Field(_STR),
+            "name": _Field(_STR, max_len=100),
+            "aliases": _Field((list,), required=False),
+            "description": _Field(_STR, max_len=MAX_SHORT),
+            "source": _Field(_STR),
+        },
+    ),
+    "quotes.toml": (
+        "quote",
+        {
+            "id": _Field(_STR),
+            "speaker": _Field(_STR),
+            "text": _Field(_STR, max_len=MAX_QUOTE),
+            "context": _Field(_STR, max_len=MAX_SHORT * 2),
+            "source": _Field(_STR),
+            "evidence": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
+            "date": _Field((dt.date,), required=False),
+            "language": _Field(_STR, required=False, max_len=10),
+            "gloss": _Field(_STR, required=False, max_len=MAX_QUOTE),
+            "translation": _Field(_STR, required=False, max_len=MAX_SHORT),
+            "variant": _Field(_STR, required=False, max_len=MAX_TEXT),
+        },
+    ),
+    "facts.toml": (
+        "fact",
+        {
+            "id": _Field(_STR),
+            "topic": _Field(_STR),
+            "text": _Field(_STR, max_len=MAX_TEXT),
+            "source": _Field(_STR),
+            "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
+        },
+    ),
+    "timeline.toml": (
+        "event",
+        {
+            "id": _Field(_STR),
+            "date": _Field((dt.date,)),
+            "time": _Field(_STR, required=False),
+            "timezone": _Field(_STR, required=False),
+            "text": _Field(_STR, max_len=MAX_TEXT),
+            "source": _Field(_STR),
+            "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
+        },
+    ),
+    "trivia.toml": (
+        "question",
+        {
+            "id": _Field(_STR),
+            "question": _Field(_STR, max_len=MAX_TEXT),
+            "answer": _Field(_STR, max_len=MAX_CHOICE),
+            "wrong": _Field((list,)),
+            "difficulty": _Field(_STR),
+            "explanation": _Field(_STR, max_len=MAX_TEXT),
+            "source": _Field(_STR),
+            "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
+        },
+    ),
+}
+
+
+class _Checker:
+    """Collects problems while the items are read; nothing stops at the first one."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.seen_ids: dict[str, str] = {}  # id -> file it was first seen in
+
+    def add(self, file: str, item: str, field: str, message: str) -> None:
+        self.problems.append(Problem(file, item, field, message))
+
+    def items(self, file: str, doc: dict[str, Any]) -> Iterable[dict[str, Any]]:
+        """Yield the well-formed tables of `file`, reporting shape problems of the others."""
+        key, schema = _SCHEMAS[file]
+        for extra in sorted(set(doc) - {key}):
+            self.add(file, "-", extra, f"unknown top-level key (expected [[{key}]] tables)")
+        tables = doc.get(key, [])
+        if not isinstance(tables, list):
+            self.add(file, "-", key, f"must be an array of tables: [[{key}]]")
+            return
+        for position, table in enumerate(tables, start=1):
+            item_id = table.get("id") if isinstance(table.get("id"), str) else f"#{position}"
+            ok = True
+            for name in sorted(set(table) - set(schema)):
+                self.add(file, item_id, name, "unknown key")
+                ok = False
+            for name, spec in schema.items():
+                if name not in table:
+                    if spec.required:
+                        self.add(file, item_id, name, "missing")
+                        ok = False
+                    continue
+                value = table[name]
+                if not isinstance(value, spec.types) or isinstance(value, bool):
+                    wanted = " or ".join(t.__name__ for t in spec.types)
+                    self.add(file, item_id, name, f"must be a {wanted}, got {value!r}")
+                    ok = False
+                    continue
+                if isinstance(value, str):
+                    if not value.strip() and name not in ("title", "url"):
+                        self.add(file, item_id, name, "is empty")
+                        ok = False
+                    elif spec.max_len is not None and len(value) > spec.max_len:
+                        self.add(
+                            file,
+                            item_id,
+                            name,
+                            f"is {len(value)} characters long; at most {spec.max_len}",
+                        )
+                        ok = False
+            if not ok:
+                continue
+            if not ID_PATTERN.match(item_id):
+                self.add(file, item_id, "id", "must be 1-48 lowercase letters, digits or dashes")
+                continue
+            if item_id in self.seen_ids:
+                self.add(file, item_id, "id", f"duplicate id (also in {self.seen_ids[item_id]})")
+                continue
+            self.seen_ids[item_id] = file
+            yield table
+
+    def source_ref(self, file: str, item: dict[str, Any], sources: dict[str, Source]) -> bool:
+        if item["source"] not in sources:
+            self.add(file, item["id"], "source", f"unknown source {item['source']!r}")
+            return False
+        return True
+
+
+def _read(folder: Path, file: str, checker: _Checker) -> dict[str, Any]:
+    path = folder / file
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        checker.add(file, "-", "-", f"file not found in {folder}")
+    except tomllib.TOMLDecodeError as exc:  # includes impossible dates such as 2024-02-30
+        checker.add(file, "-", "-", f"not valid TOML: {exc}")
+    return {}
+
+
+def _parse_sources(doc: dict[str, Any], c: _Checker) -> dict[str, Source]:
+    sources: dict[str, Source] = {}
+    for t in c.items("sources.toml", doc):
+        published = t["published"]
+        if isinstance(published, dt.datetime) or (
+            isinstance(published, str) and published != "unknown"
+        ):
+            c.add("sources.toml", t["id"], "published", 'must be a date or "unknown"')
+            continue
+        if not t["title"].strip() and not t["url"].strip():
+            c.add(
+                "sources.toml",
+                t["id"],
+                "title",
+                "is empty and so is url: the source can't be found",
+            )
+            continue
+        if t["url"] and not t["url"].startswith(("https://", "http://")):
+            c.add("sources.toml", t["id"], "url", "must start with https:// or http://")
+            continue
+        sources[t["id"]] = Source(
+            id=t["id"],
+            title=t["title"].strip(),
+            publisher=t["publisher"],
+            url=t["url"],
+            published=published if isinstance(published, dt.date) else None,
+            language=t["language"],
+        )
+    return sources
+
+
+def _parse_people(
+    doc: dict[str, Any], c: _Checker, sources: dict[str, Source]
+) -> dict[str, Person]:
+    people: dict[str, Person] = {}
+    for t in c.items("people.toml", doc):
+        aliases = t.get("aliases", [])
+        if not all(isinstance(a, str) and a.strip() and len(a) <= 100 for a in aliases):
+            c.add("people.toml", t["id"], "aliases", "must be a list of names (1-100 characters)")
+            continue
+        if c.source_ref("people.toml", t, sources):
+            people[t["id"]] = Person(
+                id=t["id"],
+                name=t["name"],
+                description=t["description"],
+                source=t["source"],
+                aliases=tuple(aliases),
+            )
+    return people
+
+
+def _parse_quotes(
+    doc: dict[str, Any], c: _Checker, sources: dict[str, Source], people: dict[str, Person]
+) -> list[Quote]:
+    quotes: list[Quote] = []
+    for t in c.items("quotes.toml", doc):
+        ok = c.source_ref("quotes.toml", t, sources)
+        if t["speaker"] not in people:
+            c.add("quotes.toml", t["id"], "speaker", f"unknown person {t['speaker']!r}")
+            ok = False
+        evidence = t.get("evidence", "")
+        if evidence and t["text"] not in evidence:
+            c.add("quotes.toml", t["id"], "text", "is not contained in its evidence")
+            ok = False
+        language = t.get("language", "en")
+        if language != "en" and not t.get("gloss"):
+            c.add(
+                "quotes.toml",
+                t["id"],
+                "gloss",
+                f"missing: a {language!r} quote needs an English gloss",
+            )
+            ok = False
+        if ok:
+            quotes.append(
+                Quote(
+                    id=t["id"],
+                    speaker=t["speaker"],
+                    text=t["text"],
+                    context=t["context"],
+                    source=t["source"],
+                    language=language,
+                    date=t.get("date"),
+                    evidence=evidence,
+                    gloss=t.get("gloss", ""),
+                    translation=t.get("translation", ""),
+                    variant=t.get("variant", ""),
+                )
+            )
+    return quotes
+
+
+def _parse_facts(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) -> list[Fact]:
+    facts: list[Fact] = []
+    for t in c.items("facts.toml", doc):
+        ok = c.source_ref("facts.toml", t, sources)
+        if t["topic"] not in TOPICS:
+            c.add(
+                "facts.toml",
+                t["id"],
+                "topic",
+                f"unknown topic {t['topic']!r}; one of {', '.join(TOPICS)}",
+            )
+            ok = False
+        if ok:
+            facts.append(
+                Fact(
+                    id=t["id"],
+                    topic=t["topic"],
+                    text=t["text"],
+                    source=t["source"],
+                    evidence=t["evidence"],
+                )
+            )
+    return facts
+
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _parse_events(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) -> list[Event]:
+    events: list[Event] = []
+    for t in c.items("timeline.toml", doc):
+        ok = c.source_ref("timeline.toml", t, sources)
+        if isinstance(t["date"], dt.datetime):
+            c.add("timeline.toml", t["id"], "date", "must be a date without a time (use `time`)")
+            ok = False
+        time: dt.time | None = None
+        if "time" in t:
+            match = _TIME.match(t["time"])
+            if not match:
+                c.add(
+                    "timeline.toml", t["id"], "time", f"must be HH:MM (24-hour), got {t['time']!r}"
+                )
+                ok = False
+            else:
+                time = dt.time(int(match[1]), int(match[2]))
+            if not t.get("timezone"):
+                c.add("timeline.toml", t["id"], "timezone", "missing: a time needs its timezone")
+                ok = False
+        if t.get("timezone"):
+            try:
+                zoneinfo.ZoneInfo(t["timezone"])
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                c.add("timeline.toml", t["id"], "timezone", f"unknown timezone {t['timezone']!r}")
+                ok = False
+        if ok:
+            events.append(
+                Event(
+                    id=t["id"],
+                    date=t["date"],
+                    text=t["text"],
+                    source=t["source"],
+                    evidence=t["evidence"],
+                    time=time,
+                    timezone=t.get("timezone", ""),
+                )
+            )
+    return events
+
+
+def _parse_questions(
+    doc: dict[str, Any], c: _Checker, sources: dict[str, Source]
+) -> list[Question]:
+    questions: list[Question] = []
+    for t in c.items("trivia.toml", doc):
+        ok = c.source_ref("trivia.toml", t, sources)
+        wrong = t["wrong"]
+        if t["difficulty"] not in DIFFICULTIES:
+            c.add("trivia.toml", t["id"], "difficulty", f"must be one of {', '.join(DIFFICULTIES)}")
+            ok = False
+        if not 1 <= len(wrong) <= 3 or not all(isinstance(w, str) and w.strip() for w in wrong):
+            c.add(
+                "trivia.toml", t["id"], "wrong", "must list 1 to 3 wrong choices (non-empty text)"
+            )
+            ok = False
+        else:
+            folded = [w.strip().casefold() for w in wrong]
+            if len(set(folded)) != len(folded):
+                c.add("trivia.toml", t["id"], "wrong", "has the same choice twice")
+                ok = False
+            if t["answer"].strip().casefold() in folded:
+                c.add("trivia.toml", t["id"], "wrong", "contains the answer")
+                ok = False
+            too_long = [w for w in wrong if len(w) > MAX_CHOICE]
+            if too_long:
+                c.add(
+                    "trivia.toml",
+                    t["id"],
+                    "wrong",
+                    f"choice {too_long[0]!r} is over {MAX_CHOICE} characters (a button label)",
+                )
+                ok = False
+        if ok:
+            questions.append(
+                Question(
+                    id=t["id"],
+                    question=t["question"],
+                    answer=t["answer"],
+                    wrong=tuple(wrong),
+                    difficulty=t["difficulty"],
+                    explanation=t["explanation"],
+                    source=t["source"],
+                    evidence=t["evidence"],
+                )
+            )
+    return questions
+
+
+def dataset_version(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for file in FILES:
+        path = folder / file
+        digest.update(file.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()[:12]
+
+
+def load_dataset(folder: Path) -> Dataset:
+    """Read and validate every file; raise DatasetError with all problems, or return the Dataset."""
+    c = _Checker()
+    docs = {file: _read(folder, file, c) for file in FILES}
+    sources = _parse_sources(docs["sources.toml"], c)
+    people = _parse_people(docs["people.toml"], c, sources)
+    parsers: list[Callable[[], list[Any]]] = [
+        lambda: _parse_quotes(docs["quotes.toml"], c, sources, people),
+        lambda: _parse_facts(docs["facts.toml"], c, sources),
+        lambda: _parse_events(docs["timeline.toml"], c, sources),
+        lambda: _parse_questions(docs["trivia.toml"], c, sources),
+    ]
+    quotes, facts, events, questions = (parse() for parse in parsers)
+    if c.problems:
+        raise DatasetError(c.problems)
+    by_id: dict[str, object] = {item.id: item for item in (*quotes, *facts, *events, *questions)}
+    return Dataset(
+        sources=sources,
+        people=people,
+        quotes=tuple(quotes),
+        facts=tuple(facts),
+        events=tuple(sorted(events, key=lambda e: (e.date, e.time or dt.time.min))),
+        questions=tuple(questions),
+        version=dataset_version(folder),
+        _by_id=by_id,
+    )

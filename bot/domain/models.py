@@ -1,0 +1,134 @@
+"""The dataset's domain objects: plain frozen dataclasses, no Discord, no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+# Fact topics: the value stored in data/facts.toml -> the label fans see.
+TOPICS: dict[str, str] = {
+    "song": "The song",
+    "music-video": "The music video",
+    "casting": "Casting",
+    "the-shoot": "The shoot",
+    "behind-the-scenes": "Behind the scenes",
+    "charts": "Charts and records",
+    "the-album": "The album",
+    "iu-and-v": "IU and V",
+}
+
+DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+    url: str
+    published: dt.date | None  # None when the page shows no date
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str
+    name: str
+    description: str
+    source: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    id: str
+    speaker: str  # a Person id
+    text: str  # verbatim from the source
+    context: str  # where and when it was said
+    source: str
+    language: str = "en"
+    date: dt.date | None = None
+    evidence: str = ""
+    # English rendering of a non-English `text`, made by the dataset (not the source).
+    gloss: str = ""
+    # Who translated `text` into English when the speaker did not say it in English.
+    translation: str = ""
+    # Another published rendering of the same words, noted rather than listed twice.
+    variant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    id: str
+    topic: str  # a key of TOPICS
+    text: str  # in the dataset's own words
+    source: str
+    evidence: str  # verbatim passage of the source, at most 400 characters
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    date: dt.date  # the calendar day in `timezone` (or as the source gives it)
+    text: str
+    source: str
+    evidence: str
+    time: dt.time | None = None  # local time of day, when known
+    timezone: str = ""  # IANA name for `time`, e.g. "Asia/Seoul"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    question: str
+    answer: str
+    wrong: tuple[str, ...]  # 1-3 distinct wrong choices
+    difficulty: str  # one of DIFFICULTIES
+    explanation: str
+    source: str
+    evidence: str
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return (self.answer, *self.wrong)
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    sources: dict[str, Source]
+    people: dict[str, Person]
+    quotes: tuple[Quote, ...]
+    facts: tuple[Fact, ...]
+    events: tuple[Event, ...]
+    questions: tuple[Question, ...]
+    version: str = ""  # short content hash of the files, shown by /about and /settings check
+    _by_id: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "quotes": len(self.quotes),
+            "facts": len(self.facts),
+            "questions": len(self.questions),
+            "events": len(self.events),
+            "sources": len(self.sources),
+            "people": len(self.people),
+        }
+
+    def quote(self, quote_id: str) -> Quote | None:
+        item = self._by_id.get(quote_id)
+        return item if isinstance(item, Quote) else None
+
+    def fact(self, fact_id: str) -> Fact | None:
+        item = self._by_id.get(fact_id)
+        return item if isinstance(item, Fact) else None
+
+    def question(self, question_id: str) -> Question | None:
+        item = self._by_id.get(question_id)
+        return item if isinstance(item, Question) else None
+
+    def source_of(self, item: Quote | Fact | Event | Question | Person) -> Source:
+        return self.sources[item.source]

@@ -1,0 +1,223 @@
+"""Domain objects -> discord.Embed, in one style (SPEC §3).
+
+Every fact-bearing embed names its source. Every text is clipped to Discord's limits here, so no
+caller has to think about them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import discord
+
+from bot.domain import dates
+from bot.domain.models import TOPICS, Dataset, Event, Fact, Quote, Source
+
+COLOUR = discord.Colour(0x9B7EDE)
+ERROR_COLOUR = discord.Colour(0xE0707A)
+
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten `text` to at most `limit` characters, marking the cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def join_within(lines: list[str], limit: int) -> str:
+    """Join whole lines while they fit in `limit` characters (a cut line would break a link)."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) + 1 > limit:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept)
+
+
+def _embed(title: str, description: str = "", colour: discord.Colour = COLOUR) -> discord.Embed:
+    return discord.Embed(
+        title=clip(title, TITLE_MAX), description=clip(description, DESCRIPTION_MAX), colour=colour
+    )
+
+
+def _field(embed: discord.Embed, name: str, value: str, inline: bool = False) -> None:
+    embed.add_field(
+        name=clip(name, FIELD_NAME_MAX), value=clip(value, FIELD_VALUE_MAX), inline=inline
+    )
+
+
+def _footer(embed: discord.Embed, text: str) -> None:
+    embed.set_footer(text=clip(text, FOOTER_MAX))
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def source_line(source: Source) -> str:
+    """'[Title](url) — Publisher, 24 January 2024' with whatever of it is known."""
+    published = long_date(source.published) if source.published else "date unknown"
+    title = clip(source.title, 200) if source.title else "article"
+    label = f"{source.publisher}: {title}" if source.title else f"{source.publisher} {title}"
+    label = clip(label.replace("[", "(").replace("]", ")"), 300)
+    if source.url:
+        return f"[{label}]({source.url}) — {published}"
+    return f"{label} — {published}"
+
+
+def quote_embed(quote: Quote, dataset: Dataset) -> discord.Embed:
+    speaker = dataset.people[quote.speaker]
+    embed = _embed(f"{speaker.name} said", f"“{quote.text}”")
+    if quote.gloss:
+        _field(embed, "In English (the dataset's own translation)", f"“{quote.gloss}”")
+    when = f" ({long_date(quote.date)})" if quote.date else ""
+    _field(embed, "Context", quote.context + when)
+    if quote.translation:
+        _field(embed, "Translation", quote.translation, inline=True)
+    if quote.variant:
+        _field(embed, "Also published as", quote.variant)
+    _field(embed, "Source", source_line(dataset.source_of(quote)))
+    _footer(embed, f"Quote {quote.id}")
+    return embed
+
+
+def fact_embed(fact: Fact, dataset: Dataset) -> discord.Embed:
+    embed = _embed(f"Fact · {TOPICS[fact.topic]}", fact.text)
+    _field(embed, "From the source", f"> {fact.evidence}")
+    _field(embed, "Source", source_line(dataset.source_of(fact)))
+    _footer(embed, f"Fact {fact.id}")
+    return embed
+
+
+def _day_label(month: int, day: int) -> str:
+    return f"{day} {dt.date(2000, month, day).strftime('%B')}"  # 2000 is a leap year
+
+
+def _event_value(event: Event, dataset: Dataset) -> str:
+    time = ""
+    if event.time is not None:
+        zone = "KST" if event.timezone == "Asia/Seoul" else event.timezone
+        time = f"{event.time.strftime('%H:%M')} {zone} · "
+    return f"{time}{event.text}\n-# {source_line(dataset.source_of(event))}"
+
+
+def onthisday_embed(
+    month: int, day: int, events: list[Event], today: dt.date, dataset: Dataset
+) -> discord.Embed:
+    embed = _embed(
+        f"On this day: {_day_label(month, day)}",
+        "What happened on this day in the story of “Love wins all”.",
+    )
+    for event in events[:10]:
+        ago = dates.years_ago(event.date, today)
+        when = "this year" if ago == 0 else ("1 year ago" if ago == 1 else f"{ago} years ago")
+        if ago < 0:
+            when = f"in {-ago} years"
+        _field(embed, f"{event.date.year} · {when}", _event_value(event, dataset))
+    if len(events) > 10:
+        _footer(embed, f"…and {len(events) - 10} more on this day")
+    return embed
+
+
+def _short(day: dt.date) -> str:
+    return _day_label(day.month, day.day)
+
+
+def _in_days(days: int) -> str:
+    return "tomorrow" if days == 1 else f"in {days} days"
+
+
+def empty_day_embed(
+    month: int, day: int, countdown: dates.Countdown, dataset: Dataset
+) -> discord.Embed:
+    lines = [f"Nothing in the story of “Love wins all” happened on {_day_label(month, day)}."]
+    embed = _embed(f"On this day: {_day_label(month, day)}", "")
+    if countdown.next_day is not None:
+        lines.append(
+            f"The next anniversary is **{_short(countdown.next_day)}**,"
+            f" {_in_days(countdown.days_until)}."
+        )
+        for event in countdown.next_events[:3]:
+            _field(embed, f"Coming up · {long_date(event.date)}", _event_value(event, dataset))
+    if countdown.previous_day is not None:
+        ago = countdown.days_since
+        lines.append(
+            f"The most recent was **{_short(countdown.previous_day)}**,"
+            f" {'yesterday' if ago == 1 else f'{ago} days ago'}."
+        )
+        for event in countdown.previous_events[:2]:
+            _field(embed, f"Most recent · {long_date(event.date)}", _event_value(event, dataset))
+    embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
+    return embed
+
+
+def about_embed(dataset: Dataset, version: str) -> discord.Embed:
+    counts = dataset.counts()
+    embed = _embed(
+        "Love Wins All bot",
+        "A fan bot for “Love wins all”, IU's January 2024 single, with V of BTS in the music "
+        "video directed by Um Tae-hwa. Quotes, facts, trivia and on-this-day posts — every "
+        "item traced to a published article, with the passage that supports it.",
+    )
+    _field(
+        embed,
+        "Dataset",
+        f"{counts['quotes']} quotes · {counts['facts']} facts · {counts['questions']} trivia "
+        f"questions · {counts['events']} timeline events · {counts['sources']} sources",
+    )
+    _field(
+        embed,
+        "Commands",
+        "`/quote` `/fact` `/onthisday` `/trivia play` `/trivia leaderboard` `/about`",
+    )
+    by_publisher: dict[str, int] = {}
+    for source in dataset.sources.values():
+        by_publisher[source.publisher] = by_publisher.get(source.publisher, 0) + 1
+    publishers = sorted(by_publisher.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
+    _field(
+        embed,
+        "Sources",
+        ", ".join(f"{name} ({n})" for name, n in publishers)
+        + "\nPress **All sources** for every article with its link.",
+    )
+    _footer(embed, f"Version {version} · dataset {dataset.version}")
+    return embed
+
+
+SOURCES_PER_PAGE = 10
+
+
+def sources_page_count(dataset: Dataset) -> int:
+    return max(1, -(-len(dataset.sources) // SOURCES_PER_PAGE))
+
+
+def sources_embed(dataset: Dataset, page: int) -> discord.Embed:
+    ordered = sorted(
+        dataset.sources.values(), key=lambda s: (s.published or dt.date.max, s.publisher, s.id)
+    )
+    pages = sources_page_count(dataset)
+    page = min(max(page, 0), pages - 1)
+    chunk = ordered[page * SOURCES_PER_PAGE : (page + 1) * SOURCES_PER_PAGE]
+    lines = [f"{page * SOURCES_PER_PAGE + i}. {source_line(s)}" for i, s in enumerate(chunk, 1)]
+    embed = _embed(f"Sources ({page + 1}/{pages})", join_within(lines, DESCRIPTION_MAX))
+    _footer(embed, f"{len(dataset.sources)} published articles · dataset {dataset.version}")
+    return embed
+
+
+def user_error_embed(message: str) -> discord.Embed:
+    return _embed("Hmm, not quite", message, ERROR_COLOUR)
+
+
+def internal_error_embed(error_id: str) -> discord.Embed:
+    return _embed(
+        "Sorry, something went wrong on my side",
+        f"It has been logged as error `{error_id}`. Please try again in a moment; if it "
+        "keeps happening, tell the server's moderators that id.",
+        ERROR_COLOUR,
+    )

@@ -1,0 +1,77 @@
+"""Settings come from the environment only, and bad values get one clear line (SPEC §2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATA_DIR, ConfigError, load_settings
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.token-for-tests"
+
+
+def test_defaults() -> None:
+    settings = load_settings({"DISCORD_TOKEN": TOKEN})
+    assert settings.database_path == Path("lwa.sqlite3")
+    assert settings.data_dir == DEFAULT_DATA_DIR
+    assert settings.log_level == "INFO"
+    assert settings.dev_guild_id is None
+    assert settings.api_base == "https://discord.com/api/v10"
+    assert settings.gateway_url == "wss://gateway.discord.gg/"
+    assert settings.schedule_grace_minutes == 60
+    assert settings.post_rate_per_second == 40
+
+
+def test_every_variable_is_read() -> None:
+    settings = load_settings({
+        "DISCORD_TOKEN": TOKEN, "DATABASE_PATH": "state/bot.db", "DATA_DIR": "mydata",
+        "LOG_LEVEL": "debug", "DEV_GUILD_ID": "123456789012345678",
+        "DISCORD_API_BASE": "http://127.0.0.1:8080/api/v10/", "DISCORD_GATEWAY_URL": "ws://127.0.0.1:8080/",
+        "SCHEDULE_GRACE_MINUTES": "15", "POST_RATE_PER_SECOND": "12.5",
+    })
+    assert settings.database_path == Path("state/bot.db")
+    assert settings.data_dir == Path("mydata")
+    assert settings.log_level == "DEBUG"
+    assert settings.dev_guild_id == 123456789012345678
+    assert settings.api_base == "http://127.0.0.1:8080/api/v10"
+    assert settings.gateway_url == "ws://127.0.0.1:8080/"
+    assert settings.schedule_grace_minutes == 15
+    assert settings.post_rate_per_second == 12.5
+
+
+def test_the_token_is_never_in_the_repr() -> None:
+    assert TOKEN not in repr(load_settings({"DISCORD_TOKEN": TOKEN}))
+
+
+@pytest.mark.parametrize(("env", "variable"), [
+    ({}, "DISCORD_TOKEN"),
+    ({"DISCORD_TOKEN": "short"}, "DISCORD_TOKEN"),
+    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ({"DEV_GUILD_ID": "my-server"}, "DEV_GUILD_ID"),
+    ({"DISCORD_API_BASE": "discord.com/api"}, "DISCORD_API_BASE"),
+    ({"DISCORD_GATEWAY_URL": "http://gateway"}, "DISCORD_GATEWAY_URL"),
+    ({"SCHEDULE_GRACE_MINUTES": "an hour"}, "SCHEDULE_GRACE_MINUTES"),
+    ({"SCHEDULE_GRACE_MINUTES": "-5"}, "SCHEDULE_GRACE_MINUTES"),
+    ({"POST_RATE_PER_SECOND": "fast"}, "POST_RATE_PER_SECOND"),
+    ({"POST_RATE_PER_SECOND": "80"}, "POST_RATE_PER_SECOND"),
+])
+def test_a_bad_variable_is_named(env: dict[str, str], variable: str) -> None:
+    full = {"DISCORD_TOKEN": TOKEN, **env} if variable != "DISCORD_TOKEN" else env
+    with pytest.raises(ConfigError) as caught:
+        load_settings(full)
+    assert caught.value.variable == variable
+    assert str(caught.value).startswith(variable)
+    assert ".env.example" in str(caught.value)
+
+
+def test_the_real_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"DISCORD_TOKEN={TOKEN}\nLOG_LEVEL=WARNING\nDATABASE_PATH=from-file.db\n")
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    monkeypatch.delenv("DATABASE_PATH", raising=False)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    settings = load_settings(env_file=env_file)
+    assert settings.log_level == "ERROR"
+    assert settings.database_path == Path("from-file.db")
+    assert settings.token == TOKEN
