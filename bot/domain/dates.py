@@ -1,0 +1,214 @@
+"""Reading the dates fans type for /onthisday, and the on-this-day lookup and countdowns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain.models import Event
+
+# Shown by the caller next to a DateParseError, so fans see what works.
+DATE_EXAMPLES: tuple[str, ...] = ("01-24", "2024-01-24", "1/24", "Jan 24", "24 January")
+
+_MONTH_NAMES: tuple[str, ...] = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+# Full names and three-letter abbreviations; "sept" because people write it.
+_MONTHS: dict[str, int] = {
+    **{name: number for number, name in enumerate(_MONTH_NAMES, start=1)},
+    **{name[:3]: number for number, name in enumerate(_MONTH_NAMES, start=1)},
+    "sept": 9,
+}
+
+# A leap year, so that 29 February is a valid day when no year is given.
+_ANY_LEAP_YEAR = 2000
+# 29 February recurs at most 8 years apart (e.g. 2096 -> 2104), so any anniversary
+# falls within this many years of a given day.
+_ANNIVERSARY_SEARCH_YEARS = 9
+
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_SEP = r"[\s/-]+"
+_NUMERIC_FORMS: tuple[re.Pattern[str], ...] = (
+    # 2024-01-24, 01-24, 1-24
+    re.compile(r"(?:(?P<year>\d{4})-)?(?P<month>\d{1,2})-(?P<day>\d{1,2})", re.ASCII),
+    # 2024/01/24
+    re.compile(r"(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})", re.ASCII),
+    # 1/24, 01/24, 1/24/2024 (month first, as in the US)
+    re.compile(r"(?P<month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>\d{4}))?", re.ASCII),
+)
+_NAMED_FORMS: tuple[re.Pattern[str], ...] = (
+    # January 24, Jan. 24th, jan 24 2024
+    re.compile(
+        rf"(?P<month>[a-z]+)\.?{_SEP}(?P<day>\d{{1,2}}){_ORDINAL}(?:{_SEP}(?P<year>\d{{4}}))?",
+        re.ASCII,
+    ),
+    # 24 January, 24th of Jan, 24-jan-2024
+    re.compile(
+        rf"(?P<day>\d{{1,2}}){_ORDINAL}{_SEP}(?:of{_SEP})?(?P<month>[a-z]+)\.?"
+        rf"(?:{_SEP}(?P<year>\d{{4}}))?",
+        re.ASCII,
+    ),
+)
+
+
+class DateParseError(ValueError):
+    """A date a fan typed that we cannot read; the message is one friendly sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class MonthDay:
+    month: int
+    day: int
+    year: int | None = None
+
+
+def _unreadable(text: str, reason: str = "") -> DateParseError:
+    shown = text.strip()
+    if not shown:
+        return DateParseError("I could not read a date from an empty value.")
+    if len(shown) > 40:
+        shown = shown[:39] + "…"
+    suffix = f": {reason}" if reason else ""
+    return DateParseError(f"I could not read “{shown}” as a date{suffix}.")
+
+
+def _validated(text: str, month: int, day: int, year: int | None) -> MonthDay:
+    if not 1 <= month <= 12:
+        raise _unreadable(text, f"there is no month {month}")
+    month_name = _MONTH_NAMES[month - 1].capitalize()
+    try:
+        date(year if year is not None else _ANY_LEAP_YEAR, month, day)
+    except ValueError:
+        if year is not None and (month, day) == (2, 29):
+            raise _unreadable(text, f"{year} was not a leap year") from None
+        raise _unreadable(text, f"{month_name} has no day {day}") from None
+    return MonthDay(month=month, day=day, year=year)
+
+
+def parse_day(text: str) -> MonthDay:
+    """Read a calendar day ("01-24", "2024-01-24", "1/24", "Jan 24", "24 January", ...)."""
+    cleaned = " ".join(text.replace(",", " ").split()).casefold()
+    for pattern in _NUMERIC_FORMS:
+        match = pattern.fullmatch(cleaned)
+        if match:
+            year = match["year"]
+            return _validated(
+                text, int(match["month"]), int(match["day"]), int(year) if year else None
+            )
+    for pattern in _NAMED_FORMS:
+        match = pattern.fullmatch(cleaned)
+        if match:
+            month = _MONTHS.get(match["month"])
+            if month is None:
+                raise _unreadable(text, f"“{match['month']}” is not a month I know")
+            year = match["year"]
+            return _validated(text, month, int(match["day"]), int(year) if year else None)
+    raise _unreadable(text)
+
+
+def _event_sort_key(event: Event) -> tuple[date, time, str]:
+    # Events without a known time sort before timed ones of the same day.
+    return (event.date, event.time or time.min, event.id)
+
+
+def events_on(events: Iterable[Event], month: int, day: int) -> list[Event]:
+    """Events that fall on this calendar day in any year, oldest first."""
+    matching = [e for e in events if e.date.month == month and e.date.day == day]
+    return sorted(matching, key=_event_sort_key)
+
+
+def years_ago(event_day: date, today: date) -> int:
+    """Whole years from `event_day` to `today` (0 within the first year; negative if future)."""
+    if event_day > today:
+        return -years_ago(today, event_day)
+    years = today.year - event_day.year
+    if (today.month, today.day) < (event_day.month, event_day.day):
+        years -= 1
+    return years
+
+
+@dataclass(frozen=True, slots=True)
+class Countdown:
+    """The nearest anniversaries around a day: the next one after it and the last one before."""
+
+    next_day: date | None
+    days_until: int  # 0 when there is no next day (no events at all)
+    next_events: list[Event]
+    previous_day: date | None
+    days_since: int  # 0 when there is no previous day
+    previous_events: list[Event]
+
+
+def _anniversary(month: int, day: int, year: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:  # 29 February in a common year
+        return None
+
+
+def _next_anniversary(month: int, day: int, today: date) -> date | None:
+    for year in range(today.year, today.year + _ANNIVERSARY_SEARCH_YEARS):
+        candidate = _anniversary(month, day, year)
+        if candidate is not None and candidate > today:
+            return candidate
+    return None
+
+
+def _previous_anniversary(month: int, day: int, today: date) -> date | None:
+    for year in range(today.year, today.year - _ANNIVERSARY_SEARCH_YEARS, -1):
+        candidate = _anniversary(month, day, year)
+        if candidate is not None and candidate < today:
+            return candidate
+    return None
+
+
+def countdown(events: Iterable[Event], today: date) -> Countdown:
+    """The next calendar day strictly after `today` with an event anniversary, and the last
+    one strictly before it. Anniversaries are calendar days in any year, like /onthisday;
+    29 February only falls on 29 February, so only in leap years."""
+    event_list = list(events)
+    calendar_days = {(e.date.month, e.date.day) for e in event_list}
+    upcoming = [
+        d for d in (_next_anniversary(m, dd, today) for m, dd in calendar_days) if d is not None
+    ]
+    past = [
+        d for d in (_previous_anniversary(m, dd, today) for m, dd in calendar_days) if d is not None
+    ]
+    next_day = min(upcoming, default=None)
+    previous_day = max(past, default=None)
+    return Countdown(
+        next_day=next_day,
+        days_until=(next_day - today).days if next_day else 0,
+        next_events=events_on(event_list, next_day.month, next_day.day) if next_day else [],
+        previous_day=previous_day,
+        days_since=(today - previous_day).days if previous_day else 0,
+        previous_events=(
+            events_on(event_list, previous_day.month, previous_day.day) if previous_day else []
+        ),
+    )
+
+
+def today_in(tz_name: str, now_utc: datetime) -> date:
+    """The calendar date at `now_utc` in the named timezone (UTC when unset or unknown,
+    so a stale server setting never breaks /onthisday)."""
+    if now_utc.tzinfo is None:
+        raise ValueError("now_utc must be timezone-aware")
+    try:
+        zone: ZoneInfo | None = ZoneInfo(tz_name) if tz_name else None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        zone = None
+    return now_utc.astimezone(zone or UTC).date()

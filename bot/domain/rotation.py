@@ -1,0 +1,102 @@
+"""Random picks that do not repeat (SPEC §4): the shuffle bag and least-recently-used picking.
+
+Pure logic over item ids; the store persists each bag as the list of ids still to come.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+_MAX_FILTER_KEY = 200
+_HASH_CHARS = 16
+# Apostrophes vanish before matching, so "dont" finds "don't" and "don’t".
+_APOSTROPHES = str.maketrans("", "", "'’‘ʼ`")
+_WORD = re.compile(r"\w+")
+
+
+def normalize(text: str) -> str:
+    """Case- and accent-insensitive form of `text`: "Café" and "CAFE" both become "cafe"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # NFC afterwards puts Hangul syllables (decomposed by NFKD) back together.
+    return unicodedata.normalize("NFC", without_marks.casefold())
+
+
+def words(text: str) -> list[str]:
+    """The normalized words of `text`, punctuation dropped ("Dong-hwan" -> dong, hwan)."""
+    return _WORD.findall(normalize(text).translate(_APOSTROPHES))
+
+
+def matches_all_words(text: str, query: str) -> bool:
+    """True when every word of `query` occurs in `text`, ignoring case, accents and
+    punctuation. An empty query matches everything."""
+    haystack = " ".join(words(text))
+    return all(word in haystack for word in words(query))
+
+
+def draw(
+    candidates: Sequence[str],
+    remaining: Sequence[str],
+    rng: random.Random,
+    last: str | None = None,
+) -> tuple[str, list[str]]:
+    """Draw the next id from a shuffle bag; returns (pick, the bag's new remaining ids).
+
+    Ids no longer among `candidates` are dropped from the bag (the dataset may have changed);
+    new candidates join at the next refill. An empty bag is refilled with all candidates in a
+    new random order, and `last` (the previous pick) does not open the new round, so the same
+    item is never shown twice in a row.
+    """
+    if not candidates:
+        raise ValueError("nothing to draw from: no candidates")
+    allowed = set(candidates)
+    bag = [item for item in dict.fromkeys(remaining) if item in allowed]
+    if not bag:
+        bag = list(dict.fromkeys(candidates))
+        rng.shuffle(bag)
+        if last is not None and len(bag) >= 2 and bag[0] == last:
+            swap_with = rng.randrange(1, len(bag))
+            bag[0], bag[swap_with] = bag[swap_with], bag[0]
+    return bag[0], bag[1:]
+
+
+def filter_key(kind: str, **filters: str | int | None) -> str:
+    """A short, stable key naming one bag: the kind plus its filters, e.g.
+    "quote|search=camcorder|speaker=v". Filter order, case, accents and the order of words do
+    not matter; empty filters are left out. Longer than 200 characters: the tail is hashed."""
+    parts = [kind]
+    for name in sorted(filters):
+        value = filters[name]
+        normalized = "" if value is None else " ".join(sorted(set(words(str(value)))))
+        if not normalized:  # "", None and pure punctuation all mean "no filter"
+            continue
+        parts.append(f"{name}={normalized}")
+    key = "|".join(parts)
+    if len(key) <= _MAX_FILTER_KEY:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:_HASH_CHARS]
+    return f"{key[: _MAX_FILTER_KEY - _HASH_CHARS - 1]}#{digest}"
+
+
+def least_recently_used(
+    candidates: Sequence[str],
+    last_used: Mapping[str, datetime],
+    count: int,
+    rng: random.Random,
+) -> list[str]:
+    """Up to `count` distinct ids: never-used ones first (in random order), then the ones used
+    longest ago. Ties between equally old ones are broken at random."""
+    if count <= 0:
+        return []
+    unique = list(dict.fromkeys(candidates))
+    never_used = [item for item in unique if item not in last_used]
+    used = [item for item in unique if item in last_used]
+    rng.shuffle(never_used)
+    rng.shuffle(used)  # the stable sort below then breaks ties at random
+    used.sort(key=lambda item: last_used[item])
+    return (never_used + used)[:count]

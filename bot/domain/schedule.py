@@ -1,0 +1,241 @@
+"""Scheduled posts (SPEC §6): reading what moderators type, and when a schedule runs next.
+
+Local times follow the schedule's timezone through daylight-saving changes: a time that does
+not exist that day runs at the first valid minute after the gap; an ambiguous one runs once,
+at its first occurrence.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Literal
+from zoneinfo import ZoneInfo, available_timezones
+
+DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_DAY_NAMES: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+_DAY_ALIASES: dict[str, int] = {
+    **{name: number for number, name in enumerate(DAY_NAMES)},
+    **{name: number for number, name in enumerate(_FULL_DAY_NAMES)},
+    "tues": 1,
+    "thur": 3,
+    "thurs": 3,
+}
+ALL_DAYS: frozenset[int] = frozenset(range(7))
+WEEKDAYS: frozenset[int] = frozenset(range(5))
+WEEKENDS: frozenset[int] = frozenset({5, 6})
+_DAY_SETS: dict[str, frozenset[int]] = {
+    "daily": ALL_DAYS,
+    "weekdays": WEEKDAYS,
+    "weekends": WEEKENDS,
+}
+_DAY_SET_ALIASES: dict[str, frozenset[int]] = {
+    **_DAY_SETS,
+    "every day": ALL_DAYS,
+    "everyday": ALL_DAYS,
+    "weekday": WEEKDAYS,
+    "weekend": WEEKENDS,
+}
+
+# Offered by the timezone autocomplete before the moderator has typed anything.
+COMMON_TIMEZONES: tuple[str, ...] = (
+    "UTC",
+    "Asia/Seoul",
+    "Asia/Tokyo",
+    "Asia/Manila",
+    "Asia/Jakarta",
+    "Asia/Bangkok",
+    "Asia/Kolkata",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "America/Mexico_City",
+    "Australia/Sydney",
+)
+
+_TIME = re.compile(r"(?P<hour>\d{1,2}):(?P<minute>\d{2})", re.ASCII)
+_DAY_SEPARATORS = re.compile(r"[\s,]+")
+# Discord rejects a numeric nonce outside a signed 64-bit integer; leave room for the minute.
+_NONCE_MINUTE_DIGITS = 10
+_MAX_NONCE_SCHEDULE_ID = (2**63 - 1) // 10**_NONCE_MINUTE_DIGITS
+
+
+class ScheduleInputError(ValueError):
+    """A moderator's input we cannot use; the message is a friendly sentence or two."""
+
+
+def parse_time(text: str) -> time:
+    """Read a 24-hour local time, `HH:MM` or `H:MM`."""
+    match = _TIME.fullmatch(text.strip())
+    if match:
+        hour, minute = int(match["hour"]), int(match["minute"])
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise ScheduleInputError(
+        f"“{_shorten(text)}” is not a time I can use: give it as HH:MM in 24-hour time, "
+        "for example 09:00 or 18:30."
+    )
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """Read the days a schedule runs on (0 = Monday): `daily` (also for empty input),
+    `weekdays`, `weekends`, or a list of day names such as `mon,wed,fri`."""
+    cleaned = " ".join(text.split()).casefold()
+    if not cleaned:
+        return ALL_DAYS
+    if cleaned in _DAY_SET_ALIASES:
+        return _DAY_SET_ALIASES[cleaned]
+    days: set[int] = set()
+    for name in _DAY_SEPARATORS.split(cleaned):
+        if not name:
+            continue
+        if name not in _DAY_ALIASES:
+            raise ScheduleInputError(
+                f"I don't know the day “{_shorten(name)}”: use daily, weekdays, weekends "
+                "or a comma list of days such as mon,wed,fri."
+            )
+        days.add(_DAY_ALIASES[name])
+    if not days:
+        raise ScheduleInputError(
+            "Please name at least one day: daily, weekdays, weekends or a list such as mon,wed,fri."
+        )
+    return frozenset(days)
+
+
+def format_days(days: frozenset[int]) -> str:
+    """The canonical text for a set of days; parse_days reads it back to the same set."""
+    if not days or not days <= ALL_DAYS:
+        raise ValueError(f"not a set of weekdays 0-6: {sorted(days)}")
+    for name, day_set in _DAY_SETS.items():
+        if days == day_set:
+            return name
+    return ",".join(DAY_NAMES[day] for day in sorted(days))
+
+
+@cache
+def _timezones_by_folded_name() -> dict[str, str]:
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def parse_timezone(name: str) -> str:
+    """The canonical IANA name for `name` (case-insensitive), e.g. "asia/seoul" -> "Asia/Seoul"."""
+    cleaned = name.strip().replace(" ", "_")
+    canonical = _timezones_by_folded_name().get(cleaned.casefold())
+    if canonical is not None:
+        return canonical
+    suggestions = timezone_suggestions(cleaned, limit=3) if cleaned else []
+    if suggestions:
+        hint = f"did you mean {' or '.join(suggestions)}?"
+    else:
+        hint = "use an IANA name such as Asia/Seoul, Europe/Berlin or UTC."
+    raise ScheduleInputError(f"I don't know the timezone “{_shorten(name)}”; {hint}")
+
+
+def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
+    """Timezone names containing `prefix` (case-insensitive; spaces match underscores), names
+    starting with it first, then names with a part starting with it ("seoul" -> Asia/Seoul)."""
+    needle = prefix.strip().replace(" ", "_").casefold()
+    if limit <= 0:
+        return []
+    if not needle:
+        return list(COMMON_TIMEZONES[:limit])
+
+    def rank(name: str) -> tuple[int, str]:
+        folded = name.casefold()
+        if folded.startswith(needle):
+            return (0, name)
+        if any(part.startswith(needle) for part in folded.split("/")):
+            return (1, name)
+        return (2, name)
+
+    matching = [n for n in _timezones_by_folded_name().values() if needle in n.casefold()]
+    return sorted(matching, key=rank)[:limit]
+
+
+def _local_wall_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
+def _resolve_local(day: date, local_time: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant a wall-clock time happens on `day`: the first occurrence when the
+    clocks fall back, the end of the gap when they spring forward over it."""
+    wall = datetime.combine(day, local_time)
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if _local_wall_time(first, zone) == wall:
+        return first
+    # In a gap: with fold=1 the instant falls before the gap, with fold=0 after it.
+    # The wall clock only moves forward across the gap, so bisect for its end.
+    before = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    after = first
+    while after - before > timedelta(seconds=1):
+        middle = before + (after - before) / 2
+        if _local_wall_time(middle, zone) >= wall:
+            after = middle
+        else:
+            before = middle
+    # Transitions fall on whole minutes; round up in case of sub-second leftovers.
+    whole_minute = after.replace(second=0, microsecond=0)
+    return whole_minute if whole_minute == after else whole_minute + timedelta(minutes=1)
+
+
+def next_run_after(
+    local_time: time, tz_name: str, days: frozenset[int], after: datetime
+) -> datetime:
+    """The first run strictly after `after` (UTC), at `local_time` in `tz_name` on a local date
+    whose weekday (0 = Monday) is in `days`."""
+    if after.tzinfo is None:
+        raise ValueError("after must be timezone-aware")
+    if not days or not days <= ALL_DAYS:
+        raise ValueError(f"not a set of weekdays 0-6: {sorted(days)}")
+    zone = ZoneInfo(tz_name)
+    start = after.astimezone(zone).date() - timedelta(days=1)
+    # Eight days ahead always contain every weekday after today's run time has passed.
+    for offset in range(10):
+        day = start + timedelta(days=offset)
+        if day.weekday() not in days:
+            continue
+        run = _resolve_local(day, local_time.replace(tzinfo=None), zone)
+        if run > after:
+            return run
+    raise AssertionError("unreachable: every weekday occurs within ten days")
+
+
+def catch_up(due_at: datetime, now: datetime, grace: timedelta) -> Literal["send", "skip", "wait"]:
+    """What to do with a run due at `due_at`: not yet due, due (or late within the grace
+    period), or missed for too long to be worth posting."""
+    if due_at > now:
+        return "wait"
+    if now - due_at <= grace:
+        return "send"
+    return "skip"
+
+
+def run_nonce(schedule_id: int, due_at: datetime) -> str:
+    """A deterministic Discord `nonce` for one run: the same (schedule, due minute) always gives
+    the same decimal string, and different ones never collide. At most 19 digits."""
+    if due_at.tzinfo is None:
+        raise ValueError("due_at must be timezone-aware")
+    if not 0 <= schedule_id <= _MAX_NONCE_SCHEDULE_ID:
+        raise ValueError(f"schedule id out of range for a nonce: {schedule_id}")
+    due_minute = int(due_at.timestamp()) // 60
+    if not 0 <= due_minute < 10**_NONCE_MINUTE_DIGITS:
+        raise ValueError(f"due time out of range for a nonce: {due_at.isoformat()}")
+    return str(schedule_id * 10**_NONCE_MINUTE_DIGITS + due_minute)
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    shown = text.strip()
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -1,0 +1,484 @@
+"""The trivia game engine of SPEC §4 `/trivia play`.
+
+It knows nothing of Discord or the database: the cog feeds it clicks and the time they came
+(`at`), and persists what it needs to rebuild the game after a restart (`TriviaGame.restore`).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.models import DIFFICULTIES, Question
+from bot.domain.rotation import least_recently_used
+
+MIXED = "mixed"
+MAX_POINTS = 1000
+MIN_POINTS = 500
+# Two questions in a row with no answer at all: nobody is playing, so the game ends itself.
+SILENT_QUESTIONS_TO_END = 2
+
+
+def score_for(elapsed: float, seconds: int) -> int:
+    """Points for a correct answer `elapsed` seconds after the question opened:
+    1000 × (1 − elapsed / (2 × seconds)), rounded half up, kept within [500, 1000]."""
+    if seconds <= 0:
+        raise ValueError("seconds per question must be positive")
+    elapsed = min(max(elapsed, 0.0), float(seconds))
+    points = math.floor(MAX_POINTS * (1 - elapsed / (2 * seconds)) + 0.5)
+    return min(max(points, MIN_POINTS), MAX_POINTS)
+
+
+class NotEnoughQuestions(ValueError):
+    """Fewer questions match the filters than the game asked for."""
+
+    def __init__(self, available: int, requested: int | None = None) -> None:
+        self.available = available
+        self.requested = requested
+        noun = "question matches" if available == 1 else "questions match"
+        super().__init__(f"Only {available} {noun} those settings.")
+
+
+def pick_questions(
+    pool: Sequence[Question],
+    difficulty: str,
+    count: int,
+    last_asked: Mapping[str, datetime],
+    rng: random.Random,
+) -> list[Question]:
+    """`count` distinct questions of `difficulty` ("mixed" for any), the ones this server was
+    asked least recently (or never) first."""
+    if difficulty != MIXED and difficulty not in DIFFICULTIES:
+        raise ValueError(f"unknown difficulty: {difficulty!r}")
+    if count <= 0:
+        raise ValueError("a game needs at least one question")
+    by_id: dict[str, Question] = {}
+    for question in pool:
+        if difficulty in (MIXED, question.difficulty):
+            by_id.setdefault(question.id, question)
+    if len(by_id) < count:
+        raise NotEnoughQuestions(len(by_id), count)
+    return [by_id[qid] for qid in least_recently_used(list(by_id), last_asked, count, rng)]
+
+
+def shuffled_choices(question: Question, rng: random.Random) -> tuple[str, ...]:
+    """The question's choices in a random order (a new order every game)."""
+    choices = list(question.choices)
+    rng.shuffle(choices)
+    return tuple(choices)
+
+
+class AnswerOutcome(enum.Enum):
+    LOCKED = "locked"  # the first click: this choice counts
+    ALREADY_ANSWERED = "already_answered"  # a later click: the first choice still counts
+    CLOSED = "closed"  # no open question, past its deadline, or already revealed
+
+
+class EndReason(enum.Enum):
+    COMPLETED = "completed"  # the last question was revealed
+    SILENT = "silent"  # nobody answered two questions in a row
+    STOPPED = "stopped"  # /trivia stop
+
+
+class GameStateError(RuntimeError):
+    """The caller asked for something the game's state does not allow (a bug, not a user
+    mistake), e.g. revealing a question that was never opened."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    index: int  # 0-based
+    total: int
+    question: Question
+    choices: tuple[str, ...]
+    opened_at: datetime
+    closes_at: datetime
+
+    @property
+    def number(self) -> int:
+        """1-based, for "Question k/n"."""
+        return self.index + 1
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerResult:
+    outcome: AnswerOutcome
+    # The choice that counts for this user: the one just locked, or the earlier one;
+    # None when CLOSED and the user had not answered.
+    choice_index: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerResult:
+    """One player's answer to one revealed question."""
+
+    user_id: int
+    choice_index: int
+    correct: bool
+    points: int
+    answered_at: datetime
+    streak: int  # correct answers in a row, after this question
+    total_points: int  # in this game, after this question
+
+
+@dataclass(frozen=True, slots=True)
+class Reveal:
+    index: int
+    question: Question
+    choices: tuple[str, ...]
+    correct_index: int
+    results: tuple[PlayerResult, ...]  # in the order the answers came
+    right: int  # how many answered right
+    answered: int  # how many answered at all
+    ended_silent: bool  # this reveal ended the game: no answers two questions in a row
+    finished: bool  # no question follows (last one, or ended)
+
+    @property
+    def correct_choice(self) -> str:
+        return self.choices[self.correct_index]
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    user_id: int
+    points: int
+    correct: int
+    answered: int
+    best_streak: int
+    first_answer_at: datetime
+
+
+@dataclass(slots=True)
+class _PlayerTotals:
+    first_answer_at: datetime
+    points: int = 0
+    correct: int = 0
+    answered: int = 0
+    streak: int = 0
+    best_streak: int = 0
+
+
+class TriviaGame:
+    """One game in one channel: questions are opened, answered and revealed one at a time.
+
+    Only revealed questions count towards the totals, as only they are scored into the
+    leaderboard. A player who misses a question, or answers it wrong, loses their streak.
+    """
+
+    def __init__(
+        self,
+        *,
+        game_id: int,
+        channel_id: int,
+        starter_id: int,
+        questions: Sequence[Question],
+        choices: Sequence[Sequence[str]],
+        seconds: int,
+    ) -> None:
+        if not questions:
+            raise ValueError("a game needs at least one question")
+        if len(choices) != len(questions):
+            raise ValueError("one choice order per question is needed")
+        if len({q.id for q in questions}) != len(questions):
+            raise ValueError("a question appears twice in the game")
+        for question, order in zip(questions, choices, strict=True):
+            if sorted(order) != sorted(question.choices):
+                raise ValueError(f"choices of {question.id} do not match the question")
+        if seconds <= 0:
+            raise ValueError("seconds per question must be positive")
+        self.game_id = game_id
+        self.channel_id = channel_id
+        self.starter_id = starter_id
+        self.seconds = seconds
+        self._questions: tuple[Question, ...] = tuple(questions)
+        self._choices: tuple[tuple[str, ...], ...] = tuple(tuple(c) for c in choices)
+        self._opened_at: list[datetime] = []
+        self._answers: list[dict[int, tuple[int, datetime]]] = []
+        self._revealed = 0
+        self._totals: dict[int, _PlayerTotals] = {}
+        self._silent_in_a_row = 0
+        self._ended: EndReason | None = None
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        game_id: int,
+        channel_id: int,
+        starter_id: int,
+        questions: Sequence[Question],
+        seconds: int,
+        rng: random.Random,
+    ) -> TriviaGame:
+        """A new game, with the choices of every question shuffled."""
+        return cls(
+            game_id=game_id,
+            channel_id=channel_id,
+            starter_id=starter_id,
+            questions=questions,
+            choices=[shuffled_choices(q, rng) for q in questions],
+            seconds=seconds,
+        )
+
+    @classmethod
+    def restore(
+        cls,
+        *,
+        game_id: int,
+        channel_id: int,
+        starter_id: int,
+        questions: Sequence[Question],
+        choices: Sequence[Sequence[str]],
+        seconds: int,
+        opened_at: Sequence[datetime],
+        answers: Sequence[Mapping[int, tuple[int, datetime]]],
+        revealed: int,
+        ended: EndReason | None = None,
+    ) -> TriviaGame:
+        """Rebuild a game from stored values, replaying it: `opened_at[k]` is when question k
+        opened (one per opened question), `answers[k]` its recorded answers
+        {user_id: (choice_index, answered_at)} (may be shorter), `revealed` how many questions
+        were revealed (always the first ones), `ended` set when the game was stopped.
+        Recorded answers are trusted: they were checked when they came."""
+        if not revealed <= len(opened_at) <= revealed + 1:
+            raise ValueError("opened questions must be the revealed ones plus at most one")
+        if len(answers) > len(opened_at):
+            raise ValueError("answers recorded for a question that never opened")
+        game = cls(
+            game_id=game_id,
+            channel_id=channel_id,
+            starter_id=starter_id,
+            questions=questions,
+            choices=choices,
+            seconds=seconds,
+        )
+        for index, opened in enumerate(opened_at):
+            if game.finished:
+                raise ValueError("stored game continues after it ended")
+            game.open_question(opened)
+            recorded = answers[index] if index < len(answers) else {}
+            for user_id, (choice_index, answered_at) in sorted(
+                recorded.items(), key=lambda item: (item[1][1], item[0])
+            ):
+                game._record(user_id, choice_index, answered_at)
+            if index < revealed:
+                game.reveal(game._deadline(index))
+        if ended is not None and not game.finished:
+            game.stop(ended)
+        return game
+
+    # --- what the game holds, for rendering and persistence -------------------------------
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return self._questions
+
+    @property
+    def question_ids(self) -> tuple[str, ...]:
+        return tuple(q.id for q in self._questions)
+
+    @property
+    def choices(self) -> tuple[tuple[str, ...], ...]:
+        return self._choices
+
+    @property
+    def total(self) -> int:
+        return len(self._questions)
+
+    @property
+    def opened_at(self) -> tuple[datetime, ...]:
+        return tuple(self._opened_at)
+
+    @property
+    def revealed(self) -> int:
+        """How many questions have been revealed (always the first ones)."""
+        return self._revealed
+
+    @property
+    def ended(self) -> EndReason | None:
+        return self._ended
+
+    @property
+    def silent_in_a_row(self) -> int:
+        return self._silent_in_a_row
+
+    def answers(self, index: int) -> dict[int, tuple[int, datetime]]:
+        """Answers recorded for question `index`: {user_id: (choice_index, answered_at)}."""
+        return dict(self._answers[index]) if index < len(self._answers) else {}
+
+    def correct_index(self, index: int) -> int:
+        return self._choices[index].index(self._questions[index].answer)
+
+    @property
+    def current_index(self) -> int | None:
+        """The question open right now (opened, not yet revealed), if any."""
+        if self._ended is None and len(self._opened_at) > self._revealed:
+            return self._revealed
+        return None
+
+    def current_view(self) -> QuestionView | None:
+        index = self.current_index
+        return None if index is None else self._view(index)
+
+    @property
+    def finished(self) -> bool:
+        return self._ended is not None
+
+    @property
+    def has_next(self) -> bool:
+        """True when another question can be opened now."""
+        return (
+            self._ended is None
+            and self.current_index is None
+            and len(self._opened_at) < len(self._questions)
+        )
+
+    # --- playing ----------------------------------------------------------------------------
+
+    def open_question(self, at: datetime) -> QuestionView:
+        """Open the next question at `at`; answers are taken until `at + seconds`."""
+        _require_aware(at)
+        if not self.has_next:
+            raise GameStateError("no question can be opened now")
+        self._opened_at.append(at)
+        self._answers.append({})
+        return self._view(len(self._opened_at) - 1)
+
+    def answer(
+        self, user_id: int, choice_index: int, at: datetime, question_index: int | None = None
+    ) -> AnswerResult:
+        """A click on a choice. `question_index`, when given, is the question the button
+        belongs to: a click on an older question's button is CLOSED."""
+        _require_aware(at)
+        index = self.current_index
+        if index is None or (question_index is not None and question_index != index):
+            return AnswerResult(AnswerOutcome.CLOSED, self._earlier_choice(user_id, question_index))
+        if not 0 <= choice_index < len(self._choices[index]):
+            raise ValueError(f"no choice {choice_index} for question {index}")
+        earlier = self._answers[index].get(user_id)
+        if earlier is not None:
+            return AnswerResult(AnswerOutcome.ALREADY_ANSWERED, earlier[0])
+        if at > self._deadline(index):
+            return AnswerResult(AnswerOutcome.CLOSED, None)
+        self._record(user_id, choice_index, at)
+        return AnswerResult(AnswerOutcome.LOCKED, choice_index)
+
+    def reveal(self, at: datetime) -> Reveal:
+        """Close the open question and score it; `at` is when the reveal happens (normally its
+        deadline). Ends the game after the last question or after a second silent one."""
+        _require_aware(at)
+        index = self.current_index
+        if index is None:
+            raise GameStateError("no open question to reveal")
+        correct_index = self.correct_index(index)
+        opened = self._opened_at[index]
+        results: list[PlayerResult] = []
+        answers = self._answers[index]
+        for user_id, (choice_index, answered_at) in sorted(
+            answers.items(), key=lambda item: (item[1][1], item[0])
+        ):
+            totals = self._totals.get(user_id)
+            if totals is None:
+                totals = self._totals[user_id] = _PlayerTotals(first_answer_at=answered_at)
+            correct = choice_index == correct_index
+            points = 0
+            totals.answered += 1
+            if correct:
+                elapsed = (answered_at - opened).total_seconds()
+                points = score_for(elapsed, self.seconds)
+                totals.points += points
+                totals.correct += 1
+                totals.streak += 1
+                totals.best_streak = max(totals.best_streak, totals.streak)
+            else:
+                totals.streak = 0
+            results.append(
+                PlayerResult(
+                    user_id=user_id,
+                    choice_index=choice_index,
+                    correct=correct,
+                    points=points,
+                    answered_at=answered_at,
+                    streak=totals.streak,
+                    total_points=totals.points,
+                )
+            )
+        for user_id, totals in self._totals.items():
+            if user_id not in answers:  # a missed question breaks a streak too
+                totals.streak = 0
+        self._revealed += 1
+        self._silent_in_a_row = 0 if answers else self._silent_in_a_row + 1
+        ended_silent = self._silent_in_a_row >= SILENT_QUESTIONS_TO_END
+        if ended_silent:
+            self._ended = EndReason.SILENT
+        elif self._revealed == len(self._questions):
+            self._ended = EndReason.COMPLETED
+        return Reveal(
+            index=index,
+            question=self._questions[index],
+            choices=self._choices[index],
+            correct_index=correct_index,
+            results=tuple(results),
+            right=sum(1 for r in results if r.correct),
+            answered=len(results),
+            ended_silent=ended_silent,
+            finished=self.finished,
+        )
+
+    def stop(self, reason: EndReason = EndReason.STOPPED) -> None:
+        """End the game now; an open question is dropped unrevealed (and unscored)."""
+        if self._ended is None:
+            self._ended = reason
+
+    def standings(self) -> list[Standing]:
+        """Everyone who answered a revealed question: most points first, then most correct
+        answers, then whoever answered first."""
+        standings = [
+            Standing(
+                user_id=user_id,
+                points=t.points,
+                correct=t.correct,
+                answered=t.answered,
+                best_streak=t.best_streak,
+                first_answer_at=t.first_answer_at,
+            )
+            for user_id, t in self._totals.items()
+        ]
+        standings.sort(key=lambda s: (-s.points, -s.correct, s.first_answer_at, s.user_id))
+        return standings
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _deadline(self, index: int) -> datetime:
+        return self._opened_at[index] + timedelta(seconds=self.seconds)
+
+    def _view(self, index: int) -> QuestionView:
+        return QuestionView(
+            index=index,
+            total=len(self._questions),
+            question=self._questions[index],
+            choices=self._choices[index],
+            opened_at=self._opened_at[index],
+            closes_at=self._deadline(index),
+        )
+
+    def _earlier_choice(self, user_id: int, question_index: int | None) -> int | None:
+        if question_index is None or not 0 <= question_index < len(self._answers):
+            return None
+        earlier = self._answers[question_index].get(user_id)
+        return None if earlier is None else earlier[0]
+
+    def _record(self, user_id: int, choice_index: int, at: datetime) -> None:
+        index = self.current_index
+        if index is None:
+            raise GameStateError("no open question to answer")
+        self._answers[index].setdefault(user_id, (choice_index, at))
+
+
+def _require_aware(at: datetime) -> None:
+    if at.tzinfo is None:
+        raise ValueError("every datetime must be timezone-aware")

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from bot.domain.clock import FakeClock
+from bot.domain.dates import (
+    DATE_EXAMPLES,
+    DateParseError,
+    MonthDay,
+    countdown,
+    events_on,
+    parse_day,
+    today_in,
+    years_ago,
+)
+from bot.domain.models import Event
+
+
+def event(event_id: str, day: date, at: time | None = None) -> Event:
+    return Event(
+        id=event_id, date=day, text=f"event {event_id}", source="src", evidence="...", time=at
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("01-24", MonthDay(1, 24)),
+        ("1-24", MonthDay(1, 24)),
+        ("2024-01-24", MonthDay(1, 24, 2024)),
+        ("1/24", MonthDay(1, 24)),
+        ("01/24", MonthDay(1, 24)),
+        ("Jan 24", MonthDay(1, 24)),
+        ("jan 24", MonthDay(1, 24)),
+        ("JANUARY 24", MonthDay(1, 24)),
+        ("January 24", MonthDay(1, 24)),
+        ("24 January", MonthDay(1, 24)),
+        ("24 jan", MonthDay(1, 24)),
+        ("January 24th", MonthDay(1, 24)),
+        ("Jan. 24", MonthDay(1, 24)),
+        ("January 24, 2024", MonthDay(1, 24, 2024)),
+        ("24th of January", MonthDay(1, 24)),
+        ("  Jan   24  ", MonthDay(1, 24)),
+        ("\t01-24\n", MonthDay(1, 24)),
+        ("Sept 3", MonthDay(9, 3)),
+        ("dec 31", MonthDay(12, 31)),
+        ("1st March", MonthDay(3, 1)),
+        ("02-29", MonthDay(2, 29)),
+        ("Feb 29", MonthDay(2, 29)),
+        ("2024-02-29", MonthDay(2, 29, 2024)),
+    ],
+)
+def test_parse_day_reads_every_accepted_form(text: str, expected: MonthDay) -> None:
+    assert parse_day(text) == expected
+
+
+def test_every_example_shown_to_fans_is_accepted() -> None:
+    for example in DATE_EXAMPLES:
+        assert parse_day(example).month == 1
+        assert parse_day(example).day == 24
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "13-01",
+        "02-30",
+        "13-45",
+        "00-10",
+        "04-31",
+        "hello",
+        "",
+        "   ",
+        "Janvember 3",
+        "Jan 32",
+        "2023-02-29",
+        "24",
+        "1/2/3/4",
+        "January",
+    ],
+)
+def test_parse_day_rejects_unreadable_dates_with_one_friendly_sentence(text: str) -> None:
+    with pytest.raises(DateParseError) as caught:
+        parse_day(text)
+    message = str(caught.value)
+    assert message.startswith("I could not read")
+    assert message.endswith(".")
+    assert "\n" not in message
+    assert isinstance(caught.value, ValueError)
+
+
+def test_parse_day_error_says_why_when_it_can() -> None:
+    with pytest.raises(DateParseError, match="February has no day 30"):
+        parse_day("02-30")
+    with pytest.raises(DateParseError, match="2023 was not a leap year"):
+        parse_day("2023-02-29")
+    with pytest.raises(DateParseError, match="not a month"):
+        parse_day("Janvember 3")
+
+
+def test_events_on_finds_that_calendar_day_in_any_year_sorted_by_date_and_time() -> None:
+    late = event("late", date(2024, 1, 24), time(18, 0))
+    early = event("early", date(2024, 1, 24), time(9, 0))
+    older = event("older", date(2023, 1, 24))
+    other = event("other", date(2024, 1, 25))
+    assert events_on([late, other, early, older], 1, 24) == [older, early, late]
+    assert events_on([late, other], 3, 3) == []
+
+
+def test_years_ago() -> None:
+    assert years_ago(date(2024, 1, 24), date(2025, 1, 24)) == 1
+    assert years_ago(date(2024, 1, 24), date(2026, 1, 23)) == 1
+    assert years_ago(date(2024, 1, 24), date(2024, 6, 1)) == 0
+    assert years_ago(date(2020, 2, 29), date(2024, 2, 29)) == 4
+
+
+def test_countdown_on_an_empty_day_names_the_next_and_previous_days() -> None:
+    events = [
+        event("a", date(2024, 3, 2)),
+        event("b", date(2024, 3, 5)),
+        event("c", date(2023, 3, 5)),
+    ]
+    result = countdown(events, date(2025, 3, 3))
+    assert result.next_day == date(2025, 3, 5)
+    assert result.days_until == 2
+    assert [e.id for e in result.next_events] == ["c", "b"]
+    assert result.previous_day == date(2025, 3, 2)
+    assert result.days_since == 1
+    assert [e.id for e in result.previous_events] == ["a"]
+
+
+def test_countdown_is_strictly_after_and_before_today() -> None:
+    events = [event("today", date(2024, 1, 24))]
+    result = countdown(events, date(2025, 1, 24))
+    assert result.next_day == date(2026, 1, 24)
+    assert result.days_until == 365
+    assert result.previous_day == date(2024, 1, 24)
+    assert result.days_since == 366
+
+
+def test_countdown_wraps_over_the_new_year() -> None:
+    events = [event("jan", date(2024, 1, 24)), event("nov", date(2023, 11, 1))]
+    result = countdown(events, date(2025, 12, 30))
+    assert result.next_day == date(2026, 1, 24)
+    assert result.days_until == 25
+    assert result.previous_day == date(2025, 11, 1)
+    # ... and backwards over it
+    result = countdown(events, date(2026, 1, 2))
+    assert result.previous_day == date(2025, 11, 1)
+    assert result.next_day == date(2026, 1, 24)
+
+
+def test_countdown_february_29_only_in_leap_years() -> None:
+    events = [event("leap", date(2024, 2, 29))]
+    result = countdown(events, date(2025, 2, 27))
+    assert result.next_day == date(2028, 2, 29)
+    assert result.previous_day == date(2024, 2, 29)
+
+
+def test_countdown_without_events() -> None:
+    result = countdown([], date(2025, 3, 3))
+    assert result.next_day is None
+    assert result.previous_day is None
+    assert result.next_events == []
+    assert result.previous_events == []
+
+
+def test_today_in_uses_the_servers_timezone() -> None:
+    clock = FakeClock(datetime(2024, 1, 23, 16, 30, tzinfo=UTC))
+    assert today_in("UTC", clock.now()) == date(2024, 1, 23)
+    assert today_in("Asia/Seoul", clock.now()) == date(2024, 1, 24)  # 01:30 in Seoul
+    assert today_in("America/Los_Angeles", clock.now()) == date(2024, 1, 23)
+    assert today_in("", clock.now()) == date(2024, 1, 23)
+    assert today_in("Not/AZone", clock.now()) == date(2024, 1, 23)

@@ -1,0 +1,294 @@
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.clock import FakeClock
+from bot.domain.schedule import (
+    ALL_DAYS,
+    WEEKDAYS,
+    WEEKENDS,
+    ScheduleInputError,
+    catch_up,
+    format_days,
+    next_run_after,
+    parse_days,
+    parse_time,
+    parse_timezone,
+    run_nonce,
+    timezone_suggestions,
+)
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+# --- reading moderators' input ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("09:00", time(9, 0)), ("9:05", time(9, 5)), (" 23:59 ", time(23, 59)), ("0:00", time(0))],
+)
+def test_parse_time(text: str, expected: time) -> None:
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["24:00", "12:60", "9", "9:5", "9am", "", "12:00:00", "١٢:٠٠"])
+def test_parse_time_rejects_with_a_friendly_sentence(text: str) -> None:
+    with pytest.raises(ScheduleInputError, match=r"HH:MM in 24-hour time"):
+        parse_time(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ALL_DAYS),
+        ("daily", ALL_DAYS),
+        ("Daily", ALL_DAYS),
+        ("weekdays", WEEKDAYS),
+        ("WEEKENDS", WEEKENDS),
+        ("mon,wed,fri", frozenset({0, 2, 4})),
+        ("Mon, Wed , FRI", frozenset({0, 2, 4})),
+        ("monday,tuesday", frozenset({0, 1})),
+        ("sun", frozenset({6})),
+        ("sat,sun", WEEKENDS),
+        ("thurs,tues", frozenset({1, 3})),
+    ],
+)
+def test_parse_days(text: str, expected: frozenset[int]) -> None:
+    assert parse_days(text) == expected
+
+
+@pytest.mark.parametrize("text", ["mon,fryday", "someday", ",", "1,2"])
+def test_parse_days_rejects_unknown_days(text: str) -> None:
+    with pytest.raises(ScheduleInputError, match="mon,wed,fri"):
+        parse_days(text)
+
+
+@pytest.mark.parametrize(
+    ("days", "text"),
+    [
+        (ALL_DAYS, "daily"),
+        (WEEKDAYS, "weekdays"),
+        (WEEKENDS, "weekends"),
+        (frozenset({4, 0, 2}), "mon,wed,fri"),
+        (frozenset({6}), "sun"),
+    ],
+)
+def test_format_days_round_trips(days: frozenset[int], text: str) -> None:
+    assert format_days(days) == text
+    assert parse_days(text) == days
+
+
+def test_format_days_refuses_nonsense() -> None:
+    with pytest.raises(ValueError):
+        format_days(frozenset())
+    with pytest.raises(ValueError):
+        format_days(frozenset({7}))
+
+
+def test_parse_timezone_returns_the_canonical_name() -> None:
+    assert parse_timezone("Asia/Seoul") == "Asia/Seoul"
+    assert parse_timezone(" asia/seoul ") == "Asia/Seoul"
+    assert parse_timezone("america/new york") == "America/New_York"
+    assert parse_timezone("UTC") == "UTC"
+
+
+@pytest.mark.parametrize("name", ["Seoul", "Mars/Olympus", "", "Asia", "../etc/passwd"])
+def test_parse_timezone_rejects_unknown_names(name: str) -> None:
+    with pytest.raises(ScheduleInputError) as caught:
+        parse_timezone(name)
+    assert "timezone" in str(caught.value)
+
+
+def test_parse_timezone_suggests_a_close_name() -> None:
+    with pytest.raises(ScheduleInputError, match="Asia/Seoul"):
+        parse_timezone("Seoul")
+
+
+def test_timezone_suggestions_for_autocomplete() -> None:
+    assert timezone_suggestions("seoul") == ["Asia/Seoul"]
+    assert timezone_suggestions("SEO") == ["Asia/Seoul"]
+    assert timezone_suggestions("new y") == ["America/New_York"]
+    europe = timezone_suggestions("eu")
+    assert len(europe) == 25
+    assert all(name.casefold().startswith("eu") for name in europe[:10])
+    # names starting with the text come before ones merely containing it
+    berlin = timezone_suggestions("ber")
+    assert berlin.index("Europe/Berlin") < len(berlin)
+    starts = [n for n in berlin if n.casefold().startswith("ber")]
+    assert berlin[: len(starts)] == starts
+    assert "UTC" in timezone_suggestions("")
+    assert len(timezone_suggestions("", limit=3)) == 3
+    assert timezone_suggestions("a", limit=5) == timezone_suggestions("A")[:5]
+
+
+# --- when a schedule runs --------------------------------------------------------------------
+
+
+def test_seoul_daily_at_nine_no_dst() -> None:
+    after = utc(2024, 1, 23, 12, 0)  # 21:00 in Seoul
+    run = next_run_after(time(9, 0), "Asia/Seoul", ALL_DAYS, after)
+    assert run == utc(2024, 1, 24, 0, 0)
+    assert run.tzinfo is UTC
+    # and the next one, a day later, in summer too (Seoul has no DST)
+    assert next_run_after(time(9, 0), "Asia/Seoul", ALL_DAYS, run) == utc(2024, 1, 25, 0, 0)
+    assert next_run_after(time(9, 0), "Asia/Seoul", ALL_DAYS, utc(2024, 7, 1, 1)) == utc(
+        2024, 7, 2, 0, 0
+    )
+
+
+def test_a_schedule_added_after_todays_time_first_runs_tomorrow() -> None:
+    clock = FakeClock(utc(2025, 6, 10, 10, 0))  # 19:00 in Seoul
+    assert next_run_after(time(18, 0), "Asia/Seoul", ALL_DAYS, clock.now()) == utc(
+        2025, 6, 11, 9, 0
+    )
+    assert next_run_after(time(20, 0), "Asia/Seoul", ALL_DAYS, clock.now()) == utc(
+        2025, 6, 10, 11, 0
+    )
+
+
+def test_next_run_is_strictly_after() -> None:
+    due = utc(2025, 6, 10, 9, 0)
+    assert next_run_after(time(9, 0), "UTC", ALL_DAYS, due) == utc(2025, 6, 11, 9, 0)
+    assert next_run_after(time(9, 0), "UTC", ALL_DAYS, due - timedelta(seconds=1)) == due
+
+
+def test_spring_forward_gap_new_york_runs_at_the_end_of_the_gap() -> None:
+    # 2025-03-09: 02:00 EST jumps to 03:00 EDT, so 02:30 does not exist that day.
+    after = utc(2025, 3, 8, 12, 0)
+    first = next_run_after(time(2, 30), "America/New_York", ALL_DAYS, after)
+    assert first == utc(2025, 3, 9, 7, 0)  # 03:00 EDT
+    # the day after, 02:30 EDT exists again
+    assert next_run_after(time(2, 30), "America/New_York", ALL_DAYS, first) == utc(
+        2025, 3, 10, 6, 30
+    )
+    # times around the gap are untouched
+    assert next_run_after(time(1, 59), "America/New_York", ALL_DAYS, after) == utc(
+        2025, 3, 9, 6, 59
+    )
+    assert next_run_after(time(3, 0), "America/New_York", ALL_DAYS, after) == utc(2025, 3, 9, 7, 0)
+
+
+def test_spring_forward_gap_berlin() -> None:
+    # 2025-03-30: 02:00 CET jumps to 03:00 CEST (01:00 UTC).
+    after = utc(2025, 3, 29, 12, 0)
+    assert next_run_after(time(2, 30), "Europe/Berlin", ALL_DAYS, after) == utc(2025, 3, 30, 1, 0)
+    assert next_run_after(time(2, 0), "Europe/Berlin", ALL_DAYS, after) == utc(2025, 3, 30, 1, 0)
+    assert next_run_after(time(9, 0), "Europe/Berlin", ALL_DAYS, after) == utc(2025, 3, 30, 7, 0)
+
+
+def test_fall_back_overlap_new_york_runs_once_at_the_first_occurrence() -> None:
+    # 2025-11-02: 02:00 EDT falls back to 01:00 EST, so 01:30 happens twice.
+    after = utc(2025, 11, 1, 12, 0)
+    first = next_run_after(time(1, 30), "America/New_York", ALL_DAYS, after)
+    assert first == utc(2025, 11, 2, 5, 30)  # 01:30 EDT
+    # not again at 01:30 EST (06:30 UTC) but the next day
+    assert next_run_after(time(1, 30), "America/New_York", ALL_DAYS, first) == utc(
+        2025, 11, 3, 6, 30
+    )
+    # even when asked between the two occurrences
+    between = utc(2025, 11, 2, 6, 0)
+    assert next_run_after(time(1, 30), "America/New_York", ALL_DAYS, between) == utc(
+        2025, 11, 3, 6, 30
+    )
+
+
+def test_fall_back_overlap_berlin() -> None:
+    # 2025-10-26: 03:00 CEST falls back to 02:00 CET, so 02:30 happens twice.
+    after = utc(2025, 10, 25, 12, 0)
+    first = next_run_after(time(2, 30), "Europe/Berlin", ALL_DAYS, after)
+    assert first == utc(2025, 10, 26, 0, 30)  # 02:30 CEST
+    assert next_run_after(time(2, 30), "Europe/Berlin", ALL_DAYS, first) == utc(2025, 10, 27, 1, 30)
+
+
+def test_a_daily_schedule_through_dst_fires_once_a_day_at_local_time() -> None:
+    run = utc(2025, 3, 1, 0, 0)
+    runs = []
+    for _ in range(60):
+        run = next_run_after(time(9, 0), "America/New_York", ALL_DAYS, run)
+        runs.append(run)
+    for earlier, later in itertools.pairwise(runs):
+        assert (later - earlier) in (timedelta(hours=23), timedelta(hours=24))
+    local_hours = {r.astimezone(ZoneInfo("America/New_York")).hour for r in runs}
+    assert local_hours == {9}
+
+
+def test_day_filters_follow_the_local_date() -> None:
+    # Friday 2025-06-13 20:00 UTC is already Saturday 05:00 in Seoul.
+    after = utc(2025, 6, 13, 20, 0)
+    # weekdays at 09:00 Seoul: skip Sat/Sun local, so Monday 2025-06-16 09:00 KST
+    assert next_run_after(time(9, 0), "Asia/Seoul", WEEKDAYS, after) == utc(2025, 6, 16, 0, 0)
+    # weekends at 09:00 Seoul: Saturday 2025-06-14 09:00 KST, the same local day
+    assert next_run_after(time(9, 0), "Asia/Seoul", WEEKENDS, after) == utc(2025, 6, 14, 0, 0)
+    # a list: mon,wed,fri from Saturday -> Monday
+    mwf = parse_days("mon,wed,fri")
+    assert next_run_after(time(9, 0), "Asia/Seoul", mwf, after) == utc(2025, 6, 16, 0, 0)
+    monday = utc(2025, 6, 16, 0, 0)
+    assert next_run_after(time(9, 0), "Asia/Seoul", mwf, monday) == utc(2025, 6, 18, 0, 0)
+    # once a week: Sunday only, from a Sunday after its time -> a week later
+    sunday_evening = utc(2025, 6, 15, 12, 0)  # 21:00 KST Sunday
+    assert next_run_after(time(9, 0), "Asia/Seoul", frozenset({6}), sunday_evening) == utc(
+        2025, 6, 22, 0, 0
+    )
+
+
+def test_next_run_refuses_naive_times_and_empty_days() -> None:
+    with pytest.raises(ValueError):
+        next_run_after(time(9), "UTC", ALL_DAYS, datetime(2025, 1, 1))
+    with pytest.raises(ValueError):
+        next_run_after(time(9), "UTC", frozenset(), utc(2025, 1, 1))
+
+
+# --- after downtime and exactly once ---------------------------------------------------------
+
+
+def test_catch_up() -> None:
+    clock = FakeClock(utc(2025, 6, 10, 9, 0))
+    grace = timedelta(minutes=60)
+    due = clock.now()
+    assert catch_up(due + timedelta(seconds=1), clock.now(), grace) == "wait"
+    assert catch_up(due, clock.now(), grace) == "send"
+    clock.advance(timedelta(minutes=59))
+    assert catch_up(due, clock.now(), grace) == "send"
+    clock.advance(timedelta(minutes=1))
+    assert catch_up(due, clock.now(), grace) == "send"  # exactly at the edge
+    clock.advance(1)
+    assert catch_up(due, clock.now(), grace) == "skip"
+    clock.advance(timedelta(days=2))
+    assert catch_up(due, clock.now(), grace) == "skip"
+
+
+def test_run_nonce_is_deterministic_unique_and_fits_discord() -> None:
+    due = utc(2025, 6, 10, 9, 0)
+    assert run_nonce(7, due) == run_nonce(7, due)
+    assert run_nonce(7, due) == run_nonce(7, due.astimezone(timezone(timedelta(hours=9))))
+    seen = {
+        run_nonce(schedule_id, due + timedelta(minutes=m))
+        for schedule_id in (0, 1, 2, 10, 11, 123456)
+        for m in (0, 1, 10, 60 * 24, 60 * 24 * 365 * 50)
+    }
+    assert len(seen) == 6 * 5
+    for nonce in seen:
+        assert nonce.isdecimal()
+        assert len(nonce) <= 25
+        assert int(nonce) < 2**63
+    # the minute is zero-padded, so schedule 1 and schedule 11 never share a prefix
+    assert run_nonce(1, due) != run_nonce(11, due)
+    assert len(run_nonce(1, due)) < len(run_nonce(11, due))
+    # a plain concatenation would make these two equal ("1" + "28928160" == "12" + "8928160")
+    minute = timedelta(minutes=1)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert run_nonce(1, epoch + 28928160 * minute) != run_nonce(12, epoch + 8928160 * minute)
+
+
+def test_run_nonce_rejects_out_of_range() -> None:
+    with pytest.raises(ValueError):
+        run_nonce(-1, utc(2025, 1, 1))
+    with pytest.raises(ValueError):
+        run_nonce(10**12, utc(2025, 1, 1))
