@@ -29,6 +29,7 @@ EXTENSIONS = (
     "bot.cogs.facts",
     "bot.cogs.onthisday",
     "bot.cogs.about",
+    "bot.cogs.trivia",
 )
 SYNC_HASH_KEY = "command_sync_hash"
 

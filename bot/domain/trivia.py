@@ -11,7 +11,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.models import DIFFICULTIES, Question
 from bot.domain.rotation import least_recently_used
@@ -482,3 +482,20 @@ class TriviaGame:
 def _require_aware(at: datetime) -> None:
     if at.tzinfo is None:
         raise ValueError("every datetime must be timezone-aware")
+
+
+LEADERBOARD_PERIODS = ("all", "week", "month")
+
+
+def period_start(period: str, now: datetime) -> datetime | None:
+    """Start of a leaderboard period in UTC: weeks start Monday 00:00, months on the 1st;
+    None for all time."""
+    _require_aware(now)
+    if period == "all":
+        return None
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "week":
+        return midnight - timedelta(days=midnight.weekday())
+    if period == "month":
+        return midnight.replace(day=1)
+    raise ValueError(f"unknown period: {period!r}")

@@ -8,13 +8,21 @@ import json
 import random
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
 
 from bot.domain import rotation
+from bot.store.base import (
+    GameAlreadyRunning,
+    GameRecord,
+    LeaderRow,
+    PlayerStats,
+    Report,
+    ScoreRow,
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
@@ -35,6 +43,37 @@ def migrations() -> list[tuple[int, Path]]:
 
 def _utcnow() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _iso(instant: dt.datetime) -> str:
+    """Instants are stored as UTC ISO text, so they sort and compare as strings."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime")
+    return instant.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+_GAME_COLUMNS = ("id, guild_id, channel_id, starter_id, kind, difficulty, seconds, question_ids,"
+                 " choices, state, revealed, current_message, opened_at, started_at")
+
+
+def _game(row: sqlite3.Row | tuple[object, ...]) -> GameRecord:
+    (game_id, guild_id, channel_id, starter_id, kind, difficulty, seconds, question_ids, choices,
+     state, revealed, current_message, opened_at, started_at) = tuple(row)
+    return GameRecord(
+        id=int(game_id), guild_id=int(guild_id), channel_id=int(channel_id),
+        starter_id=int(starter_id), kind=str(kind), difficulty=str(difficulty),
+        seconds=int(seconds),
+        question_ids=tuple(json.loads(str(question_ids))),
+        choices=tuple(tuple(c) for c in json.loads(str(choices))),
+        state=str(state), revealed=int(revealed),
+        current_message=int(current_message) if current_message is not None else None,
+        opened_at=tuple(_instant(t) for t in json.loads(str(opened_at))),
+        started_at=_instant(str(started_at)),
+    )
 
 
 class SQLiteStore:
@@ -170,3 +209,170 @@ class SQLiteStore:
         ) as cursor:
             row = await cursor.fetchone()
         return list(json.loads(row[0])) if row else []
+
+    # --- trivia ---------------------------------------------------------------------------
+
+    async def create_game(self, *, guild_id: int, channel_id: int, starter_id: int, kind: str,
+                          difficulty: str, seconds: int, question_ids: Sequence[str],
+                          choices: Sequence[Sequence[str]], started_at: dt.datetime) -> GameRecord:
+        try:
+            async with self.transaction() as db:
+                cursor = await db.execute(
+                    "INSERT INTO trivia_games (guild_id, channel_id, starter_id, kind, difficulty,"
+                    " seconds, question_ids, choices, started_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (guild_id, channel_id, starter_id, kind, difficulty, seconds,
+                     json.dumps(list(question_ids)), json.dumps([list(c) for c in choices]),
+                     _iso(started_at)))
+                game_id = cursor.lastrowid
+                await db.executemany(
+                    "INSERT INTO trivia_asked (guild_id, question_id, asked_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (guild_id, question_id)"
+                    " DO UPDATE SET asked_at = excluded.asked_at",
+                    [(guild_id, qid, _iso(started_at)) for qid in question_ids])
+        except sqlite3.IntegrityError as exc:
+            raise GameAlreadyRunning(channel_id) from exc
+        record = await self.game(int(game_id or 0))
+        assert record is not None
+        return record
+
+    async def game(self, game_id: int) -> GameRecord | None:
+        async with self.db.execute(f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE id = ?",
+                                   (game_id,)) as cursor:
+            row = await cursor.fetchone()
+        return _game(row) if row else None
+
+    async def running_game(self, channel_id: int) -> GameRecord | None:
+        async with self.db.execute(
+                f"SELECT {_GAME_COLUMNS} FROM trivia_games"
+                " WHERE channel_id = ? AND state = 'running' AND kind = 'game'",
+                (channel_id,)) as cursor:
+            row = await cursor.fetchone()
+        return _game(row) if row else None
+
+    async def running_games(self) -> list[GameRecord]:
+        async with self.db.execute(
+                f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE state = 'running' ORDER BY id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_game(row) for row in rows]
+
+    async def open_question(self, game_id: int, index: int, opened_at: dt.datetime,
+                            message_id: int) -> None:
+        async with self.transaction() as db:
+            async with db.execute("SELECT opened_at FROM trivia_games WHERE id = ?",
+                                  (game_id,)) as cursor:
+                row = await cursor.fetchone()
+            opened = json.loads(row[0]) if row else []
+            if len(opened) != index:
+                raise ValueError(f"game {game_id}: question {index} opened out of order")
+            opened.append(_iso(opened_at))
+            await db.execute(
+                "UPDATE trivia_games SET opened_at = ?, current_message = ? WHERE id = ?",
+                (json.dumps(opened), message_id, game_id))
+
+    async def record_answer(self, game_id: int, index: int, user_id: int, choice_index: int,
+                            answered_at: dt.datetime) -> bool:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "INSERT OR IGNORE INTO trivia_answers (game_id, question_index, user_id,"
+                " choice_index, answered_at) VALUES (?, ?, ?, ?, ?)",
+                (game_id, index, user_id, choice_index, _iso(answered_at)))
+            return cursor.rowcount == 1
+
+    async def game_answers(self, game_id: int) -> list[dict[int, tuple[int, dt.datetime]]]:
+        answers: list[dict[int, tuple[int, dt.datetime]]] = []
+        async with self.db.execute(
+                "SELECT question_index, user_id, choice_index, answered_at FROM trivia_answers"
+                " WHERE game_id = ? ORDER BY question_index", (game_id,)) as cursor:
+            async for index, user_id, choice_index, answered_at in cursor:
+                while len(answers) <= index:
+                    answers.append({})
+                answers[index][int(user_id)] = (int(choice_index), _instant(answered_at))
+        return answers
+
+    async def record_reveal(self, game_id: int, index: int, rows: Sequence[ScoreRow],
+                            revealed_at: dt.datetime) -> None:
+        async with self.transaction() as db:
+            async with db.execute("SELECT guild_id, revealed FROM trivia_games WHERE id = ?",
+                                  (game_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None or int(row[1]) > index:
+                return  # already scored: a reveal is counted once
+            await db.executemany(
+                "INSERT OR IGNORE INTO trivia_scores (game_id, question_index, guild_id, user_id,"
+                " question_id, correct, points, streak, revealed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(game_id, index, row[0], r.user_id, r.question_id, int(r.correct), r.points,
+                  r.streak, _iso(revealed_at)) for r in rows])
+            await db.execute("UPDATE trivia_games SET revealed = ? WHERE id = ?",
+                             (index + 1, game_id))
+
+    async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE trivia_games SET state = ?, ended_at = ?, current_message = NULL"
+                " WHERE id = ? AND state = 'running'", (state, _iso(ended_at), game_id))
+
+    async def last_asked(self, guild_id: int) -> Mapping[str, dt.datetime]:
+        async with self.db.execute(
+                "SELECT question_id, asked_at FROM trivia_asked WHERE guild_id = ?",
+                (guild_id,)) as cursor:
+            return {str(qid): _instant(at) async for qid, at in cursor}
+
+    _TOTALS = ("SELECT user_id, SUM(points) AS points, SUM(correct) AS correct,"
+               " COUNT(*) AS answered, RANK() OVER (ORDER BY SUM(points) DESC, SUM(correct) DESC)"
+               " AS rank FROM trivia_scores WHERE guild_id = ? AND revealed_at >= ?"
+               " GROUP BY user_id")
+
+    async def leaderboard(self, guild_id: int, since: dt.datetime | None,
+                          limit: int = 10) -> list[LeaderRow]:
+        start = _iso(since) if since else ""
+        async with self.db.execute(
+                f"{self._TOTALS} ORDER BY rank, MIN(revealed_at), user_id LIMIT ?",
+                (guild_id, start, limit)) as cursor:
+            return [LeaderRow(rank=int(rank), user_id=int(uid), points=int(p), correct=int(c),
+                              answered=int(n)) async for uid, p, c, n, rank in cursor]
+
+    async def leaderboard_row(self, guild_id: int, user_id: int,
+                              since: dt.datetime | None) -> LeaderRow | None:
+        start = _iso(since) if since else ""
+        async with self.db.execute(f"SELECT * FROM ({self._TOTALS}) WHERE user_id = ?",
+                                   (guild_id, start, user_id)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        uid, p, c, n, rank = row
+        return LeaderRow(rank=int(rank), user_id=int(uid), points=int(p), correct=int(c),
+                         answered=int(n))
+
+    async def player_stats(self, guild_id: int, user_id: int) -> PlayerStats:
+        async with self.db.execute(
+                "SELECT COALESCE(SUM(points), 0), COUNT(DISTINCT game_id), COUNT(*),"
+                " COALESCE(SUM(correct), 0), COALESCE(MAX(streak), 0) FROM trivia_scores"
+                " WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        ranked = await self.leaderboard_row(guild_id, user_id, None)
+        return PlayerStats(user_id=user_id, points=int(row[0]), games=int(row[1]),
+                           answered=int(row[2]), correct=int(row[3]), best_streak=int(row[4]),
+                           rank=ranked.rank if ranked else None)
+
+    async def add_report(self, *, guild_id: int, channel_id: int, question_id: str,
+                         reporter_id: int, reason: str, created_at: dt.datetime) -> int:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO trivia_reports (guild_id, channel_id, question_id, reporter_id,"
+                " reason, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (guild_id, channel_id, question_id, reporter_id, reason, _iso(created_at)))
+            return int(cursor.lastrowid or 0)
+
+    async def reports(self, guild_id: int | None, limit: int = 50) -> list[Report]:
+        where, args = ("WHERE guild_id = ?", (guild_id, limit)) if guild_id is not None \
+            else ("", (limit,))
+        async with self.db.execute(
+                "SELECT id, guild_id, channel_id, question_id, reporter_id, reason, created_at"
+                f" FROM trivia_reports {where} ORDER BY id DESC LIMIT ?", args) as cursor:
+            return [Report(id=int(i), guild_id=int(g), channel_id=int(c), question_id=str(q),
+                           reporter_id=int(r), reason=str(reason), created_at=_instant(at))
+                    async for i, g, c, q, r, reason, at in cursor]

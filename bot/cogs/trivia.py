@@ -1,0 +1,527 @@
+"""/trivia play | stop | leaderboard | stats | reports, and daily trivia posts (SPEC §4, §6).
+
+The game itself is `bot.domain.trivia.TriviaGame`; this cog runs one asyncio task per live game
+(a handful at a time, unlike schedules), sends and edits its messages, and stores every answer
+as it is made and every reveal's points as they are scored, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cogs.errors import UserError, report_error, send_ephemeral
+from bot.domain import trivia
+from bot.domain.models import Question
+from bot.domain.trivia import AnswerOutcome, EndReason, TriviaGame
+from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow
+from bot.ui import embeds
+from bot.ui import trivia as ui
+
+if TYPE_CHECKING:
+    from bot.app import LoveWinsAllBot
+
+log = logging.getLogger(__name__)
+
+REVEAL_PAUSE_SECONDS = 3.0  # time to read a reveal before the next question
+DAILY_SECONDS = 60 * 60  # a scheduled question stays open for an hour (SPEC §6)
+REQUIRED_CHANNEL_PERMISSIONS = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+)
+PERIOD_LABELS = {"all": "all time", "week": "this week", "month": "this month"}
+
+SendPost = Callable[[discord.Embed, discord.ui.View | None], Awaitable[discord.Message]]
+
+
+@dataclass
+class LiveGame:
+    record: GameRecord
+    game: TriviaGame
+    message_id: int | None = None
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @property
+    def daily(self) -> bool:
+        return self.record.kind == "daily"
+
+
+def missing_channel_permission(permissions: discord.Permissions) -> str | None:
+    for attribute, label in REQUIRED_CHANNEL_PERMISSIONS:
+        if not getattr(permissions, attribute):
+            return label
+    return None
+
+
+class Trivia(commands.Cog):
+    trivia_group = app_commands.Group(
+        name="trivia",
+        description="Trivia quizzes about “Love wins all”, played together",
+        guild_only=True,
+    )
+
+    def __init__(self, bot: LoveWinsAllBot) -> None:
+        self.bot = bot
+        self.live: dict[int, LiveGame] = {}  # game id -> game being played
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def cog_load(self) -> None:
+        """Close games a crash or restart interrupted; re-arm daily questions' reveals."""
+        for record in await self.bot.store.running_games():
+            live: LiveGame | None = None
+            try:
+                live = await self._restore(record)
+                if live is None:
+                    continue
+                if live.daily:
+                    self._start_task(live, self._run_daily(live))
+                else:
+                    await self._close_interrupted(live)
+            except Exception:
+                log.exception("could not recover trivia game %s; closing it", record.id)
+                self.live.pop(record.id, None)
+                await self.bot.store.end_game(record.id, "interrupted", self.bot.clock.now())
+
+    async def cog_unload(self) -> None:
+        # Shutting down: stop the tasks; the games stay 'running' in the database and are
+        # closed cleanly (or re-armed, for daily questions) at the next start.
+        tasks = [live.task for live in self.live.values() if live.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _restore(self, record: GameRecord) -> LiveGame | None:
+        questions = [self.bot.dataset.question(qid) for qid in record.question_ids]
+        if any(q is None for q in questions):
+            log.warning(
+                "trivia game %s asks questions no longer in the dataset; closing it", record.id
+            )
+            await self.bot.store.end_game(record.id, "interrupted", self.bot.clock.now())
+            return None
+        game = TriviaGame.restore(
+            game_id=record.id,
+            channel_id=record.channel_id,
+            starter_id=record.starter_id,
+            questions=[q for q in questions if q is not None],
+            choices=record.choices,
+            seconds=record.seconds,
+            opened_at=record.opened_at,
+            answers=await self.bot.store.game_answers(record.id),
+            revealed=record.revealed,
+        )
+        live = LiveGame(record, game, record.current_message)
+        self.live[record.id] = live
+        return live
+
+    def _start_task(self, live: LiveGame, work: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except (discord.Forbidden, discord.NotFound) as error:
+                log.warning(
+                    "trivia game %s ended: the channel is gone or closed to the bot (%s)",
+                    live.record.id,
+                    error,
+                )
+                await self._end_quietly(live)
+            except Exception:
+                log.exception("trivia game %s failed", live.record.id)
+                await self._end_quietly(live)
+            finally:
+                self.live.pop(live.record.id, None)
+
+        live.task = asyncio.create_task(guarded(), name=f"trivia-game-{live.record.id}")
+
+    async def _end_quietly(self, live: LiveGame) -> None:
+        """End a game that cannot go on, without posting: the channel may be gone."""
+        try:
+            await self.bot.store.end_game(live.record.id, "interrupted", self.bot.clock.now())
+        except Exception:
+            log.exception("could not mark trivia game %s as interrupted", live.record.id)
+
+    # --- playing ------------------------------------------------------------------------------
+
+    def _channel(self, live: LiveGame) -> discord.PartialMessageable:
+        return self.bot.get_partial_messageable(
+            live.record.channel_id, guild_id=live.record.guild_id
+        )
+
+    async def _sleep_until(self, instant: dt.datetime) -> None:
+        delay = (instant - self.bot.clock.now()).total_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _run_game(self, live: LiveGame) -> None:
+        channel = self._channel(live)
+        while live.game.has_next:
+            view = live.game.open_question(self.bot.clock.now())
+            message = await channel.send(
+                embed=ui.question_embed(view, live.record.difficulty),
+                view=ui.question_view(live.record.id, view),
+            )
+            live.message_id = message.id
+            await self.bot.store.open_question(
+                live.record.id, view.index, view.opened_at, message.id
+            )
+            await self._sleep_until(view.closes_at)
+            await self._reveal(live)
+            if live.game.has_next:
+                await asyncio.sleep(REVEAL_PAUSE_SECONDS)
+        await self._finish(live, "finished")
+
+    async def _reveal(self, live: LiveGame) -> trivia.Reveal:
+        now = self.bot.clock.now()
+        reveal = live.game.reveal(now)
+        rows = [
+            ScoreRow(
+                user_id=r.user_id,
+                question_id=reveal.question.id,
+                correct=r.correct,
+                points=r.points,
+                streak=r.streak,
+            )
+            for r in reveal.results
+        ]
+        await self.bot.store.record_reveal(live.record.id, reveal.index, rows, now)
+        if live.message_id is not None:
+            await (
+                self._channel(live)
+                .get_partial_message(live.message_id)
+                .edit(
+                    embed=ui.reveal_embed(reveal, live.game.total, self.bot.dataset, live.daily),
+                    view=ui.reveal_view(live.record.id, reveal),
+                )
+            )
+        return reveal
+
+    async def _finish(
+        self, live: LiveGame, state: str, *, announce: bool = True, note: str = ""
+    ) -> None:
+        await self.bot.store.end_game(live.record.id, state, self.bot.clock.now())
+        self.live.pop(live.record.id, None)
+        if not announce or live.daily:
+            return
+        if live.game.ended is EndReason.SILENT:
+            note = "Nobody answered two questions in a row, so the game ended itself."
+        await self._channel(live).send(
+            embed=ui.standings_embed(live.game.standings(), "Final standings", note)
+        )
+
+    async def _close_interrupted(self, live: LiveGame) -> None:
+        """A game the bot was playing when it stopped: reveal and score the open question,
+        then end the game and tell the channel."""
+        if live.game.current_index is not None:
+            await self._reveal(live)
+        revealed = live.game.revealed
+        live.game.stop(EndReason.STOPPED)
+        note = (
+            f"⚠️ The bot restarted during this game, so it ended after question {revealed} of "
+            f"{live.game.total}. Points of the revealed questions are saved on the "
+            "leaderboard."
+        )
+        await self._finish(live, "interrupted", note=note)
+
+    # --- daily questions (scheduled posts, SPEC §6) -------------------------------------------
+
+    async def post_daily_question(
+        self, *, guild_id: int, channel_id: int, send: SendPost
+    ) -> discord.Message:
+        """Post one question that stays open for an hour, then is revealed and scored.
+
+        `send` is the scheduler's paced, de-duplicated send. The reveal is kept in the
+        database as a running daily game, so it still happens after a restart.
+        """
+        question = (await self._pick(guild_id, "mixed", 1))[0]
+        choices = trivia.shuffled_choices(question, self.bot.rng)
+        bot_id = self.bot.user.id if self.bot.user else 0
+        record = await self.bot.store.create_game(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            starter_id=bot_id,
+            kind="daily",
+            difficulty="mixed",
+            seconds=DAILY_SECONDS,
+            question_ids=[question.id],
+            choices=[choices],
+            started_at=self.bot.clock.now(),
+        )
+        game = TriviaGame(
+            game_id=record.id,
+            channel_id=channel_id,
+            starter_id=record.starter_id,
+            questions=[question],
+            choices=[choices],
+            seconds=DAILY_SECONDS,
+        )
+        live = LiveGame(record, game)
+        view = game.open_question(self.bot.clock.now())
+        try:
+            message = await send(
+                ui.question_embed(view, "mixed", daily=True), ui.question_view(record.id, view)
+            )
+        except BaseException:
+            await self.bot.store.end_game(record.id, "interrupted", self.bot.clock.now())
+            raise
+        live.message_id = message.id
+        await self.bot.store.open_question(record.id, 0, view.opened_at, message.id)
+        self.live[record.id] = live
+        self._start_task(live, self._run_daily(live))
+        return message
+
+    async def _run_daily(self, live: LiveGame) -> None:
+        view = live.game.current_view()
+        if view is not None:
+            await self._sleep_until(view.closes_at)
+            await self._reveal(live)
+        await self._finish(live, "finished")
+
+    # --- clicks -------------------------------------------------------------------------------
+
+    async def handle_choice(
+        self, interaction: discord.Interaction[Any], game_id: int, index: int, choice: int
+    ) -> None:
+        try:
+            live = self.live.get(game_id)
+            if live is None:
+                await send_ephemeral(
+                    interaction,
+                    embeds.user_error_embed("This question is closed: its game has ended."),
+                )
+                return
+            now = self.bot.clock.now()
+            result = live.game.answer(interaction.user.id, choice, now, question_index=index)
+            labels = live.game.choices[index]
+            if result.outcome is AnswerOutcome.LOCKED:
+                # Stored before the player is told: "locked in" means it is on disk.
+                await self.bot.store.record_answer(game_id, index, interaction.user.id, choice, now)
+                text = (
+                    f"🔒 Locked in: **{labels[choice]}**. The answer is revealed when time is up."
+                )
+            elif result.outcome is AnswerOutcome.ALREADY_ANSWERED:
+                earlier = labels[result.choice_index] if result.choice_index is not None else "?"
+                text = f"You already answered this one: **{earlier}**. Your first click counts."
+            else:
+                text = "This question is closed. Wait for the next one!"
+            await interaction.response.send_message(
+                embed=discord.Embed(description=text, colour=embeds.COLOUR), ephemeral=True
+            )
+        except Exception as error:
+            await report_error(interaction, error)
+
+    async def handle_report_button(
+        self, interaction: discord.Interaction[Any], question_id: str
+    ) -> None:
+        try:
+            if self.bot.dataset.question(question_id) is None:
+                raise UserError(
+                    "That question is no longer in the dataset, so there is nothing to report."
+                )
+            await interaction.response.send_modal(ui.ReportModal(question_id, self._store_report))
+        except Exception as error:
+            await report_error(interaction, error)
+
+    async def _store_report(
+        self, interaction: discord.Interaction[Any], question_id: str, reason: str
+    ) -> None:
+        report_id = await self.bot.store.add_report(
+            guild_id=interaction.guild_id or 0,
+            channel_id=interaction.channel_id or 0,
+            question_id=question_id,
+            reporter_id=interaction.user.id,
+            reason=reason.strip(),
+            created_at=self.bot.clock.now(),
+        )
+        await interaction.response.send_message(
+            embed=discord.Embed(
+                description=f"Thank you! Report #{report_id} about question `{question_id}` was "
+                "sent to the server's moderators and the bot's operators.",
+                colour=embeds.COLOUR,
+            ),
+            ephemeral=True,
+        )
+
+    # --- commands -----------------------------------------------------------------------------
+
+    async def _pick(self, guild_id: int, difficulty: str, count: int) -> list[Question]:
+        last = await self.bot.store.last_asked(guild_id)
+        return trivia.pick_questions(
+            self.bot.dataset.questions, difficulty, count, last, self.bot.rng
+        )
+
+    @trivia_group.command(name="play", description="Start a trivia quiz in this channel")
+    @app_commands.describe(
+        questions="How many questions (1-20, default 5)",
+        difficulty="easy, medium, hard or mixed (default)",
+        seconds="Seconds per question (10-60, default 20)",
+    )
+    @app_commands.choices(
+        difficulty=[
+            app_commands.Choice(name=d, value=d) for d in ("mixed", "easy", "medium", "hard")
+        ]
+    )
+    async def play(
+        self,
+        interaction: discord.Interaction,
+        questions: app_commands.Range[int, 1, 20] = 5,
+        difficulty: app_commands.Choice[str] | None = None,
+        seconds: app_commands.Range[int, 10, 60] = 20,
+    ) -> None:
+        level = difficulty.value if difficulty is not None else "mixed"
+        channel_id, guild_id = interaction.channel_id or 0, interaction.guild_id or 0
+        missing = missing_channel_permission(interaction.app_permissions)
+        if missing:
+            raise UserError(
+                f"I can't run a quiz here: I need the **{missing}** permission in "
+                "this channel. Ask a moderator to allow it, or play in another "
+                "channel."
+            )
+        running = await self.bot.store.running_game(channel_id)
+        if running is not None:
+            raise UserError(self._running_text(running))
+        try:
+            picked = await self._pick(guild_id, level, questions)
+        except trivia.NotEnoughQuestions as error:
+            raise UserError(
+                f"{error} Ask for at most {error.available} questions, or choose "
+                "another difficulty."
+            ) from None
+        game = TriviaGame.start(
+            game_id=0,
+            channel_id=channel_id,
+            starter_id=interaction.user.id,
+            questions=picked,
+            seconds=seconds,
+            rng=self.bot.rng,
+        )
+        try:
+            record = await self.bot.store.create_game(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                starter_id=interaction.user.id,
+                kind="game",
+                difficulty=level,
+                seconds=seconds,
+                question_ids=game.question_ids,
+                choices=game.choices,
+                started_at=self.bot.clock.now(),
+            )
+        except GameAlreadyRunning:
+            running = await self.bot.store.running_game(channel_id)
+            raise UserError(self._running_text(running)) from None
+        game.game_id = record.id
+        live = LiveGame(record, game)
+        self.live[record.id] = live
+        await interaction.response.send_message(
+            embed=discord.Embed(
+                title="Trivia time!",
+                description=f"<@{interaction.user.id}> started a quiz: **{questions}** "
+                f"{level} question{'s' if questions != 1 else ''}, **{seconds} s** each. "
+                "Click an answer under each question: the faster, the more points "
+                "(500 to 1000 for a right answer).",
+                colour=embeds.COLOUR,
+            )
+        )
+        self._start_task(live, self._run_game(live))
+
+    def _running_text(self, running: GameRecord | None) -> str:
+        if running is None:
+            return "A game was just started in this channel. Join it!"
+        total = len(running.question_ids)
+        at = min(running.revealed + 1, total)
+        return (
+            f"A game is already running in this channel (started by <@{running.starter_id}>"
+            f", question {at} of {total}). Join in, or start yours in another channel when "
+            "it ends."
+        )
+
+    @trivia_group.command(name="stop", description="End this channel's trivia game")
+    async def stop(self, interaction: discord.Interaction) -> None:
+        record = await self.bot.store.running_game(interaction.channel_id or 0)
+        live = self.live.get(record.id) if record else None
+        if record is None or live is None:
+            raise UserError(
+                "There is no trivia game running in this channel. Start one with `/trivia play`."
+            )
+        allowed = (
+            interaction.user.id == record.starter_id or interaction.permissions.manage_messages
+        )
+        if not allowed:
+            raise UserError(
+                f"Only <@{record.starter_id}>, who started this game, or someone "
+                "with Manage Messages can stop it."
+            )
+        await interaction.response.send_message(
+            embed=discord.Embed(
+                description=f"<@{interaction.user.id}> stopped the game.", colour=embeds.COLOUR
+            )
+        )
+        if live.task is not None:
+            live.task.cancel()
+            await asyncio.gather(live.task, return_exceptions=True)
+        open_view = live.game.current_view()
+        live.game.stop(EndReason.STOPPED)
+        if open_view is not None and live.message_id is not None:
+            await (
+                self._channel(live)
+                .get_partial_message(live.message_id)
+                .edit(view=ui.closed_view(record.id, open_view))
+            )
+        await self._finish(
+            live,
+            "stopped",
+            note="The game was stopped. Points of revealed questions stay on the leaderboard.",
+        )
+
+    @trivia_group.command(name="leaderboard", description="The server's top 10 trivia players")
+    @app_commands.describe(period="all (default), week (from Monday) or month")
+    @app_commands.choices(
+        period=[app_commands.Choice(name=label, value=key) for key, label in PERIOD_LABELS.items()]
+    )
+    async def leaderboard(
+        self, interaction: discord.Interaction, period: app_commands.Choice[str] | None = None
+    ) -> None:
+        key = period.value if period is not None else "all"
+        since = trivia.period_start(key, self.bot.clock.now())
+        guild_id = interaction.guild_id or 0
+        rows = await self.bot.store.leaderboard(guild_id, since, limit=10)
+        caller = await self.bot.store.leaderboard_row(guild_id, interaction.user.id, since)
+        await interaction.response.send_message(
+            embed=ui.leaderboard_embed(rows, caller, PERIOD_LABELS[key], interaction.user.id)
+        )
+
+    @trivia_group.command(
+        name="stats", description="A player's trivia points, accuracy and best streak"
+    )
+    @app_commands.describe(member="Whose stats (default: yours)")
+    async def stats(
+        self, interaction: discord.Interaction, member: discord.User | None = None
+    ) -> None:
+        who = member or interaction.user
+        stats = await self.bot.store.player_stats(interaction.guild_id or 0, who.id)
+        await interaction.response.send_message(embed=ui.stats_embed(stats))
+
+    @trivia_group.command(
+        name="reports", description="Problems fans reported with trivia questions (moderators)"
+    )
+    async def reports(self, interaction: discord.Interaction) -> None:
+        if not interaction.permissions.manage_guild:
+            raise UserError("Only moderators with the Manage Server permission can read reports.")
+        reports = await self.bot.store.reports(interaction.guild_id or 0, limit=20)
+        await interaction.response.send_message(embed=ui.reports_embed(reports), ephemeral=True)
+
+
+async def setup(bot: LoveWinsAllBot) -> None:
+    bot.add_dynamic_items(ui.ChoiceButton, ui.ReportButton)
+    await bot.add_cog(Trivia(bot))

@@ -1,0 +1,277 @@
+"""Trivia messages: question, reveal, standings, leaderboard embeds and their buttons.
+
+The buttons are `DynamicItem`s whose custom_id carries the game, the question and the choice,
+so a click is understood even after a restart. Their callbacks hand over to the Trivia cog.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import discord
+
+from bot.domain.models import Dataset
+from bot.domain.trivia import QuestionView, Reveal, Standing
+from bot.store.base import LeaderRow, PlayerStats, Report
+from bot.ui.embeds import COLOUR, clip, join_within, source_line
+
+if TYPE_CHECKING:
+    from bot.app import LoveWinsAllBot
+
+LABEL_MAX = 80
+REPORT_REASON_MAX = 500
+
+
+class TriviaHandler(Protocol):
+    async def handle_choice(
+        self, interaction: discord.Interaction[Any], game_id: int, index: int, choice: int
+    ) -> None: ...
+
+    async def handle_report_button(
+        self, interaction: discord.Interaction[Any], question_id: str
+    ) -> None: ...
+
+
+def _handler(interaction: discord.Interaction[Any]) -> TriviaHandler:
+    bot: LoveWinsAllBot = interaction.client
+    cog = bot.get_cog("Trivia")
+    assert cog is not None, "the Trivia cog is always loaded"
+    return cog  # type: ignore[return-value]
+
+
+class ChoiceButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"lwa:t:(?P<game>\d{1,18}):(?P<index>\d{1,2}):(?P<choice>\d)",
+):
+    def __init__(
+        self,
+        game_id: int,
+        index: int,
+        choice: int,
+        label: str = "…",
+        style: discord.ButtonStyle = discord.ButtonStyle.primary,
+        disabled: bool = False,
+    ) -> None:
+        self.game_id, self.index, self.choice = game_id, index, choice
+        super().__init__(
+            discord.ui.Button(
+                label=clip(label, LABEL_MAX),
+                style=style,
+                disabled=disabled,
+                custom_id=f"lwa:t:{game_id}:{index}:{choice}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ChoiceButton:
+        return cls(int(match["game"]), int(match["index"]), int(match["choice"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _handler(interaction).handle_choice(
+            interaction, self.game_id, self.index, self.choice
+        )
+
+
+class ReportButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"lwa:report:(?P<question>[a-z0-9-]{1,48})",
+):
+    def __init__(self, question_id: str) -> None:
+        self.question_id = question_id
+        super().__init__(
+            discord.ui.Button(
+                label="Report a problem",
+                emoji="🚩",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"lwa:report:{question_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ReportButton:
+        return cls(match["question"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _handler(interaction).handle_report_button(interaction, self.question_id)
+
+
+class ReportModal(discord.ui.Modal):
+    reason: discord.ui.TextInput[ReportModal] = discord.ui.TextInput(
+        label="What is wrong with this question?",
+        style=discord.TextStyle.paragraph,
+        placeholder="For example: the answer is out of date, or two choices are both right.",
+        min_length=5,
+        max_length=REPORT_REASON_MAX,
+    )
+
+    def __init__(self, question_id: str, on_submit: Any) -> None:
+        super().__init__(
+            title="Report a problem", timeout=15 * 60, custom_id=f"lwa:reportmodal:{question_id}"
+        )
+        self.question_id = question_id
+        self._submit = on_submit
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self._submit(interaction, self.question_id, str(self.reason.value))
+
+    async def on_error(  # type: ignore[override]  # Modal.on_error has no item argument
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        from bot.cogs.errors import report_error
+
+        await report_error(interaction, error)
+
+
+def question_embed(view: QuestionView, difficulty: str, daily: bool = False) -> discord.Embed:
+    title = "Daily trivia question" if daily else f"Question {view.number}/{view.total}"
+    embed = discord.Embed(
+        title=title, description=clip(view.question.question, 4096), colour=COLOUR
+    )
+    closes = int(view.closes_at.timestamp())
+    embed.add_field(name="Time", value=f"Answers close <t:{closes}:R>", inline=True)
+    embed.add_field(name="Difficulty", value=view.question.difficulty, inline=True)
+    embed.set_footer(text="Click an answer: your first click counts. Faster answers score more.")
+    return embed
+
+
+def question_view(game_id: int, view: QuestionView) -> discord.ui.View:
+    buttons = discord.ui.View(timeout=None)
+    for choice, label in enumerate(view.choices):
+        buttons.add_item(ChoiceButton(game_id, view.index, choice, label))
+    return buttons
+
+
+def reveal_embed(
+    reveal: Reveal, total: int, dataset: Dataset, daily: bool = False
+) -> discord.Embed:
+    question = reveal.question
+    title = (
+        "Daily trivia: the answer" if daily else f"Question {reveal.index + 1}/{total}: the answer"
+    )
+    embed = discord.Embed(title=title, description=clip(question.question, 4096), colour=COLOUR)
+    embed.add_field(
+        name="Answer", value=clip(f"✅ **{reveal.correct_choice}**", 1024), inline=False
+    )
+    embed.add_field(name="Why", value=clip(question.explanation, 1024), inline=False)
+    embed.add_field(
+        name="From the source", value=clip(f"> {question.evidence}", 1024), inline=False
+    )
+    embed.add_field(
+        name="Source", value=clip(source_line(dataset.source_of(question)), 1024), inline=False
+    )
+    if reveal.answered == 0:
+        result = "Nobody answered this one."
+    else:
+        result = f"{reveal.right} of {reveal.answered} answered right."
+        fastest = next((r for r in reveal.results if r.correct), None)
+        if fastest is not None:
+            result += f" Fastest: <@{fastest.user_id}> (+{fastest.points})."
+    embed.add_field(name="Result", value=clip(result, 1024), inline=False)
+    embed.set_footer(text=f"Question {question.id}")
+    return embed
+
+
+def reveal_view(game_id: int, reveal: Reveal) -> discord.ui.View:
+    buttons = discord.ui.View(timeout=None)
+    for choice, label in enumerate(reveal.choices):
+        style = (
+            discord.ButtonStyle.success
+            if choice == reveal.correct_index
+            else discord.ButtonStyle.secondary
+        )
+        item = ChoiceButton(game_id, reveal.index, choice, label, style=style, disabled=True)
+        item.item.row = 0
+        buttons.add_item(item)
+    report = ReportButton(reveal.question.id)
+    report.item.row = 1
+    buttons.add_item(report)
+    return buttons
+
+
+def closed_view(game_id: int, view: QuestionView) -> discord.ui.View:
+    """The buttons of a question that was dropped unrevealed: all grey and disabled."""
+    buttons = discord.ui.View(timeout=None)
+    for choice, label in enumerate(view.choices):
+        buttons.add_item(
+            ChoiceButton(
+                game_id,
+                view.index,
+                choice,
+                label,
+                style=discord.ButtonStyle.secondary,
+                disabled=True,
+            )
+        )
+    return buttons
+
+
+def _points(n: int) -> str:
+    return f"{n:,} point{'s' if n != 1 else ''}"
+
+
+def standings_embed(standings: Sequence[Standing], title: str, note: str = "") -> discord.Embed:
+    lines = [note] if note else []
+    medals = {1: "🥇", 2: "🥈", 3: "🥉"}
+    for rank, s in enumerate(standings, 1):
+        lines.append(
+            f"{medals.get(rank, f'**{rank}.**')} <@{s.user_id}> — {_points(s.points)} · "
+            f"{s.correct}/{s.answered} correct · best streak {s.best_streak}"
+        )
+    if not standings:
+        lines.append("Nobody scored this time.")
+    lines.append("\nEvery point is on the server's leaderboard: `/trivia leaderboard`.")
+    return discord.Embed(title=title, description=join_within(lines, 4096), colour=COLOUR)
+
+
+def leaderboard_embed(
+    rows: Sequence[LeaderRow], caller: LeaderRow | None, period_label: str, caller_id: int
+) -> discord.Embed:
+    lines = [
+        f"**{r.rank}.** <@{r.user_id}> — {_points(r.points)} · {r.correct} correct · "
+        f"{r.accuracy:.0%} accuracy"
+        for r in rows
+    ]
+    if not rows:
+        lines.append("No points yet for this period. Start a game with `/trivia play`!")
+    if caller is not None and all(r.user_id != caller_id for r in rows):
+        lines.append(
+            f"…\n**{caller.rank}.** <@{caller.user_id}> (you) — {_points(caller.points)} · "
+            f"{caller.correct} correct · {caller.accuracy:.0%} accuracy"
+        )
+    return discord.Embed(
+        title=f"Trivia leaderboard — {period_label}",
+        description=join_within(lines, 4096),
+        colour=COLOUR,
+    )
+
+
+def stats_embed(stats: PlayerStats) -> discord.Embed:
+    embed = discord.Embed(title="Trivia stats", description=f"<@{stats.user_id}>", colour=COLOUR)
+    embed.add_field(name="Points", value=f"{stats.points:,}", inline=True)
+    embed.add_field(
+        name="Rank", value=f"#{stats.rank}" if stats.rank else "not ranked yet", inline=True
+    )
+    embed.add_field(name="Games", value=str(stats.games), inline=True)
+    embed.add_field(name="Answers", value=f"{stats.correct} right of {stats.answered}", inline=True)
+    embed.add_field(name="Accuracy", value=f"{stats.accuracy:.0%}", inline=True)
+    embed.add_field(name="Best streak", value=str(stats.best_streak), inline=True)
+    return embed
+
+
+def reports_embed(reports: Sequence[Report]) -> discord.Embed:
+    lines = [
+        f"**#{r.id}** <t:{int(r.created_at.timestamp())}:R> · question `{r.question_id}` · "
+        f"by <@{r.reporter_id}>\n> {clip(r.reason, 300)}"
+        for r in reports
+    ]
+    if not reports:
+        lines.append("No reports. Fans can report a question with the button under each answer.")
+    return discord.Embed(
+        title="Trivia reports", description=join_within(lines, 4096), colour=COLOUR
+    )
