@@ -1,4 +1,4 @@
-"""`lwa-bot` / `python -m bot`: run | check | preview KIND (SPEC §2).
+"""`lwa-bot` / `python -m bot`: run | check | preview KIND | reports (SPEC §2, §4).
 
 Exit codes: 0 normal, 2 bad configuration (one line naming the variable), 3 invalid dataset
 (every problem, one a line). Neither prints a traceback.
@@ -118,6 +118,27 @@ async def _check(settings: Settings, dataset: Dataset) -> int:
     return EXIT_OK
 
 
+async def _reports(settings: Settings, dataset: Dataset) -> int:
+    """Every server's trivia reports, newest first, for operators."""
+    store = SQLiteStore(settings.database_path)
+    try:
+        await store.open()
+        reports = await store.reports(None, limit=1000)
+    except StoreError as error:
+        return _fail(EXIT_CONFIG, [f"DATABASE_PATH: {error} (see .env.example)"])
+    finally:
+        await store.close()
+    if not reports:
+        print("No trivia reports.")
+    for r in reports:
+        question = dataset.question(r.question_id)
+        text = question.question if question else "(no longer in the dataset)"
+        print(f"#{r.id} {r.created_at:%Y-%m-%d %H:%M} UTC  server {r.guild_id}  "
+              f"question {r.question_id}  reporter {r.reporter_id}\n"
+              f"    Q: {text}\n    Report: {r.reason}")
+    return EXIT_OK
+
+
 def preview(dataset: Dataset, kind: str, rng: random.Random) -> str:
     """A plain-text sample of what the bot would post."""
     if kind == "quote":
@@ -170,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate configuration, dataset and database; no network")
     prev = sub.add_parser("preview", help="print a sample post as plain text")
     prev.add_argument("kind", choices=PREVIEW_KINDS)
+    sub.add_parser("reports", help="list every server's trivia question reports")
     return parser
 
 
@@ -177,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "run"
     try:
-        settings = load_settings(require_token=command != "preview")
+        settings = load_settings(require_token=command in ("run", "check"))
     except ConfigError as error:
         return _fail(EXIT_CONFIG, [str(error)])
     setup_logging(settings)
@@ -196,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if command == "check":
         return asyncio.run(_check(settings, dataset))
+    if command == "reports":
+        return asyncio.run(_reports(settings, dataset))
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(_run(settings, dataset))
     return EXIT_OK

@@ -1,0 +1,155 @@
+"""Trivia persistence against a real SQLite file: answers, reveals, leaderboard periods."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.domain.trivia import period_start
+from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow
+from bot.store.sqlite import SQLiteStore
+
+GUILD, CHANNEL = 100, 200
+T0 = dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC)  # a Wednesday
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    s = SQLiteStore(tmp_path / "lwa.sqlite3")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def new_game(store: SQLiteStore, channel: int = CHANNEL, kind: str = "game",
+                   at: dt.datetime = T0, questions: tuple[str, ...] = ("t-a", "t-b")) -> GameRecord:
+    return await store.create_game(
+        guild_id=GUILD, channel_id=channel, starter_id=1, kind=kind, difficulty="mixed",
+        seconds=20, question_ids=questions, choices=[("A", "B", "C")] * len(questions),
+        started_at=at)
+
+
+async def score(store: SQLiteStore, game: GameRecord, index: int, at: dt.datetime,
+                *rows: tuple[int, bool, int]) -> None:
+    await store.record_reveal(game.id, index, [
+        ScoreRow(user_id=u, question_id=game.question_ids[index], correct=c, points=p, streak=1)
+        for u, c, p in rows], at)
+
+
+async def test_a_game_round_trips(store: SQLiteStore) -> None:
+    game = await new_game(store)
+    assert game.state == "running" and game.revealed == 0 and game.opened_at == ()
+    await store.open_question(game.id, 0, T0, message_id=555)
+    reloaded = await store.game(game.id)
+    assert reloaded is not None
+    assert reloaded.opened_at == (T0,)
+    assert reloaded.current_message == 555
+    assert reloaded.choices == (("A", "B", "C"), ("A", "B", "C"))
+    assert await store.running_games() == [reloaded]
+    assert await store.running_game(CHANNEL) == reloaded
+
+
+async def test_one_running_game_per_channel(store: SQLiteStore) -> None:
+    first = await new_game(store)
+    with pytest.raises(GameAlreadyRunning):
+        await new_game(store)
+    await new_game(store, channel=CHANNEL + 1)  # another channel is fine
+    await new_game(store, kind="daily")  # daily questions don't block a game
+    await store.end_game(first.id, "finished", T0)
+    await new_game(store)  # and once it ended, a new one can start
+
+
+async def test_one_answer_per_player_per_question_even_when_clicks_race(store: SQLiteStore) -> None:
+    game = await new_game(store)
+    await store.open_question(game.id, 0, T0, 1)
+    results = await asyncio.gather(*(store.record_answer(game.id, 0, 7, c % 3, T0)
+                                     for c in range(10)))
+    assert results.count(True) == 1
+    stored = await store.game_answers(game.id)
+    assert len(stored) == 1 and list(stored[0]) == [7]
+
+
+async def test_many_players_answers_are_all_kept(store: SQLiteStore) -> None:
+    game = await new_game(store)
+    await store.open_question(game.id, 0, T0, 1)
+    ok = await asyncio.gather(*(store.record_answer(game.id, 0, user, user % 3,
+                                                    T0 + dt.timedelta(milliseconds=user))
+                                for user in range(200)))
+    assert all(ok)
+    assert len((await store.game_answers(game.id))[0]) == 200
+
+
+async def test_a_reveal_is_scored_once(store: SQLiteStore) -> None:
+    game = await new_game(store)
+    await score(store, game, 0, T0, (1, True, 900), (2, False, 0))
+    await score(store, game, 0, T0, (1, True, 900), (2, False, 0))  # e.g. recovery repeats it
+    rows = await store.leaderboard(GUILD, None)
+    assert [(r.user_id, r.points, r.correct, r.answered) for r in rows] == [
+        (1, 900, 1, 1), (2, 0, 0, 1)]
+    assert (await store.game(game.id)).revealed == 1  # type: ignore[union-attr]
+
+
+async def test_leaderboard_periods(store: SQLiteStore) -> None:
+    game = await new_game(store, questions=("t-a", "t-b", "t-c"))
+    last_month = dt.datetime(2023, 12, 30, 12, tzinfo=dt.UTC)
+    sunday = dt.datetime(2024, 1, 21, 23, 59, tzinfo=dt.UTC)  # the week before T0's week
+    monday = dt.datetime(2024, 1, 22, 0, 0, tzinfo=dt.UTC)  # T0's week starts here
+    await score(store, game, 0, last_month, (1, True, 1000))
+    await score(store, game, 1, sunday, (2, True, 800))
+    await score(store, game, 2, monday, (3, True, 600), (1, True, 500))
+
+    def table(rows: list) -> list[tuple[int, int]]:  # type: ignore[type-arg]
+        return [(r.user_id, r.points) for r in rows]
+
+    assert period_start("week", T0) == monday
+    assert table(await store.leaderboard(GUILD, None)) == [(1, 1500), (2, 800), (3, 600)]
+    assert table(await store.leaderboard(GUILD, period_start("month", T0))) == [
+        (2, 800), (3, 600), (1, 500)]
+    assert table(await store.leaderboard(GUILD, period_start("week", T0))) == [(3, 600), (1, 500)]
+    assert await store.leaderboard(GUILD + 1, None) == []  # another server sees nothing
+
+
+async def test_top_ten_and_the_callers_own_rank(store: SQLiteStore) -> None:
+    game = await new_game(store)
+    await score(store, game, 0, T0, *((u, True, 1000 - u) for u in range(1, 13)))
+    top = await store.leaderboard(GUILD, None, limit=10)
+    assert [r.rank for r in top] == list(range(1, 11))
+    twelfth = await store.leaderboard_row(GUILD, 12, None)
+    assert twelfth is not None and twelfth.rank == 12 and twelfth.points == 988
+    assert await store.leaderboard_row(GUILD, 99, None) is None
+
+
+async def test_player_stats(store: SQLiteStore) -> None:
+    one = await new_game(store)
+    await store.end_game(one.id, "finished", T0)
+    two = await new_game(store)
+    await store.record_reveal(one.id, 0, [ScoreRow(5, "t-a", True, 900, 1)], T0)
+    await store.record_reveal(one.id, 1, [ScoreRow(5, "t-b", True, 700, 2)], T0)
+    await store.record_reveal(two.id, 0, [ScoreRow(5, "t-a", False, 0, 0),
+                                          ScoreRow(6, "t-a", True, 1000, 1)], T0)
+    stats = await store.player_stats(GUILD, 5)
+    assert (stats.points, stats.games, stats.answered, stats.correct, stats.best_streak) == (
+        1600, 2, 3, 2, 2)
+    assert stats.rank == 1 and round(stats.accuracy, 2) == 0.67
+    nobody = await store.player_stats(GUILD, 404)
+    assert (nobody.points, nobody.games, nobody.rank) == (0, 0, None)
+
+
+async def test_last_asked_is_updated_by_each_game(store: SQLiteStore) -> None:
+    await new_game(store, questions=("t-a", "t-b"))
+    later = T0 + dt.timedelta(days=1)
+    await new_game(store, channel=CHANNEL + 1, at=later, questions=("t-b",))
+    assert await store.last_asked(GUILD) == {"t-a": T0, "t-b": later}
+
+
+async def test_reports_per_server_and_for_operators(store: SQLiteStore) -> None:
+    await store.add_report(guild_id=1, channel_id=2, question_id="t-a", reporter_id=3,
+                           reason="Two answers are right", created_at=T0)
+    await store.add_report(guild_id=9, channel_id=2, question_id="t-b", reporter_id=4,
+                           reason="Typo", created_at=T0)
+    assert [r.question_id for r in await store.reports(1)] == ["t-a"]
+    assert [r.question_id for r in await store.reports(None)] == ["t-b", "t-a"]
