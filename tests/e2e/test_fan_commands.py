@@ -1,0 +1,187 @@
+"""Fans use /quote, /fact, /onthisday and /about against the real bot process (SPEC §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.domain import dates
+from bot.domain.models import TOPICS
+from tests.e2e.helpers import NO_PINGS, all_text, dataset, field, footer_id
+from tests.fakediscord.botproc import BotProcess
+from tests.fakediscord.emulator import Emulator
+
+
+def place(emulator: Emulator):  # type: ignore[no-untyped-def]
+    guild = emulator.guilds[0]
+    return guild, guild.text_channels[0], emulator.add_member(guild, "uaena")
+
+
+async def test_quote_shows_a_dataset_quote_with_its_source(emulator: Emulator,
+                                                           bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    inter = await emulator.slash(guild, channel, fan, "quote")
+    reply = await inter.response()
+    assert reply.type == 4 and not reply.is_ephemeral
+    assert inter.latency is not None and inter.latency < 3
+    embed = reply.embeds[0]
+    quote = dataset().quote(footer_id(embed))
+    assert quote is not None
+    assert embed["description"] == f"“{quote.text}”"  # the text exactly as in the dataset
+    assert dataset().people[quote.speaker].name in embed["title"]
+    source = dataset().source_of(quote)
+    assert source.publisher in field(embed, "Source")
+    assert reply.data["allowed_mentions"] == NO_PINGS
+    assert [b["label"] for b in inter.message.buttons] == ["Another quote"]
+
+
+async def test_speaker_autocomplete_knows_aliases(emulator: Emulator, bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    for typed in ("Tae", "kim taehyung", "뷔", "v"):
+        choices = await emulator.autocomplete(guild, channel, fan, "quote", focused="speaker",
+                                              value=typed)
+        assert "v" in [c["value"] for c in choices], (typed, choices)
+    everyone = await emulator.autocomplete(guild, channel, fan, "quote", focused="speaker")
+    assert {c["value"] for c in everyone} >= {"iu", "v", "um-tae-hwa", "edam"}
+    assert len(everyone) <= 25
+
+
+async def test_quote_filters_by_typed_speaker_and_search_words(emulator: Emulator,
+                                                               bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    reply = await (await emulator.slash(guild, channel, fan, "quote",
+                                        speaker="Kim Taehyung")).response()
+    assert dataset().quote(footer_id(reply.embeds[0])).speaker == "v"  # type: ignore[union-attr]
+
+    reply = await (await emulator.slash(guild, channel, fan, "quote", search="CAMCORDER")).response()
+    quote = dataset().quote(footer_id(reply.embeds[0]))
+    assert quote is not None and "camcorder" in (quote.text + quote.gloss).lower()
+
+
+async def test_quote_by_id_and_the_mistakes(emulator: Emulator, bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    wanted = dataset().quotes[3]
+    reply = await (await emulator.slash(guild, channel, fan, "quote", id=wanted.id)).response()
+    assert footer_id(reply.embeds[0]) == wanted.id
+
+    for options, hint in (({"id": "q-nope"}, "no quote with the id"),
+                          ({"speaker": "Jungkook"}, "don't know anyone called"),
+                          ({"search": "zyxwv qwerty"}, "fewer or shorter words")):
+        inter = await emulator.slash(guild, channel, fan, "quote", **options)
+        reply = await inter.response()
+        assert reply.is_ephemeral, options
+        assert hint in reply.embeds[0]["description"], reply.embeds[0]
+        assert inter.latency is not None and inter.latency < 3
+
+
+async def test_quotes_do_not_repeat_in_a_channel_until_all_were_shown(emulator: Emulator,
+                                                                      bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    edam = {q.id for q in dataset().quotes if q.speaker == "edam"}
+    seen = []
+    for _ in edam:
+        reply = await (await emulator.slash(guild, channel, fan, "quote", speaker="edam")).response()
+        seen.append(footer_id(reply.embeds[0]))
+    assert sorted(seen) == sorted(edam)
+
+
+async def test_another_quote_keeps_the_filters_and_works_after_a_restart(
+        emulator: Emulator, bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    first = await emulator.slash(guild, channel, fan, "quote", speaker="V")
+    await first.response()
+    click = await emulator.click(first.message, "Another quote", fan)
+    reply = await click.response()
+    assert dataset().quote(footer_id(reply.embeds[0])).speaker == "v"  # type: ignore[union-attr]
+    assert footer_id(reply.embeds[0]) != footer_id(first.message.embeds[0])
+
+    await bot.restart()
+    click = await emulator.click(first.message, "Another quote", fan)
+    reply = await click.response()
+    assert not reply.is_ephemeral
+    assert dataset().quote(footer_id(reply.embeds[0])).speaker == "v"  # type: ignore[union-attr]
+    assert click.latency is not None and click.latency < 3
+
+
+async def test_fact_by_topic_names_its_source_and_evidence(emulator: Emulator,
+                                                           bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    inter = await emulator.slash(guild, channel, fan, "fact", topic="charts")
+    embed = (await inter.response()).embeds[0]
+    fact = dataset().fact(footer_id(embed))
+    assert fact is not None and fact.topic == "charts"
+    assert TOPICS["charts"] in embed["title"]
+    assert embed["description"] == fact.text
+    assert fact.evidence[:200] in field(embed, "From the source")
+    assert dataset().source_of(fact).url in field(embed, "Source")
+
+
+async def test_onthisday_reads_every_date_form(emulator: Emulator, bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    expected = {e.text[:60] for e in dates.events_on(dataset().events, 1, 24)}
+    assert expected, "the dataset has events on 24 January"
+    for typed in ("01-24", "2024-01-24", "1/24", "Jan 24", "24 January", "January 24"):
+        embed = (await (await emulator.slash(guild, channel, fan, "onthisday",
+                                             date=typed)).response()).embeds[0]
+        assert embed["title"] == "On this day: 24 January", typed
+        text = all_text(embed)
+        assert all(snippet in text for snippet in expected), typed
+        years = dt.datetime.now(dt.UTC).year - 2024
+        assert f"{years} year" in text
+
+
+async def test_onthisday_explains_a_bad_date_with_examples(emulator: Emulator,
+                                                           bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    for typed in ("13-45", "someday", "Feb 30"):
+        reply = await (await emulator.slash(guild, channel, fan, "onthisday",
+                                            date=typed)).response()
+        assert reply.is_ephemeral
+        assert "Jan 24" in reply.embeds[0]["description"]
+
+
+async def test_an_empty_day_counts_down_to_the_next_event(emulator: Emulator,
+                                                          bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    busy = {(e.date.month, e.date.day) for e in dataset().events}
+    empty = next(d for d in (dt.date(2025, 1, 1) + dt.timedelta(days=n) for n in range(365))
+                 if (d.month, d.day) not in busy)
+    reply = await (await emulator.slash(guild, channel, fan, "onthisday",
+                                        date=f"{empty.month:02d}-{empty.day:02d}")).response()
+    embed = reply.embeds[0]
+    assert not reply.is_ephemeral
+    assert "next anniversary" in embed["description"]
+    assert "days" in embed["description"] or "tomorrow" in embed["description"]
+    assert embed["fields"], "the coming event is shown, never an empty embed"
+
+
+async def test_about_shows_the_counts_and_every_source(emulator: Emulator,
+                                                       bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    inter = await emulator.slash(guild, channel, fan, "about")
+    embed = (await inter.response()).embeds[0]
+    counts = dataset().counts()
+    text = field(embed, "Dataset")
+    for kind, word in (("quotes", "quotes"), ("facts", "facts"), ("questions", "trivia"),
+                       ("events", "timeline"), ("sources", "sources")):
+        assert f"{counts[kind]} {word}" in text
+    opener = await emulator.click(inter.message, "All sources", fan)
+    page = await opener.response()
+    assert page.is_ephemeral
+    current = opener.message
+    listed = [current.embeds[0]["description"]]
+    pages = int(current.embeds[0]["title"].split("/")[-1].rstrip(")"))
+    for _ in range(pages - 1):
+        turn = await emulator.click(current, "Next ▶", fan)
+        assert (await turn.response()).type == 7  # the page is edited in place
+        current = emulator.messages[current.id]
+        listed.append(current.embeds[0]["description"])
+    everything = "\n".join(listed)
+    assert all(s.url in everything for s in dataset().sources.values() if s.url)
+
+
+async def test_the_token_never_reaches_the_log(emulator: Emulator, bot: BotProcess) -> None:
+    guild, channel, fan = place(emulator)
+    await (await emulator.slash(guild, channel, fan, "quote")).response()
+    logs = bot.logs()
+    assert "DEBUG" in logs  # the fixture runs the bot at LOG_LEVEL=DEBUG
+    assert emulator.token not in logs

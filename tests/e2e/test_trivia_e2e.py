@@ -1,0 +1,213 @@
+"""Fans play trivia together in a channel, through the real bot process (SPEC §4)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+from bot.domain.models import Question
+from tests.dataset_factory import write_dataset
+from tests.e2e.helpers import NO_PINGS, dataset
+from tests.fakediscord.botproc import BotProcess
+from tests.fakediscord.emulator import Emulator
+from tests.fakediscord.models import Channel, Guild, Member, Message
+
+SUCCESS, SECONDARY = 3, 2
+MANAGE_GUILD = 1 << 5
+
+
+def question_of(message: Message) -> Question:
+    text = message.embed["description"]
+    return next(q for q in dataset().questions if q.question == text)
+
+
+def is_question(n: int, total: int) -> Any:
+    return lambda m: m.embeds and m.embed.get("title") == f"Question {n}/{total}" \
+        and any(not b.get("disabled") for b in m.buttons)
+
+
+def revealed(message: Message) -> bool:
+    return bool(message.buttons) and all(b.get("disabled") for b in message.buttons
+                                         if b.get("label") != "Report a problem")
+
+
+async def answer(emulator: Emulator, message: Message, member: Member, label: str) -> str:
+    click = await emulator.click(message, label, member)
+    reply = await click.response()
+    assert reply.is_ephemeral
+    assert click.latency is not None and click.latency < 3
+    return str(reply.embeds[0]["description"])
+
+
+def wrong_label(message: Message, question: Question) -> str:
+    return next(b["label"] for b in message.buttons if b["label"] != question.answer)
+
+
+async def start(emulator: Emulator, guild: Guild, channel: Channel, member: Member,
+                **options: Any) -> None:
+    reply = await (await emulator.slash(guild, channel, member, "trivia play", **options)).response()
+    assert not reply.is_ephemeral, reply.embeds
+    assert reply.data["allowed_mentions"] == NO_PINGS
+
+
+async def test_a_two_question_game_with_three_fans(emulator: Emulator, bot: BotProcess) -> None:
+    guild = emulator.guilds[0]
+    channel = guild.text_channels[0]
+    right, wrong, silent = (emulator.add_member(guild, n) for n in ("right", "wrong", "silent"))
+    await start(emulator, guild, channel, right, questions=2, seconds=10)
+
+    for n in (1, 2):
+        message = await emulator.wait_for_message(channel, is_question(n, 2), timeout=20)
+        question = question_of(message)
+        assert 2 <= len(message.buttons) <= 4
+        assert sorted(b["label"] for b in message.buttons) == sorted(question.choices)
+        assert message.allowed_mentions == NO_PINGS
+        assert "Locked in" in await answer(emulator, message, right, question.answer)
+        assert "already answered" in await answer(emulator, message, right,
+                                                  wrong_label(message, question))
+        assert "Locked in" in await answer(emulator, message, wrong,
+                                           wrong_label(message, question))
+
+        shown = await emulator.wait_for_edit(message, revealed, timeout=20)
+        styles = {b["label"]: b["style"] for b in shown.buttons if b["label"] in question.choices}
+        assert styles[question.answer] == SUCCESS
+        assert all(s == SECONDARY for label, s in styles.items() if label != question.answer)
+        assert question.answer in shown.text and question.explanation in shown.text
+        assert "1 of 2 answered right" in shown.text
+        assert dataset().source_of(question).publisher in shown.text
+
+    final = await emulator.wait_for_message(channel, lambda m: "Final standings" in m.text,
+                                            timeout=20)
+    assert final.allowed_mentions == NO_PINGS
+    lines = final.embed["description"].splitlines()
+    assert f"<@{right.id}>" in lines[0] and "2/2 correct" in lines[0]
+    assert f"<@{wrong.id}>" in lines[1] and "0 points" in lines[1]
+    assert f"<@{silent.id}>" not in final.text
+
+    board = await (await emulator.slash(guild, channel, silent, "trivia leaderboard")).response()
+    text = board.embeds[0]["description"]
+    points = int(re.search(rf"<@{right.id}> — ([\d,]+) points", text)[1].replace(",", ""))  # type: ignore[index]
+    assert 1000 <= points <= 2000  # two right answers, 500-1000 each
+    assert f"<@{wrong.id}> — 0 points" in text
+    assert f"<@{silent.id}>" not in text
+    stats = await (await emulator.slash(guild, channel, right, "trivia stats")).response()
+    assert "2 right of 2" in str(stats.embeds[0])
+
+
+async def test_one_game_per_channel_and_who_may_stop_it(emulator: Emulator,
+                                                        bot: BotProcess) -> None:
+    guild = emulator.guilds[0]
+    channel = guild.text_channels[0]
+    starter, fan = emulator.add_member(guild, "starter"), emulator.add_member(guild, "fan")
+    await start(emulator, guild, channel, starter, questions=3, seconds=30)
+    message = await emulator.wait_for_message(channel, is_question(1, 3), timeout=20)
+
+    second = await (await emulator.slash(guild, channel, fan, "trivia play")).response()
+    assert second.is_ephemeral
+    assert "already running" in second.embeds[0]["description"]
+    assert f"<@{starter.id}>" in second.embeds[0]["description"]
+
+    refused = await (await emulator.slash(guild, channel, fan, "trivia stop")).response()
+    assert refused.is_ephemeral and "Manage Messages" in refused.embeds[0]["description"]
+
+    stopped = await (await emulator.slash(guild, channel, starter, "trivia stop")).response()
+    assert not stopped.is_ephemeral
+    closed = await emulator.wait_for_edit(message, lambda m: all(b.get("disabled")
+                                                                  for b in m.buttons), timeout=10)
+    assert closed.buttons
+    await emulator.wait_for_message(channel, lambda m: "stopped" in m.text
+                                    and "Final standings" in m.text, timeout=10)
+    again = await (await emulator.slash(guild, channel, fan, "trivia play", questions=1,
+                                        seconds=10)).response()
+    assert not again.is_ephemeral  # the channel is free again
+
+
+async def test_a_killed_bot_closes_the_game_and_keeps_the_points(emulator: Emulator,
+                                                                 bot: BotProcess) -> None:
+    guild = emulator.guilds[0]
+    channel = guild.text_channels[0]
+    fan = emulator.add_member(guild, "fan")
+    await start(emulator, guild, channel, fan, questions=3, seconds=10)
+    first = await emulator.wait_for_message(channel, is_question(1, 3), timeout=20)
+    await answer(emulator, first, fan, question_of(first).answer)
+    await emulator.wait_for_edit(first, revealed, timeout=20)
+    second = await emulator.wait_for_message(channel, is_question(2, 3), timeout=20)
+    await answer(emulator, second, fan, question_of(second).answer)
+
+    await bot.kill()  # SIGKILL: no chance to clean up
+    await bot.restart()
+    notice = await emulator.wait_for_message(
+        channel, lambda m: "restarted" in m.text, timeout=20)
+    assert "ended after question 2 of 3" in notice.text
+    assert revealed(emulator.messages[second.id])  # no live buttons left behind
+    board = await (await emulator.slash(guild, channel, fan, "trivia leaderboard")).response()
+    assert f"<@{fan.id}>" in board.embeds[0]["description"]
+    assert "2 correct" in board.embeds[0]["description"]  # both answers counted, once
+
+
+async def test_two_hundred_fans_click_at_once(emulator: Emulator, bot: BotProcess) -> None:
+    guild = emulator.guilds[0]
+    channel = guild.text_channels[0]
+    fans = [emulator.add_member(guild, f"fan{n}") for n in range(200)]
+    await start(emulator, guild, channel, fans[0], questions=1, seconds=15)
+    message = await emulator.wait_for_message(channel, is_question(1, 1), timeout=20)
+    question = question_of(message)
+    labels = [b["label"] for b in message.buttons]
+    clicks = await asyncio.gather(*(emulator.click(message, labels[n % len(labels)], fan)
+                                    for n, fan in enumerate(fans)))
+    replies = await asyncio.gather(*(c.response(timeout=10) for c in clicks))
+    assert all("Locked in" in r.embeds[0]["description"] for r in replies)
+    assert max(c.latency or 99 for c in clicks) < 3
+    right = sum(1 for n in range(200) if labels[n % len(labels)] == question.answer)
+    shown = await emulator.wait_for_edit(message, revealed, timeout=30)
+    assert f"{right} of 200 answered right" in shown.text
+
+
+async def test_reporting_a_question(emulator: Emulator, bot: BotProcess) -> None:
+    guild = emulator.guilds[0]
+    channel = guild.text_channels[0]
+    fan = emulator.add_member(guild, "fan")
+    mods = emulator.add_role(guild, "mods", permissions=MANAGE_GUILD)
+    moderator = emulator.add_member(guild, "moderator", roles=[mods])
+    await start(emulator, guild, channel, fan, questions=1, seconds=10)
+    message = await emulator.wait_for_message(channel, is_question(1, 1), timeout=20)
+    question = question_of(message)
+    shown = await emulator.wait_for_edit(message, revealed, timeout=20)
+
+    opened = await emulator.click(shown, "Report a problem", fan)
+    assert (await opened.response()).type == 9  # a modal
+    submitted = await emulator.submit_modal(opened, {"What is wrong with this question?": "Two choices look right to me"},
+                                            fan)
+    thanks = await submitted.response()
+    assert thanks.is_ephemeral and question.id in thanks.embeds[0]["description"]
+
+    refused = await (await emulator.slash(guild, channel, fan, "trivia reports")).response()
+    assert refused.is_ephemeral and "Manage Server" in refused.embeds[0]["description"]
+    listed = await (await emulator.slash(guild, channel, moderator, "trivia reports")).response()
+    assert listed.is_ephemeral
+    assert question.id in listed.embeds[0]["description"]
+    assert "Two choices look right to me" in listed.embeds[0]["description"]
+
+
+async def test_not_enough_questions_says_how_many_exist(emulator: Emulator, bot_factory: Any,
+                                                        tmp_path: Path) -> None:
+    small = write_dataset(tmp_path / "small-data")  # one easy and one medium question
+    await bot_factory(extra_env={"DATA_DIR": str(small)})
+    guild = emulator.guilds[0]
+    fan = emulator.add_member(guild, "fan")
+    reply = await (await emulator.slash(guild, guild.text_channels[0], fan, "trivia play",
+                                        questions=3, difficulty="easy")).response()
+    assert reply.is_ephemeral
+    assert "Only 1 question" in reply.embeds[0]["description"]
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_refused(emulator: Emulator,
+                                                           bot: BotProcess) -> None:
+    guild = emulator.guilds[0]
+    quiet = emulator.add_channel(guild, "announcements")
+    emulator.set_overwrite(quiet, emulator.bot_role(guild), deny=1 << 11)  # Send Messages
+    fan = emulator.add_member(guild, "fan")
+    reply = await (await emulator.slash(guild, quiet, fan, "trivia play")).response()
+    assert reply.is_ephemeral and "Send Messages" in reply.embeds[0]["description"]

@@ -1,0 +1,129 @@
+"""Gateway sessions and connections (server side)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import zlib
+from collections import deque
+from typing import Any
+
+from aiohttp import web
+
+DISPATCH = 0
+HEARTBEAT = 1
+IDENTIFY = 2
+PRESENCE_UPDATE = 3
+VOICE_STATE_UPDATE = 4
+RESUME = 6
+RECONNECT = 7
+REQUEST_GUILD_MEMBERS = 8
+INVALID_SESSION = 9
+HELLO = 10
+HEARTBEAT_ACK = 11
+
+INTENT_GUILDS = 1 << 0
+INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_PRESENCES = 1 << 8
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_DIRECT_MESSAGES = 1 << 12
+INTENT_MESSAGE_CONTENT = 1 << 15
+PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+class GatewayConnection:
+    """One websocket. Outgoing frames go through a queue drained by a single writer
+    task, so zlib-stream compression stays in order and senders never block."""
+
+    def __init__(self, ws: web.WebSocketResponse, *, compress: bool) -> None:
+        self.ws = ws
+        self.compressor = zlib.compressobj() if compress else None
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.session: Session | None = None
+        self.closed = False
+        self.writer = asyncio.create_task(self._write_loop())
+
+    def send(self, text: str) -> None:
+        if not self.closed:
+            self.queue.put_nowait(text)
+
+    def send_op(self, op: int, d: Any) -> None:
+        self.send(dumps({"op": op, "d": d, "s": None, "t": None}))
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                text = await self.queue.get()
+                try:
+                    if self.compressor is not None:
+                        data = self.compressor.compress(text.encode())
+                        data += self.compressor.flush(zlib.Z_SYNC_FLUSH)
+                        await self.ws.send_bytes(data)
+                    else:
+                        await self.ws.send_str(text)
+                finally:
+                    self.queue.task_done()
+        except (ConnectionError, RuntimeError):
+            self.closed = True
+
+    async def drain(self) -> None:
+        if not self.closed and not self.writer.done():
+            await self.queue.join()
+
+    async def close(self, code: int) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.writer
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code)
+
+    async def shutdown(self) -> None:
+        self.closed = True
+        self.writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.writer
+
+
+class Session:
+    """A gateway session; survives its connection so it can be resumed."""
+
+    def __init__(
+        self, session_id: str, shard_id: int, shard_count: int, intents: int, replay_limit: int
+    ) -> None:
+        self.id = session_id
+        self.shard_id = shard_id
+        self.shard_count = shard_count
+        self.intents = intents
+        self.seq = 0
+        self.buffer: deque[tuple[int, str]] = deque(maxlen=replay_limit)
+        self.conn: GatewayConnection | None = None
+        self.invalidated = False
+        self.ready = False
+        self.identified_events = 0
+
+    def dispatch(self, event: str, data: Any) -> int:
+        self.seq += 1
+        text = dumps({"op": DISPATCH, "t": event, "s": self.seq, "d": data})
+        self.buffer.append((self.seq, text))
+        if self.conn is not None:
+            self.conn.send(text)
+        return self.seq
+
+    def replay_after(self, seq: int) -> list[str] | None:
+        """Frames after ``seq``, or None if some were already dropped from the buffer."""
+        if seq >= self.seq:
+            return []
+        if not self.buffer or self.buffer[0][0] > seq + 1:
+            return None
+        return [text for s, text in self.buffer if s > seq]
+
+    def wants(self, intent: int) -> bool:
+        return bool(self.intents & intent)

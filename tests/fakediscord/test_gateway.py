@@ -1,0 +1,59 @@
+"""Raw gateway protocol checks (plain JSON and zlib-stream), without discord.py."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+import aiohttp
+
+from tests.fakediscord.emulator import Emulator
+
+
+async def _recv(ws: aiohttp.ClientWebSocketResponse, inflator: Any = None) -> dict[str, Any]:
+    msg = await ws.receive(timeout=5)
+    if inflator is not None:
+        assert msg.type == aiohttp.WSMsgType.BINARY and msg.data.endswith(b"\x00\x00\xff\xff")
+        return json.loads(inflator.decompress(msg.data))
+    assert msg.type == aiohttp.WSMsgType.TEXT, msg
+    return json.loads(msg.data)
+
+
+async def test_plain_and_zlib_gateway(emulator: Emulator) -> None:
+    g = emulator.add_guild("g")
+    async with aiohttp.ClientSession() as s:
+        for compress in (False, True):
+            url = (
+                emulator.gateway_url
+                + "?v=10&encoding=json"
+                + ("&compress=zlib-stream" if compress else "")
+            )
+            inflator = zlib.decompressobj() if compress else None
+            async with s.ws_connect(url) as ws:
+                hello = await _recv(ws, inflator)
+                assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] == 41250
+                await ws.send_json({"op": 1, "d": None})
+                assert (await _recv(ws, inflator))["op"] == 11
+                await ws.send_json(
+                    {"op": 2, "d": {"token": emulator.token, "intents": 1, "properties": {}}}
+                )
+                ready = await _recv(ws, inflator)
+                assert ready["t"] == "READY" and ready["s"] == 1
+                assert ready["d"]["guilds"] == [{"id": str(g.id), "unavailable": True}]
+                assert ready["d"]["resume_gateway_url"] == emulator.gateway_url
+                create = await _recv(ws, inflator)
+                assert create["t"] == "GUILD_CREATE" and create["s"] == 2
+                assert create["d"]["channels"][0]["name"] == "general"
+    await emulator.wait_for_ready()
+
+
+async def test_bad_token_closes_4004(emulator: Emulator) -> None:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.ws_connect(emulator.gateway_url + "?v=10&encoding=json") as ws,
+    ):
+        await _recv(ws)
+        await ws.send_json({"op": 2, "d": {"token": "nope", "intents": 1, "properties": {}}})
+        msg = await ws.receive(timeout=5)
+        assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4004
