@@ -10,16 +10,20 @@ import hashlib
 import json
 import logging
 import random
+from typing import TYPE_CHECKING
 
 import discord
 import yarl
 from discord.ext import commands
-from discord.types.gateway import SessionStartLimit
 
 from bot.config import DEFAULT_GATEWAY_URL, Settings
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.models import Dataset
+from bot.scheduler import Dispatcher, create_dispatcher
 from bot.store.base import Store
+
+if TYPE_CHECKING:
+    from discord.types.gateway import SessionStartLimit
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,8 @@ EXTENSIONS = (
     "bot.cogs.onthisday",
     "bot.cogs.about",
     "bot.cogs.trivia",
+    "bot.cogs.schedules",
+    "bot.cogs.settings",
 )
 SYNC_HASH_KEY = "command_sync_hash"
 
@@ -70,6 +76,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
+        self.dispatcher: Dispatcher | None = None  # scheduled posts (SPEC §6)
 
     async def setup_hook(self) -> None:
         if self.settings.gateway_url != DEFAULT_GATEWAY_URL:
@@ -77,6 +84,13 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands_if_changed()
+        self.dispatcher = create_dispatcher(self)
+        self.dispatcher.start(before=self.wait_until_ready)
+
+    async def close(self) -> None:
+        if self.dispatcher is not None:  # stop posting before the connection closes
+            await self.dispatcher.stop()
+        await super().close()
 
     def _use_configured_gateway(self) -> None:
         # The auto-sharded client connects to the URL `GET /gateway/bot` returns; an operator's

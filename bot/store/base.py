@@ -84,6 +84,46 @@ class Report:
     created_at: dt.datetime
 
 
+class TooManySchedules(Exception):
+    """The server already has the most schedules allowed (checked inside the transaction)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRecord:
+    """A moderator's scheduled post (SPEC §6). `state` is 'active' or 'paused'; an active
+    schedule whose last runs failed is "failing" (`failing_reason` says why)."""
+
+    id: int
+    guild_id: int
+    channel_id: int
+    content: str  # quote | fact | onthisday | trivia
+    local_time: dt.time
+    timezone: str
+    days: frozenset[int]  # 0 = Monday
+    role_id: int | None
+    state: str
+    failing_reason: str | None
+    failures: int  # consecutive failed runs
+    next_run_at: dt.datetime
+    created_by: int
+    created_at: dt.datetime
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_reason is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRun:
+    """One run of a schedule: the schedule as it was when the run was claimed, and when the
+    run was due. `(schedule.id, due_at)` identifies it (and its Discord nonce)."""
+
+    schedule: ScheduleRecord
+    due_at: dt.datetime
+    state: str  # claimed | sent | skipped | failed
+    claimed_at: dt.datetime
+
+
 class Store(Protocol):
     async def open(self) -> None:
         """Create the database if needed and apply pending migrations."""
@@ -121,13 +161,18 @@ class Store(Protocol):
 
     async def create_game(self, *, guild_id: int, channel_id: int, starter_id: int, kind: str,
                           difficulty: str, seconds: int, question_ids: Sequence[str],
-                          choices: Sequence[Sequence[str]], started_at: dt.datetime) -> GameRecord:
+                          choices: Sequence[Sequence[str]], started_at: dt.datetime,
+                          run_key: str | None = None) -> GameRecord:
         """Store a new running game and mark its questions as asked in the server.
 
         Raises GameAlreadyRunning when the channel has a running game (kind 'game').
+        `run_key` ties a daily question to its scheduled run (see `game_for_run`).
         """
 
     async def game(self, game_id: int) -> GameRecord | None: ...
+
+    async def game_for_run(self, run_key: str) -> GameRecord | None:
+        """The daily question made for a scheduled run, whatever state it is in."""
 
     async def running_game(self, channel_id: int) -> GameRecord | None: ...
 
@@ -164,3 +209,56 @@ class Store(Protocol):
 
     async def reports(self, guild_id: int | None, limit: int = 50) -> list[Report]:
         """Newest first; every server's when `guild_id` is None (operators)."""
+
+    # --- schedules ------------------------------------------------------------------------
+
+    async def add_schedule(self, *, guild_id: int, channel_id: int, content: str,
+                           local_time: dt.time, timezone: str, days: frozenset[int],
+                           role_id: int | None, next_run_at: dt.datetime, created_by: int,
+                           created_at: dt.datetime, limit: int) -> ScheduleRecord:
+        """Store a new active schedule. Raises TooManySchedules when the server already has
+        `limit` schedules (counted in the same transaction)."""
+
+    async def schedule(self, schedule_id: int, guild_id: int) -> ScheduleRecord | None:
+        """The schedule with that id in that server; None for another server's."""
+
+    async def schedules(self, guild_id: int) -> list[ScheduleRecord]:
+        """Every schedule of the server, by id."""
+
+    async def remove_schedule(self, schedule_id: int, guild_id: int) -> bool:
+        """Delete the server's schedule (and its runs); False when it has none with that id."""
+
+    async def pause_schedule(self, schedule_id: int, guild_id: int) -> ScheduleRecord | None: ...
+
+    async def resume_schedule(self, schedule_id: int, guild_id: int,
+                              next_run_at: dt.datetime) -> ScheduleRecord | None:
+        """Make the schedule active again from `next_run_at`, forgetting past failures."""
+
+    async def next_due_at(self) -> dt.datetime | None:
+        """When the earliest active schedule is due (the head of the due-time index)."""
+
+    async def claim_due_runs(self, now: dt.datetime, *, grace: dt.timedelta,
+                             limit: int) -> list[ScheduleRun]:
+        """Atomically claim up to `limit` runs due at or before `now`: record each as 'claimed'
+        and advance its schedule to the next run. A run is claimed once only, whoever claims.
+
+        After downtime, a schedule's next run is counted from `now - grace` at the earliest,
+        so runs missed long ago are not claimed one by one."""
+
+    async def unfinished_runs(self) -> list[ScheduleRun]:
+        """Runs claimed but never recorded as sent, skipped or failed (a crash in between)."""
+
+    async def mark_run_sent(self, schedule_id: int, due_at: dt.datetime, message_id: int,
+                            sent_at: dt.datetime) -> None:
+        """Record the run as sent and the schedule as healthy again (failures reset)."""
+
+    async def mark_run_skipped(self, schedule_id: int, due_at: dt.datetime,
+                               reason: str) -> None: ...
+
+    async def mark_run_failed(
+        self, schedule_id: int, due_at: dt.datetime, error: str, *,
+        failing_reason: str | None, pause_after: int,
+    ) -> ScheduleRecord | None:
+        """Record a failed run. With `failing_reason` (the channel is gone or the bot lost a
+        permission) the schedule becomes failing and pauses itself after `pause_after` failures
+        in a row. A run already sent is left as it is. Returns the schedule as it is now."""

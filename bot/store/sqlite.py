@@ -15,13 +15,17 @@ from pathlib import Path
 import aiosqlite
 
 from bot.domain import rotation
+from bot.domain import schedule as schedule_rules
 from bot.store.base import (
     GameAlreadyRunning,
     GameRecord,
     LeaderRow,
     PlayerStats,
     Report,
+    ScheduleRecord,
+    ScheduleRun,
     ScoreRow,
+    TooManySchedules,
 )
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -214,16 +218,17 @@ class SQLiteStore:
 
     async def create_game(self, *, guild_id: int, channel_id: int, starter_id: int, kind: str,
                           difficulty: str, seconds: int, question_ids: Sequence[str],
-                          choices: Sequence[Sequence[str]], started_at: dt.datetime) -> GameRecord:
+                          choices: Sequence[Sequence[str]], started_at: dt.datetime,
+                          run_key: str | None = None) -> GameRecord:
         try:
             async with self.transaction() as db:
                 cursor = await db.execute(
                     "INSERT INTO trivia_games (guild_id, channel_id, starter_id, kind, difficulty,"
-                    " seconds, question_ids, choices, started_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " seconds, question_ids, choices, started_at, run_key)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (guild_id, channel_id, starter_id, kind, difficulty, seconds,
                      json.dumps(list(question_ids)), json.dumps([list(c) for c in choices]),
-                     _iso(started_at)))
+                     _iso(started_at), run_key))
                 game_id = cursor.lastrowid
                 await db.executemany(
                     "INSERT INTO trivia_asked (guild_id, question_id, asked_at) VALUES (?, ?, ?)"
@@ -239,6 +244,12 @@ class SQLiteStore:
     async def game(self, game_id: int) -> GameRecord | None:
         async with self.db.execute(f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE id = ?",
                                    (game_id,)) as cursor:
+            row = await cursor.fetchone()
+        return _game(row) if row else None
+
+    async def game_for_run(self, run_key: str) -> GameRecord | None:
+        async with self.db.execute(f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE run_key = ?",
+                                   (run_key,)) as cursor:
             row = await cursor.fetchone()
         return _game(row) if row else None
 
@@ -376,3 +387,160 @@ class SQLiteStore:
             return [Report(id=int(i), guild_id=int(g), channel_id=int(c), question_id=str(q),
                            reporter_id=int(r), reason=str(reason), created_at=_instant(at))
                     async for i, g, c, q, r, reason, at in cursor]
+
+    # --- schedules ------------------------------------------------------------------------
+
+    _SCHEDULE_COLUMNS = ("s.id, s.guild_id, s.channel_id, s.content, s.local_time, s.timezone,"
+                         " s.days, s.role_id, s.state, s.failing_reason, s.failures,"
+                         " s.next_run_at, s.created_by, s.created_at")
+
+    async def add_schedule(self, *, guild_id: int, channel_id: int, content: str,
+                           local_time: dt.time, timezone: str, days: frozenset[int],
+                           role_id: int | None, next_run_at: dt.datetime, created_by: int,
+                           created_at: dt.datetime, limit: int) -> ScheduleRecord:
+        async with self.transaction() as db:
+            async with db.execute("SELECT COUNT(*) FROM schedules WHERE guild_id = ?",
+                                  (guild_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and int(row[0]) >= limit:
+                raise TooManySchedules(limit)
+            cursor = await db.execute(
+                "INSERT INTO schedules (guild_id, channel_id, content, local_time, timezone, days,"
+                " role_id, next_run_at, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (guild_id, channel_id, content, local_time.strftime("%H:%M"), timezone,
+                 schedule_rules.format_days(days), role_id, _iso(next_run_at), created_by,
+                 _iso(created_at)))
+            schedule_id = int(cursor.lastrowid or 0)
+        record = await self.schedule(schedule_id, guild_id)
+        assert record is not None
+        return record
+
+    async def schedule(self, schedule_id: int, guild_id: int) -> ScheduleRecord | None:
+        async with self.db.execute(
+                f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s"
+                " WHERE s.id = ? AND s.guild_id = ?", (schedule_id, guild_id)) as cursor:
+            row = await cursor.fetchone()
+        return _schedule(row) if row else None
+
+    async def schedules(self, guild_id: int) -> list[ScheduleRecord]:
+        async with self.db.execute(
+                f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s"
+                " WHERE s.guild_id = ? ORDER BY s.id", (guild_id,)) as cursor:
+            return [_schedule(row) async for row in cursor]
+
+    async def remove_schedule(self, schedule_id: int, guild_id: int) -> bool:
+        async with self.transaction() as db:
+            cursor = await db.execute("DELETE FROM schedules WHERE id = ? AND guild_id = ?",
+                                      (schedule_id, guild_id))
+            return cursor.rowcount == 1
+
+    async def pause_schedule(self, schedule_id: int, guild_id: int) -> ScheduleRecord | None:
+        async with self.transaction() as db:
+            await db.execute("UPDATE schedules SET state = 'paused' WHERE id = ? AND guild_id = ?",
+                             (schedule_id, guild_id))
+        return await self.schedule(schedule_id, guild_id)
+
+    async def resume_schedule(self, schedule_id: int, guild_id: int,
+                              next_run_at: dt.datetime) -> ScheduleRecord | None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE schedules SET state = 'active', failing_reason = NULL, failures = 0,"
+                " next_run_at = ? WHERE id = ? AND guild_id = ?",
+                (_iso(next_run_at), schedule_id, guild_id))
+        return await self.schedule(schedule_id, guild_id)
+
+    async def next_due_at(self) -> dt.datetime | None:
+        async with self.db.execute(
+                "SELECT MIN(next_run_at) FROM schedules WHERE state = 'active'") as cursor:
+            row = await cursor.fetchone()
+        return _instant(str(row[0])) if row and row[0] is not None else None
+
+    async def claim_due_runs(self, now: dt.datetime, *, grace: dt.timedelta,
+                             limit: int) -> list[ScheduleRun]:
+        claimed: list[ScheduleRun] = []
+        async with self.transaction() as db:
+            async with db.execute(
+                    f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s"
+                    " WHERE s.state = 'active' AND s.next_run_at <= ?"
+                    " ORDER BY s.next_run_at, s.id LIMIT ?", (_iso(now), limit)) as cursor:
+                due = [_schedule(row) async for row in cursor]
+            for record in due:
+                due_at = record.next_run_at
+                # Count on from the due run, but never from earlier than the grace window:
+                # runs missed long ago are skipped together, not claimed one by one.
+                after = max(due_at, now - grace)
+                following = schedule_rules.next_run_after(
+                    record.local_time, record.timezone, record.days, after)
+                inserted = await db.execute(
+                    "INSERT OR IGNORE INTO schedule_runs (schedule_id, due_at, claimed_at)"
+                    " VALUES (?, ?, ?)", (record.id, _iso(due_at), _iso(now)))
+                await db.execute("UPDATE schedules SET next_run_at = ? WHERE id = ?",
+                                 (_iso(following), record.id))
+                if inserted.rowcount == 1:
+                    claimed.append(ScheduleRun(schedule=record, due_at=due_at, state="claimed",
+                                               claimed_at=now))
+        return claimed
+
+    async def unfinished_runs(self) -> list[ScheduleRun]:
+        async with self.db.execute(
+                f"SELECT {self._SCHEDULE_COLUMNS}, r.due_at, r.state, r.claimed_at"
+                " FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id"
+                " WHERE r.state = 'claimed' ORDER BY r.due_at, s.id") as cursor:
+            return [ScheduleRun(schedule=_schedule(row[:14]), due_at=_instant(row[14]),
+                                state=str(row[15]), claimed_at=_instant(row[16]))
+                    async for row in cursor]
+
+    async def mark_run_sent(self, schedule_id: int, due_at: dt.datetime, message_id: int,
+                            sent_at: dt.datetime) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE schedule_runs SET state = 'sent', message_id = ?, sent_at = ?, error = NULL"
+                " WHERE schedule_id = ? AND due_at = ?",
+                (message_id, _iso(sent_at), schedule_id, _iso(due_at)))
+            await db.execute(
+                "UPDATE schedules SET failures = 0, failing_reason = NULL WHERE id = ?",
+                (schedule_id,))
+
+    async def mark_run_skipped(self, schedule_id: int, due_at: dt.datetime,
+                               reason: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE schedule_runs SET state = 'skipped', error = ?"
+                " WHERE schedule_id = ? AND due_at = ? AND state = 'claimed'",
+                (reason, schedule_id, _iso(due_at)))
+
+    async def mark_run_failed(
+        self, schedule_id: int, due_at: dt.datetime, error: str, *,
+        failing_reason: str | None, pause_after: int,
+    ) -> ScheduleRecord | None:
+        async with self.transaction() as db:
+            changed = await db.execute(
+                "UPDATE schedule_runs SET state = 'failed', error = ?"
+                " WHERE schedule_id = ? AND due_at = ? AND state = 'claimed'",
+                (error, schedule_id, _iso(due_at)))
+            if changed.rowcount == 1 and failing_reason is not None:
+                await db.execute(
+                    "UPDATE schedules SET failures = failures + 1, failing_reason = ?,"
+                    " state = CASE WHEN failures + 1 >= ? THEN 'paused' ELSE state END"
+                    " WHERE id = ?", (failing_reason, pause_after, schedule_id))
+            async with db.execute(
+                    f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s WHERE s.id = ?",
+                    (schedule_id,)) as cursor:
+                row = await cursor.fetchone()
+        return _schedule(row) if row else None
+
+
+def _schedule(row: sqlite3.Row | tuple[object, ...]) -> ScheduleRecord:
+    (schedule_id, guild_id, channel_id, content, local_time, timezone, days, role_id, state,
+     failing_reason, failures, next_run_at, created_by, created_at) = tuple(row)
+    return ScheduleRecord(
+        id=int(schedule_id), guild_id=int(guild_id), channel_id=int(channel_id),
+        content=str(content), local_time=dt.time.fromisoformat(str(local_time)),
+        timezone=str(timezone), days=schedule_rules.parse_days(str(days)),
+        role_id=int(role_id) if role_id is not None else None,
+        state=str(state), failing_reason=str(failing_reason) if failing_reason else None,
+        failures=int(failures),
+        next_run_at=_instant(str(next_run_at)), created_by=int(created_by),
+        created_at=_instant(str(created_at)),
+    )

@@ -7,11 +7,14 @@ caller has to think about them.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.domain import dates
 from bot.domain.models import TOPICS, Dataset, Event, Fact, Quote, Source
+from bot.domain.schedule import format_days
+from bot.store.base import ScheduleRecord
 
 COLOUR = discord.Colour(0x9B7EDE)
 ERROR_COLOUR = discord.Colour(0xE0707A)
@@ -221,3 +224,139 @@ def internal_error_embed(error_id: str) -> discord.Embed:
         "keeps happening, tell the server's moderators that id.",
         ERROR_COLOUR,
     )
+
+
+# --- schedules ------------------------------------------------------------------------------
+
+SCHEDULE_CONTENT_LABELS = {
+    "quote": "Daily quote",
+    "fact": "Daily fact",
+    "onthisday": "On this day",
+    "trivia": "Daily trivia question",
+}
+EMBED_TOTAL_MAX = 6000
+
+
+def scheduled_embed(
+    content: str, embed: discord.Embed, no_events_on: dt.date | None = None
+) -> discord.Embed:
+    """A scheduled post: the usual embed under a small "Daily quote"-style header. With
+    `no_events_on`, an on-this-day post that is a fact instead says so."""
+    embed.set_author(name=SCHEDULE_CONTENT_LABELS.get(content, "Scheduled post"))
+    if no_events_on is not None:
+        note = (
+            f"*Nothing in the story of “Love wins all” happened on "
+            f"{_day_label(no_events_on.month, no_events_on.day)}, so here is a fact instead.*"
+        )
+        embed.description = clip(f"{note}\n\n{embed.description or ''}", DESCRIPTION_MAX)
+    return embed
+
+
+def _schedule_when(record: ScheduleRecord) -> str:
+    return f"{record.local_time.strftime('%H:%M')} {record.timezone} · {_days_label(record)}"
+
+
+def _days_label(record: ScheduleRecord) -> str:
+    return format_days(record.days)
+
+
+def _unix(instant: dt.datetime) -> int:
+    return int(instant.timestamp())
+
+
+def schedule_state(record: ScheduleRecord) -> str:
+    if record.state == "paused":
+        if record.failing_reason:
+            return f"⏸️ paused after {record.failures} failures in a row: {record.failing_reason}"
+        return "⏸️ paused"
+    if record.failing_reason:
+        failures = "1 failure" if record.failures == 1 else f"{record.failures} failures"
+        return f"⚠️ failing ({failures} in a row): {record.failing_reason}"
+    return "✅ active"
+
+
+def schedule_added_embed(record: ScheduleRecord, notes: list[str]) -> discord.Embed:
+    label = SCHEDULE_CONTENT_LABELS.get(record.content, record.content)
+    embed = _embed(
+        f"Schedule #{record.id} added",
+        f"**{label}** in <#{record.channel_id}> at {_schedule_when(record)}.\n"
+        f"Next post: <t:{_unix(record.next_run_at)}:F> (<t:{_unix(record.next_run_at)}:R>).",
+    )
+    if record.role_id:
+        _field(embed, "Mentions", f"<@&{record.role_id}> with each post")
+    for note in notes:
+        _field(embed, "Note", note)
+    _footer(embed, f"Schedule #{record.id} · /schedule list shows them all")
+    return embed
+
+
+def schedules_embed(records: list[ScheduleRecord], limit: int) -> discord.Embed:
+    if not records:
+        return _embed(
+            "Scheduled posts",
+            "This server has no scheduled posts yet. Add one with `/schedule add`, for "
+            "example a daily quote at 09:00.",
+        )
+    embed = _embed("Scheduled posts", f"{len(records)} of {limit} schedules in this server.")
+    # 25 fields at most; keep each short enough that all of them fit in 6000 characters.
+    for record in records[:25]:
+        label = SCHEDULE_CONTENT_LABELS.get(record.content, record.content)
+        lines = [f"<#{record.channel_id}> · {_schedule_when(record)}"]
+        if record.role_id:
+            lines.append(f"mentions <@&{record.role_id}>")
+        if record.state == "active":
+            lines.append(f"next <t:{_unix(record.next_run_at)}:R>")
+        lines.append(clip(schedule_state(record), 160))
+        _field(embed, f"#{record.id} · {label}", "\n".join(lines))
+    if any(r.failing_reason for r in records):
+        _footer(
+            embed,
+            "A failing schedule retries on its next run and pauses itself after 3 failures. "
+            "Fix the channel (see /settings check), then /schedule resume ID.",
+        )
+    return embed
+
+
+def schedule_changed_embed(title: str, record: ScheduleRecord, detail: str) -> discord.Embed:
+    label = SCHEDULE_CONTENT_LABELS.get(record.content, record.content)
+    return _embed(
+        title,
+        f"#{record.id} · **{label}** in <#{record.channel_id}> at {_schedule_when(record)}.\n"
+        f"{detail}",
+    )
+
+
+def sample_post_embed(embed: discord.Embed) -> discord.Embed:
+    """An ephemeral preview: the post as it would look, marked as a sample."""
+    _footer(embed, f"Sample · {embed.footer.text}" if embed.footer.text else "Sample")
+    return embed
+
+
+def timezone_set_embed(timezone: str, now: dt.datetime) -> discord.Embed:
+    local = now.astimezone(ZoneInfo(timezone))
+    return _embed(
+        "Server timezone set",
+        f"This server's timezone is now **{timezone}** (it is {local.strftime('%H:%M')} there). "
+        "New schedules use it unless they name another, and `/onthisday` uses its date. "
+        "Existing schedules keep the timezone they were made with.",
+    )
+
+
+def settings_check_embed(
+    channel_lines: list[str], timezone: str | None, dataset_version: str, all_well: bool
+) -> discord.Embed:
+    title = "Health check: all good" if all_well else "Health check: something needs fixing"
+    description = (
+        join_within(channel_lines, DESCRIPTION_MAX)
+        if channel_lines
+        else "No scheduled posts yet, so there are no channels to check."
+    )
+    embed = _embed(title, description, COLOUR if all_well else ERROR_COLOUR)
+    _field(
+        embed,
+        "Server timezone",
+        f"{timezone}" if timezone else "not set: UTC is used (set it with `/settings timezone`)",
+        inline=True,
+    )
+    _field(embed, "Dataset version", dataset_version, inline=True)
+    return embed

@@ -1,0 +1,486 @@
+"""Scheduled posts (SPEC §6): one dispatcher task over the due-time index.
+
+The dispatcher sleeps until the earliest schedule is due (or until a moderator adds or resumes
+one), claims every due run in one transaction, and sends them in one steady stream: a token
+bucket (`POST_RATE_PER_SECOND`, all servers together) and a few workers, so a busy minute never
+holds up the bot's answers to interactions.
+
+Exactly once: a run is recorded as 'claimed' before it is sent and as 'sent' after; a run left
+'claimed' by a crash is sent again at start-up with the same deterministic nonce (Discord's
+`enforce_nonce` turns a resend of a message it already has into that message), or skipped when
+it is too late. Runs missed by more than `SCHEDULE_GRACE_MINUTES` are skipped and logged, never
+posted in a burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
+
+import discord
+
+from bot.cogs.facts import pick_fact
+from bot.cogs.quotes import pick_quote
+from bot.domain import dates
+from bot.domain.clock import Clock
+from bot.domain.schedule import catch_up, run_nonce
+from bot.store.base import ScheduleRecord, ScheduleRun, Store
+from bot.ui import embeds
+
+if TYPE_CHECKING:
+    from bot.app import LoveWinsAllBot
+
+log = logging.getLogger(__name__)
+
+CONTENTS = ("quote", "fact", "onthisday", "trivia")
+MAX_SCHEDULES_PER_GUILD = 25
+PAUSE_AFTER_FAILURES = 3
+CLAIM_BATCH = 200  # runs claimed per transaction; the dispatcher keeps claiming while any are due
+WORKERS = 8  # sends in flight at once, all servers together
+SEND_ATTEMPTS = 3  # for errors that are not the channel's fault (5xx, timeouts)
+RETRY_BACKOFF_SECONDS = (5.0, 30.0)
+MAX_IDLE_SECONDS = 15 * 60.0  # re-read the index now and then, whatever happened
+STOP_TIMEOUT_SECONDS = 10.0
+POST_PERMISSIONS = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+)
+
+SendPost = Callable[[discord.Embed, discord.ui.View | None], Awaitable[discord.Message]]
+"""What a post maker (and the trivia cog's daily hook) calls to post: paced, nonce'd, recorded."""
+
+
+class MessageSender(Protocol):
+    """Sends one message to a channel through Discord's REST API."""
+
+    async def __call__(
+        self,
+        channel_id: int,
+        *,
+        guild_id: int,
+        content: str | None,
+        embed: discord.Embed,
+        view: discord.ui.View | None,
+        nonce: str,
+        allowed_mentions: discord.AllowedMentions,
+    ) -> discord.Message: ...
+
+
+class PostMaker(Protocol):
+    """Builds the post of a run and posts it through `send` (exactly one call)."""
+
+    async def __call__(self, run: ScheduleRun, send: SendPost) -> None: ...
+
+
+Sleep = Callable[[float], Awaitable[None]]
+Idle = Callable[[asyncio.Event, float], Awaitable[None]]
+ExplainFailure = Callable[[ScheduleRecord, discord.HTTPException], str]
+
+
+class ContentUnavailable(Exception):
+    """A post cannot be made right now (e.g. the trivia feature is not loaded)."""
+
+
+def missing_post_permissions(permissions: discord.Permissions) -> list[str]:
+    """The permissions the bot lacks to post an embed in a channel, by their Discord names."""
+    return [label for attribute, label in POST_PERMISSIONS if not getattr(permissions, attribute)]
+
+
+async def wait_or_timeout(wake: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less if `wake` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(wake.wait(), timeout=seconds)
+
+
+class TokenBucket:
+    """At most `rate` sends a second on average, `burst` back to back. Waiters queue in
+    order; time comes from the clock and waiting from `sleep`, so tests drive both."""
+
+    def __init__(self, rate: float, clock: Clock, sleep: Sleep, burst: float = 1.0) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = max(1.0, burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self.burst
+        self._updated = clock.now()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock.now()
+        elapsed = max(0.0, (now - self._updated).total_seconds())
+        self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
+        self._updated = now
+
+    async def take(self) -> None:
+        async with self._lock:
+            self._refill()
+            while self._tokens < 1.0:
+                await self._sleep((1.0 - self._tokens) / self.rate)
+                self._refill()
+            self._tokens -= 1.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        sender: MessageSender,
+        post: PostMaker,
+        grace: dt.timedelta,
+        rate: float,
+        workers: int = WORKERS,
+        batch: int = CLAIM_BATCH,
+        sleep: Sleep = asyncio.sleep,
+        idle: Idle = wait_or_timeout,
+        explain: ExplainFailure | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.grace = grace
+        self.bucket = TokenBucket(rate, clock, sleep)
+        self._sender = sender
+        self._post = post
+        self._workers = max(1, workers)
+        self._batch = max(1, batch)
+        self._sleep = sleep
+        self._idle = idle
+        self._explain = explain or _generic_failure
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._working = False  # past `before`: runs may be in flight
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(
+        self, before: Callable[[], Awaitable[object]] | None = None
+    ) -> asyncio.Task[None]:
+        """Run the dispatcher in the background (after `before()`, e.g. the bot being ready)."""
+
+        async def main() -> None:
+            if before is not None:
+                await before()
+            self._working = True
+            await self.run_forever()
+
+        self._task = asyncio.create_task(main(), name="schedule-dispatcher")
+        self._task.add_done_callback(_log_crash)
+        return self._task
+
+    def wake(self) -> None:
+        """A schedule was added, resumed or changed: look at the due-time index again now."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop taking new runs; let sends in flight finish briefly. Runs claimed but not yet
+        sent stay 'claimed' and are sent (same nonce) or skipped at the next start."""
+        self._stopping = True
+        self._wake.set()
+        task, self._task = self._task, None
+        if task is None or task.done():
+            return
+        if not self._working:
+            task.cancel()  # still waiting to start: nothing in flight
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_SECONDS)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise  # our caller was cancelled, not the dispatcher
+        except Exception:
+            pass  # already logged by _log_crash
+
+    async def run_forever(self) -> None:
+        await self.recover()
+        while not self._stopping:
+            if await self.run_due():
+                continue
+            await self._wait_for_next()
+
+    async def _wait_for_next(self) -> None:
+        self._wake.clear()
+        next_at = await self.store.next_due_at()
+        seconds = MAX_IDLE_SECONDS
+        if next_at is not None:
+            seconds = min(seconds, (next_at - self.clock.now()).total_seconds())
+        if seconds > 0 and not self._stopping:
+            await self._idle(self._wake, seconds)
+
+    # --- the work -------------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Finish the runs a crash left claimed: resend them within the grace window (same
+        nonce, so Discord keeps one message), skip the older ones. Returns how many."""
+        runs = await self.store.unfinished_runs()
+        if runs:
+            log.info("found %d scheduled run(s) interrupted by a restart", len(runs))
+            await self._deliver_all(runs)
+        return len(runs)
+
+    async def run_due(self) -> int:
+        """Claim and deliver one batch of due runs; returns how many were claimed."""
+        runs = await self.store.claim_due_runs(
+            self.clock.now(), grace=self.grace, limit=self._batch
+        )
+        if runs:
+            await self._deliver_all(runs)
+        return len(runs)
+
+    async def _deliver_all(self, runs: list[ScheduleRun]) -> None:
+        queue = collections.deque(runs)
+
+        async def worker() -> None:
+            while queue and not self._stopping:
+                await self._deliver(queue.popleft())
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(self._workers, len(runs))):
+                group.create_task(worker())
+
+    async def _deliver(self, run: ScheduleRun) -> None:
+        schedule = run.schedule
+        if catch_up(run.due_at, self.clock.now(), self.grace) == "skip":
+            late = self.clock.now() - run.due_at
+            reason = f"missed by {_duration(late)}, more than the {_duration(self.grace)} grace"
+            await self.store.mark_run_skipped(schedule.id, run.due_at, reason)
+            log.warning(
+                "skipped schedule #%d (server %d) run due %s: %s",
+                schedule.id, schedule.guild_id, run.due_at.isoformat(), reason,
+            )
+            return
+        posted: list[discord.Message] = []
+
+        async def send(embed: discord.Embed, view: discord.ui.View | None) -> discord.Message:
+            if posted:
+                raise RuntimeError("a scheduled run posts one message")
+            message = await self._send(run, embed, view)
+            posted.append(message)
+            await self.store.mark_run_sent(schedule.id, run.due_at, message.id, self.clock.now())
+            log.info(
+                "posted schedule #%d (%s) in channel %d (server %d), message %d",
+                schedule.id, schedule.content, schedule.channel_id, schedule.guild_id, message.id,
+            )
+            return message
+
+        try:
+            await self._post(run, send)
+            if not posted:
+                raise ContentUnavailable("nothing was posted")
+        except (discord.Forbidden, discord.NotFound) as error:
+            if posted:
+                return  # the post is out; what failed came after it
+            reason = self._explain(schedule, error)
+            now_record = await self.store.mark_run_failed(
+                schedule.id, run.due_at, f"{error.status}: {error.text}",
+                failing_reason=reason, pause_after=PAUSE_AFTER_FAILURES,
+            )
+            paused = now_record is not None and now_record.state == "paused"
+            log.warning(
+                "schedule #%d (server %d) failed: %s%s", schedule.id, schedule.guild_id, reason,
+                f"; paused after {PAUSE_AFTER_FAILURES} failures in a row" if paused else "",
+            )
+        except Exception as error:
+            if posted:
+                log.exception("schedule #%d: error after its post was sent", schedule.id)
+                return
+            await self.store.mark_run_failed(
+                schedule.id, run.due_at, _describe(error), failing_reason=None,
+                pause_after=PAUSE_AFTER_FAILURES,
+            )
+            log.error(
+                "schedule #%d (server %d) run due %s failed: %s",
+                schedule.id, schedule.guild_id, run.due_at.isoformat(), _describe(error),
+                exc_info=not isinstance(error, discord.HTTPException | ContentUnavailable),
+            )
+
+    async def _send(
+        self, run: ScheduleRun, embed: discord.Embed, view: discord.ui.View | None
+    ) -> discord.Message:
+        role = run.schedule.role_id
+        content = f"<@&{role}>" if role else None
+        # The role a moderator chose is the only ping the bot ever makes.
+        mentions = (
+            discord.AllowedMentions(
+                everyone=False, users=False, roles=[discord.Object(id=role)], replied_user=False
+            )
+            if role
+            else discord.AllowedMentions.none()
+        )
+        nonce = run_nonce(run.schedule.id, run.due_at)
+        for attempt in range(SEND_ATTEMPTS):
+            await self.bucket.take()
+            try:
+                return await self._sender(
+                    run.schedule.channel_id,
+                    guild_id=run.schedule.guild_id,
+                    content=content,
+                    embed=embed,
+                    view=view,
+                    nonce=nonce,
+                    allowed_mentions=mentions,
+                )
+            except (discord.Forbidden, discord.NotFound):
+                raise
+            except discord.HTTPException as error:
+                if error.status < 500 or attempt == SEND_ATTEMPTS - 1:
+                    raise
+                problem: Exception = error
+            except (TimeoutError, OSError) as error:
+                if attempt == SEND_ATTEMPTS - 1:
+                    raise
+                problem = error
+            # The same nonce makes a retry safe even if the first attempt did arrive.
+            log.warning(
+                "schedule #%d: sending failed (%s); retrying", run.schedule.id, _describe(problem)
+            )
+            await self._sleep(RETRY_BACKOFF_SECONDS[min(attempt, len(RETRY_BACKOFF_SECONDS) - 1)])
+        raise AssertionError("unreachable")
+
+
+def _generic_failure(schedule: ScheduleRecord, error: discord.HTTPException) -> str:
+    if isinstance(error, discord.NotFound):
+        return "the channel was deleted"
+    return "Discord refused the post: the bot lacks a permission in the channel"
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, discord.HTTPException):
+        return f"HTTP {error.status}: {error.text or error.__class__.__name__}"[:300]
+    return f"{error.__class__.__name__}: {error}"[:300]
+
+
+def _duration(span: dt.timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    return f"{hours} hours" if hours < 48 else f"{hours // 24} days"
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the schedule dispatcher stopped", exc_info=task.exception())
+
+
+# --- the bot's side: what is posted, and how ------------------------------------------------
+
+
+def explain_failure(bot: LoveWinsAllBot, schedule: ScheduleRecord,
+                    error: discord.HTTPException) -> str:
+    """Why Discord refused a scheduled post, and what fixes it, from the bot's own cache."""
+    guild = bot.get_guild(schedule.guild_id)
+    channel = guild.get_channel(schedule.channel_id) if guild else None
+    if channel is None:
+        if isinstance(error, discord.NotFound) or guild is not None:
+            return "the channel was deleted (remove this schedule and add one for another channel)"
+        return "the bot can no longer reach this server's channel"
+    if isinstance(error, discord.NotFound):
+        return f"the channel #{channel.name} was not found (was it deleted?)"
+    me = guild.me if guild else None
+    missing = missing_post_permissions(channel.permissions_for(me)) if me else []
+    if missing:
+        names = " and ".join(missing)
+        return f"the bot lost {names} in #{channel.name} (give it back in the channel's settings)"
+    return f"Discord refused the post in #{channel.name} ({error.text or 'Forbidden'})"[:200]
+
+
+def discord_sender(bot: LoveWinsAllBot) -> MessageSender:
+    async def send(
+        channel_id: int,
+        *,
+        guild_id: int,
+        content: str | None,
+        embed: discord.Embed,
+        view: discord.ui.View | None,
+        nonce: str,
+        allowed_mentions: discord.AllowedMentions,
+    ) -> discord.Message:
+        # REST only: no channel cache needed. discord.py sends `enforce_nonce` with a nonce.
+        channel = bot.get_partial_messageable(channel_id, guild_id=guild_id)
+        if view is None:
+            return await channel.send(
+                content=content, embed=embed, nonce=nonce, allowed_mentions=allowed_mentions
+            )
+        return await channel.send(
+            content=content, embed=embed, view=view, nonce=nonce,
+            allowed_mentions=allowed_mentions,
+        )
+
+    return send
+
+
+async def post_embed(
+    bot: LoveWinsAllBot, guild_id: int, content: str, timezone: str, at: dt.datetime,
+    *, sample: bool = False,
+) -> discord.Embed:
+    """The embed of a quote, fact or on-this-day post. Real posts draw from the server's
+    shuffle bag (no repeats until all were posted); a `sample` leaves the bag alone."""
+    dataset = bot.dataset
+    if content == "quote":
+        quote = (
+            bot.rng.choice(dataset.quotes) if sample else await pick_quote(bot, guild_id, "", "")
+        )
+        return embeds.scheduled_embed("quote", embeds.quote_embed(quote, dataset))
+    if content == "fact":
+        fact = bot.rng.choice(dataset.facts) if sample else await pick_fact(bot, guild_id, None)
+        return embeds.scheduled_embed("fact", embeds.fact_embed(fact, dataset))
+    if content == "onthisday":
+        today = dates.today_in(timezone, at)
+        events = dates.events_on(dataset.events, today.month, today.day)
+        if events:
+            return embeds.scheduled_embed(
+                "onthisday",
+                embeds.onthisday_embed(today.month, today.day, events, today, dataset),
+            )
+        fact = bot.rng.choice(dataset.facts) if sample else await pick_fact(bot, guild_id, None)
+        return embeds.scheduled_embed(
+            "onthisday", embeds.fact_embed(fact, dataset), no_events_on=today
+        )
+    raise ValueError(f"not an embed post: {content}")
+
+
+def post_maker(bot: LoveWinsAllBot) -> PostMaker:
+    async def post(run: ScheduleRun, send: SendPost) -> None:
+        schedule = run.schedule
+        if schedule.content == "trivia":
+            hook = getattr(bot.get_cog("Trivia"), "post_daily_question", None)
+            if hook is None:
+                raise ContentUnavailable("trivia posts are not available: trivia is not loaded")
+            await hook(
+                guild_id=schedule.guild_id,
+                channel_id=schedule.channel_id,
+                send=send,
+                run_key=run_nonce(schedule.id, run.due_at),
+            )
+            return
+        embed = await post_embed(
+            bot, schedule.guild_id, schedule.content, schedule.timezone, run.due_at
+        )
+        await send(embed, None)
+
+    return post
+
+
+def create_dispatcher(bot: LoveWinsAllBot) -> Dispatcher:
+    return Dispatcher(
+        store=bot.store,
+        clock=bot.clock,
+        sender=discord_sender(bot),
+        post=post_maker(bot),
+        grace=dt.timedelta(minutes=bot.settings.schedule_grace_minutes),
+        rate=bot.settings.post_rate_per_second,
+        explain=lambda schedule, error: explain_failure(bot, schedule, error),
+    )

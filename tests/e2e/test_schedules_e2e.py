@@ -1,0 +1,178 @@
+"""Moderators schedule daily posts, through the real bot process and the emulator (SPEC §6).
+
+One test waits for a real minute to turn (the bot runs on the system clock); everything that
+needs days to pass (failing three days in a row, catch-up after downtime, pacing) is covered
+with a fake clock in tests/test_scheduler.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.e2e.helpers import NO_PINGS, all_text, dataset
+from tests.fakediscord import permissions as P
+from tests.fakediscord.botproc import BotProcess
+from tests.fakediscord.emulator import Emulator
+from tests.fakediscord.models import Channel, Guild, Member, Message
+
+
+async def run(emulator: Emulator, guild: Guild, where: Channel, member: Member,
+              command: str, /, **options: Any) -> dict[str, Any]:
+    """A moderator's command: the reply is ephemeral, in time, pings nobody; its embed."""
+    interaction = await emulator.slash(guild, where, member, command, options)
+    reply = await interaction.response()
+    assert reply.is_ephemeral, reply.embeds
+    assert interaction.latency is not None and interaction.latency < 3
+    assert reply.data.get("allowed_mentions", NO_PINGS) == NO_PINGS
+    return dict(reply.embeds[0])
+
+
+def moderator(emulator: Emulator, guild: Guild, name: str = "mod") -> Member:
+    role = emulator.add_role(guild, f"{name}-role", P.MANAGE_GUILD)
+    return emulator.add_member(guild, name, roles=[role])
+
+
+def posts(emulator: Emulator, channel: Channel) -> list[Message]:
+    """What the bot posted in the channel by itself (not replies to commands)."""
+    return [m for m in emulator.channel_messages(channel) if m.interaction_id is None]
+
+
+def schedule_id(embed: dict[str, Any]) -> int:
+    match = re.search(r"#(\d+)", embed["title"])
+    assert match, embed
+    return int(match[1])
+
+
+async def test_moderators_only_and_what_is_refused(
+    emulator: Emulator, bot: BotProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guild = emulator.guilds[0]
+    general = guild.text_channels[0]
+    mod = moderator(emulator, guild)
+
+    # Both groups are hidden from members without Manage Server by default…
+    for name in ("schedule", "settings"):
+        assert str(emulator.commands[name]["default_member_permissions"]) == str(P.MANAGE_GUILD)
+    # …and checked when run, for a server that showed them to everyone anyway.
+    check_can_use = emulator._check_can_use
+    monkeypatch.setattr(
+        emulator, "_check_can_use",
+        lambda cmd, *rest: check_can_use({**cmd, "default_member_permissions": None}, *rest))
+    fan = emulator.add_member(guild, "fan")
+    for command, options in (("schedule list", {}), ("settings timezone", {"tz": "UTC"}),
+                             ("schedule add", {"channel": general, "content": "quote",
+                                               "time": "09:00"})):
+        refused = await run(emulator, guild, general, fan, command, **options)
+        assert "Manage Server" in refused["description"]
+    assert await run(emulator, guild, general, fan, "schedule list") and not posts(
+        emulator, general)
+
+    # A channel where the bot may not send, or not embed: refused, naming the permission.
+    quiet = emulator.add_channel(guild, "quiet")
+    emulator.set_overwrite(quiet, emulator.bot_role(guild), deny=P.SEND_MESSAGES)
+    plain = emulator.add_channel(guild, "plain")
+    emulator.set_overwrite(plain, emulator.bot_role(guild), deny=P.EMBED_LINKS)
+    await asyncio.sleep(0.3)  # the bot's cache takes the CHANNEL_CREATE/UPDATE events
+    refused = await run(emulator, guild, general, mod, "schedule add", channel=quiet,
+                        content="fact", time="09:00")
+    assert "Send Messages" in refused["description"] and "quiet" in refused["description"]
+    refused = await run(emulator, guild, general, mod, "schedule add", channel=plain,
+                        content="fact", time="09:00")
+    assert "Embed Links" in refused["description"]
+
+    # Bad time, timezone or days: a friendly sentence with the right form.
+    for options, hint in (({"time": "25:00"}, "HH:MM"),
+                          ({"time": "09:00", "timezone": "Mars/Olympus"}, "timezone"),
+                          ({"time": "09:00", "days": "someday"}, "mon,wed,fri")):
+        refused = await run(emulator, guild, general, mod, "schedule add", channel=general,
+                            content="quote", **options)
+        assert hint in refused["description"], refused
+
+    # Another server's schedule is "not found" and never touched.
+    other = emulator.add_guild("Other server")
+    other_mod = moderator(emulator, other, "other-mod")
+    await asyncio.sleep(0.3)
+    added = await run(emulator, other, other.text_channels[0], other_mod, "schedule add",
+                      channel=other.text_channels[0], content="fact", time="09:00")
+    theirs = schedule_id(added)
+    for command in ("schedule remove", "schedule pause", "schedule resume"):
+        refused = await run(emulator, guild, general, mod, command, id=theirs)
+        assert f"no schedule #{theirs}" in refused["description"]
+    listed = await run(emulator, other, other.text_channels[0], other_mod, "schedule list")
+    assert f"#{theirs}" in all_text(listed) and "active" in all_text(listed)
+    assert f"#{theirs}" not in all_text(await run(emulator, guild, general, mod, "schedule list"))
+
+    # Timezone autocomplete, and a preview that posts nothing in the channel.
+    choices = await emulator.autocomplete(guild, general, mod, "settings timezone",
+                                          focused="tz", value="seoul")
+    assert [c["value"] for c in choices][:1] == ["Asia/Seoul"]
+    for content in ("quote", "fact", "onthisday", "trivia"):
+        sample = await run(emulator, guild, general, mod, "schedule preview", content=content)
+        assert sample.get("author", {}).get("name") or sample.get("title")
+    assert posts(emulator, general) == []
+
+
+async def test_a_daily_post_arrives_once_even_across_a_restart(
+    emulator: Emulator, bot: BotProcess
+) -> None:
+    guild = emulator.guilds[0]
+    general = guild.text_channels[0]
+    doomed = emulator.add_channel(guild, "doomed")
+    fans = emulator.add_role(guild, "daily-fans", 0, mentionable=True)
+    mod = moderator(emulator, guild)
+    await asyncio.sleep(0.3)
+
+    # The server's timezone is Seoul; a schedule without one follows it.
+    await run(emulator, guild, general, mod, "settings timezone", tz="asia/seoul")
+    seoul = ZoneInfo("Asia/Seoul")
+    now = dt.datetime.now(seoul)
+    lead = 1 if now.second < 55 else 2  # a few seconds to set things up first
+    due = (now + dt.timedelta(minutes=lead)).replace(second=0, microsecond=0)
+    at = due.strftime("%H:%M")
+
+    added = await run(emulator, guild, general, mod, "schedule add", channel=general,
+                      content="quote", time=at, role=fans)
+    first = schedule_id(added)
+    assert f"<t:{int(due.timestamp())}:F>" in added["description"]
+    assert "Asia/Seoul" in added["description"]
+    broken = schedule_id(await run(emulator, guild, general, mod, "schedule add",
+                                   channel=doomed, content="fact", time=at))
+    listed = all_text(await run(emulator, guild, general, mod, "schedule list"))
+    assert f"#{first}" in listed and f"#{broken}" in listed and "active" in listed
+    emulator.delete_channel(doomed)  # deleted before the post is due
+
+    post = await emulator.wait_for_message(general, lambda m: bool(m.embeds), timeout=150)
+    assert post.embed["author"]["name"] == "Daily quote"
+    assert post.embed["description"].strip("“”") in {q.text for q in dataset().quotes}
+    assert post.content == f"<@&{fans.id}>"  # the chosen role is the only mention
+    assert post.allowed_mentions == {"parse": [], "roles": [fans.id]}
+    assert post.nonce is not None
+
+    # The deleted channel's schedule is failing, with the reason; the other one posted.
+    failing = ""
+    for _ in range(20):
+        failing = all_text(await run(emulator, guild, general, mod, "schedule list"))
+        if "failing" in failing:
+            break
+        await asyncio.sleep(0.5)
+    assert "failing" in failing and "deleted" in failing
+
+    # A restart right after: nothing is posted again.
+    await bot.restart()
+    await asyncio.sleep(3)  # time for the dispatcher to recover and look at what is due
+    assert len(posts(emulator, general)) == 1
+    assert emulator.stats.get("nonce:deduplicated", 0) == 0  # nothing was even resent
+    listed = all_text(await run(emulator, guild, general, mod, "schedule list"))
+    tomorrow = int((due + dt.timedelta(days=1)).timestamp())
+    assert f"<t:{tomorrow}:R>" in listed  # next run is tomorrow, same local time
+
+    check = await run(emulator, guild, general, mod, "settings check")
+    text = all_text(check)
+    assert "✅" in text and "❌" in text and "deleted" in text
+    assert "Asia/Seoul" in text and dataset().version in text

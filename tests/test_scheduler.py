@@ -1,0 +1,515 @@
+"""The schedule dispatcher against a real SQLite file, a fake clock and a fake Discord channel.
+
+Time only moves when the tests (or the dispatcher's injected sleep) move the fake clock, so
+nothing here waits through real minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import discord
+import pytest
+
+from bot.domain.clock import FakeClock
+from bot.domain.dataset import load_dataset
+from bot.domain.schedule import ALL_DAYS, run_nonce
+from bot.scheduler import Dispatcher, post_maker
+from bot.store.base import ScheduleRecord
+from bot.store.sqlite import SQLiteStore
+from tests.dataset_factory import write_dataset
+
+GUILD = 111
+CHANNEL = 222
+START = dt.datetime(2024, 3, 4, 8, 59, 30, tzinfo=dt.UTC)  # a Monday, just before 09:00 UTC
+NINE = dt.datetime(2024, 3, 4, 9, 0, tzinfo=dt.UTC)
+GRACE = dt.timedelta(minutes=60)
+
+
+class Crash(BaseException):
+    """The process dying: nothing after it runs (not an Exception, so nothing catches it)."""
+
+
+def http_error(cls: type[discord.HTTPException], status: int, code: int,
+               text: str) -> discord.HTTPException:
+    response = SimpleNamespace(status=status, reason=text)
+    return cls(response, {"code": code, "message": text})  # type: ignore[arg-type]
+
+
+@dataclass
+class Sent:
+    channel_id: int
+    nonce: str
+    content: str | None
+    embed: discord.Embed
+    view: Any
+    mentions: dict[str, Any]
+    at: dt.datetime
+    id: int
+
+
+@dataclass
+class FakeDiscord:
+    """Channels that keep messages, de-duplicating by nonce like Discord's `enforce_nonce`."""
+
+    clock: FakeClock
+    messages: dict[int, list[Sent]] = field(default_factory=dict)
+    attempts: list[Sent] = field(default_factory=list)
+    refuse: dict[int, discord.HTTPException] = field(default_factory=dict)  # channel -> error
+    flaky: list[discord.HTTPException] = field(default_factory=list)  # raised first, in order
+    crash_before_send: bool = False
+    crash_after_send: bool = False
+    _ids: int = 1000
+
+    async def __call__(self, channel_id: int, *, guild_id: int, content: str | None,
+                       embed: discord.Embed, view: Any, nonce: str,
+                       allowed_mentions: discord.AllowedMentions) -> Any:
+        attempt = Sent(channel_id, nonce, content, embed, view, allowed_mentions.to_dict(),
+                       self.clock.now(), 0)
+        await asyncio.sleep(0)  # a real send yields to the event loop
+        self.attempts.append(attempt)
+        if self.crash_before_send:
+            raise Crash
+        if channel_id in self.refuse:
+            raise self.refuse[channel_id]
+        if self.flaky:
+            raise self.flaky.pop(0)
+        channel = self.messages.setdefault(channel_id, [])
+        existing = next((m for m in channel if m.nonce == nonce), None)
+        if existing is None:
+            self._ids += 1
+            attempt.id = self._ids
+            channel.append(attempt)
+            existing = attempt
+        if self.crash_after_send:
+            raise Crash
+        return SimpleNamespace(id=existing.id)
+
+    def posts(self, channel_id: int = CHANNEL) -> list[Sent]:
+        return self.messages.get(channel_id, [])
+
+
+class World:
+    """One 'process': a store on the shared database file, a dispatcher, the fake Discord."""
+
+    def __init__(self, tmp_path: Path, clock: FakeClock, discord_: FakeDiscord,
+                 rate: float = 40.0) -> None:
+        self.path = tmp_path / "lwa.sqlite3"
+        self.clock = clock
+        self.discord = discord_
+        self.rate = rate
+        self.sleeps: list[float] = []
+        self.idles: list[float] = []
+        self.dataset = load_dataset(write_dataset(tmp_path / "data"))
+        self.store = SQLiteStore(self.path)
+        self.cogs: dict[str, Any] = {}
+
+    async def __aenter__(self) -> World:
+        await self.store.open()
+        bot = SimpleNamespace(dataset=self.dataset, store=self.store, rng=random.Random(3),
+                              clock=self.clock, get_cog=self.cogs.get)
+
+        async def sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)
+            self.clock.advance(max(0.0, seconds))
+            await asyncio.sleep(0)
+
+        async def idle(wake: asyncio.Event, seconds: float) -> None:
+            self.idles.append(seconds)
+            self.clock.advance(seconds)
+            await asyncio.sleep(0)
+
+        self.dispatcher = Dispatcher(
+            store=self.store, clock=self.clock, sender=self.discord,
+            post=post_maker(bot),  # type: ignore[arg-type]
+            grace=GRACE, rate=self.rate, sleep=sleep, idle=idle,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.store.close()
+
+    async def add(self, *, content: str = "quote", guild_id: int = GUILD,
+                  channel_id: int = CHANNEL, at: dt.time = dt.time(9, 0), tz: str = "UTC",
+                  role_id: int | None = None, next_run_at: dt.datetime = NINE) -> ScheduleRecord:
+        return await self.store.add_schedule(
+            guild_id=guild_id, channel_id=channel_id, content=content, local_time=at,
+            timezone=tz, days=ALL_DAYS, role_id=role_id, next_run_at=next_run_at,
+            created_by=7, created_at=self.clock.now(), limit=25)
+
+    def runs(self) -> list[tuple[int, str, str, int | None]]:
+        with sqlite3.connect(self.path) as raw:
+            return raw.execute("SELECT schedule_id, due_at, state, message_id FROM schedule_runs"
+                               " ORDER BY due_at, schedule_id").fetchall()
+
+    async def run_all_due(self) -> int:
+        total = 0
+        while claimed := await self.dispatcher.run_due():
+            total += claimed
+        return total
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def fake_discord(clock: FakeClock) -> FakeDiscord:
+    return FakeDiscord(clock)
+
+
+async def test_a_schedule_due_now_is_posted_exactly_once(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        schedule = await world.add()
+        assert await world.run_all_due() == 0  # 08:59:30: not yet
+        assert fake_discord.posts() == []
+
+        clock.set(NINE + dt.timedelta(seconds=1))
+        assert await world.run_all_due() == 1
+        assert await world.run_all_due() == 0
+        [post] = fake_discord.posts()
+        assert post.nonce == run_nonce(schedule.id, NINE)
+        assert post.embed.author.name == "Daily quote"
+        assert post.content is None
+        assert post.mentions == {"parse": []}  # no pings at all
+        assert world.runs() == [(schedule.id, NINE.isoformat(timespec="microseconds"), "sent",
+                                 post.id)]
+        after = await world.store.schedule(schedule.id, GUILD)
+        assert after is not None and after.next_run_at == NINE + dt.timedelta(days=1)
+
+    # A restart: a new dispatcher over the same database posts nothing more, and then sleeps
+    # until tomorrow's run rather than polling.
+    async with World(tmp_path, clock, fake_discord) as world:
+        assert await world.dispatcher.recover() == 0
+        assert await world.run_all_due() == 0
+        assert len(fake_discord.posts()) == 1
+
+        async def stop_after_one_idle(wake: asyncio.Event, seconds: float) -> None:
+            world.idles.append(seconds)
+            world.dispatcher._stopping = True
+
+        world.dispatcher._idle = stop_after_one_idle
+        await world.dispatcher.run_forever()
+        assert world.idles == [15 * 60]  # a day away: it looks again in 15 minutes at most
+        world.dispatcher._stopping = False
+        clock.set(NINE + dt.timedelta(days=1, minutes=-5))
+        await world.dispatcher.run_forever()
+        assert world.idles[-1] == pytest.approx(5 * 60)  # exactly until the next run is due
+        assert len(fake_discord.posts()) == 1
+
+
+async def test_the_role_is_the_only_mention_and_it_is_pinged(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        await world.add(role_id=4242)
+        clock.set(NINE)
+        await world.run_all_due()
+        [post] = fake_discord.posts()
+        assert post.content == "<@&4242>"
+        assert post.mentions == {"parse": [], "roles": [4242]}  # that role, nobody else
+
+
+async def test_a_crash_between_claim_and_send_is_sent_once_after_restart(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        schedule = await world.add()
+        clock.set(NINE)
+        fake_discord.crash_before_send = True
+        with pytest.raises((Crash, BaseExceptionGroup)):
+            await world.dispatcher.run_due()
+        assert fake_discord.posts() == []
+        assert [r[2] for r in world.runs()] == ["claimed"]
+
+    fake_discord.crash_before_send = False
+    clock.advance(dt.timedelta(minutes=3))  # the bot comes back three minutes later
+    async with World(tmp_path, clock, fake_discord) as world:
+        assert await world.dispatcher.recover() == 1
+        assert await world.run_all_due() == 0
+        [post] = fake_discord.posts()
+        assert post.nonce == run_nonce(schedule.id, NINE)
+        assert [r[2:] for r in world.runs()] == [("sent", post.id)]
+
+
+async def test_a_crash_between_send_and_record_is_deduplicated_by_the_nonce(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        schedule = await world.add()
+        clock.set(NINE)
+        fake_discord.crash_after_send = True  # Discord has the message; we never record it
+        with pytest.raises((Crash, BaseExceptionGroup)):
+            await world.dispatcher.run_due()
+        assert len(fake_discord.posts()) == 1
+        assert [r[2] for r in world.runs()] == ["claimed"]
+
+    fake_discord.crash_after_send = False
+    clock.advance(dt.timedelta(minutes=1))
+    async with World(tmp_path, clock, fake_discord) as world:
+        assert await world.dispatcher.recover() == 1
+        assert await world.run_all_due() == 0
+    # Sent twice with one nonce; the channel has one message, the run records its id.
+    nonce = run_nonce(schedule.id, NINE)
+    assert [a.nonce for a in fake_discord.attempts] == [nonce, nonce]
+    [post] = fake_discord.posts()
+    assert [r[2:] for r in world.runs()] == [("sent", post.id)]
+
+
+async def test_a_run_interrupted_too_long_ago_is_skipped_not_sent(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        await world.add()
+        clock.set(NINE)
+        fake_discord.crash_before_send = True
+        with pytest.raises((Crash, BaseExceptionGroup)):
+            await world.dispatcher.run_due()
+
+    fake_discord.crash_before_send = False
+    clock.advance(dt.timedelta(hours=2))  # longer than the grace
+    caplog.set_level(logging.WARNING, logger="bot.scheduler")
+    async with World(tmp_path, clock, fake_discord) as world:
+        assert await world.dispatcher.recover() == 1
+        assert fake_discord.posts() == []
+        assert [r[2] for r in world.runs()] == ["skipped"]
+    assert "skipped schedule" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("downtime", "posted_late"),
+    [
+        (dt.timedelta(minutes=59), True),  # inside the grace window: posted late
+        (dt.timedelta(minutes=61), False),  # outside: skipped
+        (dt.timedelta(days=6, minutes=30), True),  # a week away: only today's run, late
+        (dt.timedelta(days=6, hours=3), False),  # a week away, past today's grace: nothing
+    ],
+)
+async def test_catch_up_after_downtime(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord,
+    downtime: dt.timedelta, posted_late: bool,
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        schedule = await world.add()
+        clock.set(NINE + downtime)  # the bot was down at 09:00 and comes back now
+        await world.dispatcher.recover()
+        await world.run_all_due()
+        posts = fake_discord.posts()
+        assert len(posts) == (1 if posted_late else 0)  # never a burst of missed posts
+        if posted_late:
+            today_nine = (NINE + downtime).replace(hour=9, minute=0)
+            assert posts[0].nonce == run_nonce(schedule.id, today_nine)
+        states = [r[2] for r in world.runs()]
+        assert states.count("sent") == len(posts)
+        assert "claimed" not in states
+        after = await world.store.schedule(schedule.id, GUILD)
+        assert after is not None and after.next_run_at > clock.now()
+
+
+async def test_a_burst_of_2000_posts_is_paced_by_the_token_bucket(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    rate = 40.0
+    async with World(tmp_path, clock, fake_discord, rate=rate) as world:
+        for n in range(2000):  # 2000 servers, all due at 09:00
+            await world.add(guild_id=10_000 + n, channel_id=20_000 + n)
+        clock.set(NINE)
+
+        answered_during_burst: list[int] = []
+
+        async def an_interaction() -> None:
+            # The event loop stays free: other work runs while the burst is being sent.
+            for _ in range(50):
+                await asyncio.sleep(0)
+            answered_during_burst.append(len(fake_discord.attempts))
+
+        burst = asyncio.create_task(world.run_all_due())
+        await an_interaction()
+        assert await burst == 2000
+
+    micros = dt.timedelta(microseconds=1)
+    times = sorted((a.at - NINE) // micros for a in fake_discord.attempts)
+    assert len(times) == 2000 and sum(len(m) for m in fake_discord.messages.values()) == 2000
+    assert times[-1] / 1e6 == pytest.approx((2000 - 1) / rate, abs=0.1)  # ~50 s of fake time
+    # In every one-second window, at most `rate` posts.
+    start = 0
+    for end, at in enumerate(times):
+        while at - times[start] >= 1_000_000:
+            start += 1
+        assert end - start + 1 <= rate, times[start : end + 1]
+    assert answered_during_burst and answered_during_burst[0] < 2000
+
+
+async def test_a_deleted_channel_makes_the_schedule_failing_then_paused_after_three(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    gone, healthy = CHANNEL, CHANNEL + 1
+    fake_discord.refuse[gone] = http_error(discord.NotFound, 404, 10003, "Unknown Channel")
+    async with World(tmp_path, clock, fake_discord) as world:
+        broken = await world.add(channel_id=gone)
+        other = await world.add(channel_id=healthy, content="fact")
+        for day in range(4):
+            clock.set(NINE + dt.timedelta(days=day, seconds=5))
+            await world.run_all_due()
+            now = await world.store.schedule(broken.id, GUILD)
+            assert now is not None
+            if day < 3:
+                assert now.failures == day + 1
+                assert now.failing_reason == "the channel was deleted"
+            assert now.state == ("paused" if day >= 2 else "active")
+        # The broken schedule tried three times, then stopped; the other posted every day.
+        assert len([a for a in fake_discord.attempts if a.channel_id == gone]) == 3
+        assert len(fake_discord.posts(healthy)) == 4
+        healthy_now = await world.store.schedule(other.id, GUILD)
+        assert healthy_now is not None and not healthy_now.failing
+
+
+async def test_a_lost_permission_is_explained_and_a_success_heals_the_schedule(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    fake_discord.refuse[CHANNEL] = http_error(discord.Forbidden, 403, 50013,
+                                              "Missing Permissions")
+    async with World(tmp_path, clock, fake_discord) as world:
+        world.dispatcher._explain = lambda s, e: "the bot lost Send Messages in #general"
+        schedule = await world.add()
+        clock.set(NINE)
+        await world.run_all_due()
+        failing = await world.store.schedule(schedule.id, GUILD)
+        assert failing is not None and failing.state == "active"
+        assert failing.failing_reason == "the bot lost Send Messages in #general"
+
+        del fake_discord.refuse[CHANNEL]  # a moderator fixed the channel
+        clock.set(NINE + dt.timedelta(days=1))
+        await world.run_all_due()
+        healed = await world.store.schedule(schedule.id, GUILD)
+        assert healed is not None and (healed.failures, healed.failing_reason) == (0, None)
+        assert len(fake_discord.posts()) == 1
+
+
+async def test_server_errors_are_retried_with_the_same_nonce_and_do_not_mark_failing(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        schedule = await world.add()
+        fake_discord.flaky = [http_error(discord.DiscordServerError, 503, 0, "unavailable")]
+        clock.set(NINE)
+        await world.run_all_due()
+        assert len(fake_discord.posts()) == 1
+        assert len({a.nonce for a in fake_discord.attempts}) == 1
+        assert len(fake_discord.attempts) == 2 and 5.0 in world.sleeps
+
+        # Discord down for good: retried within bounds, then the run is recorded as failed.
+        fake_discord.flaky = [http_error(discord.DiscordServerError, 503, 0, "unavailable")] * 5
+        clock.set(NINE + dt.timedelta(days=1))
+        await world.run_all_due()
+        assert len(fake_discord.attempts) == 5
+        assert [r[2] for r in world.runs()] == ["sent", "failed"]
+        after = await world.store.schedule(schedule.id, GUILD)
+        assert after is not None and not after.failing and after.state == "active"
+
+
+async def test_quotes_do_not_repeat_until_all_were_posted_in_the_server(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        await world.add()
+        count = len(world.dataset.quotes)
+        for day in range(count):
+            clock.set(NINE + dt.timedelta(days=day))
+            await world.run_all_due()
+        footers = [p.embed.footer.text for p in fake_discord.posts()]
+        assert len(footers) == count and len(set(footers)) == count
+
+
+async def test_on_this_day_follows_the_schedule_timezone_and_falls_back_to_a_fact(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    # 00:30 in Seoul on 24 January is still 23 January in UTC: the post is about the 24th.
+    seoul_run = dt.datetime(2024, 1, 23, 15, 30, tzinfo=dt.UTC)
+    clock.set(seoul_run - dt.timedelta(minutes=1))
+    async with World(tmp_path, clock, fake_discord) as world:
+        await world.add(content="onthisday", at=dt.time(0, 30), tz="Asia/Seoul",
+                        next_run_at=seoul_run)
+        clock.set(seoul_run)
+        await world.run_all_due()
+        [post] = fake_discord.posts()
+        assert post.embed.title == "On this day: 24 January"
+        assert "premiered" in str(post.embed.fields[0].value)
+
+        clock.set(seoul_run + dt.timedelta(days=1))  # 25 January: nothing happened then
+        await world.run_all_due()
+        fallback = fake_discord.posts()[-1]
+        assert "so here is a fact instead" in (fallback.embed.description or "")
+        assert (fallback.embed.footer.text or "").startswith("Fact ")
+
+
+async def test_trivia_posts_through_the_trivia_cogs_hook_with_the_paced_send(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    calls: list[tuple[int, int, str | None]] = []
+
+    class FakeTrivia:
+        async def post_daily_question(
+            self, *, guild_id: int, channel_id: int, send: Any, run_key: str | None = None
+        ) -> Any:
+            calls.append((guild_id, channel_id, run_key))
+            return await send(discord.Embed(title="Question"), None)
+
+    async with World(tmp_path, clock, fake_discord) as world:
+        schedule = await world.add(content="trivia")
+        clock.set(NINE)
+        await world.run_all_due()  # no Trivia cog loaded: the run fails, nothing is posted
+        assert fake_discord.posts() == [] and [r[2] for r in world.runs()] == ["failed"]
+
+        world.cogs["Trivia"] = FakeTrivia()
+        clock.set(NINE + dt.timedelta(days=1))
+        await world.run_all_due()
+        # The run's nonce is the key that makes a resend after a crash post the same game.
+        assert calls == [(GUILD, CHANNEL, run_nonce(schedule.id, NINE + dt.timedelta(days=1)))]
+        [post] = fake_discord.posts()
+        assert post.embed.title == "Question"
+        assert post.nonce == run_nonce(schedule.id, NINE + dt.timedelta(days=1))
+        assert [r[2] for r in world.runs()] == ["failed", "sent"]
+
+
+async def test_adding_a_schedule_wakes_the_sleeping_dispatcher(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        from bot.scheduler import wait_or_timeout
+
+        world.dispatcher._idle = wait_or_timeout  # really wait (up to 15 minutes)
+        task = world.dispatcher.start()
+        await asyncio.sleep(0.05)
+        assert not task.done()  # asleep: nothing is due
+        await world.add(next_run_at=clock.now())  # due now, as a moderator just added it
+        world.dispatcher.wake()
+        for _ in range(100):
+            if fake_discord.posts():
+                break
+            await asyncio.sleep(0.01)
+        assert len(fake_discord.posts()) == 1
+        await world.dispatcher.stop()  # wakes it and lets it finish
+        assert task.done() and not task.cancelled()
+
+
+async def test_stopping_before_the_bot_is_ready_is_immediate(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        never_ready = asyncio.Event()
+        task = world.dispatcher.start(before=never_ready.wait)
+        await asyncio.sleep(0.01)
+        await asyncio.wait_for(world.dispatcher.stop(), timeout=1)
+        assert task.done()
