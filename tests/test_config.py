@@ -24,12 +24,19 @@ def test_defaults() -> None:
 
 
 def test_every_variable_is_read() -> None:
-    settings = load_settings({
-        "DISCORD_TOKEN": TOKEN, "DATABASE_PATH": "state/bot.db", "DATA_DIR": "mydata",
-        "LOG_LEVEL": "debug", "DEV_GUILD_ID": "123456789012345678",
-        "DISCORD_API_BASE": "http://127.0.0.1:8080/api/v10/", "DISCORD_GATEWAY_URL": "ws://127.0.0.1:8080/",
-        "SCHEDULE_GRACE_MINUTES": "15", "POST_RATE_PER_SECOND": "12.5",
-    })
+    settings = load_settings(
+        {
+            "DISCORD_TOKEN": TOKEN,
+            "DATABASE_PATH": "state/bot.db",
+            "DATA_DIR": "mydata",
+            "LOG_LEVEL": "debug",
+            "DEV_GUILD_ID": "123456789012345678",
+            "DISCORD_API_BASE": "http://127.0.0.1:8080/api/v10/",
+            "DISCORD_GATEWAY_URL": "ws://127.0.0.1:8080/",
+            "SCHEDULE_GRACE_MINUTES": "15",
+            "POST_RATE_PER_SECOND": "12.5",
+        }
+    )
     assert settings.database_path == Path("state/bot.db")
     assert settings.data_dir == Path("mydata")
     assert settings.log_level == "DEBUG"
@@ -44,18 +51,21 @@ def test_the_token_is_never_in_the_repr() -> None:
     assert TOKEN not in repr(load_settings({"DISCORD_TOKEN": TOKEN}))
 
 
-@pytest.mark.parametrize(("env", "variable"), [
-    ({}, "DISCORD_TOKEN"),
-    ({"DISCORD_TOKEN": "short"}, "DISCORD_TOKEN"),
-    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
-    ({"DEV_GUILD_ID": "my-server"}, "DEV_GUILD_ID"),
-    ({"DISCORD_API_BASE": "discord.com/api"}, "DISCORD_API_BASE"),
-    ({"DISCORD_GATEWAY_URL": "http://gateway"}, "DISCORD_GATEWAY_URL"),
-    ({"SCHEDULE_GRACE_MINUTES": "an hour"}, "SCHEDULE_GRACE_MINUTES"),
-    ({"SCHEDULE_GRACE_MINUTES": "-5"}, "SCHEDULE_GRACE_MINUTES"),
-    ({"POST_RATE_PER_SECOND": "fast"}, "POST_RATE_PER_SECOND"),
-    ({"POST_RATE_PER_SECOND": "80"}, "POST_RATE_PER_SECOND"),
-])
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": "short"}, "DISCORD_TOKEN"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"DEV_GUILD_ID": "my-server"}, "DEV_GUILD_ID"),
+        ({"DISCORD_API_BASE": "discord.com/api"}, "DISCORD_API_BASE"),
+        ({"DISCORD_GATEWAY_URL": "http://gateway"}, "DISCORD_GATEWAY_URL"),
+        ({"SCHEDULE_GRACE_MINUTES": "an hour"}, "SCHEDULE_GRACE_MINUTES"),
+        ({"SCHEDULE_GRACE_MINUTES": "-5"}, "SCHEDULE_GRACE_MINUTES"),
+        ({"POST_RATE_PER_SECOND": "fast"}, "POST_RATE_PER_SECOND"),
+        ({"POST_RATE_PER_SECOND": "80"}, "POST_RATE_PER_SECOND"),
+    ],
+)
 def test_a_bad_variable_is_named(env: dict[str, str], variable: str) -> None:
     full = {"DISCORD_TOKEN": TOKEN, **env} if variable != "DISCORD_TOKEN" else env
     with pytest.raises(ConfigError) as caught:
@@ -65,7 +75,9 @@ def test_a_bad_variable_is_named(env: dict[str, str], variable: str) -> None:
     assert ".env.example" in str(caught.value)
 
 
-def test_the_real_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_real_environment_wins_over_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(f"DISCORD_TOKEN={TOKEN}\nLOG_LEVEL=WARNING\nDATABASE_PATH=from-file.db\n")
     monkeypatch.setenv("LOG_LEVEL", "ERROR")

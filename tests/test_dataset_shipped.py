@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -28,19 +27,22 @@ def shipped() -> Dataset:
 def pack_text(source_id: str) -> str:
     path = SOURCE_PACK / f"{source_id}.txt"
     assert path.is_file(), f"{path.name} is not in the source pack beside the repository"
-    header, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
+    body = path.read_text(encoding="utf-8").partition("\n---\n")[2]
     return body
 
 
 def pack_header(source_id: str) -> dict[str, str]:
     text = (SOURCE_PACK / f"{source_id}.txt").read_text(encoding="utf-8")
     header = text.partition("\n---\n")[0]
-    return {k.strip(): v.strip() for k, _, v in (line.partition(": ") for line in header.splitlines())}
+    return {
+        k.strip(): v.strip() for k, _, v in (line.partition(": ") for line in header.splitlines())
+    }
 
 
 def test_the_source_pack_is_beside_the_repository() -> None:
     assert (SOURCE_PACK / "FACTS.md").is_file(), (
-        "clone the repository next to shared/ (../shared/sources) to check the dataset")
+        "clone the repository next to shared/ (../shared/sources) to check the dataset"
+    )
 
 
 def test_counts_meet_the_curation_targets() -> None:
@@ -77,11 +79,22 @@ def test_every_quote_is_verbatim_in_its_source() -> None:
 
 def test_every_source_is_cited_and_none_is_low_reliability() -> None:
     data = shipped()
-    cited = {item.source for item in (*data.quotes, *data.facts, *data.events, *data.questions,
-                                      *data.people.values())}
+    cited = {
+        item.source
+        for item in (
+            *data.quotes,
+            *data.facts,
+            *data.events,
+            *data.questions,
+            *data.people.values(),
+        )
+    }
     assert set(data.sources) - cited == set(), "sources nobody cites"
-    low = [s for s in data.sources if "LOW RELIABILITY" in pack_header(s).get("publisher", "")
-           or "LOW-RELIABILITY" in s]
+    low = [
+        s
+        for s in data.sources
+        if "LOW RELIABILITY" in pack_header(s).get("publisher", "") or "LOW-RELIABILITY" in s
+    ]
     assert low == []
 
 

@@ -27,8 +27,14 @@ def where(problem: Problem) -> tuple[str, str, str]:
 
 def test_the_valid_dataset_loads_with_its_counts(tmp_path: Path) -> None:
     dataset = load_dataset(write_dataset(tmp_path))
-    assert dataset.counts() == {"quotes": 3, "facts": 2, "questions": 2, "events": 2,
-                                "sources": 2, "people": 2}
+    assert dataset.counts() == {
+        "quotes": 3,
+        "facts": 2,
+        "questions": 2,
+        "events": 2,
+        "sources": 2,
+        "people": 2,
+    }
     assert dataset.sources["02-untitled"].published is None
     assert dataset.quote("q-jam") is not None and dataset.fact("q-jam") is None
     assert len(dataset.version) == 12
@@ -59,8 +65,10 @@ def test_duplicate_id_across_files(tmp_path: Path) -> None:
 
 
 def test_dangling_source_reference(tmp_path: Path) -> None:
-    timeline = VALID["timeline.toml"].replace('source = "01-example"\nevidence = "December 11"',
-                                              'source = "99-missing"\nevidence = "December 11"')
+    timeline = VALID["timeline.toml"].replace(
+        'source = "01-example"\nevidence = "December 11"',
+        'source = "99-missing"\nevidence = "December 11"',
+    )
     problem = only(problems_for(tmp_path, timeline=timeline))
     assert where(problem) == ("timeline.toml", "e-enlist", "source")
     assert "99-missing" in problem.message
@@ -72,7 +80,7 @@ def test_unknown_speaker(tmp_path: Path) -> None:
 
 
 def test_quote_not_contained_in_its_evidence(tmp_path: Path) -> None:
-    quotes = VALID["quotes.toml"].replace("It was totally my jam.\"", "It was totally my jam!\"")
+    quotes = VALID["quotes.toml"].replace('It was totally my jam."', 'It was totally my jam!"')
     problem = only(problems_for(tmp_path, quotes=quotes))
     assert where(problem) == ("quotes.toml", "q-jam", "text")
     assert "evidence" in problem.message
@@ -87,17 +95,24 @@ def test_evidence_too_long(tmp_path: Path) -> None:
 
 def test_choice_longer_than_a_button_label(tmp_path: Path) -> None:
     trivia = VALID["trivia.toml"].replace('"Na Hong-jin"', f'"{"N" * 81}"')
-    assert where(only(problems_for(tmp_path, trivia=trivia))) == ("trivia.toml", "t-director",
-                                                                  "wrong")
+    assert where(only(problems_for(tmp_path, trivia=trivia))) == (
+        "trivia.toml",
+        "t-director",
+        "wrong",
+    )
 
 
 def test_wrong_choices_repeating_or_containing_the_answer(tmp_path: Path) -> None:
-    trivia = (VALID["trivia.toml"]
-              .replace('"Park Chan-wook"', '"bong joon-ho"')
-              .replace('wrong = ["True"]', 'wrong = ["false"]'))
+    trivia = (
+        VALID["trivia.toml"]
+        .replace('"Park Chan-wook"', '"bong joon-ho"')
+        .replace('wrong = ["True"]', 'wrong = ["false"]')
+    )
     problems = problems_for(tmp_path, trivia=trivia)
-    assert sorted(where(p) for p in problems) == [("trivia.toml", "t-director", "wrong"),
-                                                  ("trivia.toml", "t-true", "wrong")]
+    assert sorted(where(p) for p in problems) == [
+        ("trivia.toml", "t-director", "wrong"),
+        ("trivia.toml", "t-true", "wrong"),
+    ]
 
 
 def test_impossible_date_is_reported_for_its_file(tmp_path: Path) -> None:
@@ -108,19 +123,26 @@ def test_impossible_date_is_reported_for_its_file(tmp_path: Path) -> None:
 
 
 def test_bad_time_and_timezone(tmp_path: Path) -> None:
-    timeline = (VALID["timeline.toml"].replace('time = "00:00"', 'time = "24:10"')
-                .replace('"Asia/Seoul"', '"Asia/Sowul"'))
+    timeline = (
+        VALID["timeline.toml"]
+        .replace('time = "00:00"', 'time = "24:10"')
+        .replace('"Asia/Seoul"', '"Asia/Sowul"')
+    )
     problems = problems_for(tmp_path, timeline=timeline)
-    assert sorted(where(p) for p in problems) == [("timeline.toml", "e-mv", "time"),
-                                                  ("timeline.toml", "e-mv", "timezone")]
+    assert sorted(where(p) for p in problems) == [
+        ("timeline.toml", "e-mv", "time"),
+        ("timeline.toml", "e-mv", "timezone"),
+    ]
 
 
 def test_bad_topic_and_difficulty(tmp_path: Path) -> None:
     facts = VALID["facts.toml"].replace('topic = "charts"', 'topic = "gossip"')
     trivia = VALID["trivia.toml"].replace('difficulty = "easy"', 'difficulty = "extreme"')
     problems = problems_for(tmp_path, facts=facts, trivia=trivia)
-    assert sorted(where(p) for p in problems) == [("facts.toml", "f-two", "topic"),
-                                                  ("trivia.toml", "t-director", "difficulty")]
+    assert sorted(where(p) for p in problems) == [
+        ("facts.toml", "f-two", "topic"),
+        ("trivia.toml", "t-director", "difficulty"),
+    ]
 
 
 def test_non_english_quote_needs_a_gloss(tmp_path: Path) -> None:
@@ -145,8 +167,11 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    facts = VALID["facts.toml"].replace('topic = "song"', 'topic = "nope"').replace(
-        'evidence = "No. 1"\n', "")
+    facts = (
+        VALID["facts.toml"]
+        .replace('topic = "song"', 'topic = "nope"')
+        .replace('evidence = "No. 1"\n', "")
+    )
     quotes = VALID["quotes.toml"].replace('speaker = "v"', 'speaker = "nobody"')
     problems = problems_for(tmp_path, facts=facts, quotes=quotes)
     assert len(problems) == 3

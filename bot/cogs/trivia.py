@@ -77,9 +77,19 @@ class Trivia(commands.Cog):
 
     async def cog_load(self) -> None:
         """Close games a crash or restart interrupted; re-arm daily questions' reveals."""
+        grace = dt.timedelta(minutes=self.bot.settings.schedule_grace_minutes)
         for record in await self.bot.store.running_games():
             live: LiveGame | None = None
             try:
+                if record.kind == "daily" and not record.opened_at:
+                    # Made for a scheduled run, but the bot stopped before the post was
+                    # recorded: the scheduler sends that run again (the same game) while it is
+                    # within the grace window; after that nothing will, so close it.
+                    if self.bot.clock.now() - record.started_at > grace:
+                        await self.bot.store.end_game(
+                            record.id, "interrupted", self.bot.clock.now()
+                        )
+                    continue
                 live = await self._restore(record)
                 if live is None:
                     continue
@@ -194,16 +204,23 @@ class Trivia(commands.Cog):
             )
             for r in reveal.results
         ]
-        await self.bot.store.record_reveal(live.record.id, reveal.index, rows, now)
-        if live.message_id is not None:
-            await (
-                self._channel(live)
-                .get_partial_message(live.message_id)
-                .edit(
-                    embed=ui.reveal_embed(reveal, live.game.total, self.bot.dataset, live.daily),
-                    view=ui.reveal_view(live.record.id, reveal),
+        # Shown first, recorded second: a crash in between leaves the question open in the
+        # database, so the next start reveals (edits) it again and scores it then. The other
+        # order would leave live buttons behind for good.
+        try:
+            if live.message_id is not None:
+                await (
+                    self._channel(live)
+                    .get_partial_message(live.message_id)
+                    .edit(
+                        embed=ui.reveal_embed(
+                            reveal, live.game.total, self.bot.dataset, live.daily
+                        ),
+                        view=ui.reveal_view(live.record.id, reveal),
+                    )
                 )
-            )
+        finally:
+            await self.bot.store.record_reveal(live.record.id, reveal.index, rows, now)
         return reveal
 
     async def _finish(
@@ -236,48 +253,55 @@ class Trivia(commands.Cog):
     # --- daily questions (scheduled posts, SPEC §6) -------------------------------------------
 
     async def post_daily_question(
-        self, *, guild_id: int, channel_id: int, send: SendPost
+        self, *, guild_id: int, channel_id: int, send: SendPost, run_key: str | None = None
     ) -> discord.Message:
         """Post one question that stays open for an hour, then is revealed and scored.
 
         `send` is the scheduler's paced, de-duplicated send. The reveal is kept in the
-        database as a running daily game, so it still happens after a restart.
+        database as a running daily game, so it still happens after a restart. `run_key`
+        (the run's nonce) makes this idempotent: when the scheduler sends a run again after
+        a crash, the same game is posted again (Discord de-duplicates the message) rather
+        than a new question that would not match the message already in the channel.
         """
-        question = (await self._pick(guild_id, "mixed", 1))[0]
-        choices = trivia.shuffled_choices(question, self.bot.rng)
-        bot_id = self.bot.user.id if self.bot.user else 0
-        record = await self.bot.store.create_game(
-            guild_id=guild_id,
-            channel_id=channel_id,
-            starter_id=bot_id,
-            kind="daily",
-            difficulty="mixed",
-            seconds=DAILY_SECONDS,
-            question_ids=[question.id],
-            choices=[choices],
-            started_at=self.bot.clock.now(),
-        )
-        game = TriviaGame(
-            game_id=record.id,
-            channel_id=channel_id,
-            starter_id=record.starter_id,
-            questions=[question],
-            choices=[choices],
-            seconds=DAILY_SECONDS,
-        )
-        live = LiveGame(record, game)
-        view = game.open_question(self.bot.clock.now())
+        record = await self.bot.store.game_for_run(run_key) if run_key else None
+        if record is None:
+            question = (await self._pick(guild_id, "mixed", 1))[0]
+            record = await self.bot.store.create_game(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                starter_id=self.bot.user.id if self.bot.user else 0,
+                kind="daily",
+                difficulty="mixed",
+                seconds=DAILY_SECONDS,
+                question_ids=[question.id],
+                choices=[trivia.shuffled_choices(question, self.bot.rng)],
+                started_at=self.bot.clock.now(),
+                run_key=run_key,
+            )
+        if record.state != "running":
+            raise RuntimeError(f"the daily question of run {run_key} was already closed")
+        live = self.live.get(record.id) or await self._restore(record)
+        if live is None:
+            raise RuntimeError(f"the daily question of run {run_key} left the dataset")
+        view = live.game.current_view()
+        opening = view is None
+        if view is None:
+            view = live.game.open_question(self.bot.clock.now())
         try:
             message = await send(
                 ui.question_embed(view, "mixed", daily=True), ui.question_view(record.id, view)
             )
         except BaseException:
-            await self.bot.store.end_game(record.id, "interrupted", self.bot.clock.now())
+            if opening:  # nothing reached the channel: this run's game is void
+                self.live.pop(record.id, None)
+                await self.bot.store.end_game(record.id, "interrupted", self.bot.clock.now())
             raise
         live.message_id = message.id
-        await self.bot.store.open_question(record.id, 0, view.opened_at, message.id)
+        if opening:
+            await self.bot.store.open_question(record.id, 0, view.opened_at, message.id)
         self.live[record.id] = live
-        self._start_task(live, self._run_daily(live))
+        if live.task is None:
+            self._start_task(live, self._run_daily(live))
         return message
 
     async def _run_daily(self, live: LiveGame) -> None:

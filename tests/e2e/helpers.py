@@ -30,7 +30,10 @@ def field(embed: dict[str, Any], name: str) -> str:
 
 
 def all_text(embed: dict[str, Any]) -> str:
-    parts = [embed.get("title", ""), embed.get("description", ""),
-             embed.get("footer", {}).get("text", "")]
+    parts = [
+        embed.get("title", ""),
+        embed.get("description", ""),
+        embed.get("footer", {}).get("text", ""),
+    ]
     parts += [f"{f['name']} {f['value']}" for f in embed.get("fields", [])]
     return "\n".join(parts)

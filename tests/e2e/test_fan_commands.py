@@ -16,8 +16,9 @@ def place(emulator: Emulator):  # type: ignore[no-untyped-def]
     return guild, guild.text_channels[0], emulator.add_member(guild, "uaena")
 
 
-async def test_quote_shows_a_dataset_quote_with_its_source(emulator: Emulator,
-                                                           bot: BotProcess) -> None:
+async def test_quote_shows_a_dataset_quote_with_its_source(
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild, channel, fan = place(emulator)
     inter = await emulator.slash(guild, channel, fan, "quote")
     reply = await inter.response()
@@ -37,22 +38,27 @@ async def test_quote_shows_a_dataset_quote_with_its_source(emulator: Emulator,
 async def test_speaker_autocomplete_knows_aliases(emulator: Emulator, bot: BotProcess) -> None:
     guild, channel, fan = place(emulator)
     for typed in ("Tae", "kim taehyung", "뷔", "v"):
-        choices = await emulator.autocomplete(guild, channel, fan, "quote", focused="speaker",
-                                              value=typed)
+        choices = await emulator.autocomplete(
+            guild, channel, fan, "quote", focused="speaker", value=typed
+        )
         assert "v" in [c["value"] for c in choices], (typed, choices)
     everyone = await emulator.autocomplete(guild, channel, fan, "quote", focused="speaker")
     assert {c["value"] for c in everyone} >= {"iu", "v", "um-tae-hwa", "edam"}
     assert len(everyone) <= 25
 
 
-async def test_quote_filters_by_typed_speaker_and_search_words(emulator: Emulator,
-                                                               bot: BotProcess) -> None:
+async def test_quote_filters_by_typed_speaker_and_search_words(
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild, channel, fan = place(emulator)
-    reply = await (await emulator.slash(guild, channel, fan, "quote",
-                                        speaker="Kim Taehyung")).response()
+    reply = await (
+        await emulator.slash(guild, channel, fan, "quote", speaker="Kim Taehyung")
+    ).response()
     assert dataset().quote(footer_id(reply.embeds[0])).speaker == "v"  # type: ignore[union-attr]
 
-    reply = await (await emulator.slash(guild, channel, fan, "quote", search="CAMCORDER")).response()
+    reply = await (
+        await emulator.slash(guild, channel, fan, "quote", search="CAMCORDER")
+    ).response()
     quote = dataset().quote(footer_id(reply.embeds[0]))
     assert quote is not None and "camcorder" in (quote.text + quote.gloss).lower()
 
@@ -63,9 +69,11 @@ async def test_quote_by_id_and_the_mistakes(emulator: Emulator, bot: BotProcess)
     reply = await (await emulator.slash(guild, channel, fan, "quote", id=wanted.id)).response()
     assert footer_id(reply.embeds[0]) == wanted.id
 
-    for options, hint in (({"id": "q-nope"}, "no quote with the id"),
-                          ({"speaker": "Jungkook"}, "don't know anyone called"),
-                          ({"search": "zyxwv qwerty"}, "fewer or shorter words")):
+    for options, hint in (
+        ({"id": "q-nope"}, "no quote with the id"),
+        ({"speaker": "Jungkook"}, "don't know anyone called"),
+        ({"search": "zyxwv qwerty"}, "fewer or shorter words"),
+    ):
         inter = await emulator.slash(guild, channel, fan, "quote", **options)
         reply = await inter.response()
         assert reply.is_ephemeral, options
@@ -73,19 +81,23 @@ async def test_quote_by_id_and_the_mistakes(emulator: Emulator, bot: BotProcess)
         assert inter.latency is not None and inter.latency < 3
 
 
-async def test_quotes_do_not_repeat_in_a_channel_until_all_were_shown(emulator: Emulator,
-                                                                      bot: BotProcess) -> None:
+async def test_quotes_do_not_repeat_in_a_channel_until_all_were_shown(
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild, channel, fan = place(emulator)
     edam = {q.id for q in dataset().quotes if q.speaker == "edam"}
     seen = []
     for _ in edam:
-        reply = await (await emulator.slash(guild, channel, fan, "quote", speaker="edam")).response()
+        reply = await (
+            await emulator.slash(guild, channel, fan, "quote", speaker="edam")
+        ).response()
         seen.append(footer_id(reply.embeds[0]))
     assert sorted(seen) == sorted(edam)
 
 
 async def test_another_quote_keeps_the_filters_and_works_after_a_restart(
-        emulator: Emulator, bot: BotProcess) -> None:
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild, channel, fan = place(emulator)
     first = await emulator.slash(guild, channel, fan, "quote", speaker="V")
     await first.response()
@@ -102,8 +114,9 @@ async def test_another_quote_keeps_the_filters_and_works_after_a_restart(
     assert click.latency is not None and click.latency < 3
 
 
-async def test_fact_by_topic_names_its_source_and_evidence(emulator: Emulator,
-                                                           bot: BotProcess) -> None:
+async def test_fact_by_topic_names_its_source_and_evidence(
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild, channel, fan = place(emulator)
     inter = await emulator.slash(guild, channel, fan, "fact", topic="charts")
     embed = (await inter.response()).embeds[0]
@@ -120,8 +133,9 @@ async def test_onthisday_reads_every_date_form(emulator: Emulator, bot: BotProce
     expected = {e.text[:60] for e in dates.events_on(dataset().events, 1, 24)}
     assert expected, "the dataset has events on 24 January"
     for typed in ("01-24", "2024-01-24", "1/24", "Jan 24", "24 January", "January 24"):
-        embed = (await (await emulator.slash(guild, channel, fan, "onthisday",
-                                             date=typed)).response()).embeds[0]
+        embed = (
+            await (await emulator.slash(guild, channel, fan, "onthisday", date=typed)).response()
+        ).embeds[0]
         assert embed["title"] == "On this day: 24 January", typed
         text = all_text(embed)
         assert all(snippet in text for snippet in expected), typed
@@ -129,24 +143,33 @@ async def test_onthisday_reads_every_date_form(emulator: Emulator, bot: BotProce
         assert f"{years} year" in text
 
 
-async def test_onthisday_explains_a_bad_date_with_examples(emulator: Emulator,
-                                                           bot: BotProcess) -> None:
+async def test_onthisday_explains_a_bad_date_with_examples(
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild, channel, fan = place(emulator)
     for typed in ("13-45", "someday", "Feb 30"):
-        reply = await (await emulator.slash(guild, channel, fan, "onthisday",
-                                            date=typed)).response()
+        reply = await (
+            await emulator.slash(guild, channel, fan, "onthisday", date=typed)
+        ).response()
         assert reply.is_ephemeral
         assert "Jan 24" in reply.embeds[0]["description"]
 
 
-async def test_an_empty_day_counts_down_to_the_next_event(emulator: Emulator,
-                                                          bot: BotProcess) -> None:
+async def test_an_empty_day_counts_down_to_the_next_event(
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild, channel, fan = place(emulator)
     busy = {(e.date.month, e.date.day) for e in dataset().events}
-    empty = next(d for d in (dt.date(2025, 1, 1) + dt.timedelta(days=n) for n in range(365))
-                 if (d.month, d.day) not in busy)
-    reply = await (await emulator.slash(guild, channel, fan, "onthisday",
-                                        date=f"{empty.month:02d}-{empty.day:02d}")).response()
+    empty = next(
+        d
+        for d in (dt.date(2025, 1, 1) + dt.timedelta(days=n) for n in range(365))
+        if (d.month, d.day) not in busy
+    )
+    reply = await (
+        await emulator.slash(
+            guild, channel, fan, "onthisday", date=f"{empty.month:02d}-{empty.day:02d}"
+        )
+    ).response()
     embed = reply.embeds[0]
     assert not reply.is_ephemeral
     assert "next anniversary" in embed["description"]
@@ -154,15 +177,19 @@ async def test_an_empty_day_counts_down_to_the_next_event(emulator: Emulator,
     assert embed["fields"], "the coming event is shown, never an empty embed"
 
 
-async def test_about_shows_the_counts_and_every_source(emulator: Emulator,
-                                                       bot: BotProcess) -> None:
+async def test_about_shows_the_counts_and_every_source(emulator: Emulator, bot: BotProcess) -> None:
     guild, channel, fan = place(emulator)
     inter = await emulator.slash(guild, channel, fan, "about")
     embed = (await inter.response()).embeds[0]
     counts = dataset().counts()
     text = field(embed, "Dataset")
-    for kind, word in (("quotes", "quotes"), ("facts", "facts"), ("questions", "trivia"),
-                       ("events", "timeline"), ("sources", "sources")):
+    for kind, word in (
+        ("quotes", "quotes"),
+        ("facts", "facts"),
+        ("questions", "trivia"),
+        ("events", "timeline"),
+        ("sources", "sources"),
+    ):
         assert f"{counts[kind]} {word}" in text
     opener = await emulator.click(inter.message, "All sources", fan)
     page = await opener.response()

@@ -24,13 +24,17 @@ def question_of(message: Message) -> Question:
 
 
 def is_question(n: int, total: int) -> Any:
-    return lambda m: m.embeds and m.embed.get("title") == f"Question {n}/{total}" \
+    return lambda m: (
+        m.embeds
+        and m.embed.get("title") == f"Question {n}/{total}"
         and any(not b.get("disabled") for b in m.buttons)
+    )
 
 
 def revealed(message: Message) -> bool:
-    return bool(message.buttons) and all(b.get("disabled") for b in message.buttons
-                                         if b.get("label") != "Report a problem")
+    return bool(message.buttons) and all(
+        b.get("disabled") for b in message.buttons if b.get("label") != "Report a problem"
+    )
 
 
 async def answer(emulator: Emulator, message: Message, member: Member, label: str) -> str:
@@ -45,9 +49,12 @@ def wrong_label(message: Message, question: Question) -> str:
     return next(b["label"] for b in message.buttons if b["label"] != question.answer)
 
 
-async def start(emulator: Emulator, guild: Guild, channel: Channel, member: Member,
-                **options: Any) -> None:
-    reply = await (await emulator.slash(guild, channel, member, "trivia play", **options)).response()
+async def start(
+    emulator: Emulator, guild: Guild, channel: Channel, member: Member, **options: Any
+) -> None:
+    reply = await (
+        await emulator.slash(guild, channel, member, "trivia play", **options)
+    ).response()
     assert not reply.is_ephemeral, reply.embeds
     assert reply.data["allowed_mentions"] == NO_PINGS
 
@@ -65,10 +72,10 @@ async def test_a_two_question_game_with_three_fans(emulator: Emulator, bot: BotP
         assert sorted(b["label"] for b in message.buttons) == sorted(question.choices)
         assert message.allowed_mentions == NO_PINGS
         assert "Locked in" in await answer(emulator, message, right, question.answer)
-        assert "already answered" in await answer(emulator, message, right,
-                                                  wrong_label(message, question))
-        assert "Locked in" in await answer(emulator, message, wrong,
-                                           wrong_label(message, question))
+        assert "already answered" in await answer(
+            emulator, message, right, wrong_label(message, question)
+        )
+        assert "Locked in" in await answer(emulator, message, wrong, wrong_label(message, question))
 
         shown = await emulator.wait_for_edit(message, revealed, timeout=20)
         styles = {b["label"]: b["style"] for b in shown.buttons if b["label"] in question.choices}
@@ -78,8 +85,9 @@ async def test_a_two_question_game_with_three_fans(emulator: Emulator, bot: BotP
         assert "1 of 2 answered right" in shown.text
         assert dataset().source_of(question).publisher in shown.text
 
-    final = await emulator.wait_for_message(channel, lambda m: "Final standings" in m.text,
-                                            timeout=20)
+    final = await emulator.wait_for_message(
+        channel, lambda m: "Final standings" in m.text, timeout=20
+    )
     assert final.allowed_mentions == NO_PINGS
     lines = final.embed["description"].splitlines()
     assert f"<@{right.id}>" in lines[0] and "2/2 correct" in lines[0]
@@ -96,8 +104,9 @@ async def test_a_two_question_game_with_three_fans(emulator: Emulator, bot: BotP
     assert "2 right of 2" in str(stats.embeds[0])
 
 
-async def test_one_game_per_channel_and_who_may_stop_it(emulator: Emulator,
-                                                        bot: BotProcess) -> None:
+async def test_one_game_per_channel_and_who_may_stop_it(
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild = emulator.guilds[0]
     channel = guild.text_channels[0]
     starter, fan = emulator.add_member(guild, "starter"), emulator.add_member(guild, "fan")
@@ -114,18 +123,22 @@ async def test_one_game_per_channel_and_who_may_stop_it(emulator: Emulator,
 
     stopped = await (await emulator.slash(guild, channel, starter, "trivia stop")).response()
     assert not stopped.is_ephemeral
-    closed = await emulator.wait_for_edit(message, lambda m: all(b.get("disabled")
-                                                                  for b in m.buttons), timeout=10)
+    closed = await emulator.wait_for_edit(
+        message, lambda m: all(b.get("disabled") for b in m.buttons), timeout=10
+    )
     assert closed.buttons
-    await emulator.wait_for_message(channel, lambda m: "stopped" in m.text
-                                    and "Final standings" in m.text, timeout=10)
-    again = await (await emulator.slash(guild, channel, fan, "trivia play", questions=1,
-                                        seconds=10)).response()
+    await emulator.wait_for_message(
+        channel, lambda m: "stopped" in m.text and "Final standings" in m.text, timeout=10
+    )
+    again = await (
+        await emulator.slash(guild, channel, fan, "trivia play", questions=1, seconds=10)
+    ).response()
     assert not again.is_ephemeral  # the channel is free again
 
 
-async def test_a_killed_bot_closes_the_game_and_keeps_the_points(emulator: Emulator,
-                                                                 bot: BotProcess) -> None:
+async def test_a_killed_bot_closes_the_game_and_keeps_the_points(
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild = emulator.guilds[0]
     channel = guild.text_channels[0]
     fan = emulator.add_member(guild, "fan")
@@ -138,8 +151,7 @@ async def test_a_killed_bot_closes_the_game_and_keeps_the_points(emulator: Emula
 
     await bot.kill()  # SIGKILL: no chance to clean up
     await bot.restart()
-    notice = await emulator.wait_for_message(
-        channel, lambda m: "restarted" in m.text, timeout=20)
+    notice = await emulator.wait_for_message(channel, lambda m: "restarted" in m.text, timeout=20)
     assert "ended after question 2 of 3" in notice.text
     assert revealed(emulator.messages[second.id])  # no live buttons left behind
     board = await (await emulator.slash(guild, channel, fan, "trivia leaderboard")).response()
@@ -155,8 +167,9 @@ async def test_two_hundred_fans_click_at_once(emulator: Emulator, bot: BotProces
     message = await emulator.wait_for_message(channel, is_question(1, 1), timeout=20)
     question = question_of(message)
     labels = [b["label"] for b in message.buttons]
-    clicks = await asyncio.gather(*(emulator.click(message, labels[n % len(labels)], fan)
-                                    for n, fan in enumerate(fans)))
+    clicks = await asyncio.gather(
+        *(emulator.click(message, labels[n % len(labels)], fan) for n, fan in enumerate(fans))
+    )
     replies = await asyncio.gather(*(c.response(timeout=10) for c in clicks))
     assert all("Locked in" in r.embeds[0]["description"] for r in replies)
     assert max(c.latency or 99 for c in clicks) < 3
@@ -178,8 +191,9 @@ async def test_reporting_a_question(emulator: Emulator, bot: BotProcess) -> None
 
     opened = await emulator.click(shown, "Report a problem", fan)
     assert (await opened.response()).type == 9  # a modal
-    submitted = await emulator.submit_modal(opened, {"What is wrong with this question?": "Two choices look right to me"},
-                                            fan)
+    submitted = await emulator.submit_modal(
+        opened, {"What is wrong with this question?": "Two choices look right to me"}, fan
+    )
     thanks = await submitted.response()
     assert thanks.is_ephemeral and question.id in thanks.embeds[0]["description"]
 
@@ -191,20 +205,25 @@ async def test_reporting_a_question(emulator: Emulator, bot: BotProcess) -> None
     assert "Two choices look right to me" in listed.embeds[0]["description"]
 
 
-async def test_not_enough_questions_says_how_many_exist(emulator: Emulator, bot_factory: Any,
-                                                        tmp_path: Path) -> None:
+async def test_not_enough_questions_says_how_many_exist(
+    emulator: Emulator, bot_factory: Any, tmp_path: Path
+) -> None:
     small = write_dataset(tmp_path / "small-data")  # one easy and one medium question
     await bot_factory(extra_env={"DATA_DIR": str(small)})
     guild = emulator.guilds[0]
     fan = emulator.add_member(guild, "fan")
-    reply = await (await emulator.slash(guild, guild.text_channels[0], fan, "trivia play",
-                                        questions=3, difficulty="easy")).response()
+    reply = await (
+        await emulator.slash(
+            guild, guild.text_channels[0], fan, "trivia play", questions=3, difficulty="easy"
+        )
+    ).response()
     assert reply.is_ephemeral
     assert "Only 1 question" in reply.embeds[0]["description"]
 
 
-async def test_a_channel_the_bot_cannot_post_in_is_refused(emulator: Emulator,
-                                                           bot: BotProcess) -> None:
+async def test_a_channel_the_bot_cannot_post_in_is_refused(
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild = emulator.guilds[0]
     quiet = emulator.add_channel(guild, "announcements")
     emulator.set_overwrite(quiet, emulator.bot_role(guild), deny=1 << 11)  # Send Messages

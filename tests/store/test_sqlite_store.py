@@ -61,7 +61,9 @@ async def test_an_unusable_path_is_a_clear_error(tmp_path: Path) -> None:
         await opened(blocker / "lwa.sqlite3")
 
 
-async def test_shuffle_bag_never_repeats_within_a_round_and_survives_a_reopen(tmp_path: Path) -> None:
+async def test_shuffle_bag_never_repeats_within_a_round_and_survives_a_reopen(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "lwa.sqlite3"
     ids = [f"q-{n}" for n in range(6)]
     rng = random.Random(7)
@@ -88,8 +90,9 @@ async def test_concurrent_draws_do_not_hand_out_the_same_item(tmp_path: Path) ->
     store = await opened(tmp_path / "lwa.sqlite3")
     ids = [f"f-{n}" for n in range(20)]
     try:
-        picks = await asyncio.gather(*(store.draw(9, "fact", "all", ids, random.Random(n))
-                                       for n in range(20)))
+        picks = await asyncio.gather(
+            *(store.draw(9, "fact", "all", ids, random.Random(n)) for n in range(20))
+        )
         assert sorted(picks) == sorted(ids)
     finally:
         await store.close()

@@ -25,19 +25,38 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
     await s.close()
 
 
-async def new_game(store: SQLiteStore, channel: int = CHANNEL, kind: str = "game",
-                   at: dt.datetime = T0, questions: tuple[str, ...] = ("t-a", "t-b")) -> GameRecord:
+async def new_game(
+    store: SQLiteStore,
+    channel: int = CHANNEL,
+    kind: str = "game",
+    at: dt.datetime = T0,
+    questions: tuple[str, ...] = ("t-a", "t-b"),
+) -> GameRecord:
     return await store.create_game(
-        guild_id=GUILD, channel_id=channel, starter_id=1, kind=kind, difficulty="mixed",
-        seconds=20, question_ids=questions, choices=[("A", "B", "C")] * len(questions),
-        started_at=at)
+        guild_id=GUILD,
+        channel_id=channel,
+        starter_id=1,
+        kind=kind,
+        difficulty="mixed",
+        seconds=20,
+        question_ids=questions,
+        choices=[("A", "B", "C")] * len(questions),
+        started_at=at,
+    )
 
 
-async def score(store: SQLiteStore, game: GameRecord, index: int, at: dt.datetime,
-                *rows: tuple[int, bool, int]) -> None:
-    await store.record_reveal(game.id, index, [
-        ScoreRow(user_id=u, question_id=game.question_ids[index], correct=c, points=p, streak=1)
-        for u, c, p in rows], at)
+async def score(
+    store: SQLiteStore, game: GameRecord, index: int, at: dt.datetime, *rows: tuple[int, bool, int]
+) -> None:
+    await store.record_reveal(
+        game.id,
+        index,
+        [
+            ScoreRow(user_id=u, question_id=game.question_ids[index], correct=c, points=p, streak=1)
+            for u, c, p in rows
+        ],
+        at,
+    )
 
 
 async def test_a_game_round_trips(store: SQLiteStore) -> None:
@@ -66,8 +85,9 @@ async def test_one_running_game_per_channel(store: SQLiteStore) -> None:
 async def test_one_answer_per_player_per_question_even_when_clicks_race(store: SQLiteStore) -> None:
     game = await new_game(store)
     await store.open_question(game.id, 0, T0, 1)
-    results = await asyncio.gather(*(store.record_answer(game.id, 0, 7, c % 3, T0)
-                                     for c in range(10)))
+    results = await asyncio.gather(
+        *(store.record_answer(game.id, 0, 7, c % 3, T0) for c in range(10))
+    )
     assert results.count(True) == 1
     stored = await store.game_answers(game.id)
     assert len(stored) == 1 and list(stored[0]) == [7]
@@ -76,9 +96,12 @@ async def test_one_answer_per_player_per_question_even_when_clicks_race(store: S
 async def test_many_players_answers_are_all_kept(store: SQLiteStore) -> None:
     game = await new_game(store)
     await store.open_question(game.id, 0, T0, 1)
-    ok = await asyncio.gather(*(store.record_answer(game.id, 0, user, user % 3,
-                                                    T0 + dt.timedelta(milliseconds=user))
-                                for user in range(200)))
+    ok = await asyncio.gather(
+        *(
+            store.record_answer(game.id, 0, user, user % 3, T0 + dt.timedelta(milliseconds=user))
+            for user in range(200)
+        )
+    )
     assert all(ok)
     assert len((await store.game_answers(game.id))[0]) == 200
 
@@ -89,7 +112,9 @@ async def test_a_reveal_is_scored_once(store: SQLiteStore) -> None:
     await score(store, game, 0, T0, (1, True, 900), (2, False, 0))  # e.g. recovery repeats it
     rows = await store.leaderboard(GUILD, None)
     assert [(r.user_id, r.points, r.correct, r.answered) for r in rows] == [
-        (1, 900, 1, 1), (2, 0, 0, 1)]
+        (1, 900, 1, 1),
+        (2, 0, 0, 1),
+    ]
     assert (await store.game(game.id)).revealed == 1  # type: ignore[union-attr]
 
 
@@ -108,7 +133,10 @@ async def test_leaderboard_periods(store: SQLiteStore) -> None:
     assert period_start("week", T0) == monday
     assert table(await store.leaderboard(GUILD, None)) == [(1, 1500), (2, 800), (3, 600)]
     assert table(await store.leaderboard(GUILD, period_start("month", T0))) == [
-        (2, 800), (3, 600), (1, 500)]
+        (2, 800),
+        (3, 600),
+        (1, 500),
+    ]
     assert table(await store.leaderboard(GUILD, period_start("week", T0))) == [(3, 600), (1, 500)]
     assert await store.leaderboard(GUILD + 1, None) == []  # another server sees nothing
 
@@ -129,11 +157,17 @@ async def test_player_stats(store: SQLiteStore) -> None:
     two = await new_game(store)
     await store.record_reveal(one.id, 0, [ScoreRow(5, "t-a", True, 900, 1)], T0)
     await store.record_reveal(one.id, 1, [ScoreRow(5, "t-b", True, 700, 2)], T0)
-    await store.record_reveal(two.id, 0, [ScoreRow(5, "t-a", False, 0, 0),
-                                          ScoreRow(6, "t-a", True, 1000, 1)], T0)
+    await store.record_reveal(
+        two.id, 0, [ScoreRow(5, "t-a", False, 0, 0), ScoreRow(6, "t-a", True, 1000, 1)], T0
+    )
     stats = await store.player_stats(GUILD, 5)
     assert (stats.points, stats.games, stats.answered, stats.correct, stats.best_streak) == (
-        1600, 2, 3, 2, 2)
+        1600,
+        2,
+        3,
+        2,
+        2,
+    )
     assert stats.rank == 1 and round(stats.accuracy, 2) == 0.67
     nobody = await store.player_stats(GUILD, 404)
     assert (nobody.points, nobody.games, nobody.rank) == (0, 0, None)
@@ -147,9 +181,16 @@ async def test_last_asked_is_updated_by_each_game(store: SQLiteStore) -> None:
 
 
 async def test_reports_per_server_and_for_operators(store: SQLiteStore) -> None:
-    await store.add_report(guild_id=1, channel_id=2, question_id="t-a", reporter_id=3,
-                           reason="Two answers are right", created_at=T0)
-    await store.add_report(guild_id=9, channel_id=2, question_id="t-b", reporter_id=4,
-                           reason="Typo", created_at=T0)
+    await store.add_report(
+        guild_id=1,
+        channel_id=2,
+        question_id="t-a",
+        reporter_id=3,
+        reason="Two answers are right",
+        created_at=T0,
+    )
+    await store.add_report(
+        guild_id=9, channel_id=2, question_id="t-b", reporter_id=4, reason="Typo", created_at=T0
+    )
     assert [r.question_id for r in await store.reports(1)] == ["t-a"]
     assert [r.question_id for r in await store.reports(None)] == ["t-b", "t-a"]

@@ -1,0 +1,169 @@
+"""Daily trivia questions (scheduled posts) through the real Trivia cog, without Discord.
+
+The scheduler may send a run again after a crash (same nonce, so Discord returns the message it
+already has). The cog must then post the same game, not a new question that would not match
+the message already in the channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from bot.app import LoveWinsAllBot
+from bot.config import load_settings
+from bot.domain.clock import FakeClock
+from bot.domain.dataset import load_dataset
+from bot.store.sqlite import SQLiteStore
+from tests.dataset_factory import write_dataset
+
+T0 = dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC)
+GUILD, CHANNEL = 10, 20
+
+
+@dataclass
+class Posted:
+    id: int
+    embed: discord.Embed
+    labels: list[str]
+
+
+async def started_bot(tmp_path: Path, clock: FakeClock) -> LoveWinsAllBot:
+    settings = load_settings({"DISCORD_TOKEN": "x" * 40, "SCHEDULE_GRACE_MINUTES": "60"})
+    store = SQLiteStore(tmp_path / "lwa.sqlite3")
+    await store.open()
+    bot = LoveWinsAllBot(
+        settings, load_dataset(write_dataset(tmp_path / "data")), store, clock=clock
+    )
+    await bot.load_extension("bot.cogs.trivia")
+    return bot
+
+
+async def stopped(bot: LoveWinsAllBot) -> None:
+    await bot.unload_extension("bot.cogs.trivia")  # cancels the pending reveal tasks
+    await bot.store.close()
+
+
+@pytest.fixture
+async def clock() -> AsyncIterator[FakeClock]:
+    yield FakeClock(T0)
+
+
+def sender(posted: list[Posted]) -> Any:
+    async def send(embed: discord.Embed, view: discord.ui.View | None) -> Any:
+        labels = [
+            getattr(getattr(item, "item", item), "label", "")
+            for item in (view.children if view else [])
+        ]
+        posted.append(Posted(id=len(posted) + 1000, embed=embed, labels=labels))
+        return posted[-1]
+
+    return send
+
+
+async def test_a_resent_run_posts_the_same_game(tmp_path: Path, clock: FakeClock) -> None:
+    posted: list[Posted] = []
+    bot = await started_bot(tmp_path, clock)
+    cog: Any = bot.get_cog("Trivia")
+    # The first attempt made its game, then the process died before the post was recorded.
+    first = await bot.store.create_game(
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        starter_id=1,
+        kind="daily",
+        difficulty="mixed",
+        seconds=3600,
+        question_ids=["t-director"],
+        choices=[("Park Chan-wook", "Um Tae-hwa", "Na Hong-jin", "Bong Joon-ho")],
+        started_at=T0,
+        run_key="run-1",
+    )
+    await stopped(bot)
+
+    clock.advance(60)
+    bot = await started_bot(tmp_path, clock)  # within the grace window: left for the resend
+    cog = bot.get_cog("Trivia")
+    await cog.post_daily_question(
+        guild_id=GUILD, channel_id=CHANNEL, send=sender(posted), run_key="run-1"
+    )
+    [post] = posted
+    assert post.embed.description == "Who directed the music video?"
+    assert post.labels == ["Park Chan-wook", "Um Tae-hwa", "Na Hong-jin", "Bong Joon-ho"]
+    record = await bot.store.game(first.id)
+    assert record is not None and record.opened_at == (clock.now(),)
+    assert record.current_message == post.id
+    assert await bot.store.running_games() == [record]  # no second game was made
+
+    # Sent again once more (crash after recording the game, before the run was marked sent):
+    # still the same game, and still one reveal pending.
+    await cog.post_daily_question(
+        guild_id=GUILD, channel_id=CHANNEL, send=sender(posted), run_key="run-1"
+    )
+    assert posted[1].labels == post.labels
+    assert len(await bot.store.running_games()) == 1
+    assert len([t for t in asyncio.all_tasks() if t.get_name().startswith("trivia-game")]) == 1
+    await stopped(bot)
+
+
+async def test_a_new_run_gets_a_new_game(tmp_path: Path, clock: FakeClock) -> None:
+    posted: list[Posted] = []
+    bot = await started_bot(tmp_path, clock)
+    cog: Any = bot.get_cog("Trivia")
+    await cog.post_daily_question(
+        guild_id=GUILD, channel_id=CHANNEL, send=sender(posted), run_key="run-1"
+    )
+    await cog.post_daily_question(
+        guild_id=GUILD, channel_id=CHANNEL, send=sender(posted), run_key="run-2"
+    )
+    assert len(await bot.store.running_games()) == 2
+    assert {p.embed.description for p in posted} == {
+        "Who directed the music video?",
+        "V sings on the song.",
+    }  # least recently asked first
+    await stopped(bot)
+
+
+async def test_an_unposted_game_past_the_grace_window_is_closed(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    bot = await started_bot(tmp_path, clock)
+    game = await bot.store.create_game(
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        starter_id=1,
+        kind="daily",
+        difficulty="mixed",
+        seconds=3600,
+        question_ids=["t-director"],
+        choices=[("A", "B")],
+        started_at=T0,
+        run_key="run-9",
+    )
+    await stopped(bot)
+    clock.advance(dt.timedelta(minutes=61))  # the scheduler will skip that run now
+    bot = await started_bot(tmp_path, clock)
+    record = await bot.store.game(game.id)
+    assert record is not None and record.state == "interrupted"
+    await stopped(bot)
+
+
+async def test_a_failed_first_send_voids_the_game(tmp_path: Path, clock: FakeClock) -> None:
+    bot = await started_bot(tmp_path, clock)
+    cog: Any = bot.get_cog("Trivia")
+
+    async def refused(embed: discord.Embed, view: discord.ui.View | None) -> Any:
+        raise RuntimeError("Missing Access")
+
+    with pytest.raises(RuntimeError):
+        await cog.post_daily_question(
+            guild_id=GUILD, channel_id=CHANNEL, send=refused, run_key="run-3"
+        )
+    assert await bot.store.running_games() == []
+    await stopped(bot)
