@@ -29,6 +29,7 @@ from bot.cogs.quotes import pick_quote
 from bot.domain import dates
 from bot.domain.clock import Clock
 from bot.domain.schedule import catch_up, run_nonce
+from bot.permissions import missing_post_permissions
 from bot.store.base import ScheduleRecord, ScheduleRun, Store
 from bot.ui import embeds
 
@@ -46,11 +47,6 @@ SEND_ATTEMPTS = 3  # for errors that are not the channel's fault (5xx, timeouts)
 RETRY_BACKOFF_SECONDS = (5.0, 30.0)
 MAX_IDLE_SECONDS = 15 * 60.0  # re-read the index now and then, whatever happened
 STOP_TIMEOUT_SECONDS = 10.0
-POST_PERMISSIONS = (
-    ("view_channel", "View Channel"),
-    ("send_messages", "Send Messages"),
-    ("embed_links", "Embed Links"),
-)
 
 SendPost = Callable[[discord.Embed, discord.ui.View | None], Awaitable[discord.Message]]
 """What a post maker (and the trivia cog's daily hook) calls to post: paced, nonce'd, recorded."""
@@ -85,11 +81,6 @@ ExplainFailure = Callable[[ScheduleRecord, discord.HTTPException], str]
 
 class ContentUnavailable(Exception):
     """A post cannot be made right now (e.g. the trivia feature is not loaded)."""
-
-
-def missing_post_permissions(permissions: discord.Permissions) -> list[str]:
-    """The permissions the bot lacks to post an embed in a channel, by their Discord names."""
-    return [label for attribute, label in POST_PERMISSIONS if not getattr(permissions, attribute)]
 
 
 async def wait_or_timeout(wake: asyncio.Event, seconds: float) -> None:

@@ -15,11 +15,8 @@ from discord.ext import commands
 from bot.cogs.errors import UserError
 from bot.domain import schedule as rules
 from bot.domain import trivia
-from bot.scheduler import (
-    MAX_SCHEDULES_PER_GUILD,
-    missing_post_permissions,
-    post_embed,
-)
+from bot.permissions import missing_post_permissions
+from bot.scheduler import MAX_SCHEDULES_PER_GUILD, post_embed
 from bot.store.base import ScheduleRecord, TooManySchedules
 from bot.ui import embeds
 from bot.ui import trivia as trivia_ui

@@ -17,7 +17,7 @@ from bot.cogs.schedules import (
     timezone_choices,
 )
 from bot.domain import schedule as rules
-from bot.scheduler import missing_post_permissions
+from bot.permissions import missing_post_permissions
 from bot.store.base import ScheduleRecord
 from bot.ui import embeds
 

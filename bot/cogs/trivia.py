@@ -22,6 +22,7 @@ from bot.cogs.errors import UserError, report_error, send_ephemeral
 from bot.domain import trivia
 from bot.domain.models import Question
 from bot.domain.trivia import AnswerOutcome, EndReason, TriviaGame
+from bot.permissions import missing_post_permissions
 from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow
 from bot.ui import embeds
 from bot.ui import trivia as ui
@@ -33,11 +34,6 @@ log = logging.getLogger(__name__)
 
 REVEAL_PAUSE_SECONDS = 3.0  # time to read a reveal before the next question
 DAILY_SECONDS = 60 * 60  # a scheduled question stays open for an hour (SPEC §6)
-REQUIRED_CHANNEL_PERMISSIONS = (
-    ("view_channel", "View Channel"),
-    ("send_messages", "Send Messages"),
-    ("embed_links", "Embed Links"),
-)
 PERIOD_LABELS = {"all": "all time", "week": "this week", "month": "this month"}
 
 SendPost = Callable[[discord.Embed, discord.ui.View | None], Awaitable[discord.Message]]
@@ -53,13 +49,6 @@ class LiveGame:
     @property
     def daily(self) -> bool:
         return self.record.kind == "daily"
-
-
-def missing_channel_permission(permissions: discord.Permissions) -> str | None:
-    for attribute, label in REQUIRED_CHANNEL_PERMISSIONS:
-        if not getattr(permissions, attribute):
-            return label
-    return None
 
 
 class Trivia(commands.Cog):
@@ -404,10 +393,10 @@ class Trivia(commands.Cog):
     ) -> None:
         level = difficulty.value if difficulty is not None else "mixed"
         channel_id, guild_id = interaction.channel_id or 0, interaction.guild_id or 0
-        missing = missing_channel_permission(interaction.app_permissions)
+        missing = missing_post_permissions(interaction.app_permissions)
         if missing:
             raise UserError(
-                f"I can't run a quiz here: I need the **{missing}** permission in "
+                f"I can't run a quiz here: I need the **{missing[0]}** permission in "
                 "this channel. Ask a moderator to allow it, or play in another "
                 "channel."
             )
