@@ -90,6 +90,10 @@ class LoveWinsAllBot(commands.AutoShardedBot):
     async def close(self) -> None:
         if self.dispatcher is not None:  # stop posting before the connection closes
             await self.dispatcher.stop()
+        # Cogs stop their own tasks (a trivia game persists where it is and is closed cleanly
+        # at the next start) while the store is still open.
+        for extension in reversed(list(self.extensions)):
+            await self.unload_extension(extension)
         await super().close()
 
     def _use_configured_gateway(self) -> None:
