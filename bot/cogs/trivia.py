@@ -506,10 +506,10 @@ class Trivia(commands.Cog):
         self, interaction: discord.Interaction, period: app_commands.Choice[str] | None = None
     ) -> None:
         key = period.value if period is not None else "all"
-        since = trivia.period_start(key, self.bot.clock.now())
+        bucket = trivia.period_key(key, self.bot.clock.now())
         guild_id = interaction.guild_id or 0
-        rows = await self.bot.store.leaderboard(guild_id, since, limit=10)
-        caller = await self.bot.store.leaderboard_row(guild_id, interaction.user.id, since)
+        rows = await self.bot.store.leaderboard(guild_id, bucket, limit=10)
+        caller = await self.bot.store.leaderboard_row(guild_id, interaction.user.id, bucket)
         await interaction.response.send_message(
             embed=ui.leaderboard_embed(rows, caller, PERIOD_LABELS[key], interaction.user.id)
         )

@@ -499,3 +499,15 @@ def period_start(period: str, now: datetime) -> datetime | None:
     if period == "month":
         return midnight.replace(day=1)
     raise ValueError(f"unknown period: {period!r}")
+
+
+def period_key(period: str, at: datetime) -> str:
+    """The leaderboard bucket of `period` that contains `at`: "all", "week:2024-01-22"
+    (its Monday) or "month:2024-01-01"."""
+    start = period_start(period, at)
+    return "all" if start is None else f"{period}:{start.date().isoformat()}"
+
+
+def period_keys(at: datetime) -> tuple[str, ...]:
+    """Every leaderboard bucket a point scored at `at` counts in."""
+    return tuple(period_key(period, at) for period in LEADERBOARD_PERIODS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import datetime as dt
 import json
 import random
@@ -16,6 +18,7 @@ import aiosqlite
 
 from bot.domain import rotation
 from bot.domain import schedule as schedule_rules
+from bot.domain.trivia import period_keys
 from bot.store.base import (
     GameAlreadyRunning,
     GameRecord,
@@ -30,6 +33,7 @@ from bot.store.base import (
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
+BAG_CACHE_SIZE = 50_000  # shuffle bags kept in memory (channel x filter); the rest on disk
 
 
 class StoreError(Exception):
@@ -87,6 +91,12 @@ class SQLiteStore:
         # One connection is shared by every coroutine; a transaction must not interleave with
         # another coroutine's statements, so writers take this lock.
         self._write_lock = asyncio.Lock()
+        # Shuffle bags as last written, so a draw is one write instead of a read-modify-write
+        # transaction. Each bag belongs to one channel (or server) and so to one process.
+        self._bag_lock = asyncio.Lock()  # draws only: never held across another write
+        self._bags: collections.OrderedDict[tuple[int, str, str], tuple[list[str], str | None]] = (
+            collections.OrderedDict()
+        )
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -97,6 +107,9 @@ class SQLiteStore:
     async def open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Fail here if the file cannot be opened: a failed aiosqlite.connect leaves its
+            # thread to finish after the event loop closed, which prints a traceback.
+            sqlite3.connect(self.path).close()
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
             await self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await self._db.execute("PRAGMA journal_mode = WAL")
@@ -141,13 +154,30 @@ class SQLiteStore:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error), one writer at a time."""
         async with self._write_lock:
-            await self.db.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: a task cancelled while awaiting BEGIN still has it run in
+                # aiosqlite's thread, and must not leave the shared connection in a transaction.
+                await self.db.execute("BEGIN IMMEDIATE")
                 yield self.db
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.OperationalError):  # BEGIN itself failed
+                    await self.db.execute("ROLLBACK")
                 raise
             await self.db.execute("COMMIT")
+
+    async def _write(self, sql: str, params: Sequence[object]) -> aiosqlite.Cursor:
+        """One statement, committed on its own (autocommit): the cheapest atomic write.
+
+        Statements run one after another, in the order they were queued, on aiosqlite's
+        thread. A statement queued while a transaction is open would become part of it, so
+        it waits for the transaction to end; otherwise it is queued at once, and concurrent
+        writes pipeline instead of waiting for each other's round trip. (The check and the
+        queueing happen without a suspension in between, so no BEGIN can slip in.)
+        """
+        if self._write_lock.locked():
+            async with self._write_lock:
+                return await self.db.execute(sql, params)
+        return await self.db.execute(sql, params)
 
     async def get_meta(self, key: str) -> str | None:
         async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
@@ -155,12 +185,11 @@ class SQLiteStore:
         return str(row[0]) if row else None
 
     async def set_meta(self, key: str, value: str) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        await self._write(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     async def guild_timezone(self, guild_id: int) -> str | None:
         async with self.db.execute(
@@ -170,13 +199,12 @@ class SQLiteStore:
         return str(row[0]) if row else None
 
     async def set_guild_timezone(self, guild_id: int, timezone: str) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT INTO guild_settings (guild_id, timezone, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
-                "updated_at = excluded.updated_at",
-                (guild_id, timezone, _utcnow()),
-            )
+        await self._write(
+            "INSERT INTO guild_settings (guild_id, timezone, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
+            "updated_at = excluded.updated_at",
+            (guild_id, timezone, _utcnow()),
+        )
 
     async def draw(
         self,
@@ -186,24 +214,31 @@ class SQLiteStore:
         candidates: Sequence[str],
         rng: random.Random,
     ) -> str:
-        async with self.transaction() as db:
-            async with db.execute(
-                "SELECT remaining, last_id FROM shuffle_bags "
-                "WHERE scope_id = ? AND kind = ? AND filter_key = ?",
-                (scope_id, kind, filter_key),
-            ) as cursor:
-                row = await cursor.fetchone()
-            remaining: list[str] = json.loads(row[0]) if row else []
-            last = row[1] if row else None
-            pick, remaining = rotation.draw(candidates, remaining, rng, last=last)
-            await db.execute(
-                "INSERT INTO shuffle_bags"
-                " (scope_id, kind, filter_key, remaining, last_id, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_id, kind, filter_key) DO UPDATE SET"
-                " remaining = excluded.remaining, last_id = excluded.last_id,"
-                " updated_at = excluded.updated_at",
-                (scope_id, kind, filter_key, json.dumps(remaining), pick, _utcnow()),
-            )
+        key = (scope_id, kind, filter_key)
+        async with self._bag_lock:
+            bag = self._bags.pop(key, None)
+            if bag is None:
+                async with self.db.execute(
+                    "SELECT remaining, last_id FROM shuffle_bags "
+                    "WHERE scope_id = ? AND kind = ? AND filter_key = ?",
+                    key,
+                ) as cursor:
+                    row = await cursor.fetchone()
+                bag = (json.loads(row[0]), row[1]) if row else ([], None)
+            pick, remaining = rotation.draw(candidates, bag[0], rng, last=bag[1])
+            self._bags[key] = (remaining, pick)
+            if len(self._bags) > BAG_CACHE_SIZE:
+                self._bags.popitem(last=False)
+        # Written outside the bag lock, so concurrent draws pipeline through the database
+        # thread instead of waiting for each other; draws of one bag are written in order.
+        await self._write(
+            "INSERT INTO shuffle_bags"
+            " (scope_id, kind, filter_key, remaining, last_id, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_id, kind, filter_key) DO UPDATE SET"
+            " remaining = excluded.remaining, last_id = excluded.last_id,"
+            " updated_at = excluded.updated_at",
+            (*key, json.dumps(remaining), pick, _utcnow()),
+        )
         return pick
 
     async def bag_remaining(self, scope_id: int, kind: str, filter_key: str) -> list[str]:
@@ -284,12 +319,11 @@ class SQLiteStore:
 
     async def record_answer(self, game_id: int, index: int, user_id: int, choice_index: int,
                             answered_at: dt.datetime) -> bool:
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "INSERT OR IGNORE INTO trivia_answers (game_id, question_index, user_id,"
-                " choice_index, answered_at) VALUES (?, ?, ?, ?, ?)",
-                (game_id, index, user_id, choice_index, _iso(answered_at)))
-            return cursor.rowcount == 1
+        cursor = await self._write(
+            "INSERT OR IGNORE INTO trivia_answers (game_id, question_index, user_id,"
+            " choice_index, answered_at) VALUES (?, ?, ?, ?, ?)",
+            (game_id, index, user_id, choice_index, _iso(answered_at)))
+        return cursor.rowcount == 1
 
     async def game_answers(self, game_id: int) -> list[dict[int, tuple[int, dt.datetime]]]:
         answers: list[dict[int, tuple[int, dt.datetime]]] = []
@@ -316,14 +350,21 @@ class SQLiteStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(game_id, index, row[0], r.user_id, r.question_id, int(r.correct), r.points,
                   r.streak, _iso(revealed_at)) for r in rows])
+            await db.executemany(
+                "INSERT INTO trivia_totals (guild_id, period, user_id, points, correct, answered,"
+                " best_streak, first_scored_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)"
+                " ON CONFLICT (guild_id, period, user_id) DO UPDATE SET"
+                " points = points + excluded.points, correct = correct + excluded.correct,"
+                " answered = answered + 1, best_streak = MAX(best_streak, excluded.best_streak)",
+                [(row[0], period, r.user_id, r.points, int(r.correct), r.streak,
+                  _iso(revealed_at)) for r in rows for period in period_keys(revealed_at)])
             await db.execute("UPDATE trivia_games SET revealed = ? WHERE id = ?",
                              (index + 1, game_id))
 
     async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE trivia_games SET state = ?, ended_at = ?, current_message = NULL"
-                " WHERE id = ? AND state = 'running'", (state, _iso(ended_at), game_id))
+        await self._write(
+            "UPDATE trivia_games SET state = ?, ended_at = ?, current_message = NULL"
+            " WHERE id = ? AND state = 'running'", (state, _iso(ended_at), game_id))
 
     async def last_asked(self, guild_id: int) -> Mapping[str, dt.datetime]:
         async with self.db.execute(
@@ -331,52 +372,58 @@ class SQLiteStore:
                 (guild_id,)) as cursor:
             return {str(qid): _instant(at) async for qid, at in cursor}
 
-    _TOTALS = ("SELECT user_id, SUM(points) AS points, SUM(correct) AS correct,"
-               " COUNT(*) AS answered, RANK() OVER (ORDER BY SUM(points) DESC, SUM(correct) DESC)"
-               " AS rank FROM trivia_scores WHERE guild_id = ? AND revealed_at >= ?"
-               " GROUP BY user_id")
-
-    async def leaderboard(self, guild_id: int, since: dt.datetime | None,
-                          limit: int = 10) -> list[LeaderRow]:
-        start = _iso(since) if since else ""
+    async def leaderboard(self, guild_id: int, period: str, limit: int = 10) -> list[LeaderRow]:
         async with self.db.execute(
-                f"{self._TOTALS} ORDER BY rank, MIN(revealed_at), user_id LIMIT ?",
-                (guild_id, start, limit)) as cursor:
+                "SELECT user_id, points, correct, answered,"
+                " RANK() OVER (ORDER BY points DESC, correct DESC) FROM trivia_totals"
+                " WHERE guild_id = ? AND period = ?"
+                " ORDER BY points DESC, correct DESC, first_scored_at, user_id LIMIT ?",
+                (guild_id, period, limit)) as cursor:
             return [LeaderRow(rank=int(rank), user_id=int(uid), points=int(p), correct=int(c),
                               answered=int(n)) async for uid, p, c, n, rank in cursor]
 
     async def leaderboard_row(self, guild_id: int, user_id: int,
-                              since: dt.datetime | None) -> LeaderRow | None:
-        start = _iso(since) if since else ""
-        async with self.db.execute(f"SELECT * FROM ({self._TOTALS}) WHERE user_id = ?",
-                                   (guild_id, start, user_id)) as cursor:
+                              period: str) -> LeaderRow | None:
+        # The rank is 1 + how many have more points (or as many points and more correct).
+        async with self.db.execute(
+                "SELECT me.points, me.correct, me.answered, 1 + (SELECT COUNT(*)"
+                " FROM trivia_totals AS other WHERE other.guild_id = me.guild_id"
+                " AND other.period = me.period AND (other.points > me.points"
+                " OR (other.points = me.points AND other.correct > me.correct)))"
+                " FROM trivia_totals AS me WHERE me.guild_id = ? AND me.period = ?"
+                " AND me.user_id = ?", (guild_id, period, user_id)) as cursor:
             row = await cursor.fetchone()
         if row is None:
             return None
-        uid, p, c, n, rank = row
-        return LeaderRow(rank=int(rank), user_id=int(uid), points=int(p), correct=int(c),
-                         answered=int(n))
+        points, correct, answered, rank = row
+        return LeaderRow(rank=int(rank), user_id=user_id, points=int(points),
+                         correct=int(correct), answered=int(answered))
 
     async def player_stats(self, guild_id: int, user_id: int) -> PlayerStats:
         async with self.db.execute(
-                "SELECT COALESCE(SUM(points), 0), COUNT(DISTINCT game_id), COUNT(*),"
-                " COALESCE(SUM(correct), 0), COALESCE(MAX(streak), 0) FROM trivia_scores"
+                "SELECT best_streak FROM trivia_totals"
+                " WHERE guild_id = ? AND period = 'all' AND user_id = ?",
+                (guild_id, user_id)) as cursor:
+            streak_row = await cursor.fetchone()
+        async with self.db.execute(
+                "SELECT COUNT(DISTINCT game_id) FROM trivia_scores"
                 " WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
-        ranked = await self.leaderboard_row(guild_id, user_id, None)
-        return PlayerStats(user_id=user_id, points=int(row[0]), games=int(row[1]),
-                           answered=int(row[2]), correct=int(row[3]), best_streak=int(row[4]),
-                           rank=ranked.rank if ranked else None)
+            games_row = await cursor.fetchone()
+        ranked = await self.leaderboard_row(guild_id, user_id, "all")
+        return PlayerStats(
+            user_id=user_id, points=ranked.points if ranked else 0,
+            games=int(games_row[0]) if games_row else 0,
+            answered=ranked.answered if ranked else 0, correct=ranked.correct if ranked else 0,
+            best_streak=int(streak_row[0]) if streak_row else 0,
+            rank=ranked.rank if ranked else None)
 
     async def add_report(self, *, guild_id: int, channel_id: int, question_id: str,
                          reporter_id: int, reason: str, created_at: dt.datetime) -> int:
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO trivia_reports (guild_id, channel_id, question_id, reporter_id,"
-                " reason, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (guild_id, channel_id, question_id, reporter_id, reason, _iso(created_at)))
-            return int(cursor.lastrowid or 0)
+        cursor = await self._write(
+            "INSERT INTO trivia_reports (guild_id, channel_id, question_id, reporter_id,"
+            " reason, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (guild_id, channel_id, question_id, reporter_id, reason, _iso(created_at)))
+        return int(cursor.lastrowid or 0)
 
     async def reports(self, guild_id: int | None, limit: int = 50) -> list[Report]:
         where, args = ("WHERE guild_id = ?", (guild_id, limit)) if guild_id is not None \

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.trivia import period_start
+from bot.domain.trivia import period_key
 from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow
 from bot.store.sqlite import SQLiteStore
 
@@ -110,7 +110,7 @@ async def test_a_reveal_is_scored_once(store: SQLiteStore) -> None:
     game = await new_game(store)
     await score(store, game, 0, T0, (1, True, 900), (2, False, 0))
     await score(store, game, 0, T0, (1, True, 900), (2, False, 0))  # e.g. recovery repeats it
-    rows = await store.leaderboard(GUILD, None)
+    rows = await store.leaderboard(GUILD, "all")
     assert [(r.user_id, r.points, r.correct, r.answered) for r in rows] == [
         (1, 900, 1, 1),
         (2, 0, 0, 1),
@@ -130,25 +130,28 @@ async def test_leaderboard_periods(store: SQLiteStore) -> None:
     def table(rows: list) -> list[tuple[int, int]]:  # type: ignore[type-arg]
         return [(r.user_id, r.points) for r in rows]
 
-    assert period_start("week", T0) == monday
-    assert table(await store.leaderboard(GUILD, None)) == [(1, 1500), (2, 800), (3, 600)]
-    assert table(await store.leaderboard(GUILD, period_start("month", T0))) == [
+    assert period_key("week", T0) == "week:2024-01-22"  # T0's Monday
+    assert period_key("month", T0) == "month:2024-01-01"
+    assert table(await store.leaderboard(GUILD, "all")) == [(1, 1500), (2, 800), (3, 600)]
+    assert table(await store.leaderboard(GUILD, period_key("month", T0))) == [
         (2, 800),
         (3, 600),
         (1, 500),
     ]
-    assert table(await store.leaderboard(GUILD, period_start("week", T0))) == [(3, 600), (1, 500)]
-    assert await store.leaderboard(GUILD + 1, None) == []  # another server sees nothing
+    assert table(await store.leaderboard(GUILD, period_key("week", T0))) == [(3, 600), (1, 500)]
+    assert table(await store.leaderboard(GUILD, period_key("week", sunday))) == [(2, 800)]
+    assert table(await store.leaderboard(GUILD, period_key("month", last_month))) == [(1, 1000)]
+    assert await store.leaderboard(GUILD + 1, "all") == []  # another server sees nothing
 
 
 async def test_top_ten_and_the_callers_own_rank(store: SQLiteStore) -> None:
     game = await new_game(store)
     await score(store, game, 0, T0, *((u, True, 1000 - u) for u in range(1, 13)))
-    top = await store.leaderboard(GUILD, None, limit=10)
+    top = await store.leaderboard(GUILD, "all", limit=10)
     assert [r.rank for r in top] == list(range(1, 11))
-    twelfth = await store.leaderboard_row(GUILD, 12, None)
+    twelfth = await store.leaderboard_row(GUILD, 12, "all")
     assert twelfth is not None and twelfth.rank == 12 and twelfth.points == 988
-    assert await store.leaderboard_row(GUILD, 99, None) is None
+    assert await store.leaderboard_row(GUILD, 99, "all") is None
 
 
 async def test_player_stats(store: SQLiteStore) -> None:
@@ -194,3 +197,54 @@ async def test_reports_per_server_and_for_operators(store: SQLiteStore) -> None:
     )
     assert [r.question_id for r in await store.reports(1)] == ["t-a"]
     assert [r.question_id for r in await store.reports(None)] == ["t-b", "t-a"]
+
+
+async def test_totals_are_built_from_the_scores_of_an_older_database(tmp_path: Path) -> None:
+    """Migration 005 adds per-player totals; a database scored before it keeps every point."""
+    import sqlite3
+
+    from bot.store.sqlite import migrations
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as raw:
+        for number, script in migrations():
+            if number > 4:
+                break
+            raw.executescript(script.read_text(encoding="utf-8"))
+            raw.execute(f"PRAGMA user_version = {number}")
+        raw.execute("INSERT INTO trivia_games (id, guild_id, channel_id, starter_id, difficulty,"
+                    " seconds, question_ids, choices, started_at) VALUES"
+                    " (1, ?, ?, 1, 'mixed', 20, '[]', '[]', '2024-01-01')", (GUILD, CHANNEL))
+        raw.executemany(
+            "INSERT INTO trivia_scores VALUES (1, ?, ?, ?, 't-a', ?, ?, ?, ?)",
+            [(0, GUILD, 7, 1, 900, 1, "2024-01-01T00:00:00+00:00"),
+             (1, GUILD, 7, 1, 600, 2, "2024-01-01T00:01:00+00:00"),
+             (0, GUILD, 8, 0, 0, 0, "2024-01-01T00:00:00+00:00")])
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        rows = await store.leaderboard(GUILD, "all")
+        assert [(r.user_id, r.points, r.correct, r.answered) for r in rows] == [
+            (7, 1500, 2, 2), (8, 0, 0, 1)]
+        assert (await store.player_stats(GUILD, 7)).best_streak == 2
+    finally:
+        await store.close()
+
+
+async def test_period_totals_add_up_to_the_all_time_totals(store: SQLiteStore) -> None:
+    game = await new_game(store, questions=("t-a", "t-b", "t-c"))
+    days = [T0, T0 + dt.timedelta(days=40), T0 + dt.timedelta(days=41)]
+    await score(store, game, 0, days[0], (1, True, 700), (2, True, 900))
+    await score(store, game, 1, days[1], (1, True, 650), (2, False, 0))
+    await score(store, game, 2, days[2], (3, True, 1000))
+    all_time = await store.leaderboard(GUILD, "all")
+    assert [(r.user_id, r.points) for r in all_time] == [(1, 1350), (3, 1000), (2, 900)]
+    months: dict[int, int] = {}
+    for key in {period_key("month", d) for d in days}:
+        for r in await store.leaderboard(GUILD, key):
+            months[r.user_id] = months.get(r.user_id, 0) + r.points
+    assert months == {r.user_id: r.points for r in all_time}
+    third = await store.leaderboard_row(GUILD, 2, "all")
+    assert third is not None and third.rank == 3
+    in_march = await store.leaderboard_row(GUILD, 2, period_key("month", days[1]))
+    assert in_march is not None and (in_march.rank, in_march.points) == (3, 0)
