@@ -163,22 +163,35 @@ class Trivia(commands.Cog):
             await asyncio.sleep(delay)
 
     async def _run_game(self, live: LiveGame) -> None:
-        channel = self._channel(live)
         while live.game.has_next:
             view = live.game.open_question(self.bot.clock.now())
-            message = await channel.send(
-                embed=ui.question_embed(view, live.record.difficulty),
-                view=ui.question_view(live.record.id, view),
-            )
-            live.message_id = message.id
-            await self.bot.store.open_question(
-                live.record.id, view.index, view.opened_at, message.id
-            )
+            # Recorded before it is posted: an answer locked in while the post is on its way
+            # belongs to a question the database knows, and a crash in between is mended at
+            # the next start by posting it again with the same nonce (see _post_question).
+            live.message_id = None  # the previous question's message
+            await self.bot.store.open_question(live.record.id, view.index, view.opened_at, None)
+            await self._post_question(live, view)
             await self._sleep_until(view.closes_at)
             await self._reveal(live)
             if live.game.has_next:
                 await asyncio.sleep(REVEAL_PAUSE_SECONDS)
         await self._finish(live, "finished")
+
+    async def _post_question(self, live: LiveGame, view: trivia.QuestionView) -> int:
+        """The open question's message id, posting it if the bot does not know it yet.
+
+        The nonce is the game's and the question's, so Discord answers a second post (after a
+        crash between posting and recording) with the message it already has.
+        """
+        if live.message_id is None:
+            message = await self._channel(live).send(
+                embed=ui.question_embed(view, live.record.difficulty),
+                view=ui.question_view(live.record.id, view),
+                nonce=f"lwa-t{live.record.id}-{view.index}",
+            )
+            live.message_id = message.id
+            await self.bot.store.set_question_message(live.record.id, message.id)
+        return live.message_id
 
     async def _reveal(self, live: LiveGame) -> trivia.Reveal:
         now = self.bot.clock.now()
@@ -228,7 +241,10 @@ class Trivia(commands.Cog):
     async def _close_interrupted(self, live: LiveGame) -> None:
         """A game the bot was playing when it stopped: reveal and score the open question,
         then end the game and tell the channel."""
-        if live.game.current_index is not None:
+        view = live.game.current_view()
+        if view is not None:
+            if not live.daily:
+                await self._post_question(live, view)  # in case it never got its message id
             await self._reveal(live)
         revealed = live.game.revealed
         live.game.stop(EndReason.STOPPED)
@@ -484,13 +500,14 @@ class Trivia(commands.Cog):
             live.task.cancel()
             await asyncio.gather(live.task, return_exceptions=True)
         open_view = live.game.current_view()
-        live.game.stop(EndReason.STOPPED)
-        if open_view is not None and live.message_id is not None:
+        if open_view is not None:
+            message_id = await self._post_question(live, open_view)
             await (
                 self._channel(live)
-                .get_partial_message(live.message_id)
+                .get_partial_message(message_id)
                 .edit(view=ui.closed_view(record.id, open_view))
             )
+        live.game.stop(EndReason.STOPPED)
         await self._finish(
             live,
             "stopped",

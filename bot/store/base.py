@@ -179,7 +179,10 @@ class Store(Protocol):
     async def running_games(self) -> list[GameRecord]: ...
 
     async def open_question(self, game_id: int, index: int, opened_at: dt.datetime,
-                            message_id: int) -> None: ...
+                            message_id: int | None) -> None:
+        """Record that question `index` opened, with its message when it is already known."""
+
+    async def set_question_message(self, game_id: int, message_id: int) -> None: ...
 
     async def record_answer(self, game_id: int, index: int, user_id: int, choice_index: int,
                             answered_at: dt.datetime) -> bool:

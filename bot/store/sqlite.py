@@ -304,7 +304,7 @@ class SQLiteStore:
         return [_game(row) for row in rows]
 
     async def open_question(self, game_id: int, index: int, opened_at: dt.datetime,
-                            message_id: int) -> None:
+                            message_id: int | None) -> None:
         async with self.transaction() as db:
             async with db.execute("SELECT opened_at FROM trivia_games WHERE id = ?",
                                   (game_id,)) as cursor:
@@ -316,6 +316,10 @@ class SQLiteStore:
             await db.execute(
                 "UPDATE trivia_games SET opened_at = ?, current_message = ? WHERE id = ?",
                 (json.dumps(opened), message_id, game_id))
+
+    async def set_question_message(self, game_id: int, message_id: int) -> None:
+        await self._write("UPDATE trivia_games SET current_message = ? WHERE id = ?",
+                          (message_id, game_id))
 
     async def record_answer(self, game_id: int, index: int, user_id: int, choice_index: int,
                             answered_at: dt.datetime) -> bool:

@@ -1,0 +1,189 @@
+"""The database under stress: another writer holds it, its folder cannot be written, it comes
+from an older version of the bot (SPEC §2, §7)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.domain import rotation
+from bot.store.sqlite import MIGRATIONS_DIR, migrations
+from tests.e2e.helpers import dataset, footer_id
+from tests.fakediscord.botproc import REPO_ROOT, BotProcess
+from tests.fakediscord.emulator import Emulator
+
+from .helpers import (
+    choice_buttons,
+    database,
+    is_live_question,
+    is_question,
+    poll_until,
+    question_of,
+    start_game,
+)
+
+LOCK_SECONDS = 2.0
+
+
+async def test_every_interaction_is_answered_while_another_writer_holds_the_database(
+    emulator: Emulator, bot: BotProcess
+) -> None:
+    guild = emulator.guilds[0]
+    channel = guild.text_channels[0]
+    fans = [emulator.add_member(guild, f"fan{n}") for n in range(4)]
+    await start_game(emulator, guild, channel, fans[0], questions=1, seconds=10)
+    question = await emulator.wait_for_message(channel, is_question(1, 1), timeout=10)
+    labels = [b["label"] for b in choice_buttons(question)]
+
+    with database(bot.database_path) as db:
+        db.execute("BEGIN EXCLUSIVE")  # e.g. an operator's backup or a migration by hand
+        quotes = [await emulator.slash(guild, channel, fan, "quote") for fan in fans]
+        clicks = [await emulator.click(question, labels[n % len(labels)], fan)
+                  for n, fan in enumerate(fans)]
+        await asyncio.sleep(LOCK_SECONDS)
+        db.execute("ROLLBACK")
+
+    for inter in quotes:
+        reply = await inter.response(timeout=5)
+        assert not reply.is_ephemeral and dataset().quote(footer_id(reply.embeds[0]))
+        assert inter.latency is not None and inter.latency < 3, inter.latency
+    for inter in clicks:
+        reply = await inter.response(timeout=5)
+        assert "Locked in" in reply.embeds[0]["description"]
+        assert inter.latency is not None and inter.latency < 3, inter.latency
+    with database(bot.database_path) as db:  # "locked in" was true: the answers are stored
+        stored = {u for (u,) in db.execute("SELECT user_id FROM trivia_answers")}
+    assert stored == {fan.id for fan in fans}
+    assert question_of(question)  # the game itself goes on
+
+
+# --- start-up with a database that cannot be written -----------------------------------------
+
+
+def run_bot_cli(database_path: Path, *,
+                read_only_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m bot` with DATABASE_PATH; nothing listens at the API address (no network is
+    needed to fail). As root, permission bits do not stop writes, so the folder is made
+    read-only with a private read-only bind mount instead."""
+    env = {k: v for k, v in os.environ.items() if k != "DATA_DIR"}
+    env.update(DISCORD_TOKEN="x" * 24 + ".fake.token", DATABASE_PATH=str(database_path),
+               DISCORD_API_BASE="http://127.0.0.1:9/api/v10", LOG_LEVEL="INFO")
+    argv = [sys.executable, "-m", "bot"]
+    if read_only_dir is not None and os.geteuid() == 0:
+        script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && exec "$@"'
+        argv = ["unshare", "-m", "sh", "-c", script, str(read_only_dir), *argv]
+    return subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def assert_clean_config_error(result: subprocess.CompletedProcess[str]) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Traceback" not in output and 'File "' not in output, output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("DATABASE_PATH"), lines
+    assert ".env.example" in lines[0]
+
+
+def test_a_read_only_folder_is_a_clear_one_line_error(tmp_path: Path) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        # SQLite cannot create the file. Three times: a traceback printed by a database
+        # thread racing the shutdown would not show every time.
+        for _ in range(3):
+            assert_clean_config_error(run_bot_cli(folder / "lwa.sqlite3", read_only_dir=folder))
+        assert not (folder / "lwa.sqlite3").exists()
+        # …and a folder still to be created inside it.
+        assert_clean_config_error(run_bot_cli(folder / "db" / "lwa.sqlite3",
+                                              read_only_dir=folder))
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_path_under_a_regular_file_is_a_clear_one_line_error(tmp_path: Path) -> None:
+    regular = tmp_path / "notes.txt"
+    regular.write_text("not a folder")
+    assert_clean_config_error(run_bot_cli(regular / "lwa.sqlite3"))
+    assert regular.read_text() == "not a folder"
+
+
+# --- a database from an older version ----------------------------------------------------------
+
+
+async def test_a_schema_1_database_is_migrated_and_keeps_its_rows(
+    emulator: Emulator, bot_factory: Any, tmp_path: Path
+) -> None:
+    guild = emulator.add_guild("Love Wins All")
+    channel = guild.text_channels[0]
+    path = tmp_path / "old.sqlite3"
+    wanted = [q.id for q in dataset().quotes[:3]]
+    key = rotation.filter_key("quote", speaker="", search="")
+    old = sqlite3.connect(path, isolation_level=None)
+    old.executescript((MIGRATIONS_DIR / "001_init.sql").read_text(encoding="utf-8"))
+    old.execute("PRAGMA user_version = 1")
+    old.execute("INSERT INTO shuffle_bags (scope_id, kind, filter_key, remaining, last_id,"
+                " updated_at) VALUES (?, 'quote', ?, ?, NULL, '2024-01-24T00:00:00+00:00')",
+                (channel.id, key, json.dumps(wanted)))
+    old.close()
+    before = path.read_bytes()
+    shutil.copy(path, tmp_path / "backup.sqlite3")
+    assert before
+
+    await bot_factory(database_path=path)
+    with database(path) as db:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        bag = db.execute("SELECT remaining FROM shuffle_bags WHERE scope_id = ?",
+                         (channel.id,)).fetchone()
+        tables = {t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert version == max(n for n, _ in migrations())
+    assert json.loads(bag[0]) == wanted  # the row came through untouched
+    assert {"trivia_games", "trivia_scores", "schedules", "schedule_runs"} <= tables
+
+    fan = emulator.add_member(guild, "fan")
+    reply = await (await emulator.slash(guild, channel, fan, "quote")).response()
+    assert footer_id(reply.embeds[0]) == wanted[0]  # the old bag is the one in use
+    board = await (await emulator.slash(guild, channel, fan, "trivia leaderboard")).response()
+    assert not board.is_ephemeral
+
+
+async def test_stopping_a_game_while_its_write_waits_for_the_database_leaves_it_usable(
+    emulator: Emulator, bot: BotProcess
+) -> None:
+    """/trivia stop cancels the game's task while that task waits for BEGIN to return (the
+    database is busy). The BEGIN still happens in aiosqlite's thread: the transaction must not
+    stay open on the shared connection, or every later write fails."""
+    guild = emulator.guilds[0]
+    channel = guild.text_channels[0]
+    fan = emulator.add_member(guild, "fan")
+    emulator.inject_429("POST", "/channels/{channel_id}/messages", count=1, retry_after=1.0)
+    await start_game(emulator, guild, channel, fan, questions=2, seconds=10)
+    # The stop's reply is held back by a 429 until the question's record waits for BEGIN.
+    emulator.inject_429("POST", "/interactions/{interaction_id}/{interaction_token}/callback",
+                        count=1, retry_after=1.5)
+    stop = await emulator.slash(guild, channel, fan, "trivia stop")
+    await poll_until(lambda: emulator.stats["429:injected"] == 2, 5, "the stop to be answered")
+    with database(bot.database_path) as db:
+        db.execute("BEGIN EXCLUSIVE")
+        question = await emulator.wait_for_message(channel, is_question(1, 2), timeout=10)
+        assert not (await stop.response(timeout=5)).is_ephemeral  # "stopped the game"
+        await asyncio.sleep(0.3)
+        db.execute("ROLLBACK")
+
+    await emulator.wait_for_message(channel, lambda m: "Final standings" in m.text, timeout=10)
+    assert not is_live_question(emulator.messages[question.id])
+    for _ in range(2):  # writes after it: shuffle bag draws, a new game
+        reply = await (await emulator.slash(guild, channel, fan, "quote")).response()
+        assert not reply.is_ephemeral, reply.embeds
+    await start_game(emulator, guild, channel, fan, questions=1, seconds=10)
+    with database(bot.database_path) as db:
+        states = dict(db.execute("SELECT id, state FROM trivia_games"))
+    assert sorted(states.values()) == ["running", "stopped"], states
