@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import re
+import sqlite3
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +44,24 @@ def moderator(emulator: Emulator, guild: Guild, name: str = "mod") -> Member:
 def posts(emulator: Emulator, channel: Channel) -> list[Message]:
     """What the bot posted in the channel by itself (not replies to commands)."""
     return [m for m in emulator.channel_messages(channel) if m.interaction_id is None]
+
+
+def hour_earlier(database: Path) -> None:
+    """Move the daily trivia question's opening and its answers an hour into the past."""
+    with sqlite3.connect(database) as db:
+        for game_id, opened in db.execute(
+                "SELECT id, opened_at FROM trivia_games WHERE kind = 'daily'").fetchall():
+            shifted = [(dt.datetime.fromisoformat(t) - dt.timedelta(hours=1)).isoformat()
+                       for t in json.loads(opened)]
+            db.execute("UPDATE trivia_games SET opened_at = ? WHERE id = ?",
+                       (json.dumps(shifted), game_id))
+            for user, index, at in db.execute(
+                    "SELECT user_id, question_index, answered_at FROM trivia_answers"
+                    " WHERE game_id = ?", (game_id,)).fetchall():
+                db.execute("UPDATE trivia_answers SET answered_at = ? WHERE game_id = ? AND"
+                           " question_index = ? AND user_id = ?",
+                           ((dt.datetime.fromisoformat(at) - dt.timedelta(hours=1)).isoformat(),
+                            game_id, index, user))
 
 
 def schedule_id(embed: dict[str, Any]) -> int:
@@ -124,8 +145,10 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
     guild = emulator.guilds[0]
     general = guild.text_channels[0]
     doomed = emulator.add_channel(guild, "doomed")
+    quiz = emulator.add_channel(guild, "quiz")
     fans = emulator.add_role(guild, "daily-fans", 0, mentionable=True)
     mod = moderator(emulator, guild)
+    player = emulator.add_member(guild, "player")
     await asyncio.sleep(0.3)
 
     # The server's timezone is Seoul; a schedule without one follows it.
@@ -143,6 +166,8 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
     assert "Asia/Seoul" in added["description"]
     broken = schedule_id(await run(emulator, guild, general, mod, "schedule add",
                                    channel=doomed, content="fact", time=at))
+    await run(emulator, guild, general, mod, "schedule add", channel=quiz, content="trivia",
+              time=at)
     listed = all_text(await run(emulator, guild, general, mod, "schedule list"))
     assert f"#{first}" in listed and f"#{broken}" in listed and "active" in listed
     emulator.delete_channel(doomed)  # deleted before the post is due
@@ -163,10 +188,29 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
         await asyncio.sleep(0.5)
     assert "failing" in failing and "deleted" in failing
 
-    # A restart right after: nothing is posted again.
-    await bot.restart()
+    # The daily trivia question arrived too; a fan answers it.
+    question = await emulator.wait_for_message(quiz, lambda m: bool(m.buttons), timeout=30)
+    assert question.embed["title"] == "Daily trivia question"
+    asked = next(q for q in dataset().questions if q.question == question.embed["description"])
+    click = await emulator.click(question, asked.answer, player)
+    assert "Locked in" in (await click.response()).embeds[0]["description"]
+
+    # The bot stops; by the time it is back the question's hour is over (the stored instants
+    # are moved an hour back, as if it had been down that long). Nothing is posted twice, and
+    # the pending reveal still happens at start-up and scores.
+    await bot.stop()
+    hour_earlier(bot.database_path)
+    await bot.start()
+    shown = await emulator.wait_for_edit(
+        question, lambda m: any(b.get("label") == "Report a problem" for b in m.buttons),
+        timeout=20)
+    assert all(b.get("disabled") for b in shown.buttons if b["label"] in asked.choices)
+    assert asked.answer in shown.text and "1 of 1 answered right" in shown.text
+    board = await emulator.slash(guild, quiz, player, "trivia leaderboard")
+    assert f"<@{player.id}>" in (await board.response()).embeds[0]["description"]
     await asyncio.sleep(3)  # time for the dispatcher to recover and look at what is due
     assert len(posts(emulator, general)) == 1
+    assert len([m for m in posts(emulator, quiz) if m.buttons]) == 1
     assert emulator.stats.get("nonce:deduplicated", 0) == 0  # nothing was even resent
     listed = all_text(await run(emulator, guild, general, mod, "schedule list"))
     tomorrow = int((due + dt.timedelta(days=1)).timestamp())
