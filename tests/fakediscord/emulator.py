@@ -1054,6 +1054,33 @@ class Emulator:
         """The next ``count`` matching requests get ``status`` (e.g. 500, 502)."""
         self._injections.append(_Injection(method.upper(), route_pattern, count, status))
 
+    def after_handling(
+        self,
+        method: str,
+        template: str,
+        then: Callable[[Any], Awaitable[Any]],
+        count: int = 1,
+    ) -> None:
+        """For the next ``count`` requests to the route ``template``: do what Discord does
+        (the message exists, fans see it), then ``await then(result)`` before answering. It may
+        sleep (a slow Discord) or raise ``ApiError`` (an answer lost after the work was done,
+        which only a nonce makes safe to retry); what it returns is the answer."""
+        index = next((n for n, route in enumerate(self._routes) if route[:2] == (method, template)),
+                     None)
+        if index is None:
+            raise AssertionError(f"the emulator has no route {method} {template}")
+        _, _, pattern, handler, auth = self._routes[index]
+        left = [count]
+
+        async def handled_then(req: Any) -> Any:
+            result = await handler(req)
+            if left[0] > 0:
+                left[0] -= 1
+                return await then(result)
+            return result
+
+        self._routes[index] = (method, template, pattern, handled_then, auth)
+
     def _take_injection(self, method: str, template: str, path: str) -> _Injection | None:
         for inj in self._injections:
             if inj.remaining <= 0 or inj.method not in ("*", method):

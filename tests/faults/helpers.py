@@ -127,18 +127,10 @@ def slow_responses(emulator: Emulator, method: str, template: str, seconds: floa
                    count: int = 1) -> None:
     """The next `count` requests are carried out at once (the message exists, fans can see and
     click it), but their answer reaches the bot only `seconds` later: a slow Discord."""
-    n = next((n for n, route in enumerate(emulator._routes) if route[:2] == (method, template)),
-             None)
-    assert n is not None, f"no route {method} {template}"
-    _, _, pattern, handler, auth = emulator._routes[n]
-    left = [count]
 
-    async def done_then_slow(req: Any) -> Any:
-        result = await handler(req)
-        if left[0] > 0:
-            left[0] -= 1
-            emulator.stats["responses:slow"] += 1
-            await asyncio.sleep(seconds)
+    async def slow(result: Any) -> Any:
+        emulator.stats["responses:slow"] += 1
+        await asyncio.sleep(seconds)
         return result
 
-    emulator._routes[n] = (method, template, pattern, done_then_slow, auth)
+    emulator.after_handling(method, template, slow, count)

@@ -6,7 +6,7 @@ posts nothing twice and loses nothing."""
 from __future__ import annotations
 
 from tests.fakediscord.botproc import BotProcess
-from tests.fakediscord.emulator import ApiError, Emulator, _Request
+from tests.fakediscord.emulator import ApiError, Emulator
 
 from .helpers import (
     click_answer,
@@ -26,21 +26,12 @@ def lose_responses(emulator: Emulator, method: str, template: str, count: int,
                    status: int = 502) -> None:
     """The next `count` requests are carried out, but the bot gets `status` instead of the
     answer: a gateway timeout after Discord did the work. Only a nonce makes a retry safe."""
-    n = next((n for n, route in enumerate(emulator._routes) if route[:2] == (method, template)),
-             None)
-    assert n is not None, f"no route {method} {template}"
-    _, _, pattern, handler, auth = emulator._routes[n]
-    left = [count]
 
-    async def done_then_lost(req: _Request) -> object:
-        result = await handler(req)
-        if left[0] > 0:
-            left[0] -= 1
-            emulator.stats["responses:lost"] += 1
-            raise ApiError(status, 0, f"{status}: the response was lost")
-        return result
+    async def lost(result: object) -> object:
+        emulator.stats["responses:lost"] += 1
+        raise ApiError(status, 0, f"{status}: the response was lost")
 
-    emulator._routes[n] = (method, template, pattern, done_then_lost, auth)
+    emulator.after_handling(method, template, lost, count)
 
 
 async def test_a_game_survives_429_storms_server_errors_and_lost_responses(
