@@ -88,6 +88,13 @@ class PostChannel(app_commands.Transformer[Any]):
         return value
 
 
+def not_found(schedule_id: int) -> UserError:
+    # Also what another server's id gets: its schedules are never touched from here.
+    return UserError(
+        f"There is no schedule #{schedule_id} in this server. `/schedule list` shows their ids."
+    )
+
+
 class Schedules(commands.Cog):
     schedule = app_commands.Group(
         name="schedule",
@@ -133,10 +140,7 @@ class Schedules(commands.Cog):
     async def _find(self, guild_id: int, schedule_id: int) -> ScheduleRecord:
         record = await self.bot.store.schedule(schedule_id, guild_id)
         if record is None:
-            raise UserError(
-                f"There is no schedule #{schedule_id} in this server. "
-                "`/schedule list` shows their ids."
-            )
+            raise not_found(schedule_id)
         return record
 
     @schedule.command(name="add", description="Post something every day (or some days) at a time")
@@ -177,8 +181,10 @@ class Schedules(commands.Cog):
             if target.guild.get_role(role.id) is None:
                 raise UserError("That role belongs to another server. Pick one of this server's.")
             me = target.guild.me
-            if not role.mentionable and me is not None and not (
-                target.permissions_for(me).mention_everyone
+            if (
+                not role.mentionable
+                and me is not None
+                and not (target.permissions_for(me).mention_everyone)
             ):
                 notes.append(
                     f"{role.mention} is not mentionable and I don't have **Mention Everyone**, "
@@ -232,7 +238,7 @@ class Schedules(commands.Cog):
         guild_id = require_manage_server(interaction)
         record = await self._find(guild_id, id)
         if not await self.bot.store.remove_schedule(id, guild_id):
-            raise UserError(f"There is no schedule #{id} in this server.")
+            raise not_found(id)
         self._wake_dispatcher()
         await interaction.response.send_message(
             embed=embeds.schedule_changed_embed(
@@ -250,7 +256,7 @@ class Schedules(commands.Cog):
         await self._find(guild_id, id)
         record = await self.bot.store.pause_schedule(id, guild_id)
         if record is None:
-            raise UserError(f"There is no schedule #{id} in this server.")
+            raise not_found(id)
         self._wake_dispatcher()
         await interaction.response.send_message(
             embed=embeds.schedule_changed_embed(
@@ -271,7 +277,7 @@ class Schedules(commands.Cog):
         )
         record = await self.bot.store.resume_schedule(id, guild_id, next_run)
         if record is None:
-            raise UserError(f"There is no schedule #{id} in this server.")
+            raise not_found(id)
         self._wake_dispatcher()
         await interaction.response.send_message(
             embed=embeds.schedule_changed_embed(
@@ -303,7 +309,11 @@ class Schedules(commands.Cog):
         question = self.bot.rng.choice(self.bot.dataset.questions)
         choices = trivia.shuffled_choices(question, self.bot.rng)
         game = trivia.TriviaGame(
-            game_id=0, channel_id=0, starter_id=0, questions=[question], choices=[choices],
+            game_id=0,
+            channel_id=0,
+            starter_id=0,
+            questions=[question],
+            choices=[choices],
             seconds=60 * 60,
         )
         view = game.open_question(self.bot.clock.now())

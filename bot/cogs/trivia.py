@@ -326,7 +326,10 @@ class Trivia(commands.Cog):
             if live is None:
                 await send_ephemeral(
                     interaction,
-                    embeds.user_error_embed("This question is closed: its game has ended."),
+                    embeds.user_error_embed(
+                        "This question is closed: its game has ended. "
+                        "Start a new one with `/trivia play`."
+                    ),
                 )
                 return
             now = self.bot.clock.now()
