@@ -6,9 +6,11 @@ gets an ephemeral apology with a short error id; the log has the traceback under
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -31,6 +33,36 @@ async def send_ephemeral(interaction: discord.Interaction, embed: discord.Embed)
         await interaction.followup.send(embed=embed, ephemeral=True)
     else:
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+# Discord drops an interaction not answered within 3 s of its creation. Work that may wait on
+# the database (another writer holding it, a busy disk) defers when it runs past either mark.
+DEFER_AFTER_SECONDS = 2.0  # of work
+DEFER_BY_AGE_SECONDS = 2.5  # since Discord created the interaction (a backlog counts too)
+
+
+async def reply_in_time(
+    interaction: discord.Interaction[Any],
+    work: Awaitable[dict[str, Any]],
+    *,
+    ephemeral: bool = False,
+) -> None:
+    """Send what `work` builds (send_message keyword arguments), deferring first when it takes
+    longer than `DEFER_AFTER_SECONDS`, so the interaction is never lost to Discord's limit."""
+    task = asyncio.ensure_future(work)
+    age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    try:
+        reply = await asyncio.wait_for(
+            asyncio.shield(task), max(0.0, min(DEFER_AFTER_SECONDS, DEFER_BY_AGE_SECONDS - age))
+        )
+    except TimeoutError:
+        log.warning("interaction %s is slow (the database?); deferring it", interaction.id)
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        reply = await task
+    if interaction.response.is_done():
+        await interaction.followup.send(**reply, ephemeral=ephemeral)
+    else:
+        await interaction.response.send_message(**reply, ephemeral=ephemeral)
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.errors import UserError
+from bot.cogs.errors import UserError, reply_in_time
 from bot.domain import catalog, rotation
 from bot.domain.models import TOPICS, Fact
 from bot.ui import embeds
@@ -42,8 +42,12 @@ class Facts(commands.Cog):
         self, interaction: discord.Interaction, topic: app_commands.Choice[str] | None = None
     ) -> None:
         chosen = topic.value if topic is not None else None
-        fact = await pick_fact(self.bot, interaction.channel_id or 0, chosen)
-        await interaction.response.send_message(embed=embeds.fact_embed(fact, self.bot.dataset))
+
+        async def reply() -> dict[str, Any]:
+            fact = await pick_fact(self.bot, interaction.channel_id or 0, chosen)
+            return {"embed": embeds.fact_embed(fact, self.bot.dataset)}
+
+        await reply_in_time(interaction, reply())
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.errors import UserError, report_error
+from bot.cogs.errors import UserError, reply_in_time, report_error
 from bot.domain import catalog, rotation
 from bot.domain.models import Quote
 from bot.ui import embeds
@@ -69,13 +69,19 @@ class AnotherQuoteButton(
             bot = _bot(interaction)
             if self.speaker and self.speaker not in bot.dataset.people:
                 self.speaker = ""  # the dataset changed since the button was made
-            quote = await pick_quote(bot, interaction.channel_id or 0, self.speaker, self.search)
-            await interaction.response.send_message(
-                embed=embeds.quote_embed(quote, bot.dataset),
-                view=quote_view(self.speaker, self.search),
+            await reply_in_time(
+                interaction,
+                quote_reply(bot, interaction.channel_id or 0, self.speaker, self.search),
             )
         except Exception as error:
             await report_error(interaction, error)
+
+
+async def quote_reply(
+    bot: LoveWinsAllBot, scope_id: int, speaker: str, search: str
+) -> dict[str, Any]:
+    quote = await pick_quote(bot, scope_id, speaker, search)
+    return {"embed": embeds.quote_embed(quote, bot.dataset), "view": quote_view(speaker, search)}
 
 
 def quote_view(speaker: str, search: str) -> discord.ui.View:
@@ -125,10 +131,8 @@ class Quotes(commands.Cog):
                 )
             speaker_id = person.id
         search_text = " ".join((search or "").split())
-        quote = await pick_quote(self.bot, interaction.channel_id or 0, speaker_id, search_text)
-        await interaction.response.send_message(
-            embed=embeds.quote_embed(quote, self.bot.dataset),
-            view=quote_view(speaker_id, search_text),
+        await reply_in_time(
+            interaction, quote_reply(self.bot, interaction.channel_id or 0, speaker_id, search_text)
         )
 
     @quote.autocomplete("speaker")

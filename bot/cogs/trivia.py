@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.errors import UserError, report_error, send_ephemeral
+from bot.cogs.errors import UserError, reply_in_time, report_error, send_ephemeral
 from bot.domain import trivia
 from bot.domain.models import Question
 from bot.domain.trivia import AnswerOutcome, EndReason, TriviaGame
@@ -335,20 +335,27 @@ class Trivia(commands.Cog):
             now = self.bot.clock.now()
             result = live.game.answer(interaction.user.id, choice, now, question_index=index)
             labels = live.game.choices[index]
-            if result.outcome is AnswerOutcome.LOCKED:
-                # Stored before the player is told: "locked in" means it is on disk.
-                await self.bot.store.record_answer(game_id, index, interaction.user.id, choice, now)
-                text = (
-                    f"🔒 Locked in: **{labels[choice]}**. The answer is revealed when time is up."
-                )
-            elif result.outcome is AnswerOutcome.ALREADY_ANSWERED:
-                earlier = labels[result.choice_index] if result.choice_index is not None else "?"
-                text = f"You already answered this one: **{earlier}**. Your first click counts."
-            else:
-                text = "This question is closed. Wait for the next one!"
-            await interaction.response.send_message(
-                embed=discord.Embed(description=text, colour=embeds.COLOUR), ephemeral=True
-            )
+
+            async def reply() -> dict[str, Any]:
+                if result.outcome is AnswerOutcome.LOCKED:
+                    # Stored before the player is told: "locked in" means it is on disk.
+                    await self.bot.store.record_answer(
+                        game_id, index, interaction.user.id, choice, now
+                    )
+                    text = (
+                        f"🔒 Locked in: **{labels[choice]}**. "
+                        "The answer is revealed when time is up."
+                    )
+                elif result.outcome is AnswerOutcome.ALREADY_ANSWERED:
+                    earlier = (
+                        labels[result.choice_index] if result.choice_index is not None else "?"
+                    )
+                    text = f"You already answered this one: **{earlier}**. Your first click counts."
+                else:
+                    text = "This question is closed. Wait for the next one!"
+                return {"embed": discord.Embed(description=text, colour=embeds.COLOUR)}
+
+            await reply_in_time(interaction, reply(), ephemeral=True)
         except Exception as error:
             await report_error(interaction, error)
 

@@ -50,18 +50,54 @@ async def test_every_interaction_is_answered_while_another_writer_holds_the_data
         await asyncio.sleep(LOCK_SECONDS)
         db.execute("ROLLBACK")
 
+    # Answered at once, or deferred in time and answered when the database is free.
     for inter in quotes:
-        reply = await inter.response(timeout=5)
+        await inter.response(timeout=5)
+        assert inter.latency is not None and inter.latency < 3, inter.latency
+        reply = await inter.original(timeout=5)
         assert not reply.is_ephemeral and dataset().quote(footer_id(reply.embeds[0]))
-        assert inter.latency is not None and inter.latency < 3, inter.latency
     for inter in clicks:
-        reply = await inter.response(timeout=5)
-        assert "Locked in" in reply.embeds[0]["description"]
+        await inter.response(timeout=5)
         assert inter.latency is not None and inter.latency < 3, inter.latency
+        reply = await inter.original(timeout=5)
+        assert "Locked in" in reply.embeds[0]["description"]
     with database(bot.database_path) as db:  # "locked in" was true: the answers are stored
         stored = {u for (u,) in db.execute("SELECT user_id FROM trivia_answers")}
     assert stored == {fan.id for fan in fans}
     assert question_of(question)  # the game itself goes on
+
+
+async def test_a_lock_longer_than_discord_waits_defers_and_then_answers(
+    emulator: Emulator, bot: BotProcess
+) -> None:
+    """Held for 4 s, longer than Discord's 3 s: the bot defers ("thinking…") in time, then
+    answers when the database is free. Nothing is lost and "locked in" still means stored."""
+    guild = emulator.guilds[0]
+    channel = guild.text_channels[0]
+    fans = [emulator.add_member(guild, f"fan{n}") for n in range(3)]
+    await start_game(emulator, guild, channel, fans[0], questions=1, seconds=15)
+    question = await emulator.wait_for_message(channel, is_question(1, 1), timeout=10)
+    label = choice_buttons(question)[0]["label"]
+
+    with database(bot.database_path) as db:
+        db.execute("BEGIN EXCLUSIVE")
+        quote = await emulator.slash(guild, channel, fans[1], "quote")
+        fact = await emulator.slash(guild, channel, fans[2], "fact")
+        click = await emulator.click(question, label, fans[0])
+        await asyncio.sleep(4.0)
+        db.execute("ROLLBACK")
+
+    for inter, ephemeral in ((quote, False), (fact, False), (click, True)):
+        first = await inter.response(timeout=5)
+        assert first.type == 5, first  # deferred in time: "the bot is thinking"
+        assert inter.latency is not None and inter.latency < 3, inter.latency
+        answer = await inter.original(timeout=10)
+        assert answer.embeds and answer.is_ephemeral == ephemeral
+    assert dataset().quote(footer_id(quote.message.embeds[0]))
+    assert dataset().fact(footer_id(fact.message.embeds[0]))
+    assert "Locked in" in click.message.embeds[0]["description"]
+    with database(bot.database_path) as db:
+        assert db.execute("SELECT user_id FROM trivia_answers").fetchall() == [(fans[0].id,)]
 
 
 # --- start-up with a database that cannot be written -----------------------------------------
