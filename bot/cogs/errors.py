@@ -48,17 +48,25 @@ async def reply_in_time(
     ephemeral: bool = False,
 ) -> None:
     """Send what `work` builds (send_message keyword arguments), deferring first when it takes
-    longer than `DEFER_AFTER_SECONDS`, so the interaction is never lost to Discord's limit."""
-    task = asyncio.ensure_future(work)
+    too long for Discord's limit, so the interaction is never lost. The fast path costs one
+    timer, no extra task."""
+    loop = asyncio.get_running_loop()
     age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
-    try:
-        reply = await asyncio.wait_for(
-            asyncio.shield(task), max(0.0, min(DEFER_AFTER_SECONDS, DEFER_BY_AGE_SECONDS - age))
-        )
-    except TimeoutError:
+    deferral: list[asyncio.Task[Any]] = []
+
+    def defer() -> None:
         log.warning("interaction %s is slow (the database?); deferring it", interaction.id)
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        reply = await task
+        deferral.append(
+            loop.create_task(interaction.response.defer(ephemeral=ephemeral, thinking=True))
+        )
+
+    timer = loop.call_later(max(0.0, min(DEFER_AFTER_SECONDS, DEFER_BY_AGE_SECONDS - age)), defer)
+    try:
+        reply = await work
+    finally:
+        timer.cancel()  # no await since `work` ended: the timer cannot fire after this check
+        if deferral:
+            await asyncio.gather(*deferral, return_exceptions=True)  # sent before anything else
     if interaction.response.is_done():
         await interaction.followup.send(**reply, ephemeral=ephemeral)
     else:
