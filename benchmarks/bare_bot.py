@@ -14,16 +14,14 @@ DISCORD_GATEWAY_URL set (LOG_LEVEL optional). SIGTERM/SIGINT stop it cleanly.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import signal
 from typing import Any
 
 import discord
-import yarl
 from discord.ext import commands
-from discord.gateway import DiscordWebSocket
+
+from bot.app import client_options, use_gateway
+from tests.fakediscord.samplebot import point_at_emulator, run_until_signal
 
 log = logging.getLogger("bare_bot")
 
@@ -54,29 +52,12 @@ class ChoiceView(discord.ui.View):
 
 class BareBot(commands.AutoShardedBot):
     def __init__(self, gateway_url: str | None) -> None:
-        intents = discord.Intents.none()
-        intents.guilds = True
-        super().__init__(
-            command_prefix=commands.when_mentioned,
-            intents=intents,
-            member_cache_flags=discord.MemberCacheFlags.none(),
-            chunk_guilds_at_startup=False,
-            max_messages=None,
-            allowed_mentions=discord.AllowedMentions.none(),
-            help_command=None,
-        )
+        super().__init__(**client_options())  # the real bot's intents and caches
         self.gateway_url = gateway_url
 
     async def setup_hook(self) -> None:
         if self.gateway_url:
-            ask_discord = self.http.get_bot_gateway
-            configured = self.gateway_url
-
-            async def get_bot_gateway() -> Any:
-                shards, _url, limits = await ask_discord()
-                return shards, configured, limits
-
-            self.http.get_bot_gateway = get_bot_gateway  # type: ignore[method-assign]
+            use_gateway(self, self.gateway_url)
         self.add_view(ChoiceView())
         await self.tree.sync()
 
@@ -101,35 +82,7 @@ def build(gateway_url: str | None) -> BareBot:
 
 
 def main() -> None:
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(getattr(logging, level, logging.INFO))
-
-    api_base = os.environ.get("DISCORD_API_BASE")
-    if api_base:
-        discord.http.Route.BASE = api_base.rstrip("/")
-    gateway = os.environ.get("DISCORD_GATEWAY_URL")
-    if gateway:
-        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
-    bot = build(gateway)
-
-    async def runner() -> None:
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        async with bot:
-            task = asyncio.create_task(bot.start(os.environ["DISCORD_TOKEN"]))
-            waiter = asyncio.create_task(stop.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            if task.done():
-                task.result()
-        log.info("bare bot stopped")
-
-    asyncio.run(runner())
+    run_until_signal(build(point_at_emulator()), "bare bot")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 import yarl
@@ -51,6 +51,37 @@ def apply_endpoints(settings: Settings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
+def client_options() -> dict[str, Any]:
+    """What the bot asks of Discord and keeps in memory (SPEC §8); the benchmarks' bare
+    baseline bot uses the same, so the two are compared like for like."""
+    intents = discord.Intents.none()
+    intents.guilds = True  # channels, roles and permissions; nothing privileged
+    return {
+        "command_prefix": commands.when_mentioned,  # unused: the bot has slash commands only
+        "intents": intents,
+        "member_cache_flags": discord.MemberCacheFlags.none(),
+        "chunk_guilds_at_startup": False,
+        "max_messages": None,
+        "allowed_mentions": discord.AllowedMentions.none(),
+        "help_command": None,
+    }
+
+
+def use_gateway(client: discord.AutoShardedClient, gateway_url: str) -> None:
+    """Connect to `gateway_url` whatever `GET /gateway/bot` answers.
+
+    The auto-sharded client connects to the URL that answer gives; an operator's
+    DISCORD_GATEWAY_URL (a proxy, an emulator) must win over it.
+    """
+    ask_discord = client.http.get_bot_gateway
+
+    async def get_bot_gateway() -> tuple[int, str, SessionStartLimit]:
+        shards, _url, limits = await ask_discord()
+        return shards, gateway_url, limits
+
+    client.http.get_bot_gateway = get_bot_gateway  # type: ignore[method-assign]
+
+
 class LoveWinsAllBot(commands.AutoShardedBot):
     def __init__(
         self,
@@ -60,17 +91,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        intents = discord.Intents.none()
-        intents.guilds = True  # channels, roles and permissions; nothing privileged
-        super().__init__(
-            command_prefix=commands.when_mentioned,  # unused: the bot has slash commands only
-            intents=intents,
-            member_cache_flags=discord.MemberCacheFlags.none(),
-            chunk_guilds_at_startup=False,
-            max_messages=None,
-            allowed_mentions=discord.AllowedMentions.none(),
-            help_command=None,
-        )
+        super().__init__(**client_options())
         self.settings = settings
         self.dataset = dataset
         self.store = store
@@ -80,7 +101,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         if self.settings.gateway_url != DEFAULT_GATEWAY_URL:
-            self._use_configured_gateway()
+            use_gateway(self, self.settings.gateway_url)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands_if_changed()
@@ -95,18 +116,6 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         for extension in reversed(list(self.extensions)):
             await self.unload_extension(extension)
         await super().close()
-
-    def _use_configured_gateway(self) -> None:
-        # The auto-sharded client connects to the URL `GET /gateway/bot` returns; an operator's
-        # DISCORD_GATEWAY_URL (a proxy, an emulator) must win over it.
-        ask_discord = self.http.get_bot_gateway
-        configured = self.settings.gateway_url
-
-        async def get_bot_gateway() -> tuple[int, str, SessionStartLimit]:
-            shards, _url, limits = await ask_discord()
-            return shards, configured, limits
-
-        self.http.get_bot_gateway = get_bot_gateway  # type: ignore[method-assign]
 
     def command_tree_hash(self) -> str:
         guild = self._sync_guild()

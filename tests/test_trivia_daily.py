@@ -56,6 +56,26 @@ async def clock() -> AsyncIterator[FakeClock]:
     yield FakeClock(T0)
 
 
+DIRECTOR_CHOICES = ("Park Chan-wook", "Um Tae-hwa", "Na Hong-jin", "Bong Joon-ho")
+
+
+async def unposted_daily_game(bot: LoveWinsAllBot, run_key: str) -> Any:
+    """The game a first attempt at a scheduled run made before the process died, its post
+    never recorded."""
+    return await bot.store.create_game(
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        starter_id=1,
+        kind="daily",
+        difficulty="mixed",
+        seconds=3600,
+        question_ids=["t-director"],
+        choices=[DIRECTOR_CHOICES],
+        started_at=T0,
+        run_key=run_key,
+    )
+
+
 def sender(posted: list[Posted]) -> Any:
     async def send(embed: discord.Embed, view: discord.ui.View | None) -> Any:
         labels = [
@@ -73,18 +93,7 @@ async def test_a_resent_run_posts_the_same_game(tmp_path: Path, clock: FakeClock
     bot = await started_bot(tmp_path, clock)
     cog: Any = bot.get_cog("Trivia")
     # The first attempt made its game, then the process died before the post was recorded.
-    first = await bot.store.create_game(
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        starter_id=1,
-        kind="daily",
-        difficulty="mixed",
-        seconds=3600,
-        question_ids=["t-director"],
-        choices=[("Park Chan-wook", "Um Tae-hwa", "Na Hong-jin", "Bong Joon-ho")],
-        started_at=T0,
-        run_key="run-1",
-    )
+    first = await unposted_daily_game(bot, "run-1")
     await stopped(bot)
 
     clock.advance(60)
@@ -95,7 +104,7 @@ async def test_a_resent_run_posts_the_same_game(tmp_path: Path, clock: FakeClock
     )
     [post] = posted
     assert post.embed.description == "Who directed the music video?"
-    assert post.labels == ["Park Chan-wook", "Um Tae-hwa", "Na Hong-jin", "Bong Joon-ho"]
+    assert post.labels == list(DIRECTOR_CHOICES)
     record = await bot.store.game(first.id)
     assert record is not None and record.opened_at == (clock.now(),)
     assert record.current_message == post.id
@@ -134,18 +143,7 @@ async def test_an_unposted_game_past_the_grace_window_is_closed(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     bot = await started_bot(tmp_path, clock)
-    game = await bot.store.create_game(
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        starter_id=1,
-        kind="daily",
-        difficulty="mixed",
-        seconds=3600,
-        question_ids=["t-director"],
-        choices=[("A", "B")],
-        started_at=T0,
-        run_key="run-9",
-    )
+    game = await unposted_daily_game(bot, "run-9")
     await stopped(bot)
     clock.advance(dt.timedelta(minutes=61))  # the scheduler will skip that run now
     bot = await started_bot(tmp_path, clock)

@@ -156,29 +156,41 @@ async def perms(interaction: discord.Interaction) -> None:
     await interaction.response.send_message(str(interaction.app_permissions.value), ephemeral=True)
 
 
-def main() -> None:
+def point_at_emulator() -> str | None:
+    """Apply DISCORD_API_BASE / DISCORD_GATEWAY_URL the way the real bot does; the gateway."""
     level = os.environ.get("LOG_LEVEL", "INFO")
     discord.utils.setup_logging(level=getattr(logging, level.upper(), logging.INFO), root=True)
     api_base = os.environ.get("DISCORD_API_BASE")
     if api_base:
-        discord.http.Route.BASE = api_base
+        discord.http.Route.BASE = api_base.rstrip("/")
     gateway = os.environ.get("DISCORD_GATEWAY_URL")
     if gateway:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    return gateway
+
+
+def run_until_signal(client: discord.Client, name: str) -> None:
+    """Run `client` with DISCORD_TOKEN until it stops or gets SIGTERM/SIGINT."""
 
     async def runner() -> None:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        async with bot:
-            task = asyncio.create_task(bot.start(os.environ["DISCORD_TOKEN"]))
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with client:
+            task = asyncio.create_task(client.start(os.environ["DISCORD_TOKEN"]))
             waiter = asyncio.create_task(stop.wait())
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
             if task.done():
                 task.result()
-        log.info("sample bot stopped")
+        log.info("%s stopped", name)
 
     asyncio.run(runner())
+
+
+def main() -> None:
+    point_at_emulator()
+    run_until_signal(bot, "sample bot")
 
 
 if __name__ == "__main__":
