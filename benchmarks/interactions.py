@@ -16,7 +16,6 @@ than refused; answers later than 3 s are counted as deadline misses.
     uv run python -m benchmarks.interactions [--quick] [--rounds R] [--total N] ...
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -285,32 +284,54 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         ("burst", f"/quote burst {args.burst} in flight"),
         ("click_storm", f"click storm {args.clicks}"),
     ):
-        rows.append(_row(f"{label}: per s", med("bot", section, "per_s"),
-                         med("bare", section, "per_s")))
+        rows.append(
+            _row(f"{label}: per s", med("bot", section, "per_s"), med("bare", section, "per_s"))
+        )
         for q in ("p50", "p95", "p99"):
             rows.append(
-                _row(f"{label}: {q} ms", med("bot", section, "latency", q) * 1000,
-                     med("bare", section, "latency", q) * 1000)
+                _row(
+                    f"{label}: {q} ms",
+                    med("bot", section, "latency", q) * 1000,
+                    med("bare", section, "latency", q) * 1000,
+                )
             )
         rows.append(
-            [f"{label}: >3 s (sum)", total("bot", section, "deadline_misses"),
-             total("bare", section, "deadline_misses"), "-"]
+            [
+                f"{label}: >3 s (sum)",
+                total("bot", section, "deadline_misses"),
+                total("bare", section, "deadline_misses"),
+                "-",
+            ]
         )
     print()
-    print(table(["figure (median of rounds)", "bot", "bare", "bot/bare"], rows,
-                title="Interactions through the emulator"))
+    print(
+        table(
+            ["figure (median of rounds)", "bot", "bare", "bot/bare"],
+            rows,
+            title="Interactions through the emulator",
+        )
+    )
     throughput_ratio = median(per_round_ratio)
     burst_p99 = max(of("bot", "burst", "latency", "p99"))
     storm_p99 = max(of("bot", "click_storm", "latency", "p99"))
     locked = of("bot", "click_storm", "locked_in_replies")
     stored = of("bot", "click_storm", "answers_in_database")
     targets = {
-        "quote_throughput_ratio": {"value": throughput_ratio, "target": ">= 0.9",
-                                   "pass": throughput_ratio >= 0.9},
-        "quote_burst_p99_s": {"value": burst_p99, "target": "well under 3 s",
-                              "pass": burst_p99 < DEADLINE},
-        "click_storm_p99_s": {"value": storm_p99, "target": "under 3 s",
-                              "pass": storm_p99 < DEADLINE},
+        "quote_throughput_ratio": {
+            "value": throughput_ratio,
+            "target": ">= 0.9",
+            "pass": throughput_ratio >= 0.9,
+        },
+        "quote_burst_p99_s": {
+            "value": burst_p99,
+            "target": "well under 3 s",
+            "pass": burst_p99 < DEADLINE,
+        },
+        "click_storm_p99_s": {
+            "value": storm_p99,
+            "target": "under 3 s",
+            "pass": storm_p99 < DEADLINE,
+        },
         "deadline_misses_bot": {
             "value": total("bot", "burst", "deadline_misses")
             + total("bot", "click_storm", "deadline_misses")
@@ -325,12 +346,16 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     targets["deadline_misses_bot"]["pass"] = targets["deadline_misses_bot"]["value"] == 0
     print("\nthroughput ratio per round:", ", ".join(f"{r:.3f}" for r in per_round_ratio))
     for name, t in targets.items():
-        print(f"target {name}: {t['value']} (target {t.get('target', 'all')}) "
-              f"{'PASS' if t['pass'] else 'FAIL'}")
+        print(
+            f"target {name}: {t['value']} (target {t.get('target', 'all')}) "
+            f"{'PASS' if t['pass'] else 'FAIL'}"
+        )
     for r in runs:
         if r["log_errors"] or r["violations"] or r["late_callbacks_at_60s"]:
-            print(f"problems in {r['kind']} round {r['round']}: {r['log_errors'][:3]} "
-                  f"{r['violations'][:2]} late@60s={r['late_callbacks_at_60s']}")
+            print(
+                f"problems in {r['kind']} round {r['round']}: {r['log_errors'][:3]} "
+                f"{r['violations'][:2]} late@60s={r['late_callbacks_at_60s']}"
+            )
     return {
         "parameters": vars(args),
         "table": rows,

@@ -19,7 +19,6 @@ At 40 posts/s the full 10,000 take about 250 s, plus ~60 s of set-up, start-up a
     uv run python -m benchmarks.schedules [--quick] [--servers 10000] [--rate 40]
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -54,8 +53,9 @@ from tests.fakediscord.interactions import Interaction
 DEADLINE = 3.0
 
 
-async def seed(db_path: Path, channels: list[tuple[int, int]], contents: list[str],
-               due: dt.datetime) -> float:
+async def seed(
+    db_path: Path, channels: list[tuple[int, int]], contents: list[str], due: dt.datetime
+) -> float:
     """One active daily schedule per (guild, channel), all due at `due`."""
     started = time.perf_counter()
     store = SQLiteStore(db_path)
@@ -64,8 +64,20 @@ async def seed(db_path: Path, channels: list[tuple[int, int]], contents: list[st
         days = format_days(ALL_DAYS)
         created = _iso(due - dt.timedelta(days=1))
         rows = [
-            (guild_id, channel_id, contents[i % len(contents)], due.strftime("%H:%M"), "UTC",
-             days, None, "active", 0, _iso(due), 4242, created)
+            (
+                guild_id,
+                channel_id,
+                contents[i % len(contents)],
+                due.strftime("%H:%M"),
+                "UTC",
+                days,
+                None,
+                "active",
+                0,
+                _iso(due),
+                4242,
+                created,
+            )
             for i, (guild_id, channel_id) in enumerate(channels)
         ]
         async with store.transaction() as db:
@@ -106,8 +118,11 @@ class Probe:
         next_at = time.monotonic()
         while not self._stop.is_set():
             inter = await self.emu.slash(
-                self.guild, self.channels[n % len(self.channels)],
-                self.members[n % len(self.members)], "quote")
+                self.guild,
+                self.channels[n % len(self.channels)],
+                self.members[n % len(self.members)],
+                "quote",
+            )
             self.sent.append((self.phase, inter))
             n += 1
             next_at += period
@@ -167,15 +182,25 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         due = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=args.lead)).replace(microsecond=0)
         due_mono = time.monotonic() + (due - dt.datetime.now(dt.UTC)).total_seconds()
         seed_s = await seed(db_path, pairs, args.contents.split(","), due)
-        print(f"{args.servers} servers built in {world_s:.1f} s, schedules seeded in "
-              f"{seed_s:.1f} s; all due at {due:%H:%M:%S} UTC", flush=True)
+        print(
+            f"{args.servers} servers built in {world_s:.1f} s, schedules seeded in "
+            f"{seed_s:.1f} s; all due at {due:%H:%M:%S} UTC",
+            flush=True,
+        )
         proc, startup = await start_bot(
-            emu, BOT_MODULE, workdir, name="bot", database_path=db_path,
+            emu,
+            BOT_MODULE,
+            workdir,
+            name="bot",
+            database_path=db_path,
             extra_env={"POST_RATE_PER_SECOND": str(args.rate)},
             ready_timeout=args.ready_timeout,
         )
-        print(f"bot ready after {startup['on_ready_s']:.1f} s; "
-              f"{due_mono - time.monotonic():.1f} s before the schedules are due", flush=True)
+        print(
+            f"bot ready after {startup['on_ready_s']:.1f} s; "
+            f"{due_mono - time.monotonic():.1f} s before the schedules are due",
+            flush=True,
+        )
         code = None
         try:
             if time.monotonic() > due_mono - 3:
@@ -250,27 +275,41 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     for q in ("p50", "p95", "p99"):
         b, d = base["latency"][q] * 1000, during["latency"][q] * 1000
         rows.append([f"/quote {q} ms during stream (baseline: before)", d, b, ratio(d, b)])
-    rows.append(["/quote >3 s during stream", during["deadline_misses"], base["deadline_misses"],
-                 "-"])
+    rows.append(
+        ["/quote >3 s during stream", during["deadline_misses"], base["deadline_misses"], "-"]
+    )
     print()
-    print(table(["figure", "measured", "baseline", "ratio"], rows,
-                title=f"Scheduled posts: {args.servers} servers due at once"))
+    print(
+        table(
+            ["figure", "measured", "baseline", "ratio"],
+            rows,
+            title=f"Scheduled posts: {args.servers} servers due at once",
+        )
+    )
     print(f"\nruns in the database: {states}")
     targets = {
-        "posts_per_s_ratio": {"value": ratio(overall, args.rate), "target": ">= 0.95",
-                              "pass": ratio(overall, args.rate) >= 0.95},
-        "http_429": {"value": figures["http_429"], "target": "0",
-                     "pass": figures["http_429"] == 0},
+        "posts_per_s_ratio": {
+            "value": ratio(overall, args.rate),
+            "target": ">= 0.95",
+            "pass": ratio(overall, args.rate) >= 0.95,
+        },
+        "http_429": {"value": figures["http_429"], "target": "0", "pass": figures["http_429"] == 0},
         "duplicates": {"value": duplicates, "target": "0", "pass": duplicates == 0},
-        "all_posted": {"value": len(per_channel), "target": str(args.servers),
-                       "pass": missing == 0},
-        "quote_p99_during_stream_s": {"value": during["latency"]["p99"], "target": "< 3 s",
-                                      "pass": during["latency"]["p99"] < DEADLINE
-                                      and during["deadline_misses"] == 0},
+        "all_posted": {
+            "value": len(per_channel),
+            "target": str(args.servers),
+            "pass": missing == 0,
+        },
+        "quote_p99_during_stream_s": {
+            "value": during["latency"]["p99"],
+            "target": "< 3 s",
+            "pass": during["latency"]["p99"] < DEADLINE and during["deadline_misses"] == 0,
+        },
     }
     for name, tgt in targets.items():
-        print(f"target {name}: {tgt['value']} ({tgt['target']}) "
-              f"{'PASS' if tgt['pass'] else 'FAIL'}")
+        print(
+            f"target {name}: {tgt['value']} ({tgt['target']}) {'PASS' if tgt['pass'] else 'FAIL'}"
+        )
     if problems:
         print("errors logged by the bot:", *problems[:5], sep="\n  ")
     return {"parameters": vars(args), "figures": figures, "table": rows, "targets": targets}
@@ -281,10 +320,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="400 servers (about a minute)")
     parser.add_argument("--servers", type=int, default=None, help="servers (default 10,000)")
     parser.add_argument("--rate", type=float, default=40.0, help="POST_RATE_PER_SECOND")
-    parser.add_argument("--contents", default="quote,fact,onthisday",
-                        help="contents, assigned round-robin (comma list)")
-    parser.add_argument("--lead", type=float, default=None,
-                        help="seconds from seeding to the due instant (start-up + baseline)")
+    parser.add_argument(
+        "--contents",
+        default="quote,fact,onthisday",
+        help="contents, assigned round-robin (comma list)",
+    )
+    parser.add_argument(
+        "--lead",
+        type=float,
+        default=None,
+        help="seconds from seeding to the due instant (start-up + baseline)",
+    )
     parser.add_argument("--probe-rate", type=float, default=10.0, help="/quote per second")
     parser.add_argument("--tail", type=float, default=5.0, help="seconds watched after")
     parser.add_argument("--ready-timeout", type=float, default=300.0)

@@ -17,7 +17,6 @@ the same files, no validation) and `SQLiteStore.open` of a fresh file, i.e. all 
     uv run python -m benchmarks.startup [--quick] [--guilds 10000] [--channels 10] [--roles 5]
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -62,8 +61,9 @@ def build_world(emu: BenchEmulator, guilds: int, channels: int, roles: int) -> N
             emu.add_role(guild, f"role-{r}", 0)
 
 
-async def one_start(kind: str, guilds: int, args: argparse.Namespace,
-                    workdir: Path, rnd: int) -> dict[str, Any]:
+async def one_start(
+    kind: str, guilds: int, args: argparse.Namespace, workdir: Path, rnd: int
+) -> dict[str, Any]:
     emu = BenchEmulator()
     built = time.monotonic()
     build_world(emu, guilds, args.channels, args.roles)
@@ -159,8 +159,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     print(f"round {rnd + 1}: {kind} with {guilds} guild(s) ...", flush=True)
                     run = await one_start(kind, guilds, args, workdir, rnd)
                     run["round"] = rnd
-                    print(f"  on_ready {run['on_ready_s']:.2f} s, RSS "
-                          f"{run['rss_settled_mb']:.0f} MB", flush=True)
+                    print(
+                        f"  on_ready {run['on_ready_s']:.2f} s, RSS {run['rss_settled_mb']:.0f} MB",
+                        flush=True,
+                    )
                     runs.append(run)
     inproc = await in_process(args.repeat)
 
@@ -180,22 +182,37 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             rows.append([f"{guilds} guilds: {label}", bot, bare, ratio(bot, bare)])
     big = args.guilds
     per_1000 = {
-        kind: (med(kind, big, "rss_settled_mb") - med(kind, 1, "rss_settled_mb"))
-        / (big - 1) * 1000
+        kind: (med(kind, big, "rss_settled_mb") - med(kind, 1, "rss_settled_mb")) / (big - 1) * 1000
         for kind in ("bot", "bare")
     }
     total_per_1000 = med("bot", big, "rss_settled_mb") / big * 1000
-    rows.append([f"RSS growth per 1,000 guilds MB (1 -> {big})", per_1000["bot"],
-                 per_1000["bare"], ratio(per_1000["bot"], per_1000["bare"])])
+    rows.append(
+        [
+            f"RSS growth per 1,000 guilds MB (1 -> {big})",
+            per_1000["bot"],
+            per_1000["bare"],
+            ratio(per_1000["bot"], per_1000["bare"]),
+        ]
+    )
     print()
-    print(table(["figure (median of rounds)", "bot", "bare", "bot/bare"], rows,
-                title=f"Start-up ({args.channels} channels, {args.roles} roles per guild)"))
+    print(
+        table(
+            ["figure (median of rounds)", "bot", "bare", "bot/bare"],
+            rows,
+            title=f"Start-up ({args.channels} channels, {args.roles} roles per guild)",
+        )
+    )
     in_rows = [
-        ["load_dataset ms (baseline: tomllib parse only)",
-         inproc["load_dataset_s"]["p50"] * 1000, inproc["tomllib_parse_only_s"]["p50"] * 1000],
-        ["migrations on a fresh file ms (baseline: connect only)",
-         inproc["migrations_fresh_file_s"]["p50"] * 1000,
-         inproc["aiosqlite_connect_only_s"]["p50"] * 1000],
+        [
+            "load_dataset ms (baseline: tomllib parse only)",
+            inproc["load_dataset_s"]["p50"] * 1000,
+            inproc["tomllib_parse_only_s"]["p50"] * 1000,
+        ],
+        [
+            "migrations on a fresh file ms (baseline: connect only)",
+            inproc["migrations_fresh_file_s"]["p50"] * 1000,
+            inproc["aiosqlite_connect_only_s"]["p50"] * 1000,
+        ],
     ]
     for row in in_rows:
         row.append(ratio(row[1], row[2]))
@@ -214,8 +231,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     for r in runs:
         if r["log_errors"]:
             print(f"errors logged by {r['kind']} ({r['guilds']} guilds): {r['log_errors'][:3]}")
-    return {"parameters": vars(args), "table": rows, "in_process": inproc,
-            "in_process_table": in_rows, "targets": targets, "runs": runs}
+    return {
+        "parameters": vars(args),
+        "table": rows,
+        "in_process": inproc,
+        "in_process_table": in_rows,
+        "targets": targets,
+        "runs": runs,
+    }
 
 
 def main() -> None:

@@ -54,8 +54,10 @@ async def seed(store: SQLiteStore, args: argparse.Namespace) -> dict[str, int]:
         await db.executemany(
             "INSERT INTO shuffle_bags (scope_id, kind, filter_key, remaining, last_id, updated_at)"
             " VALUES (?, 'quote', '', ?, NULL, ?)",
-            [(10_000 + c, json.dumps(rng.sample(QUOTE_IDS, 40)), _iso(NOW))
-             for c in range(args.bags)],
+            [
+                (10_000 + c, json.dumps(rng.sample(QUOTE_IDS, 40)), _iso(NOW))
+                for c in range(args.bags)
+            ],
         )
         counts["shuffle_bags"] = args.bags
 
@@ -69,14 +71,38 @@ async def seed(store: SQLiteStore, args: argparse.Namespace) -> dict[str, int]:
             nonlocal game_id
             game_id += 1
             started = NOW - dt.timedelta(days=rng.randint(0, 60))
-            game_rows.append((game_id, guild, 500 + guild, 1, "game", "mixed", 20, "[]", "[]",
-                              "finished", questions, _iso(started)))
+            game_rows.append(
+                (
+                    game_id,
+                    guild,
+                    500 + guild,
+                    1,
+                    "game",
+                    "mixed",
+                    20,
+                    "[]",
+                    "[]",
+                    "finished",
+                    questions,
+                    _iso(started),
+                )
+            )
             for q in range(questions):
                 for p in range(players):
                     correct = rng.random() < 0.6
-                    score_rows.append((game_id, q, guild, 100_000 + p, f"t-{q}", int(correct),
-                                       rng.randint(500, 1000) if correct else 0,
-                                       rng.randint(0, 5), _iso(started)))
+                    score_rows.append(
+                        (
+                            game_id,
+                            q,
+                            guild,
+                            100_000 + p,
+                            f"t-{q}",
+                            int(correct),
+                            rng.randint(500, 1000) if correct else 0,
+                            rng.randint(0, 5),
+                            _iso(started),
+                        )
+                    )
 
         # The big server: 2,000 players in games of 50 players x 50 questions.
         for start in range(0, players_big, 50):
@@ -87,11 +113,14 @@ async def seed(store: SQLiteStore, args: argparse.Namespace) -> dict[str, int]:
         await db.executemany(
             "INSERT INTO trivia_games (id, guild_id, channel_id, starter_id, kind, difficulty,"
             " seconds, question_ids, choices, state, revealed, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", game_rows)
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            game_rows,
+        )
         await db.executemany(
             "INSERT INTO trivia_scores (game_id, question_index, guild_id, user_id, question_id,"
             " correct, points, streak, revealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            score_rows)
+            score_rows,
+        )
         # The per-period totals the bot keeps up to date at each reveal, built from the
         # seeded answers by migration 005's own backfill statements.
         migration = (MIGRATIONS_DIR / "005_trivia_totals.sql").read_text(encoding="utf-8")
@@ -111,12 +140,26 @@ async def seed(store: SQLiteStore, args: argparse.Namespace) -> dict[str, int]:
                     due = NOW
                 else:
                     due = NOW + dt.timedelta(minutes=1 + rng.randint(0, 24 * 60 - 2))
-                rows.append((i // 10 + 1, 900_000 + i, "quote", due.strftime("%H:%M"), "UTC",
-                             days, "active", _iso(due), 42, _iso(NOW - dt.timedelta(days=1))))
+                rows.append(
+                    (
+                        i // 10 + 1,
+                        900_000 + i,
+                        "quote",
+                        due.strftime("%H:%M"),
+                        "UTC",
+                        days,
+                        "active",
+                        _iso(due),
+                        42,
+                        _iso(NOW - dt.timedelta(days=1)),
+                    )
+                )
             await db.executemany(
                 "INSERT INTO schedules (guild_id, channel_id, content, local_time, timezone,"
                 " days, state, next_run_at, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             counts["schedules"] = len(rows)
             counts["schedules_due_now"] = args.due
     await db.execute("ANALYZE")
@@ -157,8 +200,9 @@ async def table_sizes(store: SQLiteStore) -> dict[str, int]:
     return sizes
 
 
-async def plans(store: SQLiteStore, statements: list[str],
-                sizes: dict[str, int]) -> list[dict[str, Any]]:
+async def plans(
+    store: SQLiteStore, statements: list[str], sizes: dict[str, int]
+) -> list[dict[str, Any]]:
     out = []
     seen = set()
     for sql in statements:
@@ -191,8 +235,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             await store.close()
 
 
-async def run_ops(store: SQLiteStore, args: argparse.Namespace, counts: dict[str, int],
-                  seeded_s: float) -> dict[str, Any]:
+async def run_ops(
+    store: SQLiteStore, args: argparse.Namespace, counts: dict[str, int], seeded_s: float
+) -> dict[str, Any]:
     tracer = Tracer()
     await store.db.set_trace_callback(tracer)
     rng = random.Random(3)
@@ -201,8 +246,16 @@ async def run_ops(store: SQLiteStore, args: argparse.Namespace, counts: dict[str
     users = iter(range(10**9))
 
     game = await store.create_game(
-        guild_id=7, channel_id=77, starter_id=1, kind="game", difficulty="mixed", seconds=20,
-        question_ids=["t-1"], choices=[["a", "b"]], started_at=NOW)
+        guild_id=7,
+        channel_id=77,
+        starter_id=1,
+        kind="game",
+        difficulty="mixed",
+        seconds=20,
+        question_ids=["t-1"],
+        choices=[["a", "b"]],
+        started_at=NOW,
+    )
 
     async def select1() -> None:
         async with store.db.execute("SELECT 1") as cursor:
@@ -217,8 +270,7 @@ async def run_ops(store: SQLiteStore, args: argparse.Namespace, counts: dict[str
     claimed: list[Any] = []
 
     async def claim() -> None:
-        claimed.extend(await store.claim_due_runs(NOW, grace=dt.timedelta(minutes=60),
-                                                  limit=200))
+        claimed.extend(await store.claim_due_runs(NOW, grace=dt.timedelta(minutes=60), limit=200))
 
     sent = iter(range(10**9))
 
@@ -231,19 +283,36 @@ async def run_ops(store: SQLiteStore, args: argparse.Namespace, counts: dict[str
         ("draw (shuffle bag, 80 quotes)", draw, args.runs),
         ("record_answer", answer, args.runs),
         ("running_game", lambda: store.running_game(77), args.runs),
-        ("leaderboard top 10, small server", lambda: store.leaderboard(SMALL_GUILD, "all", 10),
-         args.runs),
-        ("leaderboard top 10, big server", lambda: store.leaderboard(BIG_GUILD, "all", 10),
-         args.slow_runs),
-        ("leaderboard_row (caller's rank), big server",
-         lambda: store.leaderboard_row(BIG_GUILD, 100_007, "all"), args.slow_runs),
-        ("leaderboard top 10 this month, big server",
-         lambda: store.leaderboard(BIG_GUILD, period_key("month", NOW), 10), args.slow_runs),
-        ("leaderboard_row this month, big server",
-         lambda: store.leaderboard_row(BIG_GUILD, 100_007, period_key("month", NOW)),
-         args.slow_runs),
-        ("player_stats, big server", lambda: store.player_stats(BIG_GUILD, 100_007),
-         args.slow_runs),
+        (
+            "leaderboard top 10, small server",
+            lambda: store.leaderboard(SMALL_GUILD, "all", 10),
+            args.runs,
+        ),
+        (
+            "leaderboard top 10, big server",
+            lambda: store.leaderboard(BIG_GUILD, "all", 10),
+            args.slow_runs,
+        ),
+        (
+            "leaderboard_row (caller's rank), big server",
+            lambda: store.leaderboard_row(BIG_GUILD, 100_007, "all"),
+            args.slow_runs,
+        ),
+        (
+            "leaderboard top 10 this month, big server",
+            lambda: store.leaderboard(BIG_GUILD, period_key("month", NOW), 10),
+            args.slow_runs,
+        ),
+        (
+            "leaderboard_row this month, big server",
+            lambda: store.leaderboard_row(BIG_GUILD, 100_007, period_key("month", NOW)),
+            args.slow_runs,
+        ),
+        (
+            "player_stats, big server",
+            lambda: store.player_stats(BIG_GUILD, 100_007),
+            args.slow_runs,
+        ),
     ]
     if args.schedules:
         ops += [
@@ -267,7 +336,8 @@ async def run_ops(store: SQLiteStore, args: argparse.Namespace, counts: dict[str
                 break
         tracer.capturing = False
         explained["claim_due_runs (batch of 200)"] = await plans(
-            store, list(dict.fromkeys(tracer.statements))[:6], sizes)
+            store, list(dict.fromkeys(tracer.statements))[:6], sizes
+        )
         tracer.statements.clear()
     for name, op, runs in ops:
         times = await measure(op, runs)
@@ -311,14 +381,25 @@ async def run_ops(store: SQLiteStore, args: argparse.Namespace, counts: dict[str
             per_run = f"{s['p50'] / 200 * 1000:.3f} ms/run"
         rows.append([name, s["p50"] * 1000, s["p95"] * 1000, ratio(s["p50"], baseline), per_run])
     print()
-    print(table(["operation", "p50 ms", "p95 ms", "p50 / SELECT 1", "note"], rows,
-                title=f"Store operations (seeded: {counts})"))
+    print(
+        table(
+            ["operation", "p50 ms", "p95 ms", "p50 / SELECT 1", "note"],
+            rows,
+            title=f"Store operations (seeded: {counts})",
+        )
+    )
     crows = [
         ["50 concurrent SELECT 1 (baseline)", conc["select1_x50_per_s"], 1.0],
-        ["50 concurrent draw", conc["draw_x50_per_s"],
-         ratio(conc["draw_x50_per_s"], conc["select1_x50_per_s"])],
-        ["1 at a time draw", conc["draw_x1_per_s"],
-         ratio(conc["draw_x1_per_s"], conc["select1_x50_per_s"])],
+        [
+            "50 concurrent draw",
+            conc["draw_x50_per_s"],
+            ratio(conc["draw_x50_per_s"], conc["select1_x50_per_s"]),
+        ],
+        [
+            "1 at a time draw",
+            conc["draw_x1_per_s"],
+            ratio(conc["draw_x1_per_s"], conc["select1_x50_per_s"]),
+        ],
     ]
     print()
     print(table(["throughput", "ops/s", "ratio to baseline"], crows))

@@ -133,9 +133,11 @@ async def _reports(settings: Settings, dataset: Dataset) -> int:
     for r in reports:
         question = dataset.question(r.question_id)
         text = question.question if question else "(no longer in the dataset)"
-        print(f"#{r.id} {r.created_at:%Y-%m-%d %H:%M} UTC  server {r.guild_id}  "
-              f"question {r.question_id}  reporter {r.reporter_id}\n"
-              f"    Q: {text}\n    Report: {r.reason}")
+        print(
+            f"#{r.id} {r.created_at:%Y-%m-%d %H:%M} UTC  server {r.guild_id}  "
+            f"question {r.question_id}  reporter {r.reporter_id}\n"
+            f"    Q: {text}\n    Report: {r.reason}"
+        )
     return EXIT_OK
 
 

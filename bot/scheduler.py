@@ -153,9 +153,7 @@ class Dispatcher:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def start(
-        self, before: Callable[[], Awaitable[object]] | None = None
-    ) -> asyncio.Task[None]:
+    def start(self, before: Callable[[], Awaitable[object]] | None = None) -> asyncio.Task[None]:
         """Run the dispatcher in the background (after `before()`, e.g. the bot being ready)."""
 
         async def main() -> None:
@@ -249,7 +247,10 @@ class Dispatcher:
             await self.store.mark_run_skipped(schedule.id, run.due_at, reason)
             log.warning(
                 "skipped schedule #%d (server %d) run due %s: %s",
-                schedule.id, schedule.guild_id, run.due_at.isoformat(), reason,
+                schedule.id,
+                schedule.guild_id,
+                run.due_at.isoformat(),
+                reason,
             )
             return
         posted: list[discord.Message] = []
@@ -262,7 +263,11 @@ class Dispatcher:
             await self.store.mark_run_sent(schedule.id, run.due_at, message.id, self.clock.now())
             log.info(
                 "posted schedule #%d (%s) in channel %d (server %d), message %d",
-                schedule.id, schedule.content, schedule.channel_id, schedule.guild_id, message.id,
+                schedule.id,
+                schedule.content,
+                schedule.channel_id,
+                schedule.guild_id,
+                message.id,
             )
             return message
 
@@ -275,12 +280,18 @@ class Dispatcher:
                 return  # the post is out; what failed came after it
             reason = self._explain(schedule, error)
             now_record = await self.store.mark_run_failed(
-                schedule.id, run.due_at, f"{error.status}: {error.text}",
-                failing_reason=reason, pause_after=PAUSE_AFTER_FAILURES,
+                schedule.id,
+                run.due_at,
+                f"{error.status}: {error.text}",
+                failing_reason=reason,
+                pause_after=PAUSE_AFTER_FAILURES,
             )
             paused = now_record is not None and now_record.state == "paused"
             log.warning(
-                "schedule #%d (server %d) failed: %s%s", schedule.id, schedule.guild_id, reason,
+                "schedule #%d (server %d) failed: %s%s",
+                schedule.id,
+                schedule.guild_id,
+                reason,
                 f"; paused after {PAUSE_AFTER_FAILURES} failures in a row" if paused else "",
             )
         except Exception as error:
@@ -288,12 +299,18 @@ class Dispatcher:
                 log.exception("schedule #%d: error after its post was sent", schedule.id)
                 return
             await self.store.mark_run_failed(
-                schedule.id, run.due_at, _describe(error), failing_reason=None,
+                schedule.id,
+                run.due_at,
+                _describe(error),
+                failing_reason=None,
                 pause_after=PAUSE_AFTER_FAILURES,
             )
             log.error(
                 "schedule #%d (server %d) run due %s failed: %s",
-                schedule.id, schedule.guild_id, run.due_at.isoformat(), _describe(error),
+                schedule.id,
+                schedule.guild_id,
+                run.due_at.isoformat(),
+                _describe(error),
                 exc_info=not isinstance(error, discord.HTTPException | ContentUnavailable),
             )
 
@@ -369,8 +386,9 @@ def _log_crash(task: asyncio.Task[None]) -> None:
 # --- the bot's side: what is posted, and how ------------------------------------------------
 
 
-def explain_failure(bot: LoveWinsAllBot, schedule: ScheduleRecord,
-                    error: discord.HTTPException) -> str:
+def explain_failure(
+    bot: LoveWinsAllBot, schedule: ScheduleRecord, error: discord.HTTPException
+) -> str:
     """Why Discord refused a scheduled post, and what fixes it, from the bot's own cache."""
     guild = bot.get_guild(schedule.guild_id)
     channel = guild.get_channel(schedule.channel_id) if guild else None
@@ -406,7 +424,10 @@ def discord_sender(bot: LoveWinsAllBot) -> MessageSender:
                 content=content, embed=embed, nonce=nonce, allowed_mentions=allowed_mentions
             )
         return await channel.send(
-            content=content, embed=embed, view=view, nonce=nonce,
+            content=content,
+            embed=embed,
+            view=view,
+            nonce=nonce,
             allowed_mentions=allowed_mentions,
         )
 
@@ -414,8 +435,13 @@ def discord_sender(bot: LoveWinsAllBot) -> MessageSender:
 
 
 async def post_embed(
-    bot: LoveWinsAllBot, guild_id: int, content: str, timezone: str, at: dt.datetime,
-    *, sample: bool = False,
+    bot: LoveWinsAllBot,
+    guild_id: int,
+    content: str,
+    timezone: str,
+    at: dt.datetime,
+    *,
+    sample: bool = False,
 ) -> discord.Embed:
     """The embed of a quote, fact or on-this-day post. Real posts draw from the server's
     shuffle bag (no repeats until all were posted); a `sample` leaves the bag alone."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 VALID = {
-    "sources.toml": '''
+    "sources.toml": """
 [[source]]
 id = "01-example"
 title = "An example article"
@@ -21,8 +21,8 @@ publisher = "Another Outlet"
 url = "https://example.org/b"
 published = "unknown"
 language = "ko"
-''',
-    "people.toml": '''
+""",
+    "people.toml": """
 [[person]]
 id = "v"
 name = "V"
@@ -36,8 +36,8 @@ name = "IU"
 aliases = ["Lee Ji-eun", "아이유"]
 description = "Singer-songwriter."
 source = "01-example"
-''',
-    "quotes.toml": '''
+""",
+    "quotes.toml": """
 [[quote]]
 id = "q-jam"
 speaker = "v"
@@ -62,8 +62,8 @@ gloss = "Isn't this a one-of-a-kind casting?"
 language = "ko"
 context = "IU TV"
 source = "02-untitled"
-''',
-    "facts.toml": '''
+""",
+    "facts.toml": """
 [[fact]]
 id = "f-one"
 topic = "song"
@@ -77,8 +77,8 @@ topic = "charts"
 text = "It reached No. 1."
 source = "01-example"
 evidence = "No. 1"
-''',
-    "timeline.toml": '''
+""",
+    "timeline.toml": """
 [[event]]
 id = "e-mv"
 date = 2024-01-24
@@ -94,8 +94,8 @@ date = 2023-12-11
 text = "V enlisted."
 source = "01-example"
 evidence = "December 11"
-''',
-    "trivia.toml": '''
+""",
+    "trivia.toml": """
 [[question]]
 id = "t-director"
 question = "Who directed the music video?"
@@ -115,7 +115,7 @@ difficulty = "medium"
 explanation = "He appears only in the video."
 source = "01-example"
 evidence = "V didn't sing"
-''',
+""",
 }
 
 

@@ -38,8 +38,9 @@ class Crash(BaseException):
     """The process dying: nothing after it runs (not an Exception, so nothing catches it)."""
 
 
-def http_error(cls: type[discord.HTTPException], status: int, code: int,
-               text: str) -> discord.HTTPException:
+def http_error(
+    cls: type[discord.HTTPException], status: int, code: int, text: str
+) -> discord.HTTPException:
     response = SimpleNamespace(status=status, reason=text)
     return cls(response, {"code": code, "message": text})  # type: ignore[arg-type]
 
@@ -69,11 +70,20 @@ class FakeDiscord:
     crash_after_send: bool = False
     _ids: int = 1000
 
-    async def __call__(self, channel_id: int, *, guild_id: int, content: str | None,
-                       embed: discord.Embed, view: Any, nonce: str,
-                       allowed_mentions: discord.AllowedMentions) -> Any:
-        attempt = Sent(channel_id, nonce, content, embed, view, allowed_mentions.to_dict(),
-                       self.clock.now(), 0)
+    async def __call__(
+        self,
+        channel_id: int,
+        *,
+        guild_id: int,
+        content: str | None,
+        embed: discord.Embed,
+        view: Any,
+        nonce: str,
+        allowed_mentions: discord.AllowedMentions,
+    ) -> Any:
+        attempt = Sent(
+            channel_id, nonce, content, embed, view, allowed_mentions.to_dict(), self.clock.now(), 0
+        )
         await asyncio.sleep(0)  # a real send yields to the event loop
         self.attempts.append(attempt)
         if self.crash_before_send:
@@ -100,8 +110,9 @@ class FakeDiscord:
 class World:
     """One 'process': a store on the shared database file, a dispatcher, the fake Discord."""
 
-    def __init__(self, tmp_path: Path, clock: FakeClock, discord_: FakeDiscord,
-                 rate: float = 40.0) -> None:
+    def __init__(
+        self, tmp_path: Path, clock: FakeClock, discord_: FakeDiscord, rate: float = 40.0
+    ) -> None:
         self.path = tmp_path / "lwa.sqlite3"
         self.clock = clock
         self.discord = discord_
@@ -114,8 +125,13 @@ class World:
 
     async def __aenter__(self) -> World:
         await self.store.open()
-        bot = SimpleNamespace(dataset=self.dataset, store=self.store, rng=random.Random(3),
-                              clock=self.clock, get_cog=self.cogs.get)
+        bot = SimpleNamespace(
+            dataset=self.dataset,
+            store=self.store,
+            rng=random.Random(3),
+            clock=self.clock,
+            get_cog=self.cogs.get,
+        )
 
         async def sleep(seconds: float) -> None:
             self.sleeps.append(seconds)
@@ -128,27 +144,51 @@ class World:
             await asyncio.sleep(0)
 
         self.dispatcher = Dispatcher(
-            store=self.store, clock=self.clock, sender=self.discord,
+            store=self.store,
+            clock=self.clock,
+            sender=self.discord,
             post=post_maker(bot),  # type: ignore[arg-type]
-            grace=GRACE, rate=self.rate, sleep=sleep, idle=idle,
+            grace=GRACE,
+            rate=self.rate,
+            sleep=sleep,
+            idle=idle,
         )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.store.close()
 
-    async def add(self, *, content: str = "quote", guild_id: int = GUILD,
-                  channel_id: int = CHANNEL, at: dt.time = dt.time(9, 0), tz: str = "UTC",
-                  role_id: int | None = None, next_run_at: dt.datetime = NINE) -> ScheduleRecord:
+    async def add(
+        self,
+        *,
+        content: str = "quote",
+        guild_id: int = GUILD,
+        channel_id: int = CHANNEL,
+        at: dt.time = dt.time(9, 0),
+        tz: str = "UTC",
+        role_id: int | None = None,
+        next_run_at: dt.datetime = NINE,
+    ) -> ScheduleRecord:
         return await self.store.add_schedule(
-            guild_id=guild_id, channel_id=channel_id, content=content, local_time=at,
-            timezone=tz, days=ALL_DAYS, role_id=role_id, next_run_at=next_run_at,
-            created_by=7, created_at=self.clock.now(), limit=25)
+            guild_id=guild_id,
+            channel_id=channel_id,
+            content=content,
+            local_time=at,
+            timezone=tz,
+            days=ALL_DAYS,
+            role_id=role_id,
+            next_run_at=next_run_at,
+            created_by=7,
+            created_at=self.clock.now(),
+            limit=25,
+        )
 
     def runs(self) -> list[tuple[int, str, str, int | None]]:
         with sqlite3.connect(self.path) as raw:
-            return raw.execute("SELECT schedule_id, due_at, state, message_id FROM schedule_runs"
-                               " ORDER BY due_at, schedule_id").fetchall()
+            return raw.execute(
+                "SELECT schedule_id, due_at, state, message_id FROM schedule_runs"
+                " ORDER BY due_at, schedule_id"
+            ).fetchall()
 
     async def run_all_due(self) -> int:
         total = 0
@@ -183,8 +223,9 @@ async def test_a_schedule_due_now_is_posted_exactly_once(
         assert post.embed.author.name == "Daily quote"
         assert post.content is None
         assert post.mentions == {"parse": []}  # no pings at all
-        assert world.runs() == [(schedule.id, NINE.isoformat(timespec="microseconds"), "sent",
-                                 post.id)]
+        assert world.runs() == [
+            (schedule.id, NINE.isoformat(timespec="microseconds"), "sent", post.id)
+        ]
         after = await world.store.schedule(schedule.id, GUILD)
         assert after is not None and after.next_run_at == NINE + dt.timedelta(days=1)
 
@@ -297,8 +338,11 @@ async def test_a_run_interrupted_too_long_ago_is_skipped_not_sent(
     ],
 )
 async def test_catch_up_after_downtime(
-    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord,
-    downtime: dt.timedelta, posted_late: bool,
+    tmp_path: Path,
+    clock: FakeClock,
+    fake_discord: FakeDiscord,
+    downtime: dt.timedelta,
+    posted_late: bool,
 ) -> None:
     async with World(tmp_path, clock, fake_discord) as world:
         schedule = await world.add()
@@ -378,8 +422,7 @@ async def test_a_deleted_channel_makes_the_schedule_failing_then_paused_after_th
 async def test_a_lost_permission_is_explained_and_a_success_heals_the_schedule(
     tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
 ) -> None:
-    fake_discord.refuse[CHANNEL] = http_error(discord.Forbidden, 403, 50013,
-                                              "Missing Permissions")
+    fake_discord.refuse[CHANNEL] = http_error(discord.Forbidden, 403, 50013, "Missing Permissions")
     async with World(tmp_path, clock, fake_discord) as world:
         world.dispatcher._explain = lambda s, e: "the bot lost Send Messages in #general"
         schedule = await world.add()
@@ -439,8 +482,9 @@ async def test_on_this_day_follows_the_schedule_timezone_and_falls_back_to_a_fac
     seoul_run = dt.datetime(2024, 1, 23, 15, 30, tzinfo=dt.UTC)
     clock.set(seoul_run - dt.timedelta(minutes=1))
     async with World(tmp_path, clock, fake_discord) as world:
-        await world.add(content="onthisday", at=dt.time(0, 30), tz="Asia/Seoul",
-                        next_run_at=seoul_run)
+        await world.add(
+            content="onthisday", at=dt.time(0, 30), tz="Asia/Seoul", next_run_at=seoul_run
+        )
         clock.set(seoul_run)
         await world.run_all_due()
         [post] = fake_discord.posts()

@@ -159,10 +159,20 @@ class Store(Protocol):
 
     # --- trivia ---------------------------------------------------------------------------
 
-    async def create_game(self, *, guild_id: int, channel_id: int, starter_id: int, kind: str,
-                          difficulty: str, seconds: int, question_ids: Sequence[str],
-                          choices: Sequence[Sequence[str]], started_at: dt.datetime,
-                          run_key: str | None = None) -> GameRecord:
+    async def create_game(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        starter_id: int,
+        kind: str,
+        difficulty: str,
+        seconds: int,
+        question_ids: Sequence[str],
+        choices: Sequence[Sequence[str]],
+        started_at: dt.datetime,
+        run_key: str | None = None,
+    ) -> GameRecord:
         """Store a new running game and mark its questions as asked in the server.
 
         Raises GameAlreadyRunning when the channel has a running game (kind 'game').
@@ -178,21 +188,24 @@ class Store(Protocol):
 
     async def running_games(self) -> list[GameRecord]: ...
 
-    async def open_question(self, game_id: int, index: int, opened_at: dt.datetime,
-                            message_id: int | None) -> None:
+    async def open_question(
+        self, game_id: int, index: int, opened_at: dt.datetime, message_id: int | None
+    ) -> None:
         """Record that question `index` opened, with its message when it is already known."""
 
     async def set_question_message(self, game_id: int, message_id: int) -> None: ...
 
-    async def record_answer(self, game_id: int, index: int, user_id: int, choice_index: int,
-                            answered_at: dt.datetime) -> bool:
+    async def record_answer(
+        self, game_id: int, index: int, user_id: int, choice_index: int, answered_at: dt.datetime
+    ) -> bool:
         """Store an answer as it is made; False when the player had already answered."""
 
     async def game_answers(self, game_id: int) -> list[dict[int, tuple[int, dt.datetime]]]:
         """Every recorded answer: per question index, {user_id: (choice_index, answered_at)}."""
 
-    async def record_reveal(self, game_id: int, index: int, rows: Sequence[ScoreRow],
-                            revealed_at: dt.datetime) -> None:
+    async def record_reveal(
+        self, game_id: int, index: int, rows: Sequence[ScoreRow], revealed_at: dt.datetime
+    ) -> None:
         """Score a revealed question into the leaderboard, once (a repeat is ignored)."""
 
     async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None: ...
@@ -202,23 +215,43 @@ class Store(Protocol):
     async def leaderboard(self, guild_id: int, period: str, limit: int = 10) -> list[LeaderRow]:
         """Top players of a leaderboard bucket (`bot.domain.trivia.period_key`)."""
 
-    async def leaderboard_row(self, guild_id: int, user_id: int,
-                              period: str) -> LeaderRow | None: ...
+    async def leaderboard_row(
+        self, guild_id: int, user_id: int, period: str
+    ) -> LeaderRow | None: ...
 
     async def player_stats(self, guild_id: int, user_id: int) -> PlayerStats: ...
 
-    async def add_report(self, *, guild_id: int, channel_id: int, question_id: str,
-                         reporter_id: int, reason: str, created_at: dt.datetime) -> int: ...
+    async def add_report(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        question_id: str,
+        reporter_id: int,
+        reason: str,
+        created_at: dt.datetime,
+    ) -> int: ...
 
     async def reports(self, guild_id: int | None, limit: int = 50) -> list[Report]:
         """Newest first; every server's when `guild_id` is None (operators)."""
 
     # --- schedules ------------------------------------------------------------------------
 
-    async def add_schedule(self, *, guild_id: int, channel_id: int, content: str,
-                           local_time: dt.time, timezone: str, days: frozenset[int],
-                           role_id: int | None, next_run_at: dt.datetime, created_by: int,
-                           created_at: dt.datetime, limit: int) -> ScheduleRecord:
+    async def add_schedule(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        content: str,
+        local_time: dt.time,
+        timezone: str,
+        days: frozenset[int],
+        role_id: int | None,
+        next_run_at: dt.datetime,
+        created_by: int,
+        created_at: dt.datetime,
+        limit: int,
+    ) -> ScheduleRecord:
         """Store a new active schedule. Raises TooManySchedules when the server already has
         `limit` schedules (counted in the same transaction)."""
 
@@ -233,15 +266,17 @@ class Store(Protocol):
 
     async def pause_schedule(self, schedule_id: int, guild_id: int) -> ScheduleRecord | None: ...
 
-    async def resume_schedule(self, schedule_id: int, guild_id: int,
-                              next_run_at: dt.datetime) -> ScheduleRecord | None:
+    async def resume_schedule(
+        self, schedule_id: int, guild_id: int, next_run_at: dt.datetime
+    ) -> ScheduleRecord | None:
         """Make the schedule active again from `next_run_at`, forgetting past failures."""
 
     async def next_due_at(self) -> dt.datetime | None:
         """When the earliest active schedule is due (the head of the due-time index)."""
 
-    async def claim_due_runs(self, now: dt.datetime, *, grace: dt.timedelta,
-                             limit: int) -> list[ScheduleRun]:
+    async def claim_due_runs(
+        self, now: dt.datetime, *, grace: dt.timedelta, limit: int
+    ) -> list[ScheduleRun]:
         """Atomically claim up to `limit` runs due at or before `now`: record each as 'claimed'
         and advance its schedule to the next run. A run is claimed once only, whoever claims.
 
@@ -251,16 +286,23 @@ class Store(Protocol):
     async def unfinished_runs(self) -> list[ScheduleRun]:
         """Runs claimed but never recorded as sent, skipped or failed (a crash in between)."""
 
-    async def mark_run_sent(self, schedule_id: int, due_at: dt.datetime, message_id: int,
-                            sent_at: dt.datetime) -> None:
+    async def mark_run_sent(
+        self, schedule_id: int, due_at: dt.datetime, message_id: int, sent_at: dt.datetime
+    ) -> None:
         """Record the run as sent and the schedule as healthy again (failures reset)."""
 
-    async def mark_run_skipped(self, schedule_id: int, due_at: dt.datetime,
-                               reason: str) -> None: ...
+    async def mark_run_skipped(
+        self, schedule_id: int, due_at: dt.datetime, reason: str
+    ) -> None: ...
 
     async def mark_run_failed(
-        self, schedule_id: int, due_at: dt.datetime, error: str, *,
-        failing_reason: str | None, pause_after: int,
+        self,
+        schedule_id: int,
+        due_at: dt.datetime,
+        error: str,
+        *,
+        failing_reason: str | None,
+        pause_after: int,
     ) -> ScheduleRecord | None:
         """Record a failed run. With `failing_reason` (the channel is gone or the bot lost a
         permission) the schedule becomes failing and pauses itself after `pause_after` failures

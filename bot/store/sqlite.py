@@ -64,20 +64,41 @@ def _instant(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-_GAME_COLUMNS = ("id, guild_id, channel_id, starter_id, kind, difficulty, seconds, question_ids,"
-                 " choices, state, revealed, current_message, opened_at, started_at")
+_GAME_COLUMNS = (
+    "id, guild_id, channel_id, starter_id, kind, difficulty, seconds, question_ids,"
+    " choices, state, revealed, current_message, opened_at, started_at"
+)
 
 
 def _game(row: sqlite3.Row | tuple[object, ...]) -> GameRecord:
-    (game_id, guild_id, channel_id, starter_id, kind, difficulty, seconds, question_ids, choices,
-     state, revealed, current_message, opened_at, started_at) = tuple(row)
+    (
+        game_id,
+        guild_id,
+        channel_id,
+        starter_id,
+        kind,
+        difficulty,
+        seconds,
+        question_ids,
+        choices,
+        state,
+        revealed,
+        current_message,
+        opened_at,
+        started_at,
+    ) = tuple(row)
     return GameRecord(
-        id=int(game_id), guild_id=int(guild_id), channel_id=int(channel_id),
-        starter_id=int(starter_id), kind=str(kind), difficulty=str(difficulty),
+        id=int(game_id),
+        guild_id=int(guild_id),
+        channel_id=int(channel_id),
+        starter_id=int(starter_id),
+        kind=str(kind),
+        difficulty=str(difficulty),
         seconds=int(seconds),
         question_ids=tuple(json.loads(str(question_ids))),
         choices=tuple(tuple(c) for c in json.loads(str(choices))),
-        state=str(state), revealed=int(revealed),
+        state=str(state),
+        revealed=int(revealed),
         current_message=int(current_message) if current_message is not None else None,
         opened_at=tuple(_instant(t) for t in json.loads(str(opened_at))),
         started_at=_instant(str(started_at)),
@@ -251,25 +272,46 @@ class SQLiteStore:
 
     # --- trivia ---------------------------------------------------------------------------
 
-    async def create_game(self, *, guild_id: int, channel_id: int, starter_id: int, kind: str,
-                          difficulty: str, seconds: int, question_ids: Sequence[str],
-                          choices: Sequence[Sequence[str]], started_at: dt.datetime,
-                          run_key: str | None = None) -> GameRecord:
+    async def create_game(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        starter_id: int,
+        kind: str,
+        difficulty: str,
+        seconds: int,
+        question_ids: Sequence[str],
+        choices: Sequence[Sequence[str]],
+        started_at: dt.datetime,
+        run_key: str | None = None,
+    ) -> GameRecord:
         try:
             async with self.transaction() as db:
                 cursor = await db.execute(
                     "INSERT INTO trivia_games (guild_id, channel_id, starter_id, kind, difficulty,"
                     " seconds, question_ids, choices, started_at, run_key)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (guild_id, channel_id, starter_id, kind, difficulty, seconds,
-                     json.dumps(list(question_ids)), json.dumps([list(c) for c in choices]),
-                     _iso(started_at), run_key))
+                    (
+                        guild_id,
+                        channel_id,
+                        starter_id,
+                        kind,
+                        difficulty,
+                        seconds,
+                        json.dumps(list(question_ids)),
+                        json.dumps([list(c) for c in choices]),
+                        _iso(started_at),
+                        run_key,
+                    ),
+                )
                 game_id = cursor.lastrowid
                 await db.executemany(
                     "INSERT INTO trivia_asked (guild_id, question_id, asked_at) VALUES (?, ?, ?)"
                     " ON CONFLICT (guild_id, question_id)"
                     " DO UPDATE SET asked_at = excluded.asked_at",
-                    [(guild_id, qid, _iso(started_at)) for qid in question_ids])
+                    [(guild_id, qid, _iso(started_at)) for qid in question_ids],
+                )
         except sqlite3.IntegrityError as exc:
             raise GameAlreadyRunning(channel_id) from exc
         record = await self.game(int(game_id or 0))
@@ -277,37 +319,42 @@ class SQLiteStore:
         return record
 
     async def game(self, game_id: int) -> GameRecord | None:
-        async with self.db.execute(f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE id = ?",
-                                   (game_id,)) as cursor:
+        async with self.db.execute(
+            f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE id = ?", (game_id,)
+        ) as cursor:
             row = await cursor.fetchone()
         return _game(row) if row else None
 
     async def game_for_run(self, run_key: str) -> GameRecord | None:
-        async with self.db.execute(f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE run_key = ?",
-                                   (run_key,)) as cursor:
+        async with self.db.execute(
+            f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE run_key = ?", (run_key,)
+        ) as cursor:
             row = await cursor.fetchone()
         return _game(row) if row else None
 
     async def running_game(self, channel_id: int) -> GameRecord | None:
         async with self.db.execute(
-                f"SELECT {_GAME_COLUMNS} FROM trivia_games"
-                " WHERE channel_id = ? AND state = 'running' AND kind = 'game'",
-                (channel_id,)) as cursor:
+            f"SELECT {_GAME_COLUMNS} FROM trivia_games"
+            " WHERE channel_id = ? AND state = 'running' AND kind = 'game'",
+            (channel_id,),
+        ) as cursor:
             row = await cursor.fetchone()
         return _game(row) if row else None
 
     async def running_games(self) -> list[GameRecord]:
         async with self.db.execute(
-                f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE state = 'running' ORDER BY id"
+            f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE state = 'running' ORDER BY id"
         ) as cursor:
             rows = await cursor.fetchall()
         return [_game(row) for row in rows]
 
-    async def open_question(self, game_id: int, index: int, opened_at: dt.datetime,
-                            message_id: int | None) -> None:
+    async def open_question(
+        self, game_id: int, index: int, opened_at: dt.datetime, message_id: int | None
+    ) -> None:
         async with self.transaction() as db:
-            async with db.execute("SELECT opened_at FROM trivia_games WHERE id = ?",
-                                  (game_id,)) as cursor:
+            async with db.execute(
+                "SELECT opened_at FROM trivia_games WHERE id = ?", (game_id,)
+            ) as cursor:
                 row = await cursor.fetchone()
             opened = json.loads(row[0]) if row else []
             if len(opened) != index:
@@ -315,36 +362,44 @@ class SQLiteStore:
             opened.append(_iso(opened_at))
             await db.execute(
                 "UPDATE trivia_games SET opened_at = ?, current_message = ? WHERE id = ?",
-                (json.dumps(opened), message_id, game_id))
+                (json.dumps(opened), message_id, game_id),
+            )
 
     async def set_question_message(self, game_id: int, message_id: int) -> None:
-        await self._write("UPDATE trivia_games SET current_message = ? WHERE id = ?",
-                          (message_id, game_id))
+        await self._write(
+            "UPDATE trivia_games SET current_message = ? WHERE id = ?", (message_id, game_id)
+        )
 
-    async def record_answer(self, game_id: int, index: int, user_id: int, choice_index: int,
-                            answered_at: dt.datetime) -> bool:
+    async def record_answer(
+        self, game_id: int, index: int, user_id: int, choice_index: int, answered_at: dt.datetime
+    ) -> bool:
         cursor = await self._write(
             "INSERT OR IGNORE INTO trivia_answers (game_id, question_index, user_id,"
             " choice_index, answered_at) VALUES (?, ?, ?, ?, ?)",
-            (game_id, index, user_id, choice_index, _iso(answered_at)))
+            (game_id, index, user_id, choice_index, _iso(answered_at)),
+        )
         return cursor.rowcount == 1
 
     async def game_answers(self, game_id: int) -> list[dict[int, tuple[int, dt.datetime]]]:
         answers: list[dict[int, tuple[int, dt.datetime]]] = []
         async with self.db.execute(
-                "SELECT question_index, user_id, choice_index, answered_at FROM trivia_answers"
-                " WHERE game_id = ? ORDER BY question_index", (game_id,)) as cursor:
+            "SELECT question_index, user_id, choice_index, answered_at FROM trivia_answers"
+            " WHERE game_id = ? ORDER BY question_index",
+            (game_id,),
+        ) as cursor:
             async for index, user_id, choice_index, answered_at in cursor:
                 while len(answers) <= index:
                     answers.append({})
                 answers[index][int(user_id)] = (int(choice_index), _instant(answered_at))
         return answers
 
-    async def record_reveal(self, game_id: int, index: int, rows: Sequence[ScoreRow],
-                            revealed_at: dt.datetime) -> None:
+    async def record_reveal(
+        self, game_id: int, index: int, rows: Sequence[ScoreRow], revealed_at: dt.datetime
+    ) -> None:
         async with self.transaction() as db:
-            async with db.execute("SELECT guild_id, revealed FROM trivia_games WHERE id = ?",
-                                  (game_id,)) as cursor:
+            async with db.execute(
+                "SELECT guild_id, revealed FROM trivia_games WHERE id = ?", (game_id,)
+            ) as cursor:
                 row = await cursor.fetchone()
             if row is None or int(row[1]) > index:
                 return  # already scored: a reveal is counted once
@@ -352,106 +407,185 @@ class SQLiteStore:
                 "INSERT OR IGNORE INTO trivia_scores (game_id, question_index, guild_id, user_id,"
                 " question_id, correct, points, streak, revealed_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(game_id, index, row[0], r.user_id, r.question_id, int(r.correct), r.points,
-                  r.streak, _iso(revealed_at)) for r in rows])
+                [
+                    (
+                        game_id,
+                        index,
+                        row[0],
+                        r.user_id,
+                        r.question_id,
+                        int(r.correct),
+                        r.points,
+                        r.streak,
+                        _iso(revealed_at),
+                    )
+                    for r in rows
+                ],
+            )
             await db.executemany(
                 "INSERT INTO trivia_totals (guild_id, period, user_id, points, correct, answered,"
                 " best_streak, first_scored_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)"
                 " ON CONFLICT (guild_id, period, user_id) DO UPDATE SET"
                 " points = points + excluded.points, correct = correct + excluded.correct,"
                 " answered = answered + 1, best_streak = MAX(best_streak, excluded.best_streak)",
-                [(row[0], period, r.user_id, r.points, int(r.correct), r.streak,
-                  _iso(revealed_at)) for r in rows for period in period_keys(revealed_at)])
-            await db.execute("UPDATE trivia_games SET revealed = ? WHERE id = ?",
-                             (index + 1, game_id))
+                [
+                    (
+                        row[0],
+                        period,
+                        r.user_id,
+                        r.points,
+                        int(r.correct),
+                        r.streak,
+                        _iso(revealed_at),
+                    )
+                    for r in rows
+                    for period in period_keys(revealed_at)
+                ],
+            )
+            await db.execute(
+                "UPDATE trivia_games SET revealed = ? WHERE id = ?", (index + 1, game_id)
+            )
 
     async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None:
         await self._write(
             "UPDATE trivia_games SET state = ?, ended_at = ?, current_message = NULL"
-            " WHERE id = ? AND state = 'running'", (state, _iso(ended_at), game_id))
+            " WHERE id = ? AND state = 'running'",
+            (state, _iso(ended_at), game_id),
+        )
 
     async def last_asked(self, guild_id: int) -> Mapping[str, dt.datetime]:
         async with self.db.execute(
-                "SELECT question_id, asked_at FROM trivia_asked WHERE guild_id = ?",
-                (guild_id,)) as cursor:
+            "SELECT question_id, asked_at FROM trivia_asked WHERE guild_id = ?", (guild_id,)
+        ) as cursor:
             return {str(qid): _instant(at) async for qid, at in cursor}
 
     async def leaderboard(self, guild_id: int, period: str, limit: int = 10) -> list[LeaderRow]:
         async with self.db.execute(
-                "SELECT user_id, points, correct, answered,"
-                " RANK() OVER (ORDER BY points DESC, correct DESC) FROM trivia_totals"
-                " WHERE guild_id = ? AND period = ?"
-                " ORDER BY points DESC, correct DESC, first_scored_at, user_id LIMIT ?",
-                (guild_id, period, limit)) as cursor:
-            return [LeaderRow(rank=int(rank), user_id=int(uid), points=int(p), correct=int(c),
-                              answered=int(n)) async for uid, p, c, n, rank in cursor]
+            "SELECT user_id, points, correct, answered,"
+            " RANK() OVER (ORDER BY points DESC, correct DESC) FROM trivia_totals"
+            " WHERE guild_id = ? AND period = ?"
+            " ORDER BY points DESC, correct DESC, first_scored_at, user_id LIMIT ?",
+            (guild_id, period, limit),
+        ) as cursor:
+            return [
+                LeaderRow(
+                    rank=int(rank), user_id=int(uid), points=int(p), correct=int(c), answered=int(n)
+                )
+                async for uid, p, c, n, rank in cursor
+            ]
 
-    async def leaderboard_row(self, guild_id: int, user_id: int,
-                              period: str) -> LeaderRow | None:
+    async def leaderboard_row(self, guild_id: int, user_id: int, period: str) -> LeaderRow | None:
         # The rank is 1 + how many have more points (or as many points and more correct).
         async with self.db.execute(
-                "SELECT me.points, me.correct, me.answered, 1 + (SELECT COUNT(*)"
-                " FROM trivia_totals AS other WHERE other.guild_id = me.guild_id"
-                " AND other.period = me.period AND (other.points > me.points"
-                " OR (other.points = me.points AND other.correct > me.correct)))"
-                " FROM trivia_totals AS me WHERE me.guild_id = ? AND me.period = ?"
-                " AND me.user_id = ?", (guild_id, period, user_id)) as cursor:
+            "SELECT me.points, me.correct, me.answered, 1 + (SELECT COUNT(*)"
+            " FROM trivia_totals AS other WHERE other.guild_id = me.guild_id"
+            " AND other.period = me.period AND (other.points > me.points"
+            " OR (other.points = me.points AND other.correct > me.correct)))"
+            " FROM trivia_totals AS me WHERE me.guild_id = ? AND me.period = ?"
+            " AND me.user_id = ?",
+            (guild_id, period, user_id),
+        ) as cursor:
             row = await cursor.fetchone()
         if row is None:
             return None
         points, correct, answered, rank = row
-        return LeaderRow(rank=int(rank), user_id=user_id, points=int(points),
-                         correct=int(correct), answered=int(answered))
+        return LeaderRow(
+            rank=int(rank),
+            user_id=user_id,
+            points=int(points),
+            correct=int(correct),
+            answered=int(answered),
+        )
 
     async def player_stats(self, guild_id: int, user_id: int) -> PlayerStats:
         async with self.db.execute(
-                "SELECT best_streak FROM trivia_totals"
-                " WHERE guild_id = ? AND period = 'all' AND user_id = ?",
-                (guild_id, user_id)) as cursor:
+            "SELECT best_streak FROM trivia_totals"
+            " WHERE guild_id = ? AND period = 'all' AND user_id = ?",
+            (guild_id, user_id),
+        ) as cursor:
             streak_row = await cursor.fetchone()
         async with self.db.execute(
-                "SELECT COUNT(DISTINCT game_id) FROM trivia_scores"
-                " WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)) as cursor:
+            "SELECT COUNT(DISTINCT game_id) FROM trivia_scores WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        ) as cursor:
             games_row = await cursor.fetchone()
         ranked = await self.leaderboard_row(guild_id, user_id, "all")
         return PlayerStats(
-            user_id=user_id, points=ranked.points if ranked else 0,
+            user_id=user_id,
+            points=ranked.points if ranked else 0,
             games=int(games_row[0]) if games_row else 0,
-            answered=ranked.answered if ranked else 0, correct=ranked.correct if ranked else 0,
+            answered=ranked.answered if ranked else 0,
+            correct=ranked.correct if ranked else 0,
             best_streak=int(streak_row[0]) if streak_row else 0,
-            rank=ranked.rank if ranked else None)
+            rank=ranked.rank if ranked else None,
+        )
 
-    async def add_report(self, *, guild_id: int, channel_id: int, question_id: str,
-                         reporter_id: int, reason: str, created_at: dt.datetime) -> int:
+    async def add_report(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        question_id: str,
+        reporter_id: int,
+        reason: str,
+        created_at: dt.datetime,
+    ) -> int:
         cursor = await self._write(
             "INSERT INTO trivia_reports (guild_id, channel_id, question_id, reporter_id,"
             " reason, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (guild_id, channel_id, question_id, reporter_id, reason, _iso(created_at)))
+            (guild_id, channel_id, question_id, reporter_id, reason, _iso(created_at)),
+        )
         return int(cursor.lastrowid or 0)
 
     async def reports(self, guild_id: int | None, limit: int = 50) -> list[Report]:
-        where, args = ("WHERE guild_id = ?", (guild_id, limit)) if guild_id is not None \
-            else ("", (limit,))
+        where, args = (
+            ("WHERE guild_id = ?", (guild_id, limit)) if guild_id is not None else ("", (limit,))
+        )
         async with self.db.execute(
-                "SELECT id, guild_id, channel_id, question_id, reporter_id, reason, created_at"
-                f" FROM trivia_reports {where} ORDER BY id DESC LIMIT ?", args) as cursor:
-            return [Report(id=int(i), guild_id=int(g), channel_id=int(c), question_id=str(q),
-                           reporter_id=int(r), reason=str(reason), created_at=_instant(at))
-                    async for i, g, c, q, r, reason, at in cursor]
+            "SELECT id, guild_id, channel_id, question_id, reporter_id, reason, created_at"
+            f" FROM trivia_reports {where} ORDER BY id DESC LIMIT ?",
+            args,
+        ) as cursor:
+            return [
+                Report(
+                    id=int(i),
+                    guild_id=int(g),
+                    channel_id=int(c),
+                    question_id=str(q),
+                    reporter_id=int(r),
+                    reason=str(reason),
+                    created_at=_instant(at),
+                )
+                async for i, g, c, q, r, reason, at in cursor
+            ]
 
     # --- schedules ------------------------------------------------------------------------
 
-    _SCHEDULE_COLUMNS = ("s.id, s.guild_id, s.channel_id, s.content, s.local_time, s.timezone,"
-                         " s.days, s.role_id, s.state, s.failing_reason, s.failures,"
-                         " s.next_run_at, s.created_by, s.created_at")
+    _SCHEDULE_COLUMNS = (
+        "s.id, s.guild_id, s.channel_id, s.content, s.local_time, s.timezone,"
+        " s.days, s.role_id, s.state, s.failing_reason, s.failures,"
+        " s.next_run_at, s.created_by, s.created_at"
+    )
 
-    async def add_schedule(self, *, guild_id: int, channel_id: int, content: str,
-                           local_time: dt.time, timezone: str, days: frozenset[int],
-                           role_id: int | None, next_run_at: dt.datetime, created_by: int,
-                           created_at: dt.datetime, limit: int) -> ScheduleRecord:
+    async def add_schedule(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        content: str,
+        local_time: dt.time,
+        timezone: str,
+        days: frozenset[int],
+        role_id: int | None,
+        next_run_at: dt.datetime,
+        created_by: int,
+        created_at: dt.datetime,
+        limit: int,
+    ) -> ScheduleRecord:
         async with self.transaction() as db:
-            async with db.execute("SELECT COUNT(*) FROM schedules WHERE guild_id = ?",
-                                  (guild_id,)) as cursor:
+            async with db.execute(
+                "SELECT COUNT(*) FROM schedules WHERE guild_id = ?", (guild_id,)
+            ) as cursor:
                 row = await cursor.fetchone()
             if row is not None and int(row[0]) >= limit:
                 raise TooManySchedules(limit)
@@ -459,9 +593,19 @@ class SQLiteStore:
                 "INSERT INTO schedules (guild_id, channel_id, content, local_time, timezone, days,"
                 " role_id, next_run_at, created_by, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, channel_id, content, local_time.strftime("%H:%M"), timezone,
-                 schedule_rules.format_days(days), role_id, _iso(next_run_at), created_by,
-                 _iso(created_at)))
+                (
+                    guild_id,
+                    channel_id,
+                    content,
+                    local_time.strftime("%H:%M"),
+                    timezone,
+                    schedule_rules.format_days(days),
+                    role_id,
+                    _iso(next_run_at),
+                    created_by,
+                    _iso(created_at),
+                ),
+            )
             schedule_id = int(cursor.lastrowid or 0)
         record = await self.schedule(schedule_id, guild_id)
         assert record is not None
@@ -469,52 +613,63 @@ class SQLiteStore:
 
     async def schedule(self, schedule_id: int, guild_id: int) -> ScheduleRecord | None:
         async with self.db.execute(
-                f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s"
-                " WHERE s.id = ? AND s.guild_id = ?", (schedule_id, guild_id)) as cursor:
+            f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s WHERE s.id = ? AND s.guild_id = ?",
+            (schedule_id, guild_id),
+        ) as cursor:
             row = await cursor.fetchone()
         return _schedule(row) if row else None
 
     async def schedules(self, guild_id: int) -> list[ScheduleRecord]:
         async with self.db.execute(
-                f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s"
-                " WHERE s.guild_id = ? ORDER BY s.id", (guild_id,)) as cursor:
+            f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s WHERE s.guild_id = ? ORDER BY s.id",
+            (guild_id,),
+        ) as cursor:
             return [_schedule(row) async for row in cursor]
 
     async def remove_schedule(self, schedule_id: int, guild_id: int) -> bool:
         async with self.transaction() as db:
-            cursor = await db.execute("DELETE FROM schedules WHERE id = ? AND guild_id = ?",
-                                      (schedule_id, guild_id))
+            cursor = await db.execute(
+                "DELETE FROM schedules WHERE id = ? AND guild_id = ?", (schedule_id, guild_id)
+            )
             return cursor.rowcount == 1
 
     async def pause_schedule(self, schedule_id: int, guild_id: int) -> ScheduleRecord | None:
         async with self.transaction() as db:
-            await db.execute("UPDATE schedules SET state = 'paused' WHERE id = ? AND guild_id = ?",
-                             (schedule_id, guild_id))
+            await db.execute(
+                "UPDATE schedules SET state = 'paused' WHERE id = ? AND guild_id = ?",
+                (schedule_id, guild_id),
+            )
         return await self.schedule(schedule_id, guild_id)
 
-    async def resume_schedule(self, schedule_id: int, guild_id: int,
-                              next_run_at: dt.datetime) -> ScheduleRecord | None:
+    async def resume_schedule(
+        self, schedule_id: int, guild_id: int, next_run_at: dt.datetime
+    ) -> ScheduleRecord | None:
         async with self.transaction() as db:
             await db.execute(
                 "UPDATE schedules SET state = 'active', failing_reason = NULL, failures = 0,"
                 " next_run_at = ? WHERE id = ? AND guild_id = ?",
-                (_iso(next_run_at), schedule_id, guild_id))
+                (_iso(next_run_at), schedule_id, guild_id),
+            )
         return await self.schedule(schedule_id, guild_id)
 
     async def next_due_at(self) -> dt.datetime | None:
         async with self.db.execute(
-                "SELECT MIN(next_run_at) FROM schedules WHERE state = 'active'") as cursor:
+            "SELECT MIN(next_run_at) FROM schedules WHERE state = 'active'"
+        ) as cursor:
             row = await cursor.fetchone()
         return _instant(str(row[0])) if row and row[0] is not None else None
 
-    async def claim_due_runs(self, now: dt.datetime, *, grace: dt.timedelta,
-                             limit: int) -> list[ScheduleRun]:
+    async def claim_due_runs(
+        self, now: dt.datetime, *, grace: dt.timedelta, limit: int
+    ) -> list[ScheduleRun]:
         claimed: list[ScheduleRun] = []
         async with self.transaction() as db:
             async with db.execute(
-                    f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s"
-                    " WHERE s.state = 'active' AND s.next_run_at <= ?"
-                    " ORDER BY s.next_run_at, s.id LIMIT ?", (_iso(now), limit)) as cursor:
+                f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s"
+                " WHERE s.state = 'active' AND s.next_run_at <= ?"
+                " ORDER BY s.next_run_at, s.id LIMIT ?",
+                (_iso(now), limit),
+            ) as cursor:
                 due = [_schedule(row) async for row in cursor]
             for record in due:
                 due_at = record.next_run_at
@@ -522,76 +677,120 @@ class SQLiteStore:
                 # runs missed long ago are skipped together, not claimed one by one.
                 after = max(due_at, now - grace)
                 following = schedule_rules.next_run_after(
-                    record.local_time, record.timezone, record.days, after)
+                    record.local_time, record.timezone, record.days, after
+                )
                 inserted = await db.execute(
                     "INSERT OR IGNORE INTO schedule_runs (schedule_id, due_at, claimed_at)"
-                    " VALUES (?, ?, ?)", (record.id, _iso(due_at), _iso(now)))
-                await db.execute("UPDATE schedules SET next_run_at = ? WHERE id = ?",
-                                 (_iso(following), record.id))
+                    " VALUES (?, ?, ?)",
+                    (record.id, _iso(due_at), _iso(now)),
+                )
+                await db.execute(
+                    "UPDATE schedules SET next_run_at = ? WHERE id = ?",
+                    (_iso(following), record.id),
+                )
                 if inserted.rowcount == 1:
-                    claimed.append(ScheduleRun(schedule=record, due_at=due_at, state="claimed",
-                                               claimed_at=now))
+                    claimed.append(
+                        ScheduleRun(schedule=record, due_at=due_at, state="claimed", claimed_at=now)
+                    )
         return claimed
 
     async def unfinished_runs(self) -> list[ScheduleRun]:
         async with self.db.execute(
-                f"SELECT {self._SCHEDULE_COLUMNS}, r.due_at, r.state, r.claimed_at"
-                " FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id"
-                " WHERE r.state = 'claimed' ORDER BY r.due_at, s.id") as cursor:
-            return [ScheduleRun(schedule=_schedule(row[:14]), due_at=_instant(row[14]),
-                                state=str(row[15]), claimed_at=_instant(row[16]))
-                    async for row in cursor]
+            f"SELECT {self._SCHEDULE_COLUMNS}, r.due_at, r.state, r.claimed_at"
+            " FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id"
+            " WHERE r.state = 'claimed' ORDER BY r.due_at, s.id"
+        ) as cursor:
+            return [
+                ScheduleRun(
+                    schedule=_schedule(row[:14]),
+                    due_at=_instant(row[14]),
+                    state=str(row[15]),
+                    claimed_at=_instant(row[16]),
+                )
+                async for row in cursor
+            ]
 
-    async def mark_run_sent(self, schedule_id: int, due_at: dt.datetime, message_id: int,
-                            sent_at: dt.datetime) -> None:
+    async def mark_run_sent(
+        self, schedule_id: int, due_at: dt.datetime, message_id: int, sent_at: dt.datetime
+    ) -> None:
         async with self.transaction() as db:
             await db.execute(
                 "UPDATE schedule_runs SET state = 'sent', message_id = ?, sent_at = ?, error = NULL"
                 " WHERE schedule_id = ? AND due_at = ?",
-                (message_id, _iso(sent_at), schedule_id, _iso(due_at)))
+                (message_id, _iso(sent_at), schedule_id, _iso(due_at)),
+            )
             await db.execute(
                 "UPDATE schedules SET failures = 0, failing_reason = NULL WHERE id = ?",
-                (schedule_id,))
+                (schedule_id,),
+            )
 
-    async def mark_run_skipped(self, schedule_id: int, due_at: dt.datetime,
-                               reason: str) -> None:
+    async def mark_run_skipped(self, schedule_id: int, due_at: dt.datetime, reason: str) -> None:
         async with self.transaction() as db:
             await db.execute(
                 "UPDATE schedule_runs SET state = 'skipped', error = ?"
                 " WHERE schedule_id = ? AND due_at = ? AND state = 'claimed'",
-                (reason, schedule_id, _iso(due_at)))
+                (reason, schedule_id, _iso(due_at)),
+            )
 
     async def mark_run_failed(
-        self, schedule_id: int, due_at: dt.datetime, error: str, *,
-        failing_reason: str | None, pause_after: int,
+        self,
+        schedule_id: int,
+        due_at: dt.datetime,
+        error: str,
+        *,
+        failing_reason: str | None,
+        pause_after: int,
     ) -> ScheduleRecord | None:
         async with self.transaction() as db:
             changed = await db.execute(
                 "UPDATE schedule_runs SET state = 'failed', error = ?"
                 " WHERE schedule_id = ? AND due_at = ? AND state = 'claimed'",
-                (error, schedule_id, _iso(due_at)))
+                (error, schedule_id, _iso(due_at)),
+            )
             if changed.rowcount == 1 and failing_reason is not None:
                 await db.execute(
                     "UPDATE schedules SET failures = failures + 1, failing_reason = ?,"
                     " state = CASE WHEN failures + 1 >= ? THEN 'paused' ELSE state END"
-                    " WHERE id = ?", (failing_reason, pause_after, schedule_id))
+                    " WHERE id = ?",
+                    (failing_reason, pause_after, schedule_id),
+                )
             async with db.execute(
-                    f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s WHERE s.id = ?",
-                    (schedule_id,)) as cursor:
+                f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s WHERE s.id = ?", (schedule_id,)
+            ) as cursor:
                 row = await cursor.fetchone()
         return _schedule(row) if row else None
 
 
 def _schedule(row: sqlite3.Row | tuple[object, ...]) -> ScheduleRecord:
-    (schedule_id, guild_id, channel_id, content, local_time, timezone, days, role_id, state,
-     failing_reason, failures, next_run_at, created_by, created_at) = tuple(row)
+    (
+        schedule_id,
+        guild_id,
+        channel_id,
+        content,
+        local_time,
+        timezone,
+        days,
+        role_id,
+        state,
+        failing_reason,
+        failures,
+        next_run_at,
+        created_by,
+        created_at,
+    ) = tuple(row)
     return ScheduleRecord(
-        id=int(schedule_id), guild_id=int(guild_id), channel_id=int(channel_id),
-        content=str(content), local_time=dt.time.fromisoformat(str(local_time)),
-        timezone=str(timezone), days=schedule_rules.parse_days(str(days)),
+        id=int(schedule_id),
+        guild_id=int(guild_id),
+        channel_id=int(channel_id),
+        content=str(content),
+        local_time=dt.time.fromisoformat(str(local_time)),
+        timezone=str(timezone),
+        days=schedule_rules.parse_days(str(days)),
         role_id=int(role_id) if role_id is not None else None,
-        state=str(state), failing_reason=str(failing_reason) if failing_reason else None,
+        state=str(state),
+        failing_reason=str(failing_reason) if failing_reason else None,
         failures=int(failures),
-        next_run_at=_instant(str(next_run_at)), created_by=int(created_by),
+        next_run_at=_instant(str(next_run_at)),
+        created_by=int(created_by),
         created_at=_instant(str(created_at)),
     )

@@ -217,18 +217,21 @@ async def test_the_token_never_reaches_the_log(emulator: Emulator, bot: BotProce
 
 
 async def test_commands_are_synced_once_then_only_when_they_change(
-        emulator: Emulator, bot_factory: Any, tmp_path: Path) -> None:
+    emulator: Emulator, bot_factory: Any, tmp_path: Path
+) -> None:
     bot = await bot_factory()
     assert emulator.stats["commands:bulk_overwrite"] == 1
     assert {"quote", "fact", "onthisday", "about", "trivia", "schedule", "settings"} <= set(
-        emulator.commands)
+        emulator.commands
+    )
     await bot.restart()  # same commands: Discord is not asked again (its rate limits are tight)
     assert emulator.stats["commands:bulk_overwrite"] == 1
     # A server for development: commands go there instead, since the target changed.
     guild = emulator.guilds[0]
     await bot.stop()
-    dev = await bot_factory(extra_env={"DEV_GUILD_ID": str(guild.id)},
-                            database_path=bot.database_path)
+    dev = await bot_factory(
+        extra_env={"DEV_GUILD_ID": str(guild.id)}, database_path=bot.database_path
+    )
     assert emulator.stats["commands:bulk_overwrite"] == 2
     fan = emulator.add_member(guild, "fan")
     reply = await (await emulator.slash(guild, guild.text_channels[0], fan, "about")).response()

@@ -25,8 +25,15 @@ from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.models import Channel, Guild, Member, Message
 
 
-async def run(emulator: Emulator, guild: Guild, where: Channel, member: Member,
-              command: str, /, **options: Any) -> dict[str, Any]:
+async def run(
+    emulator: Emulator,
+    guild: Guild,
+    where: Channel,
+    member: Member,
+    command: str,
+    /,
+    **options: Any,
+) -> dict[str, Any]:
     """A moderator's command: the reply is ephemeral, in time, pings nobody; its embed."""
     interaction = await emulator.slash(guild, where, member, command, options)
     reply = await interaction.response()
@@ -50,18 +57,29 @@ def hour_earlier(database: Path) -> None:
     """Move the daily trivia question's opening and its answers an hour into the past."""
     with sqlite3.connect(database) as db:
         for game_id, opened in db.execute(
-                "SELECT id, opened_at FROM trivia_games WHERE kind = 'daily'").fetchall():
-            shifted = [(dt.datetime.fromisoformat(t) - dt.timedelta(hours=1)).isoformat()
-                       for t in json.loads(opened)]
-            db.execute("UPDATE trivia_games SET opened_at = ? WHERE id = ?",
-                       (json.dumps(shifted), game_id))
+            "SELECT id, opened_at FROM trivia_games WHERE kind = 'daily'"
+        ).fetchall():
+            shifted = [
+                (dt.datetime.fromisoformat(t) - dt.timedelta(hours=1)).isoformat()
+                for t in json.loads(opened)
+            ]
+            db.execute(
+                "UPDATE trivia_games SET opened_at = ? WHERE id = ?", (json.dumps(shifted), game_id)
+            )
             for user, index, at in db.execute(
-                    "SELECT user_id, question_index, answered_at FROM trivia_answers"
-                    " WHERE game_id = ?", (game_id,)).fetchall():
-                db.execute("UPDATE trivia_answers SET answered_at = ? WHERE game_id = ? AND"
-                           " question_index = ? AND user_id = ?",
-                           ((dt.datetime.fromisoformat(at) - dt.timedelta(hours=1)).isoformat(),
-                            game_id, index, user))
+                "SELECT user_id, question_index, answered_at FROM trivia_answers WHERE game_id = ?",
+                (game_id,),
+            ).fetchall():
+                db.execute(
+                    "UPDATE trivia_answers SET answered_at = ? WHERE game_id = ? AND"
+                    " question_index = ? AND user_id = ?",
+                    (
+                        (dt.datetime.fromisoformat(at) - dt.timedelta(hours=1)).isoformat(),
+                        game_id,
+                        index,
+                        user,
+                    ),
+                )
 
 
 def schedule_id(embed: dict[str, Any]) -> int:
@@ -83,16 +101,21 @@ async def test_moderators_only_and_what_is_refused(
     # …and checked when run, for a server that showed them to everyone anyway.
     check_can_use = emulator._check_can_use
     monkeypatch.setattr(
-        emulator, "_check_can_use",
-        lambda cmd, *rest: check_can_use({**cmd, "default_member_permissions": None}, *rest))
+        emulator,
+        "_check_can_use",
+        lambda cmd, *rest: check_can_use({**cmd, "default_member_permissions": None}, *rest),
+    )
     fan = emulator.add_member(guild, "fan")
-    for command, options in (("schedule list", {}), ("settings timezone", {"tz": "UTC"}),
-                             ("schedule add", {"channel": general, "content": "quote",
-                                               "time": "09:00"})):
+    for command, options in (
+        ("schedule list", {}),
+        ("settings timezone", {"tz": "UTC"}),
+        ("schedule add", {"channel": general, "content": "quote", "time": "09:00"}),
+    ):
         refused = await run(emulator, guild, general, fan, command, **options)
         assert "Manage Server" in refused["description"]
     assert await run(emulator, guild, general, fan, "schedule list") and not posts(
-        emulator, general)
+        emulator, general
+    )
 
     # A channel where the bot may not send, or not embed: refused, naming the permission.
     quiet = emulator.add_channel(guild, "quiet")
@@ -100,27 +123,47 @@ async def test_moderators_only_and_what_is_refused(
     plain = emulator.add_channel(guild, "plain")
     emulator.set_overwrite(plain, emulator.bot_role(guild), deny=P.EMBED_LINKS)
     await asyncio.sleep(0.3)  # the bot's cache takes the CHANNEL_CREATE/UPDATE events
-    refused = await run(emulator, guild, general, mod, "schedule add", channel=quiet,
-                        content="fact", time="09:00")
+    refused = await run(
+        emulator, guild, general, mod, "schedule add", channel=quiet, content="fact", time="09:00"
+    )
     assert "Send Messages" in refused["description"] and "quiet" in refused["description"]
-    refused = await run(emulator, guild, general, mod, "schedule add", channel=plain,
-                        content="fact", time="09:00")
+    refused = await run(
+        emulator, guild, general, mod, "schedule add", channel=plain, content="fact", time="09:00"
+    )
     assert "Embed Links" in refused["description"]
 
     # Bad time, timezone or days: a friendly sentence with the right form.
-    for options, hint in (({"time": "25:00"}, "HH:MM"),
-                          ({"time": "09:00", "timezone": "Mars/Olympus"}, "timezone"),
-                          ({"time": "09:00", "days": "someday"}, "mon,wed,fri")):
-        refused = await run(emulator, guild, general, mod, "schedule add", channel=general,
-                            content="quote", **options)
+    for options, hint in (
+        ({"time": "25:00"}, "HH:MM"),
+        ({"time": "09:00", "timezone": "Mars/Olympus"}, "timezone"),
+        ({"time": "09:00", "days": "someday"}, "mon,wed,fri"),
+    ):
+        refused = await run(
+            emulator,
+            guild,
+            general,
+            mod,
+            "schedule add",
+            channel=general,
+            content="quote",
+            **options,
+        )
         assert hint in refused["description"], refused
 
     # Another server's schedule is "not found" and never touched.
     other = emulator.add_guild("Other server")
     other_mod = moderator(emulator, other, "other-mod")
     await asyncio.sleep(0.3)
-    added = await run(emulator, other, other.text_channels[0], other_mod, "schedule add",
-                      channel=other.text_channels[0], content="fact", time="09:00")
+    added = await run(
+        emulator,
+        other,
+        other.text_channels[0],
+        other_mod,
+        "schedule add",
+        channel=other.text_channels[0],
+        content="fact",
+        time="09:00",
+    )
     theirs = schedule_id(added)
     for command in ("schedule remove", "schedule pause", "schedule resume"):
         refused = await run(emulator, guild, general, mod, command, id=theirs)
@@ -130,8 +173,9 @@ async def test_moderators_only_and_what_is_refused(
     assert f"#{theirs}" not in all_text(await run(emulator, guild, general, mod, "schedule list"))
 
     # Timezone autocomplete, and a preview that posts nothing in the channel.
-    choices = await emulator.autocomplete(guild, general, mod, "settings timezone",
-                                          focused="tz", value="seoul")
+    choices = await emulator.autocomplete(
+        guild, general, mod, "settings timezone", focused="tz", value="seoul"
+    )
     assert [c["value"] for c in choices][:1] == ["Asia/Seoul"]
     for content in ("quote", "fact", "onthisday", "trivia"):
         sample = await run(emulator, guild, general, mod, "schedule preview", content=content)
@@ -159,15 +203,28 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
     due = (now + dt.timedelta(minutes=lead)).replace(second=0, microsecond=0)
     at = due.strftime("%H:%M")
 
-    added = await run(emulator, guild, general, mod, "schedule add", channel=general,
-                      content="quote", time=at, role=fans)
+    added = await run(
+        emulator,
+        guild,
+        general,
+        mod,
+        "schedule add",
+        channel=general,
+        content="quote",
+        time=at,
+        role=fans,
+    )
     first = schedule_id(added)
     assert f"<t:{int(due.timestamp())}:F>" in added["description"]
     assert "Asia/Seoul" in added["description"]
-    broken = schedule_id(await run(emulator, guild, general, mod, "schedule add",
-                                   channel=doomed, content="fact", time=at))
-    await run(emulator, guild, general, mod, "schedule add", channel=quiz, content="trivia",
-              time=at)
+    broken = schedule_id(
+        await run(
+            emulator, guild, general, mod, "schedule add", channel=doomed, content="fact", time=at
+        )
+    )
+    await run(
+        emulator, guild, general, mod, "schedule add", channel=quiz, content="trivia", time=at
+    )
     listed = all_text(await run(emulator, guild, general, mod, "schedule list"))
     assert f"#{first}" in listed and f"#{broken}" in listed and "active" in listed
     emulator.delete_channel(doomed)  # deleted before the post is due
@@ -202,8 +259,8 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
     hour_earlier(bot.database_path)
     await bot.start()
     shown = await emulator.wait_for_edit(
-        question, lambda m: any(b.get("label") == "Report a problem" for b in m.buttons),
-        timeout=20)
+        question, lambda m: any(b.get("label") == "Report a problem" for b in m.buttons), timeout=20
+    )
     assert all(b.get("disabled") for b in shown.buttons if b["label"] in asked.choices)
     assert asked.answer in shown.text and "1 of 1 answered right" in shown.text
     # The reveal is shown first and scored right after (a crash in between re-reveals it at

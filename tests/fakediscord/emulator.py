@@ -1065,8 +1065,9 @@ class Emulator:
         (the message exists, fans see it), then ``await then(result)`` before answering. It may
         sleep (a slow Discord) or raise ``ApiError`` (an answer lost after the work was done,
         which only a nonce makes safe to retry); what it returns is the answer."""
-        index = next((n for n, route in enumerate(self._routes) if route[:2] == (method, template)),
-                     None)
+        index = next(
+            (n for n, route in enumerate(self._routes) if route[:2] == (method, template)), None
+        )
         if index is None:
             raise AssertionError(f"the emulator has no route {method} {template}")
         _, _, pattern, handler, auth = self._routes[index]

@@ -36,8 +36,9 @@ def is_live_question(message: Message) -> bool:
 
 
 def is_question(n: int, total: int) -> Callable[[Message], bool]:
-    return lambda m: bool(m.embeds) and m.embed.get("title") == f"Question {n}/{total}" \
-        and is_live_question(m)
+    return lambda m: (
+        bool(m.embeds) and m.embed.get("title") == f"Question {n}/{total}" and is_live_question(m)
+    )
 
 
 def revealed(message: Message) -> bool:
@@ -53,13 +54,16 @@ def game_and_index(button: dict[str, Any]) -> tuple[int, int, int]:
 def live_questions(emulator: Emulator, channels: list[Channel] | None = None) -> list[Message]:
     """Every message the bot posted that still has a clickable answer button."""
     wanted = {c.id for c in channels} if channels is not None else None
-    return [m for m in emulator.messages.values()
-            if not m.deleted and (wanted is None or m.channel_id in wanted)
-            and is_live_question(m)]
+    return [
+        m
+        for m in emulator.messages.values()
+        if not m.deleted and (wanted is None or m.channel_id in wanted) and is_live_question(m)
+    ]
 
 
-async def start_game(emulator: Emulator, guild: Guild, channel: Channel, member: Member,
-                     **options: Any) -> None:
+async def start_game(
+    emulator: Emulator, guild: Guild, channel: Channel, member: Member, **options: Any
+) -> None:
     inter = await emulator.slash(guild, channel, member, "trivia play", **options)
     reply = await inter.response(timeout=10)
     assert not reply.is_ephemeral, reply.embeds
@@ -67,8 +71,9 @@ async def start_game(emulator: Emulator, guild: Guild, channel: Channel, member:
     assert inter.latency is not None and inter.latency < 3
 
 
-async def click_answer(emulator: Emulator, message: Message, member: Member, label: str,
-                       timeout: float = 10) -> str:
+async def click_answer(
+    emulator: Emulator, message: Message, member: Member, label: str, timeout: float = 10
+) -> str:
     """Click an answer; the ephemeral reply's text (it must come within 3 s)."""
     click = await emulator.click(message, label, member)
     reply = await click.response(timeout=timeout)
@@ -94,15 +99,20 @@ def database(path: Path) -> Iterator[sqlite3.Connection]:
 def scores(path: Path) -> dict[tuple[int, int, int], tuple[int, int]]:
     """(game, question index, user) -> (correct, points): the leaderboard's rows."""
     with database(path) as db:
-        rows = db.execute("SELECT game_id, question_index, user_id, correct, points"
-                          " FROM trivia_scores").fetchall()
+        rows = db.execute(
+            "SELECT game_id, question_index, user_id, correct, points FROM trivia_scores"
+        ).fetchall()
     return {(g, i, u): (c, p) for g, i, u, c, p in rows}
 
 
 def running_games(path: Path) -> list[int]:
     with database(path) as db:
-        return [r[0] for r in db.execute(
-            "SELECT id FROM trivia_games WHERE state = 'running' AND kind = 'game'")]
+        return [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM trivia_games WHERE state = 'running' AND kind = 'game'"
+            )
+        ]
 
 
 class Stopwatch:
@@ -123,8 +133,9 @@ async def poll_until(predicate: Callable[[], bool], timeout: float, what: str) -
         await asyncio.sleep(0.02)
 
 
-def slow_responses(emulator: Emulator, method: str, template: str, seconds: float,
-                   count: int = 1) -> None:
+def slow_responses(
+    emulator: Emulator, method: str, template: str, seconds: float, count: int = 1
+) -> None:
     """The next `count` requests are carried out at once (the message exists, fans can see and
     click it), but their answer reaches the bot only `seconds` later: a slow Discord."""
 

@@ -28,8 +28,9 @@ RATE = "20"  # posts a second: a burst of 16 takes under a second
 CONTENTS = ("quote", "fact", "onthisday")
 
 
-async def add_due_schedules(path: Path, channels: list[Channel], count: int,
-                            late: dt.timedelta = dt.timedelta(minutes=1)) -> list[tuple[int, str]]:
+async def add_due_schedules(
+    path: Path, channels: list[Channel], count: int, late: dt.timedelta = dt.timedelta(minutes=1)
+) -> list[tuple[int, str]]:
     """`count` schedules whose run fell due `late` ago; their (id, nonce)."""
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     due = now - late
@@ -40,9 +41,18 @@ async def add_due_schedules(path: Path, channels: list[Channel], count: int,
         for n in range(count):
             channel = channels[n % len(channels)]
             record = await store.add_schedule(
-                guild_id=channel.guild_id, channel_id=channel.id, content=CONTENTS[n % 3],
-                local_time=due.time(), timezone="UTC", days=ALL_DAYS, role_id=None,
-                next_run_at=due, created_by=1, created_at=due, limit=10_000)
+                guild_id=channel.guild_id,
+                channel_id=channel.id,
+                content=CONTENTS[n % 3],
+                local_time=due.time(),
+                timezone="UTC",
+                days=ALL_DAYS,
+                role_id=None,
+                next_run_at=due,
+                created_by=1,
+                created_at=due,
+                limit=10_000,
+            )
             added.append((record.id, run_nonce(record.id, due)))
         return added
     finally:
@@ -55,20 +65,27 @@ def run_states(path: Path) -> Counter[str]:
 
 
 def posts_by_nonce(emulator: Emulator, channels: list[Channel]) -> Counter[str]:
-    return Counter(str(m.nonce) for c in channels for m in emulator.channel_messages(c)
-                   if m.interaction_id is None)
+    return Counter(
+        str(m.nonce)
+        for c in channels
+        for m in emulator.channel_messages(c)
+        if m.interaction_id is None
+    )
 
 
 async def settle(emulator: Emulator, bot: BotProcess, expected: int) -> None:
     """Wait until every run is finished (sent or skipped)."""
+
     def done() -> bool:
         states = run_states(bot.database_path)
         return states["claimed"] == 0 and states["sent"] + states["skipped"] >= expected
+
     await poll_until(done, 30, f"{expected} scheduled runs to be finished")
 
 
-def assert_exactly_once(emulator: Emulator, bot: BotProcess, channels: list[Channel],
-                        due: list[tuple[int, str]]) -> None:
+def assert_exactly_once(
+    emulator: Emulator, bot: BotProcess, channels: list[Channel], due: list[tuple[int, str]]
+) -> None:
     posted = posts_by_nonce(emulator, channels)
     wanted = {nonce for _, nonce in due}
     assert {n: c for n, c in posted.items() if c > 1} == {}, "a run was posted twice"
@@ -88,12 +105,15 @@ async def test_kill_9_during_schedule_bursts_posts_every_run_exactly_once(
     rng = random.Random(SEED)
     bot = await bot_factory(extra_env={"POST_RATE_PER_SECOND": RATE})
     guild = emulator.guilds[0]
-    channels = [guild.text_channels[0], *(emulator.add_channel(guild, f"daily-{n}")
-                                          for n in range(5))]
+    channels = [
+        guild.text_channels[0],
+        *(emulator.add_channel(guild, f"daily-{n}") for n in range(5)),
+    ]
     fan = emulator.add_member(guild, "fan")
     due: list[tuple[int, str]] = []
-    too_late = await add_due_schedules(bot.database_path, channels[:1], 1,
-                                       late=dt.timedelta(hours=3))
+    too_late = await add_due_schedules(
+        bot.database_path, channels[:1], 1, late=dt.timedelta(hours=3)
+    )
 
     for _ in range(4):  # kill at a random point of each burst
         await bot.kill()
@@ -107,13 +127,17 @@ async def test_kill_9_during_schedule_bursts_posts_every_run_exactly_once(
     due += await add_due_schedules(bot.database_path, channels, 16)
     before = sum(posts_by_nonce(emulator, channels).values())
     await bot.start()
-    await poll_until(lambda: sum(posts_by_nonce(emulator, channels).values()) > before, 10,
-                     "the burst to start")
+    await poll_until(
+        lambda: sum(posts_by_nonce(emulator, channels).values()) > before, 10, "the burst to start"
+    )
     with database(bot.database_path) as db:
         db.execute("BEGIN EXCLUSIVE")
         sent = db.execute("SELECT COUNT(*) FROM schedule_runs WHERE state = 'sent'").fetchone()[0]
-        await poll_until(lambda: sum(posts_by_nonce(emulator, channels).values()) > sent, 10,
-                         "a post that is not recorded yet")
+        await poll_until(
+            lambda: sum(posts_by_nonce(emulator, channels).values()) > sent,
+            10,
+            "a post that is not recorded yet",
+        )
         await bot.kill()
         db.execute("ROLLBACK")
 
@@ -134,13 +158,16 @@ async def test_sigterm_during_a_schedule_burst_exits_0_and_nothing_doubles(
 ) -> None:
     bot = await bot_factory(extra_env={"POST_RATE_PER_SECOND": RATE})
     guild = emulator.guilds[0]
-    channels = [guild.text_channels[0], *(emulator.add_channel(guild, f"daily-{n}")
-                                          for n in range(3))]
+    channels = [
+        guild.text_channels[0],
+        *(emulator.add_channel(guild, f"daily-{n}") for n in range(3)),
+    ]
     await bot.kill()
     due = await add_due_schedules(bot.database_path, channels, 16)
     await bot.start()
-    await poll_until(lambda: len(posts_by_nonce(emulator, channels)) >= 4, 10,
-                     "the burst to be under way")
+    await poll_until(
+        lambda: len(posts_by_nonce(emulator, channels)) >= 4, 10, "the burst to be under way"
+    )
     assert await bot.stop() == 0
     assert "Traceback" not in bot.logs().split("===== start #2")[-1]
     assert run_states(bot.database_path)["sent"] < len(due)  # it did stop in the middle

@@ -51,8 +51,14 @@ class Click:
         return cb is not None and "Locked in" in str(cb.embeds[0].get("description", ""))
 
 
-async def keep_clicking(emulator: Emulator, channels: list[Channel], fans: list[Member],
-                        rng: random.Random, clicks: list[Click], stop: asyncio.Event) -> None:
+async def keep_clicking(
+    emulator: Emulator,
+    channels: list[Channel],
+    fans: list[Member],
+    rng: random.Random,
+    clicks: list[Click],
+    stop: asyncio.Event,
+) -> None:
     """Fans answer every live question as soon as they see it, each once."""
     tried: set[tuple[int, int]] = set()
     while not stop.is_set():
@@ -72,12 +78,19 @@ async def keep_clicking(emulator: Emulator, channels: list[Channel], fans: list[
         await asyncio.sleep(rng.uniform(0.01, 0.1))
 
 
-async def play_until_killed(emulator: Emulator, bot: BotProcess, channels: list[Channel],
-                            fans: list[Member], rng: random.Random, clicks: list[Click]) -> None:
+async def play_until_killed(
+    emulator: Emulator,
+    bot: BotProcess,
+    channels: list[Channel],
+    fans: list[Member],
+    rng: random.Random,
+    clicks: list[Click],
+) -> None:
     guild = emulator.guilds[0]
     for channel in channels:  # a game in every channel, without waiting for the replies
-        await emulator.slash(guild, channel, rng.choice(fans), "trivia play", questions=3,
-                             seconds=10)
+        await emulator.slash(
+            guild, channel, rng.choice(fans), "trivia play", questions=3, seconds=10
+        )
     stop = asyncio.Event()
     clicker = asyncio.create_task(keep_clicking(emulator, channels, fans, rng, clicks, stop))
     try:
@@ -88,18 +101,23 @@ async def play_until_killed(emulator: Emulator, bot: BotProcess, channels: list[
         await clicker
 
 
-async def recover(emulator: Emulator, bot: BotProcess, channels: list[Channel],
-                  rng: random.Random) -> None:
+async def recover(
+    emulator: Emulator, bot: BotProcess, channels: list[Channel], rng: random.Random
+) -> None:
     """Restart on the same database; now and then die again while recovering."""
     if rng.random() < 0.2:
         await bot.start(wait_ready=False)
         await asyncio.sleep(rng.uniform(0.3, 2.0))  # start-up, closing the interrupted games
         await bot.kill()
     await bot.start()
-    await emulator.wait_until(lambda: not live_questions(emulator, channels), 10,
-                              "every open question to be revealed after the restart")
-    await poll_until(lambda: not running_games(bot.database_path), 10,
-                     "every interrupted game to be closed")
+    await emulator.wait_until(
+        lambda: not live_questions(emulator, channels),
+        10,
+        "every open question to be revealed after the restart",
+    )
+    await poll_until(
+        lambda: not running_games(bot.database_path), 10, "every interrupted game to be closed"
+    )
 
 
 async def test_kill_9_at_random_points_of_trivia_games_loses_and_doubles_nothing(
@@ -108,8 +126,11 @@ async def test_kill_9_at_random_points_of_trivia_games_loses_and_doubles_nothing
     rng = random.Random(SEED)
     bot = await bot_factory()
     guild = emulator.guilds[0]
-    channels = [guild.text_channels[0], emulator.add_channel(guild, "quiz-2"),
-                emulator.add_channel(guild, "quiz-3")]
+    channels = [
+        guild.text_channels[0],
+        emulator.add_channel(guild, "quiz-2"),
+        emulator.add_channel(guild, "quiz-3"),
+    ]
     fans = [emulator.add_member(guild, f"fan{n}") for n in range(4)]
     clicks: list[Click] = []
 
@@ -129,23 +150,27 @@ async def test_kill_9_at_random_points_of_trivia_games_loses_and_doubles_nothing
     with database(bot.database_path) as db:  # every score comes from one stored answer
         answers = set(db.execute("SELECT game_id, question_index, user_id FROM trivia_answers"))
     assert set(board) <= answers
-    assert not [m for m in emulator.messages.values() if not m.deleted and choice_buttons(m)
-                and not revealed(m)], "a question was left with live buttons"
+    assert not [
+        m
+        for m in emulator.messages.values()
+        if not m.deleted and choice_buttons(m) and not revealed(m)
+    ], "a question was left with live buttons"
 
     # Nothing double-counted: what the bot shows equals the sum of the stored scores.
     for fan in fans:
         mine = [v for k, v in board.items() if k[2] == fan.id]
-        stats = await (await emulator.slash(guild, channels[0], fans[0], "trivia stats",
-                                            member=fan)).response()
+        stats = await (
+            await emulator.slash(guild, channels[0], fans[0], "trivia stats", member=fan)
+        ).response()
         shown = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
         assert shown["Points"] == f"{sum(p for _, p in mine):,}", (fan.name, shown)
         assert shown["Answers"] == f"{sum(c for c, _ in mine)} right of {len(mine)}"
 
     # And the bot still plays after all that.
-    await (await emulator.slash(guild, channels[0], fans[0], "trivia play", questions=1,
-                                seconds=10)).response()
-    question: Message = await emulator.wait_for_message(channels[0], is_question(1, 1),
-                                                        timeout=10)
+    await (
+        await emulator.slash(guild, channels[0], fans[0], "trivia play", questions=1, seconds=10)
+    ).response()
+    question: Message = await emulator.wait_for_message(channels[0], is_question(1, 1), timeout=10)
     assert question.buttons
 
 
@@ -169,20 +194,36 @@ async def test_killed_between_posting_a_question_and_recording_it(
     with database(bot.database_path) as db:
         # The question is recorded as open before it is posted; once it is, hold the
         # database so that recording its message has to wait.
-        await poll_until(lambda: db.execute(
-            "SELECT opened_at FROM trivia_games WHERE state = 'running'").fetchone() not in
-            (None, ("[]",)), 5, "the first question to be recorded as open")
+        await poll_until(
+            lambda: (
+                db.execute("SELECT opened_at FROM trivia_games WHERE state = 'running'").fetchone()
+                not in (None, ("[]",))
+            ),
+            5,
+            "the first question to be recorded as open",
+        )
         db.execute("BEGIN EXCLUSIVE")  # the question's message id waits for this writer
         question = await emulator.wait_for_message(channel, is_question(1, 2), timeout=10)
         await asyncio.sleep(0.3)
         await bot.kill()
         db.execute("ROLLBACK")
     await bot.start()
-    await emulator.wait_until(lambda: revealed(emulator.messages[question.id]), 5,
-                              "the question posted before the crash to be closed")
+    await emulator.wait_until(
+        lambda: revealed(emulator.messages[question.id]),
+        5,
+        "the question posted before the crash to be closed",
+    )
     assert not running_games(bot.database_path)
-    assert len([m for m in emulator.channel_messages(channel) if m.embeds
-                and m.embed.get("title", "").startswith("Question 1/")]) == 1  # not posted twice
+    assert (
+        len(
+            [
+                m
+                for m in emulator.channel_messages(channel)
+                if m.embeds and m.embed.get("title", "").startswith("Question 1/")
+            ]
+        )
+        == 1
+    )  # not posted twice
 
 
 async def test_an_answer_locked_in_before_its_question_was_recorded_survives_a_kill(
@@ -200,15 +241,21 @@ async def test_an_answer_locked_in_before_its_question_was_recorded_survives_a_k
     if "Locked in" in reply:  # the bot took it: it has to keep it
         await bot.kill()
         await bot.start()
-        await emulator.wait_until(lambda: revealed(emulator.messages[question.id]), 5,
-                                  "the question to be closed after the restart")
+        await emulator.wait_until(
+            lambda: revealed(emulator.messages[question.id]),
+            5,
+            "the question to be closed after the restart",
+        )
         board = scores(bot.database_path)
         assert board.get((*_game_index(question), fan.id), (0, 0))[0] == 1, board
     else:  # or it may say the question is not open yet, and mean it
         await bot.kill()
         await bot.start()
-        await emulator.wait_until(lambda: revealed(emulator.messages[question.id]), 5,
-                                  "the question to be closed after the restart")
+        await emulator.wait_until(
+            lambda: revealed(emulator.messages[question.id]),
+            5,
+            "the question to be closed after the restart",
+        )
     assert not running_games(bot.database_path)
 
 
@@ -232,8 +279,11 @@ async def test_killed_between_scoring_a_reveal_and_showing_it(
     await bot.kill()
 
     await bot.start()
-    await emulator.wait_until(lambda: revealed(emulator.messages[question.id]), 10,
-                              "question 1 to be revealed after the restart")
+    await emulator.wait_until(
+        lambda: revealed(emulator.messages[question.id]),
+        10,
+        "question 1 to be revealed after the restart",
+    )
     assert question_of(question).answer in emulator.messages[question.id].text
     board = scores(bot.database_path)
     assert len(board) == 1 and board[(*_game_index(question), fan.id)][0] == 1

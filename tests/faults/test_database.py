@@ -45,8 +45,10 @@ async def test_every_interaction_is_answered_while_another_writer_holds_the_data
     with database(bot.database_path) as db:
         db.execute("BEGIN EXCLUSIVE")  # e.g. an operator's backup or a migration by hand
         quotes = [await emulator.slash(guild, channel, fan, "quote") for fan in fans]
-        clicks = [await emulator.click(question, labels[n % len(labels)], fan)
-                  for n, fan in enumerate(fans)]
+        clicks = [
+            await emulator.click(question, labels[n % len(labels)], fan)
+            for n, fan in enumerate(fans)
+        ]
         await asyncio.sleep(LOCK_SECONDS)
         db.execute("ROLLBACK")
 
@@ -103,20 +105,26 @@ async def test_a_lock_longer_than_discord_waits_defers_and_then_answers(
 # --- start-up with a database that cannot be written -----------------------------------------
 
 
-def run_bot_cli(database_path: Path, *,
-                read_only_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_bot_cli(
+    database_path: Path, *, read_only_dir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m bot` with DATABASE_PATH; nothing listens at the API address (no network is
     needed to fail). As root, permission bits do not stop writes, so the folder is made
     read-only with a private read-only bind mount instead."""
     env = {k: v for k, v in os.environ.items() if k != "DATA_DIR"}
-    env.update(DISCORD_TOKEN="x" * 24 + ".fake.token", DATABASE_PATH=str(database_path),
-               DISCORD_API_BASE="http://127.0.0.1:9/api/v10", LOG_LEVEL="INFO")
+    env.update(
+        DISCORD_TOKEN="x" * 24 + ".fake.token",
+        DATABASE_PATH=str(database_path),
+        DISCORD_API_BASE="http://127.0.0.1:9/api/v10",
+        LOG_LEVEL="INFO",
+    )
     argv = [sys.executable, "-m", "bot"]
     if read_only_dir is not None and os.geteuid() == 0:
         script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && exec "$@"'
         argv = ["unshare", "-m", "sh", "-c", script, str(read_only_dir), *argv]
-    return subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def assert_clean_config_error(result: subprocess.CompletedProcess[str]) -> None:
@@ -139,8 +147,7 @@ def test_a_read_only_folder_is_a_clear_one_line_error(tmp_path: Path) -> None:
             assert_clean_config_error(run_bot_cli(folder / "lwa.sqlite3", read_only_dir=folder))
         assert not (folder / "lwa.sqlite3").exists()
         # …and a folder still to be created inside it.
-        assert_clean_config_error(run_bot_cli(folder / "db" / "lwa.sqlite3",
-                                              read_only_dir=folder))
+        assert_clean_config_error(run_bot_cli(folder / "db" / "lwa.sqlite3", read_only_dir=folder))
     finally:
         folder.chmod(0o755)
 
@@ -166,9 +173,11 @@ async def test_a_schema_1_database_is_migrated_and_keeps_its_rows(
     old = sqlite3.connect(path, isolation_level=None)
     old.executescript((MIGRATIONS_DIR / "001_init.sql").read_text(encoding="utf-8"))
     old.execute("PRAGMA user_version = 1")
-    old.execute("INSERT INTO shuffle_bags (scope_id, kind, filter_key, remaining, last_id,"
-                " updated_at) VALUES (?, 'quote', ?, ?, NULL, '2024-01-24T00:00:00+00:00')",
-                (channel.id, key, json.dumps(wanted)))
+    old.execute(
+        "INSERT INTO shuffle_bags (scope_id, kind, filter_key, remaining, last_id,"
+        " updated_at) VALUES (?, 'quote', ?, ?, NULL, '2024-01-24T00:00:00+00:00')",
+        (channel.id, key, json.dumps(wanted)),
+    )
     old.close()
     before = path.read_bytes()
     shutil.copy(path, tmp_path / "backup.sqlite3")
@@ -177,8 +186,9 @@ async def test_a_schema_1_database_is_migrated_and_keeps_its_rows(
     await bot_factory(database_path=path)
     with database(path) as db:
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        bag = db.execute("SELECT remaining FROM shuffle_bags WHERE scope_id = ?",
-                         (channel.id,)).fetchone()
+        bag = db.execute(
+            "SELECT remaining FROM shuffle_bags WHERE scope_id = ?", (channel.id,)
+        ).fetchone()
         tables = {t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert version == max(n for n, _ in migrations())
     assert json.loads(bag[0]) == wanted  # the row came through untouched
@@ -203,8 +213,12 @@ async def test_stopping_a_game_while_its_write_waits_for_the_database_leaves_it_
     emulator.inject_429("POST", "/channels/{channel_id}/messages", count=1, retry_after=1.0)
     await start_game(emulator, guild, channel, fan, questions=2, seconds=10)
     # The stop's reply is held back by a 429 until the question's record waits for BEGIN.
-    emulator.inject_429("POST", "/interactions/{interaction_id}/{interaction_token}/callback",
-                        count=1, retry_after=1.5)
+    emulator.inject_429(
+        "POST",
+        "/interactions/{interaction_id}/{interaction_token}/callback",
+        count=1,
+        retry_after=1.5,
+    )
     stop = await emulator.slash(guild, channel, fan, "trivia stop")
     await poll_until(lambda: emulator.stats["429:injected"] == 2, 5, "the stop to be answered")
     with database(bot.database_path) as db:

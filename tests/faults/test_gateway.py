@@ -20,8 +20,9 @@ async def reconnect(emulator: Emulator, code: int) -> None:
         await emulator.wait_for_ready(after=readies, timeout=20)
 
 
-async def test_the_game_carries_on_through_gateway_closes(emulator: Emulator,
-                                                         bot: BotProcess) -> None:
+async def test_the_game_carries_on_through_gateway_closes(
+    emulator: Emulator, bot: BotProcess
+) -> None:
     guild = emulator.guilds[0]
     channel = guild.text_channels[0]
     fans = [emulator.add_member(guild, "fan1"), emulator.add_member(guild, "fan2")]
@@ -40,8 +41,9 @@ async def test_the_game_carries_on_through_gateway_closes(emulator: Emulator,
     wrong = wrong_label(q2, question_of(q2))
     assert "Locked in" in await click_answer(emulator, q2, fans[1], wrong)
 
-    final = await emulator.wait_for_message(channel, lambda m: "Final standings" in m.text,
-                                            timeout=20)
+    final = await emulator.wait_for_message(
+        channel, lambda m: "Final standings" in m.text, timeout=20
+    )
     lines = final.embed["description"].splitlines()
     assert f"<@{fans[0].id}>" in lines[0] and "2/2 correct" in lines[0], lines
     assert f"<@{fans[1].id}>" in lines[1] and "1/2 correct" in lines[1], lines

@@ -28,29 +28,63 @@ from tests.fakediscord.models import Channel, Guild, Member
 
 T = TypeVar("T")
 
-PROPERTY = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+PROPERTY = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 NASTY = [
-    "@everyone", "@here", "<@123>", "<@!123>", "<@&456>", "<#789>", "@everyone <@123> @here",
-    "**bold** __under__ *it* ~~strike~~ `code` ||spoiler||", "```py\nprint(1)\n```",
-    "> quote\n# heading\n- list", "[link](https://example.com)", "\\*escaped\\*",
-    "\u202eevil\u202c", "مرحبا بالعالم", "שלום עולם", "\u200b", "a\u200bb\u200cc\u200dd\ufeff",
-    "💜🫶🏻👩‍❤️‍👨🏳️‍🌈", "ㅤ", "사랑이 이긴다", "IU 아이유", "V 뷔", "   ", "\n\t\n",
-    "Love wins all" * 3, "%s %d {0} {name}", "'; DROP TABLE trivia_scores; --",
-    "../../etc/passwd", "\x00\x01\x7f", "A" * 40, "e\u0301" * 20, "Z̵̡̢̛͎a̶l̷g̸o̴",
+    "@everyone",
+    "@here",
+    "<@123>",
+    "<@!123>",
+    "<@&456>",
+    "<#789>",
+    "@everyone <@123> @here",
+    "**bold** __under__ *it* ~~strike~~ `code` ||spoiler||",
+    "```py\nprint(1)\n```",
+    "> quote\n# heading\n- list",
+    "[link](https://example.com)",
+    "\\*escaped\\*",
+    "\u202eevil\u202c",
+    "مرحبا بالعالم",
+    "שלום עולם",
+    "\u200b",
+    "a\u200bb\u200cc\u200dd\ufeff",
+    "💜🫶🏻👩‍❤️‍👨🏳️‍🌈",
+    "ㅤ",
+    "사랑이 이긴다",
+    "IU 아이유",
+    "V 뷔",
+    "   ",
+    "\n\t\n",
+    "Love wins all" * 3,
+    "%s %d {0} {name}",
+    "'; DROP TABLE trivia_scores; --",
+    "../../etc/passwd",
+    "\x00\x01\x7f",
+    "A" * 40,
+    "e\u0301" * 20,
+    "Z̵̡̢̛͎a̶l̷g̸o̴",
 ]
 
 
 def hostile(max_size: int, min_size: int = 1) -> st.SearchStrategy[str]:
     """Strings a fan could type, up to the option's max_length."""
     nasty = st.sampled_from(NASTY)
-    return st.one_of(
-        nasty,
-        st.text(min_size=min_size, max_size=max_size),
-        st.lists(st.one_of(nasty, st.text(max_size=8)), min_size=1, max_size=12).map("".join),
-        nasty.map(lambda s: (s * (max_size // max(1, len(s)) + 1))[:max_size]),  # full length
-    ).map(lambda s: s[:max_size]).filter(lambda s: len(s) >= min_size)
+    return (
+        st.one_of(
+            nasty,
+            st.text(min_size=min_size, max_size=max_size),
+            st.lists(st.one_of(nasty, st.text(max_size=8)), min_size=1, max_size=12).map("".join),
+            nasty.map(lambda s: (s * (max_size // max(1, len(s)) + 1))[:max_size]),  # full length
+        )
+        .map(lambda s: s[:max_size])
+        .filter(lambda s: len(s) >= min_size)
+    )
 
 
 class Harness:
@@ -73,8 +107,11 @@ class Harness:
         self.fan = self.emulator.add_member(self.guild, "fan")
         mods = self.emulator.add_role(self.guild, "mods", permissions=P.MANAGE_GUILD)
         self.moderator = self.emulator.add_member(self.guild, "mod", roles=[mods])
-        self.bot = BotProcess(self.emulator, database_path=self.tmp_path / "bot.sqlite3",
-                              log_path=self.tmp_path / "bot.log")
+        self.bot = BotProcess(
+            self.emulator,
+            database_path=self.tmp_path / "bot.sqlite3",
+            log_path=self.tmp_path / "bot.log",
+        )
         await self.bot.start()
 
     async def stop(self) -> None:
@@ -104,10 +141,10 @@ class Harness:
         assert not inter.rejected, inter.rejected
         return reply
 
-    async def slash(self, who: Member, command: str, where: Channel | None = None, /,
-                    **options: Any) -> CallbackResponse:
-        inter = await self.emulator.slash(self.guild, where or self.channel, who, command,
-                                          options)
+    async def slash(
+        self, who: Member, command: str, where: Channel | None = None, /, **options: Any
+    ) -> CallbackResponse:
+        inter = await self.emulator.slash(self.guild, where or self.channel, who, command, options)
         return await self.answered(inter)
 
 
@@ -131,20 +168,26 @@ def bot_output_on_failure(harness: Harness, request: pytest.FixtureRequest) -> N
 
 
 @PROPERTY
-@given(speaker=st.one_of(st.none(), hostile(6000)), search=st.one_of(st.none(), hostile(40)),
-       quote_id=st.one_of(st.none(), hostile(60)))
-def test_quote_options(harness: Harness, speaker: str | None, search: str | None,
-                       quote_id: str | None) -> None:
-    options = {k: v for k, v in (("speaker", speaker), ("search", search), ("id", quote_id))
-               if v is not None}
+@given(
+    speaker=st.one_of(st.none(), hostile(6000)),
+    search=st.one_of(st.none(), hostile(40)),
+    quote_id=st.one_of(st.none(), hostile(60)),
+)
+def test_quote_options(
+    harness: Harness, speaker: str | None, search: str | None, quote_id: str | None
+) -> None:
+    options = {
+        k: v
+        for k, v in (("speaker", speaker), ("search", search), ("id", quote_id))
+        if v is not None
+    }
 
     async def check() -> None:
         reply = await harness.slash(harness.fan, "quote", **options)
         buttons = [c for row in reply.components for c in row.get("components", [])]
         if any(b.get("label") == "Another quote" for b in buttons):  # its custom_id has them
             last = harness.emulator.interactions[max(harness.emulator.interactions)]
-            await harness.answered(await harness.emulator.click(last, "Another quote",
-                                                                harness.fan))
+            await harness.answered(await harness.emulator.click(last, "Another quote", harness.fan))
 
     harness.run(check())
 
@@ -154,7 +197,8 @@ def test_quote_options(harness: Harness, speaker: str | None, search: str | None
 def test_speaker_autocomplete(harness: Harness, typed: str) -> None:
     async def check() -> None:
         inter = await harness.emulator.autocomplete_interaction(
-            harness.guild, harness.channel, harness.fan, "quote", "speaker", typed)
+            harness.guild, harness.channel, harness.fan, "quote", "speaker", typed
+        )
         reply = await harness.answered(inter)
         assert reply.type == 8 and len(reply.choices) <= 25
 
@@ -169,24 +213,36 @@ def test_fact_topic(harness: Harness, topic: str | None) -> None:
 
 
 @PROPERTY
-@given(date=st.one_of(st.none(), hostile(40), st.dates().map(str),
-                      st.tuples(st.integers(-99, 99), st.integers(-99, 99)).map(
-                          lambda md: f"{md[0]}/{md[1]}"),
-                      st.tuples(st.sampled_from(["Jan", "February", "feb", "Sept", "Dec"]),
-                                st.integers(-5, 40)).map(lambda md: f"{md[0]} {md[1]}")))
+@given(
+    date=st.one_of(
+        st.none(),
+        hostile(40),
+        st.dates().map(str),
+        st.tuples(st.integers(-99, 99), st.integers(-99, 99)).map(lambda md: f"{md[0]}/{md[1]}"),
+        st.tuples(
+            st.sampled_from(["Jan", "February", "feb", "Sept", "Dec"]), st.integers(-5, 40)
+        ).map(lambda md: f"{md[0]} {md[1]}"),
+    )
+)
 def test_onthisday_date(harness: Harness, date: str | None) -> None:
     options = {"date": date} if date else {}
     harness.run(harness.slash(harness.fan, "onthisday", **options))
 
 
 @PROPERTY
-@given(questions=st.one_of(st.none(), st.integers(1, 20)),
-       difficulty=st.one_of(st.none(), st.sampled_from(["mixed", "easy", "medium", "hard"])),
-       seconds=st.one_of(st.none(), st.integers(10, 60)))
-def test_trivia_play_options(harness: Harness, questions: int | None, difficulty: str | None,
-                             seconds: int | None) -> None:
-    options = {k: v for k, v in (("questions", questions), ("difficulty", difficulty),
-                                 ("seconds", seconds)) if v is not None}
+@given(
+    questions=st.one_of(st.none(), st.integers(1, 20)),
+    difficulty=st.one_of(st.none(), st.sampled_from(["mixed", "easy", "medium", "hard"])),
+    seconds=st.one_of(st.none(), st.integers(10, 60)),
+)
+def test_trivia_play_options(
+    harness: Harness, questions: int | None, difficulty: str | None, seconds: int | None
+) -> None:
+    options = {
+        k: v
+        for k, v in (("questions", questions), ("difficulty", difficulty), ("seconds", seconds))
+        if v is not None
+    }
 
     async def check() -> None:
         channel = harness.new_channel()
@@ -216,19 +272,35 @@ def test_trivia_stats_member(harness: Harness, name: str, who: str) -> None:
 
 
 @PROPERTY
-@given(time=hostile(10), timezone=st.one_of(st.none(), hostile(64)),
-       days=st.one_of(st.none(), hostile(60)),
-       content=st.sampled_from(["quote", "fact", "onthisday", "trivia"]))
-def test_schedule_add_options(harness: Harness, time: str, timezone: str | None,
-                              days: str | None, content: str) -> None:
+@given(
+    time=hostile(10),
+    timezone=st.one_of(st.none(), hostile(64)),
+    days=st.one_of(st.none(), hostile(60)),
+    content=st.sampled_from(["quote", "fact", "onthisday", "trivia"]),
+)
+def test_schedule_add_options(
+    harness: Harness, time: str, timezone: str | None, days: str | None, content: str
+) -> None:
     options = {k: v for k, v in (("timezone", timezone), ("days", days)) if v is not None}
 
     async def check() -> None:
-        await harness.slash(harness.moderator, "schedule add", channel=harness.channel,
-                            content=content, time=time, **options)
+        await harness.slash(
+            harness.moderator,
+            "schedule add",
+            channel=harness.channel,
+            content=content,
+            time=time,
+            **options,
+        )
         inter = await harness.emulator.autocomplete_interaction(
-            harness.guild, harness.channel, harness.moderator, "schedule add", "timezone",
-            timezone or "", {"channel": harness.channel, "content": content, "time": time})
+            harness.guild,
+            harness.channel,
+            harness.moderator,
+            "schedule add",
+            "timezone",
+            timezone or "",
+            {"channel": harness.channel, "content": content, "time": time},
+        )
         await harness.answered(inter)
 
     harness.run(check())
@@ -251,14 +323,23 @@ RAW_OPTIONS: list[tuple[str, list[str], list[dict[str, Any]]]] = [
     ("fact", [], [{"name": "topic", "type": 3, "value": "not-a-topic"}]),
     ("trivia", ["play"], [{"name": "difficulty", "type": 3, "value": "impossible"}]),
     ("trivia", ["leaderboard"], [{"name": "period", "type": 3, "value": "century"}]),
-    ("schedule", ["add"], [{"name": "channel", "type": 7, "value": "1"},
-                           {"name": "content", "type": 3, "value": "poems"},
-                           {"name": "time", "type": 3, "value": "09:00"}]),
+    (
+        "schedule",
+        ["add"],
+        [
+            {"name": "channel", "type": 7, "value": "1"},
+            {"name": "content", "type": 3, "value": "poems"},
+            {"name": "time", "type": 3, "value": "09:00"},
+        ],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("command", "path", "options"), RAW_OPTIONS,
-                         ids=[f"{c} {' '.join(p)} {o[0]['name']}" for c, p, o in RAW_OPTIONS])
+@pytest.mark.parametrize(
+    ("command", "path", "options"),
+    RAW_OPTIONS,
+    ids=[f"{c} {' '.join(p)} {o[0]['name']}" for c, p, o in RAW_OPTIONS],
+)
 def test_values_the_discord_client_would_not_send(
     harness: Harness, command: str, path: list[str], options: list[dict[str, Any]]
 ) -> None:

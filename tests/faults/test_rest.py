@@ -22,8 +22,9 @@ MESSAGES = "/channels/{channel_id}/messages"
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 
 
-def lose_responses(emulator: Emulator, method: str, template: str, count: int,
-                   status: int = 502) -> None:
+def lose_responses(
+    emulator: Emulator, method: str, template: str, count: int, status: int = 502
+) -> None:
     """The next `count` requests are carried out, but the bot gets `status` instead of the
     answer: a gateway timeout after Discord did the work. Only a nonce makes a retry safe."""
 
@@ -48,25 +49,29 @@ async def test_a_game_survives_429_storms_server_errors_and_lost_responses(
     lose_responses(emulator, "POST", MESSAGES, count=1)
     await start_game(emulator, guild, channel, fans[0], questions=1, seconds=10)
     question = await emulator.wait_for_message(channel, is_question(1, 1), timeout=10)
-    await poll_until(lambda: emulator.stats["nonce:deduplicated"] == 1, 10,
-                     "the retry of the question")
+    await poll_until(
+        lambda: emulator.stats["nonce:deduplicated"] == 1, 10, "the retry of the question"
+    )
     assert emulator.stats["429:injected"] == 2 and emulator.stats["responses:lost"] == 1
 
     # The "locked in" replies meet 429s too, of the route and global ones; still in time.
     emulator.inject_429("POST", CALLBACK, count=2, retry_after=0.3)
-    assert "Locked in" in await click_answer(emulator, question, fans[0],
-                                             question_of(question).answer)
+    assert "Locked in" in await click_answer(
+        emulator, question, fans[0], question_of(question).answer
+    )
     emulator.inject_429("POST", CALLBACK, count=1, retry_after=0.3, is_global=True)
-    assert "Locked in" in await click_answer(emulator, question, fans[1],
-                                             wrong_label(question, question_of(question)))
+    assert "Locked in" in await click_answer(
+        emulator, question, fans[1], wrong_label(question, question_of(question))
+    )
     assert emulator.stats["429:injected"] == 5
 
     # The reveal's edit meets a 502, the final standings a 500 then a 502.
     emulator.inject_error("PATCH", "/channels/{channel_id}/messages/{message_id}", 502, count=1)
     emulator.inject_error("POST", MESSAGES, status=500, count=1)
     emulator.inject_error("POST", MESSAGES, status=502, count=1)
-    final = await emulator.wait_for_message(channel, lambda m: "Final standings" in m.text,
-                                            timeout=30)
+    final = await emulator.wait_for_message(
+        channel, lambda m: "Final standings" in m.text, timeout=30
+    )
     assert emulator.stats["errors:injected"] == 3
     assert revealed(emulator.messages[question.id])
 

@@ -40,8 +40,7 @@ async def test_sigterm_during_a_game_exits_0_and_the_restart_closes_it(
     assert "Traceback" not in run and "stopped cleanly" in run
 
     await bot.start()
-    notice = await emulator.wait_for_message(channel, lambda m: "restarted" in m.text,
-                                             timeout=10)
+    notice = await emulator.wait_for_message(channel, lambda m: "restarted" in m.text, timeout=10)
     assert "ended after question 2 of 3" in notice.text
     assert revealed(emulator.messages[q2.id])  # no live buttons left behind
     after = scores(bot.database_path)

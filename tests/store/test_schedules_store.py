@@ -23,12 +23,28 @@ async def opened(path: Path) -> SQLiteStore:
     return store
 
 
-async def add(store: SQLiteStore, guild_id: int = 1, *, channel_id: int = 10,
-              next_run_at: dt.datetime = NOW, limit: int = 25, **changes: object):
+async def add(
+    store: SQLiteStore,
+    guild_id: int = 1,
+    *,
+    channel_id: int = 10,
+    next_run_at: dt.datetime = NOW,
+    limit: int = 25,
+    **changes: object,
+):
     values: dict[str, object] = dict(
-        guild_id=guild_id, channel_id=channel_id, content="quote", local_time=dt.time(9, 0),
-        timezone="UTC", days=ALL_DAYS, role_id=None, next_run_at=next_run_at, created_by=7,
-        created_at=NOW, limit=limit)
+        guild_id=guild_id,
+        channel_id=channel_id,
+        content="quote",
+        local_time=dt.time(9, 0),
+        timezone="UTC",
+        days=ALL_DAYS,
+        role_id=None,
+        next_run_at=next_run_at,
+        created_by=7,
+        created_at=NOW,
+        limit=limit,
+    )
     values.update(changes)
     return await store.add_schedule(**values)  # type: ignore[arg-type]
 
@@ -36,11 +52,16 @@ async def add(store: SQLiteStore, guild_id: int = 1, *, channel_id: int = 10,
 async def test_a_schedule_is_stored_as_given_and_only_its_server_sees_it(tmp_path: Path) -> None:
     store = await opened(tmp_path / "lwa.sqlite3")
     try:
-        record = await add(store, guild_id=1, timezone="Asia/Seoul", days=WEEKDAYS, role_id=99,
-                           content="onthisday")
+        record = await add(
+            store, guild_id=1, timezone="Asia/Seoul", days=WEEKDAYS, role_id=99, content="onthisday"
+        )
         assert record.id >= 1 and record.state == "active" and not record.failing
         assert (record.local_time, record.timezone, record.days, record.role_id) == (
-            dt.time(9, 0), "Asia/Seoul", WEEKDAYS, 99)
+            dt.time(9, 0),
+            "Asia/Seoul",
+            WEEKDAYS,
+            99,
+        )
         assert record.next_run_at == NOW
         assert await store.schedule(record.id, 1) == record
         assert await store.schedules(1) == [record]
@@ -95,20 +116,26 @@ async def test_a_claim_records_the_run_and_advances_the_schedule(tmp_path: Path)
         assert await store.claim_due_runs(at_nine, grace=GRACE, limit=10) == []
         [unfinished] = await store.unfinished_runs()
         assert (unfinished.schedule.id, unfinished.due_at, unfinished.state) == (
-            record.id, run.due_at, "claimed")
+            record.id,
+            run.due_at,
+            "claimed",
+        )
 
         # Even if the schedule were put back (a bug, a second writer), the run is not claimed
         # twice: the database's unique key refuses it.
         with sqlite3.connect(store.path) as raw:
-            raw.execute("UPDATE schedules SET next_run_at = ? WHERE id = ?",
-                        ("2024-01-24T09:00:00.000000+00:00", record.id))
+            raw.execute(
+                "UPDATE schedules SET next_run_at = ? WHERE id = ?",
+                ("2024-01-24T09:00:00.000000+00:00", record.id),
+            )
         assert await store.claim_due_runs(at_nine, grace=GRACE, limit=10) == []
 
         await store.mark_run_sent(record.id, run.due_at, 555, at_nine)
         assert await store.unfinished_runs() == []
         with sqlite3.connect(store.path) as raw:
             state, message_id = raw.execute(
-                "SELECT state, message_id FROM schedule_runs").fetchone()
+                "SELECT state, message_id FROM schedule_runs"
+            ).fetchone()
         assert (state, message_id) == ("sent", 555)
     finally:
         await store.close()
@@ -137,8 +164,13 @@ async def test_a_failing_schedule_pauses_after_three_failures_and_success_heals_
         for n in range(1, 4):
             now = NOW + dt.timedelta(days=n)
             [run] = await store.claim_due_runs(now, grace=dt.timedelta(days=2), limit=10)
-            after = await store.mark_run_failed(record.id, run.due_at, "404", pause_after=3,
-                                                failing_reason="the channel was deleted")
+            after = await store.mark_run_failed(
+                record.id,
+                run.due_at,
+                "404",
+                pause_after=3,
+                failing_reason="the channel was deleted",
+            )
             assert after is not None and after.failures == n
             assert after.failing_reason == "the channel was deleted"
             assert after.state == ("paused" if n == 3 else "active")
@@ -147,8 +179,9 @@ async def test_a_failing_schedule_pauses_after_three_failures_and_success_heals_
 
         # A failure that is not the channel's fault does not count; a success resets.
         [run] = await store.claim_due_runs(NOW + dt.timedelta(days=5), grace=GRACE, limit=10)
-        after = await store.mark_run_failed(record.id, run.due_at, "503", pause_after=3,
-                                            failing_reason=None)
+        after = await store.mark_run_failed(
+            record.id, run.due_at, "503", pause_after=3, failing_reason=None
+        )
         assert after is not None and after.failures == 0 and not after.failing
     finally:
         await store.close()

@@ -212,20 +212,28 @@ async def test_totals_are_built_from_the_scores_of_an_older_database(tmp_path: P
                 break
             raw.executescript(script.read_text(encoding="utf-8"))
             raw.execute(f"PRAGMA user_version = {number}")
-        raw.execute("INSERT INTO trivia_games (id, guild_id, channel_id, starter_id, difficulty,"
-                    " seconds, question_ids, choices, started_at) VALUES"
-                    " (1, ?, ?, 1, 'mixed', 20, '[]', '[]', '2024-01-01')", (GUILD, CHANNEL))
+        raw.execute(
+            "INSERT INTO trivia_games (id, guild_id, channel_id, starter_id, difficulty,"
+            " seconds, question_ids, choices, started_at) VALUES"
+            " (1, ?, ?, 1, 'mixed', 20, '[]', '[]', '2024-01-01')",
+            (GUILD, CHANNEL),
+        )
         raw.executemany(
             "INSERT INTO trivia_scores VALUES (1, ?, ?, ?, 't-a', ?, ?, ?, ?)",
-            [(0, GUILD, 7, 1, 900, 1, "2024-01-01T00:00:00+00:00"),
-             (1, GUILD, 7, 1, 600, 2, "2024-01-01T00:01:00+00:00"),
-             (0, GUILD, 8, 0, 0, 0, "2024-01-01T00:00:00+00:00")])
+            [
+                (0, GUILD, 7, 1, 900, 1, "2024-01-01T00:00:00+00:00"),
+                (1, GUILD, 7, 1, 600, 2, "2024-01-01T00:01:00+00:00"),
+                (0, GUILD, 8, 0, 0, 0, "2024-01-01T00:00:00+00:00"),
+            ],
+        )
     store = SQLiteStore(path)
     await store.open()
     try:
         rows = await store.leaderboard(GUILD, "all")
         assert [(r.user_id, r.points, r.correct, r.answered) for r in rows] == [
-            (7, 1500, 2, 2), (8, 0, 0, 1)]
+            (7, 1500, 2, 2),
+            (8, 0, 0, 1),
+        ]
         assert (await store.player_stats(GUILD, 7)).best_streak == 2
     finally:
         await store.close()
