@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import random
 import signal
@@ -20,6 +21,7 @@ import discord
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain import dates
+from bot.domain.clock import Clock, SystemClock
 from bot.domain.dataset import DatasetError, load_dataset
 from bot.domain.models import TOPICS, Dataset
 from bot.store.sqlite import SQLiteStore, StoreError
@@ -59,16 +61,16 @@ def _fail(code: int, lines: Sequence[str]) -> int:
     return code
 
 
-async def _run(settings: Settings, dataset: Dataset) -> int:
+async def _run(settings: Settings, dataset: Dataset, clock: Clock) -> int:
     from bot.app import LoveWinsAllBot, apply_endpoints
 
     apply_endpoints(settings)
-    store = SQLiteStore(settings.database_path)
+    store = SQLiteStore(settings.database_path, clock)
     try:
         await store.open()
     except StoreError as error:
         return _fail(EXIT_CONFIG, [f"DATABASE_PATH: {error} (see .env.example)"])
-    bot = LoveWinsAllBot(settings, dataset, store)
+    bot = LoveWinsAllBot(settings, dataset, store, clock=clock)
     loop = asyncio.get_running_loop()
     closing: list[asyncio.Task[None]] = []
 
@@ -141,7 +143,7 @@ async def _reports(settings: Settings, dataset: Dataset) -> int:
     return EXIT_OK
 
 
-def preview(dataset: Dataset, kind: str, rng: random.Random) -> str:
+def preview(dataset: Dataset, kind: str, rng: random.Random, now: dt.datetime) -> str:
     """A plain-text sample of what the bot would post."""
     if kind == "quote":
         quote = rng.choice(dataset.quotes)
@@ -169,7 +171,7 @@ def preview(dataset: Dataset, kind: str, rng: random.Random) -> str:
         lines += [f"  {'ABCD'[i]}. {c}" for i, c in enumerate(choices)]
         lines.append(f"Answer: {question.answer}. {question.explanation}")
         return "\n".join(lines)
-    today = dates.today_in("UTC", discord.utils.utcnow())
+    today = dates.today_in("UTC", now)
     events = dates.events_on(dataset.events, today.month, today.day)
     if events:
         return "\n".join(
@@ -197,7 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """The CLI. `clock` is the bot's time source (the system clock unless a test launcher
+    passes its own)."""
+    clock = clock or SystemClock()
     args = build_parser().parse_args(argv)
     command = args.command or "run"
     try:
@@ -216,14 +221,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             ],
         )
     if command == "preview":
-        print(preview(dataset, args.kind, random.Random()))
+        print(preview(dataset, args.kind, random.Random(), clock.now()))
         return EXIT_OK
     if command == "check":
         return asyncio.run(_check(settings, dataset))
     if command == "reports":
         return asyncio.run(_reports(settings, dataset))
     with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(_run(settings, dataset))
+        return asyncio.run(_run(settings, dataset, clock))
     return EXIT_OK
 
 

@@ -18,6 +18,7 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
@@ -27,7 +28,7 @@ import discord
 from bot.cogs.facts import pick_fact
 from bot.cogs.quotes import pick_quote
 from bot.domain import dates
-from bot.domain.clock import Clock
+from bot.domain.clock import Clock, SystemClock, wait_or_timeout
 from bot.domain.schedule import catch_up, run_nonce
 from bot.permissions import missing_post_permissions
 from bot.store.base import ScheduleRecord, ScheduleRun, Store
@@ -83,23 +84,20 @@ class ContentUnavailable(Exception):
     """A post cannot be made right now (e.g. the trivia feature is not loaded)."""
 
 
-async def wait_or_timeout(wake: asyncio.Event, seconds: float) -> None:
-    """Sleep `seconds`, or less if `wake` is set."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(wake.wait(), timeout=seconds)
-
-
 class TokenBucket:
     """At most `rate` sends a second on average, `burst` back to back. Waiters queue in
-    order; time comes from the clock and waiting from `sleep`, so tests drive both."""
+    order; time comes from the clock and waiting from `sleep` (default the clock's), so tests
+    drive both."""
 
-    def __init__(self, rate: float, clock: Clock, sleep: Sleep, burst: float = 1.0) -> None:
+    def __init__(
+        self, rate: float, clock: Clock, sleep: Sleep | None = None, burst: float = 1.0
+    ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.burst = max(1.0, burst)
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = sleep or clock.sleep
         self._tokens = self.burst
         self._updated = clock.now()
         self._lock = asyncio.Lock()
@@ -131,20 +129,24 @@ class Dispatcher:
         rate: float,
         workers: int = WORKERS,
         batch: int = CLAIM_BATCH,
-        sleep: Sleep = asyncio.sleep,
-        idle: Idle = wait_or_timeout,
+        pace_clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        idle: Idle | None = None,
         explain: ExplainFailure | None = None,
     ) -> None:
+        """`clock` says when runs are due and times the waits between them; `pace_clock`
+        (default `clock`) paces the sends, which Discord's rate limit measures in real time.
+        `sleep` and `idle` replace the clocks' waits in tests that step time themselves."""
         self.store = store
         self.clock = clock
         self.grace = grace
-        self.bucket = TokenBucket(rate, clock, sleep)
+        self.bucket = TokenBucket(rate, pace_clock or clock, sleep)
         self._sender = sender
         self._post = post
         self._workers = max(1, workers)
         self._batch = max(1, batch)
-        self._sleep = sleep
-        self._idle = idle
+        self._sleep = sleep or clock.sleep
+        self._idle: Idle = idle or functools.partial(wait_or_timeout, clock)
         self._explain = explain or _generic_failure
         self._wake = asyncio.Event()
         self._stopping = False
@@ -499,5 +501,6 @@ def create_dispatcher(bot: LoveWinsAllBot) -> Dispatcher:
         post=post_maker(bot),
         grace=dt.timedelta(minutes=bot.settings.schedule_grace_minutes),
         rate=bot.settings.post_rate_per_second,
+        pace_clock=SystemClock(),
         explain=lambda schedule, error: explain_failure(bot, schedule, error),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import random
 import sqlite3
@@ -531,9 +532,10 @@ async def test_adding_a_schedule_wakes_the_sleeping_dispatcher(
     tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
 ) -> None:
     async with World(tmp_path, clock, fake_discord) as world:
-        from bot.scheduler import wait_or_timeout
+        from bot.domain.clock import wait_or_timeout
 
-        world.dispatcher._idle = wait_or_timeout  # really wait (up to 15 minutes)
+        # Really wait on the clock (up to 15 minutes of it, which the test never moves).
+        world.dispatcher._idle = functools.partial(wait_or_timeout, clock)
         task = world.dispatcher.start()
         await asyncio.sleep(0.05)
         assert not task.done()  # asleep: nothing is due

@@ -20,6 +20,7 @@ from discord.ext import commands
 
 from bot.cogs.errors import UserError, reply_in_time, report_error, send_ephemeral
 from bot.domain import trivia
+from bot.domain.clock import sleep_until
 from bot.domain.models import Question
 from bot.domain.trivia import AnswerOutcome, EndReason, TriviaGame
 from bot.permissions import missing_post_permissions
@@ -158,9 +159,7 @@ class Trivia(commands.Cog):
         )
 
     async def _sleep_until(self, instant: dt.datetime) -> None:
-        delay = (instant - self.bot.clock.now()).total_seconds()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await sleep_until(self.bot.clock, instant)
 
     async def _run_game(self, live: LiveGame) -> None:
         while live.game.has_next:
@@ -174,7 +173,7 @@ class Trivia(commands.Cog):
             await self._sleep_until(view.closes_at)
             await self._reveal(live)
             if live.game.has_next:
-                await asyncio.sleep(REVEAL_PAUSE_SECONDS)
+                await self.bot.clock.sleep(REVEAL_PAUSE_SECONDS)
         await self._finish(live, "finished")
 
     async def _post_question(self, live: LiveGame, view: trivia.QuestionView) -> int:

@@ -18,6 +18,7 @@ import aiosqlite
 
 from bot.domain import rotation
 from bot.domain import schedule as schedule_rules
+from bot.domain.clock import Clock, SystemClock
 from bot.domain.trivia import period_keys
 from bot.store.base import (
     GameAlreadyRunning,
@@ -47,10 +48,6 @@ def migrations() -> list[tuple[int, Path]]:
         if match:
             found.append((int(match[1]), path))
     return found
-
-
-def _utcnow() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _iso(instant: dt.datetime) -> str:
@@ -106,8 +103,9 @@ def _game(row: sqlite3.Row | tuple[object, ...]) -> GameRecord:
 
 
 class SQLiteStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Clock | None = None) -> None:
         self.path = path
+        self._clock: Clock = clock or SystemClock()
         self._db: aiosqlite.Connection | None = None
         # One connection is shared by every coroutine; a transaction must not interleave with
         # another coroutine's statements, so writers take this lock.
@@ -124,6 +122,9 @@ class SQLiteStore:
         if self._db is None:
             raise RuntimeError("the store is not open")
         return self._db
+
+    def _now(self) -> str:
+        return self._clock.now().isoformat(timespec="seconds")
 
     async def open(self) -> None:
         try:
@@ -224,7 +225,7 @@ class SQLiteStore:
             "INSERT INTO guild_settings (guild_id, timezone, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
             "updated_at = excluded.updated_at",
-            (guild_id, timezone, _utcnow()),
+            (guild_id, timezone, self._now()),
         )
 
     async def draw(
@@ -258,7 +259,7 @@ class SQLiteStore:
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_id, kind, filter_key) DO UPDATE SET"
             " remaining = excluded.remaining, last_id = excluded.last_id,"
             " updated_at = excluded.updated_at",
-            (*key, json.dumps(remaining), pick, _utcnow()),
+            (*key, json.dumps(remaining), pick, self._now()),
         )
         return pick
 
