@@ -14,8 +14,8 @@ import pytest
 from bot.config import DEFAULT_DATA_DIR
 from bot.domain.dataset import load_dataset
 from bot.domain.models import DIFFICULTIES, TOPICS, Dataset
+from tests.shared import SOURCE_PACK, need
 
-SOURCE_PACK = DEFAULT_DATA_DIR.parent.parent / "shared" / "sources"
 
 
 @functools.cache
@@ -25,6 +25,7 @@ def shipped() -> Dataset:
 
 @functools.cache
 def pack_text(source_id: str) -> str:
+    need(SOURCE_PACK, "the source pack")
     path = SOURCE_PACK / f"{source_id}.txt"
     assert path.is_file(), f"{path.name} is not in the source pack beside the repository"
     body = path.read_text(encoding="utf-8").partition("\n---\n")[2]
@@ -32,6 +33,7 @@ def pack_text(source_id: str) -> str:
 
 
 def pack_header(source_id: str) -> dict[str, str]:
+    need(SOURCE_PACK, "the source pack")
     text = (SOURCE_PACK / f"{source_id}.txt").read_text(encoding="utf-8")
     header = text.partition("\n---\n")[0]
     return {
@@ -40,9 +42,8 @@ def pack_header(source_id: str) -> dict[str, str]:
 
 
 def test_the_source_pack_is_beside_the_repository() -> None:
-    assert (SOURCE_PACK / "FACTS.md").is_file(), (
-        "clone the repository next to shared/ (../shared/sources) to check the dataset"
-    )
+    need(SOURCE_PACK, "the source pack")
+    assert (SOURCE_PACK / "FACTS.md").is_file(), "the source pack has no FACTS.md"
 
 
 def test_counts_meet_the_curation_targets() -> None:
