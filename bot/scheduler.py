@@ -208,6 +208,10 @@ class Dispatcher:
         if next_at is not None:
             seconds = min(seconds, (next_at - self.clock.now()).total_seconds())
         if seconds > 0 and not self._stopping:
+            log.debug(
+                "nothing due; next scheduled run %s",
+                next_at.isoformat() if next_at is not None else "not planned",
+            )
             await self._idle(self._wake, seconds)
 
     # --- the work -------------------------------------------------------------------------

@@ -7,4 +7,7 @@ from tests.fakediscord.fixtures import (  # noqa: F401
     emulator,
     pytest_runtest_makereport,
     sample_bot,
+    shared,
+    shared_bot,
+    shared_emulator,
 )

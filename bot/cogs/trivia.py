@@ -171,9 +171,10 @@ class Trivia(commands.Cog):
             await self.bot.store.open_question(live.record.id, view.index, view.opened_at, None)
             await self._post_question(live, view)
             await self._sleep_until(view.closes_at)
+            revealed_at = self.bot.clock.now()
             await self._reveal(live)
-            if live.game.has_next:
-                await self.bot.clock.sleep(REVEAL_PAUSE_SECONDS)
+            if live.game.has_next:  # time to read the reveal, counted from when it was made
+                await self._sleep_until(revealed_at + dt.timedelta(seconds=REVEAL_PAUSE_SECONDS))
         await self._finish(live, "finished")
 
     async def _post_question(self, live: LiveGame, view: trivia.QuestionView) -> int:

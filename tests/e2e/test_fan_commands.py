@@ -1,27 +1,28 @@
-"""Fans use /quote, /fact, /onthisday and /about against the real bot process (SPEC §4)."""
+"""Fans use /quote, /fact, /onthisday and /about against the real bot process (SPEC §4).
+
+The tests share one bot process (each in a server of its own) unless they restart it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-from typing import Any
 
 from bot.domain import dates
 from bot.domain.models import TOPICS
 from tests.e2e.helpers import NO_PINGS, all_text, dataset, field, footer_id
-from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
+from tests.fakediscord.fixtures import Shared
+from tests.fakediscord.models import Channel, Guild, Member
 
 
-def place(emulator: Emulator):  # type: ignore[no-untyped-def]
-    guild = emulator.guilds[0]
-    return guild, guild.text_channels[0], emulator.add_member(guild, "uaena")
+def place(shared: Shared) -> tuple[Emulator, Guild, Channel, Member]:
+    """Where a fan types: the test's own server, on the module's bot."""
+    emulator, guild = shared.emulator, shared.guild
+    return emulator, guild, guild.text_channels[0], emulator.add_member(guild, "uaena")
 
 
-async def test_quote_shows_a_dataset_quote_with_its_source(
-    emulator: Emulator, bot: BotProcess
-) -> None:
-    guild, channel, fan = place(emulator)
+async def test_quote_shows_a_dataset_quote_with_its_source(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     inter = await emulator.slash(guild, channel, fan, "quote")
     reply = await inter.response()
     assert reply.type == 4 and not reply.is_ephemeral
@@ -37,8 +38,8 @@ async def test_quote_shows_a_dataset_quote_with_its_source(
     assert [b["label"] for b in inter.message.buttons] == ["Another quote"]
 
 
-async def test_speaker_autocomplete_knows_aliases(emulator: Emulator, bot: BotProcess) -> None:
-    guild, channel, fan = place(emulator)
+async def test_speaker_autocomplete_knows_aliases(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     for typed in ("Tae", "kim taehyung", "뷔", "v"):
         choices = await emulator.autocomplete(
             guild, channel, fan, "quote", focused="speaker", value=typed
@@ -49,10 +50,8 @@ async def test_speaker_autocomplete_knows_aliases(emulator: Emulator, bot: BotPr
     assert len(everyone) <= 25
 
 
-async def test_quote_filters_by_typed_speaker_and_search_words(
-    emulator: Emulator, bot: BotProcess
-) -> None:
-    guild, channel, fan = place(emulator)
+async def test_quote_filters_by_typed_speaker_and_search_words(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     reply = await (
         await emulator.slash(guild, channel, fan, "quote", speaker="Kim Taehyung")
     ).response()
@@ -65,8 +64,8 @@ async def test_quote_filters_by_typed_speaker_and_search_words(
     assert quote is not None and "camcorder" in (quote.text + quote.gloss).lower()
 
 
-async def test_quote_by_id_and_the_mistakes(emulator: Emulator, bot: BotProcess) -> None:
-    guild, channel, fan = place(emulator)
+async def test_quote_by_id_and_the_mistakes(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     wanted = dataset().quotes[3]
     reply = await (await emulator.slash(guild, channel, fan, "quote", id=wanted.id)).response()
     assert footer_id(reply.embeds[0]) == wanted.id
@@ -83,10 +82,8 @@ async def test_quote_by_id_and_the_mistakes(emulator: Emulator, bot: BotProcess)
         assert inter.latency is not None and inter.latency < 3
 
 
-async def test_quotes_do_not_repeat_in_a_channel_until_all_were_shown(
-    emulator: Emulator, bot: BotProcess
-) -> None:
-    guild, channel, fan = place(emulator)
+async def test_quotes_do_not_repeat_in_a_channel_until_all_were_shown(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     edam = {q.id for q in dataset().quotes if q.speaker == "edam"}
     seen = []
     for _ in edam:
@@ -97,10 +94,8 @@ async def test_quotes_do_not_repeat_in_a_channel_until_all_were_shown(
     assert sorted(seen) == sorted(edam)
 
 
-async def test_another_quote_keeps_the_filters_and_works_after_a_restart(
-    emulator: Emulator, bot: BotProcess
-) -> None:
-    guild, channel, fan = place(emulator)
+async def test_another_quote_keeps_the_filters_and_works_after_a_restart(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     first = await emulator.slash(guild, channel, fan, "quote", speaker="V")
     await first.response()
     click = await emulator.click(first.message, "Another quote", fan)
@@ -108,7 +103,7 @@ async def test_another_quote_keeps_the_filters_and_works_after_a_restart(
     assert dataset().quote(footer_id(reply.embeds[0])).speaker == "v"  # type: ignore[union-attr]
     assert footer_id(reply.embeds[0]) != footer_id(first.message.embeds[0])
 
-    await bot.restart()
+    await shared.bot.restart()
     click = await emulator.click(first.message, "Another quote", fan)
     reply = await click.response()
     assert not reply.is_ephemeral
@@ -116,10 +111,8 @@ async def test_another_quote_keeps_the_filters_and_works_after_a_restart(
     assert click.latency is not None and click.latency < 3
 
 
-async def test_fact_by_topic_names_its_source_and_evidence(
-    emulator: Emulator, bot: BotProcess
-) -> None:
-    guild, channel, fan = place(emulator)
+async def test_fact_by_topic_names_its_source_and_evidence(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     inter = await emulator.slash(guild, channel, fan, "fact", topic="charts")
     embed = (await inter.response()).embeds[0]
     fact = dataset().fact(footer_id(embed))
@@ -130,8 +123,8 @@ async def test_fact_by_topic_names_its_source_and_evidence(
     assert dataset().source_of(fact).url in field(embed, "Source")
 
 
-async def test_onthisday_reads_every_date_form(emulator: Emulator, bot: BotProcess) -> None:
-    guild, channel, fan = place(emulator)
+async def test_onthisday_reads_every_date_form(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     expected = {e.text[:60] for e in dates.events_on(dataset().events, 1, 24)}
     assert expected, "the dataset has events on 24 January"
     for typed in ("01-24", "2024-01-24", "1/24", "Jan 24", "24 January", "January 24"):
@@ -141,14 +134,12 @@ async def test_onthisday_reads_every_date_form(emulator: Emulator, bot: BotProce
         assert embed["title"] == "On this day: 24 January", typed
         text = all_text(embed)
         assert all(snippet in text for snippet in expected), typed
-        years = dt.datetime.now(dt.UTC).year - 2024
+        years = shared.clock.now().year - 2024
         assert f"{years} year" in text
 
 
-async def test_onthisday_explains_a_bad_date_with_examples(
-    emulator: Emulator, bot: BotProcess
-) -> None:
-    guild, channel, fan = place(emulator)
+async def test_onthisday_explains_a_bad_date_with_examples(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     for typed in ("13-45", "someday", "Feb 30"):
         reply = await (
             await emulator.slash(guild, channel, fan, "onthisday", date=typed)
@@ -157,10 +148,8 @@ async def test_onthisday_explains_a_bad_date_with_examples(
         assert "Jan 24" in reply.embeds[0]["description"]
 
 
-async def test_an_empty_day_counts_down_to_the_next_event(
-    emulator: Emulator, bot: BotProcess
-) -> None:
-    guild, channel, fan = place(emulator)
+async def test_an_empty_day_counts_down_to_the_next_event(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     busy = {(e.date.month, e.date.day) for e in dataset().events}
     empty = next(
         d
@@ -179,8 +168,8 @@ async def test_an_empty_day_counts_down_to_the_next_event(
     assert embed["fields"], "the coming event is shown, never an empty embed"
 
 
-async def test_about_shows_the_counts_and_every_source(emulator: Emulator, bot: BotProcess) -> None:
-    guild, channel, fan = place(emulator)
+async def test_about_shows_the_counts_and_every_source(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     inter = await emulator.slash(guild, channel, fan, "about")
     embed = (await inter.response()).embeds[0]
     counts = dataset().counts()
@@ -208,31 +197,9 @@ async def test_about_shows_the_counts_and_every_source(emulator: Emulator, bot: 
     assert all(s.url in everything for s in dataset().sources.values() if s.url)
 
 
-async def test_the_token_never_reaches_the_log(emulator: Emulator, bot: BotProcess) -> None:
-    guild, channel, fan = place(emulator)
+async def test_the_token_never_reaches_the_log(shared: Shared) -> None:
+    emulator, guild, channel, fan = place(shared)
     await (await emulator.slash(guild, channel, fan, "quote")).response()
-    logs = bot.logs()
+    logs = shared.bot.logs()
     assert "DEBUG" in logs  # the fixture runs the bot at LOG_LEVEL=DEBUG
     assert emulator.token not in logs
-
-
-async def test_commands_are_synced_once_then_only_when_they_change(
-    emulator: Emulator, bot_factory: Any, tmp_path: Path
-) -> None:
-    bot = await bot_factory()
-    assert emulator.stats["commands:bulk_overwrite"] == 1
-    assert {"quote", "fact", "onthisday", "about", "trivia", "schedule", "settings"} <= set(
-        emulator.commands
-    )
-    await bot.restart()  # same commands: Discord is not asked again (its rate limits are tight)
-    assert emulator.stats["commands:bulk_overwrite"] == 1
-    # A server for development: commands go there instead, since the target changed.
-    guild = emulator.guilds[0]
-    await bot.stop()
-    dev = await bot_factory(
-        extra_env={"DEV_GUILD_ID": str(guild.id)}, database_path=bot.database_path
-    )
-    assert emulator.stats["commands:bulk_overwrite"] == 2
-    fan = emulator.add_member(guild, "fan")
-    reply = await (await emulator.slash(guild, guild.text_channels[0], fan, "about")).response()
-    assert reply.embeds and dev.running

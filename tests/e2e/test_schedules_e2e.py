@@ -1,18 +1,15 @@
 """Moderators schedule daily posts, through the real bot process and the emulator (SPEC §6).
 
-One test waits for a real minute to turn (the bot runs on the system clock); everything that
-needs days to pass (failing three days in a row, catch-up after downtime, pacing) is covered
-with a fake clock in tests/test_scheduler.py.
+The bot runs on a clock the test holds: the test moves it to the minute a post is due, and an
+hour on while the bot is down. What needs days to pass (failing three days in a row, catch-up
+after downtime, pacing) is covered with a fake clock in tests/test_scheduler.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import re
-import sqlite3
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +19,7 @@ from tests.e2e.helpers import NO_PINGS, all_text, dataset
 from tests.fakediscord import permissions as P
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
+from tests.fakediscord.fixtures import Shared
 from tests.fakediscord.models import Channel, Guild, Member, Message
 
 
@@ -53,35 +51,6 @@ def posts(emulator: Emulator, channel: Channel) -> list[Message]:
     return [m for m in emulator.channel_messages(channel) if m.interaction_id is None]
 
 
-def hour_earlier(database: Path) -> None:
-    """Move the daily trivia question's opening and its answers an hour into the past."""
-    with sqlite3.connect(database) as db:
-        for game_id, opened in db.execute(
-            "SELECT id, opened_at FROM trivia_games WHERE kind = 'daily'"
-        ).fetchall():
-            shifted = [
-                (dt.datetime.fromisoformat(t) - dt.timedelta(hours=1)).isoformat()
-                for t in json.loads(opened)
-            ]
-            db.execute(
-                "UPDATE trivia_games SET opened_at = ? WHERE id = ?", (json.dumps(shifted), game_id)
-            )
-            for user, index, at in db.execute(
-                "SELECT user_id, question_index, answered_at FROM trivia_answers WHERE game_id = ?",
-                (game_id,),
-            ).fetchall():
-                db.execute(
-                    "UPDATE trivia_answers SET answered_at = ? WHERE game_id = ? AND"
-                    " question_index = ? AND user_id = ?",
-                    (
-                        (dt.datetime.fromisoformat(at) - dt.timedelta(hours=1)).isoformat(),
-                        game_id,
-                        index,
-                        user,
-                    ),
-                )
-
-
 def schedule_id(embed: dict[str, Any]) -> int:
     match = re.search(r"#(\d+)", embed["title"])
     assert match, embed
@@ -89,9 +58,9 @@ def schedule_id(embed: dict[str, Any]) -> int:
 
 
 async def test_moderators_only_and_what_is_refused(
-    emulator: Emulator, bot: BotProcess, monkeypatch: pytest.MonkeyPatch
+    shared: Shared, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    guild = emulator.guilds[0]
+    emulator, guild = shared.emulator, shared.guild
     general = guild.text_channels[0]
     mod = moderator(emulator, guild)
 
@@ -198,9 +167,10 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
     # The server's timezone is Seoul; a schedule without one follows it.
     await run(emulator, guild, general, mod, "settings timezone", tz="asia/seoul")
     seoul = ZoneInfo("Asia/Seoul")
-    now = dt.datetime.now(seoul)
-    lead = 1 if now.second < 55 else 2  # a few seconds to set things up first
-    due = (now + dt.timedelta(minutes=lead)).replace(second=0, microsecond=0)
+    assert bot.clock is not None
+    due = (bot.clock.now().astimezone(seoul) + dt.timedelta(minutes=2)).replace(
+        second=0, microsecond=0
+    )
     at = due.strftime("%H:%M")
 
     added = await run(
@@ -228,8 +198,9 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
     listed = all_text(await run(emulator, guild, general, mod, "schedule list"))
     assert f"#{first}" in listed and f"#{broken}" in listed and "active" in listed
     emulator.delete_channel(doomed)  # deleted before the post is due
+    bot.clock.set(due - dt.timedelta(seconds=1))  # a second before the minute turns
 
-    post = await emulator.wait_for_message(general, lambda m: bool(m.embeds), timeout=150)
+    post = await emulator.wait_for_message(general, lambda m: bool(m.embeds), timeout=10)
     assert post.embed["author"]["name"] == "Daily quote"
     assert post.embed["description"].strip("“”") in {q.text for q in dataset().quotes}
     assert post.content == f"<@&{fans.id}>"  # the chosen role is the only mention
@@ -252,11 +223,11 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
     click = await emulator.click(question, asked.answer, player)
     assert "Locked in" in (await click.response()).embeds[0]["description"]
 
-    # The bot stops; by the time it is back the question's hour is over (the stored instants
-    # are moved an hour back, as if it had been down that long). Nothing is posted twice, and
-    # the pending reveal still happens at start-up and scores.
+    # The bot stops; by the time it is back the question's hour is over. Nothing is posted
+    # twice, and the pending reveal still happens at start-up and scores.
     await bot.stop()
-    hour_earlier(bot.database_path)
+    bot.clock.advance(dt.timedelta(hours=1))
+    restarted = len(bot.logs())
     await bot.start()
     shown = await emulator.wait_for_edit(
         question, lambda m: any(b.get("label") == "Report a problem" for b in m.buttons), timeout=20
@@ -273,7 +244,8 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
             break
         await asyncio.sleep(0.25)
     assert f"<@{player.id}>" in leaderboard
-    await asyncio.sleep(3)  # time for the dispatcher to recover and look at what is due
+    # The dispatcher recovered, looked at what is due and went to sleep until tomorrow.
+    await bot.wait_for_log("nothing due; next scheduled run", after=restarted)
     assert len(posts(emulator, general)) == 1
     assert len([m for m in posts(emulator, quiz) if m.buttons]) == 1
     assert emulator.stats.get("nonce:deduplicated", 0) == 0  # nothing was even resent

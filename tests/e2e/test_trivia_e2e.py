@@ -1,4 +1,8 @@
-"""Fans play trivia together in a channel, through the real bot process (SPEC §4)."""
+"""Fans play trivia together in a channel, through the real bot process (SPEC §4).
+
+The bot runs on a clock the test holds: a question closes when the test moves the clock past
+its time, right after the fans clicked, instead of after real seconds.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bot.cogs.trivia import REVEAL_PAUSE_SECONDS
 from bot.domain.models import Question
 from tests.dataset_factory import write_dataset
 from tests.e2e.helpers import NO_PINGS, dataset
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
+from tests.fakediscord.fixtures import Shared
 from tests.fakediscord.models import Channel, Guild, Member, Message
 
 SUCCESS, SECONDARY = 3, 2
@@ -59,8 +65,8 @@ async def start(
     assert reply.data["allowed_mentions"] == NO_PINGS
 
 
-async def test_a_two_question_game_with_three_fans(emulator: Emulator, bot: BotProcess) -> None:
-    guild = emulator.guilds[0]
+async def test_a_two_question_game_with_three_fans(shared: Shared) -> None:
+    emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]
     right, wrong, silent = (emulator.add_member(guild, n) for n in ("right", "wrong", "silent"))
     await start(emulator, guild, channel, right, questions=2, seconds=10)
@@ -77,6 +83,7 @@ async def test_a_two_question_game_with_three_fans(emulator: Emulator, bot: BotP
         )
         assert "Locked in" in await answer(emulator, message, wrong, wrong_label(message, question))
 
+        shared.clock.advance(10)  # the question's time is up
         shown = await emulator.wait_for_edit(message, revealed, timeout=20)
         styles = {b["label"]: b["style"] for b in shown.buttons if b["label"] in question.choices}
         assert styles[question.answer] == SUCCESS
@@ -84,6 +91,7 @@ async def test_a_two_question_game_with_three_fans(emulator: Emulator, bot: BotP
         assert question.answer in shown.text and question.explanation in shown.text
         assert "1 of 2 answered right" in shown.text
         assert dataset().source_of(question).publisher in shown.text
+        shared.clock.advance(REVEAL_PAUSE_SECONDS)  # time to read the reveal
 
     final = await emulator.wait_for_message(
         channel, lambda m: "Final standings" in m.text, timeout=20
@@ -104,10 +112,8 @@ async def test_a_two_question_game_with_three_fans(emulator: Emulator, bot: BotP
     assert "2 right of 2" in str(stats.embeds[0])
 
 
-async def test_one_game_per_channel_and_who_may_stop_it(
-    emulator: Emulator, bot: BotProcess
-) -> None:
-    guild = emulator.guilds[0]
+async def test_one_game_per_channel_and_who_may_stop_it(shared: Shared) -> None:
+    emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]
     starter, fan = emulator.add_member(guild, "starter"), emulator.add_member(guild, "fan")
     await start(emulator, guild, channel, starter, questions=3, seconds=30)
@@ -145,7 +151,10 @@ async def test_a_killed_bot_closes_the_game_and_keeps_the_points(
     await start(emulator, guild, channel, fan, questions=3, seconds=10)
     first = await emulator.wait_for_message(channel, is_question(1, 3), timeout=20)
     await answer(emulator, first, fan, question_of(first).answer)
+    assert bot.clock is not None
+    bot.clock.advance(10)
     await emulator.wait_for_edit(first, revealed, timeout=20)
+    bot.clock.advance(REVEAL_PAUSE_SECONDS)
     second = await emulator.wait_for_message(channel, is_question(2, 3), timeout=20)
     await answer(emulator, second, fan, question_of(second).answer)
 
@@ -159,8 +168,8 @@ async def test_a_killed_bot_closes_the_game_and_keeps_the_points(
     assert "2 correct" in board.embeds[0]["description"]  # both answers counted, once
 
 
-async def test_two_hundred_fans_click_at_once(emulator: Emulator, bot: BotProcess) -> None:
-    guild = emulator.guilds[0]
+async def test_two_hundred_fans_click_at_once(shared: Shared) -> None:
+    emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]
     fans = [emulator.add_member(guild, f"fan{n}") for n in range(200)]
     await start(emulator, guild, channel, fans[0], questions=1, seconds=15)
@@ -174,12 +183,13 @@ async def test_two_hundred_fans_click_at_once(emulator: Emulator, bot: BotProces
     assert all("Locked in" in r.embeds[0]["description"] for r in replies)
     assert max(c.latency or 99 for c in clicks) < 3
     right = sum(1 for n in range(200) if labels[n % len(labels)] == question.answer)
+    shared.clock.advance(15)
     shown = await emulator.wait_for_edit(message, revealed, timeout=30)
     assert f"{right} of 200 answered right" in shown.text
 
 
-async def test_reporting_a_question(emulator: Emulator, bot: BotProcess) -> None:
-    guild = emulator.guilds[0]
+async def test_reporting_a_question(shared: Shared) -> None:
+    emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]
     fan = emulator.add_member(guild, "fan")
     mods = emulator.add_role(guild, "mods", permissions=MANAGE_GUILD)
@@ -187,6 +197,7 @@ async def test_reporting_a_question(emulator: Emulator, bot: BotProcess) -> None
     await start(emulator, guild, channel, fan, questions=1, seconds=10)
     message = await emulator.wait_for_message(channel, is_question(1, 1), timeout=20)
     question = question_of(message)
+    shared.clock.advance(10)
     shown = await emulator.wait_for_edit(message, revealed, timeout=20)
 
     opened = await emulator.click(shown, "Report a problem", fan)
@@ -221,10 +232,8 @@ async def test_not_enough_questions_says_how_many_exist(
     assert "Only 1 question" in reply.embeds[0]["description"]
 
 
-async def test_a_channel_the_bot_cannot_post_in_is_refused(
-    emulator: Emulator, bot: BotProcess
-) -> None:
-    guild = emulator.guilds[0]
+async def test_a_channel_the_bot_cannot_post_in_is_refused(shared: Shared) -> None:
+    emulator, guild = shared.emulator, shared.guild
     quiet = emulator.add_channel(guild, "announcements")
     emulator.set_overwrite(quiet, emulator.bot_role(guild), deny=1 << 11)  # Send Messages
     fan = emulator.add_member(guild, "fan")

@@ -6,20 +6,135 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import json
 import os
 import signal
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
+from .clock import CLOCK_FILE_ENV, BotClock
 from .emulator import Emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+FORKABLE = {"bot": "bot", "tests.fakediscord.samplebot": "sample"}  # module -> zygote target
+
+
+class Process(Protocol):
+    """What BotProcess needs of a process: asyncio's, or a child of the zygote."""
+
+    pid: int
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+    def kill(self) -> None: ...
+
+
+class Zygote:
+    """The fork server of this test process (tests/fakediscord/zygote.py), started on first use
+    and stopped when the test process ends."""
+
+    _running: Zygote | None = None
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="lwa-zygote-")
+        self.socket_path = os.path.join(self.folder, "socket")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakediscord.zygote", self.socket_path],
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+        )
+        atexit.register(self.stop)
+
+    @classmethod
+    def get(cls) -> Zygote:
+        if cls._running is None or cls._running.process.poll() is not None:
+            cls._running = cls()
+        return cls._running
+
+    def listening(self) -> bool:
+        return os.path.exists(self.socket_path)
+
+    async def wait_listening(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.listening():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("the bot fork server (tests/fakediscord/zygote.py) failed")
+            await asyncio.sleep(0.02)
+
+    async def spawn(self, target: str, argv: list[str], env: dict[str, str], log: Path) -> Forked:
+        await self.wait_listening()
+        reader, writer = await asyncio.open_unix_connection(self.socket_path)
+        request = {
+            "target": target,
+            "argv": argv,
+            "env": env,
+            "cwd": str(REPO_ROOT),
+            "log": str(log),
+        }
+        writer.write(json.dumps(request).encode() + b"\n")
+        await writer.drain()
+        pid = int(json.loads(await reader.readline())["pid"])
+        return Forked(pid, reader, writer)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(5)
+        with contextlib.suppress(OSError):
+            os.unlink(self.socket_path)
+            os.rmdir(self.folder)
+
+
+class Forked:
+    """A bot process forked by the zygote; its exit code arrives over the zygote's socket."""
+
+    def __init__(
+        self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.pid = pid
+        self._code: int | None = None
+        self._writer = writer
+        self._exited = asyncio.ensure_future(self._read_exit(reader))
+
+    async def _read_exit(self, reader: asyncio.StreamReader) -> int:
+        line = await reader.readline()
+        self._writer.close()
+        self._code = int(json.loads(line)["exit"]) if line else -signal.SIGKILL
+        return self._code
+
+    @property
+    def returncode(self) -> int | None:
+        return self._code
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exited)
+
+    def send_signal(self, sig: int) -> None:
+        if self._code is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
 
 
 class BotProcess:
-    """Handle on a bot subprocess (``python -m <module>``) connected to an emulator."""
+    """Handle on a bot subprocess (``python -m <module>``) connected to an emulator.
+
+    With a ``clock``, the real bot runs through ``tests.fakediscord.clockbot`` on that clock
+    (``module`` must be ``"bot"``): the test reads and moves the bot's time with it.
+    """
 
     def __init__(
         self,
@@ -31,21 +146,28 @@ class BotProcess:
         extra_env: dict[str, str] | None = None,
         ready_timeout: float = 30.0,
         stop_timeout: float = 10.0,
+        clock: BotClock | None = None,
+        fork: bool = True,
     ) -> None:
+        if clock is not None and module != "bot":
+            raise ValueError("only the real bot runs on a test clock")
         self.emulator = emulator
         self.module = module
+        self.clock = clock
+        self.fork = fork  # forked from the zygote: the same process, without the imports
         self.database_path = database_path
         self.log_path = log_path
         self.extra_env = extra_env or {}
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: Process | None = None
         self._log_file: IO[bytes] | None = None
         self.starts = 0
 
     @property
     def argv(self) -> list[str]:
-        return [sys.executable, "-m", self.module]
+        module = "tests.fakediscord.clockbot" if self.clock is not None else self.module
+        return [sys.executable, "-m", module]
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -56,6 +178,8 @@ class BotProcess:
             LOG_LEVEL="DEBUG",
             PYTHONUNBUFFERED="1",
         )
+        if self.clock is not None:
+            env[CLOCK_FILE_ENV] = str(self.clock.path)
         env.update(self.extra_env)
         return env
 
@@ -80,6 +204,19 @@ class BotProcess:
         except FileNotFoundError:
             return ""
 
+    async def wait_for_log(self, text: str, *, after: int = 0, timeout: float = 10.0) -> int:
+        """Wait until the bot's output (from offset ``after``) contains ``text``; returns the
+        offset just past it. For what only the bot's log tells (it went idle, it retried)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (found := self.logs().find(text, after)) < 0:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"the bot did not log {text!r} within {timeout}s.\n--- bot output ---\n"
+                    + self.log_tail()
+                )
+            await asyncio.sleep(0.02)
+        return found + len(text)
+
     def log_tail(self, lines: int = 200) -> str:
         return "\n".join(self.logs().splitlines()[-lines:])
 
@@ -93,15 +230,20 @@ class BotProcess:
         )
         self._log_file.flush()
         before = self.emulator.ready_count
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.argv,
-            cwd=str(REPO_ROOT),
-            env=self.env(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
+        if self.fork and self.module in FORKABLE:
+            self.proc = await Zygote.get().spawn(
+                FORKABLE[self.module], [], self.env(), self.log_path
+            )
+        else:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.argv,
+                cwd=str(REPO_ROOT),
+                env=self.env(),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=self._log_file,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
         if wait_ready:
             await self.wait_ready(after=before)
         return self

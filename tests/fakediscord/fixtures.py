@@ -1,43 +1,57 @@
-"""pytest fixtures: ``emulator``, ``bot_factory``, ``bot``, ``sample_bot``, ``discord_http``.
+"""pytest fixtures: ``emulator``, ``bot_factory``, ``bot``, ``sample_bot``, ``discord_http``,
+and ``shared`` for tests that share one bot per module.
 
-Registered for the whole test suite by tests/conftest.py.
+Registered for the whole test suite by tests/conftest.py. A bot process costs about a second
+of CPU to start, so tests that do not restart, kill or reconfigure the bot share one per module
+(``shared``), each in a server of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .botproc import BotProcess
+from .clock import BotClock
 from .emulator import Emulator
+from .models import Guild
 
 BOTS_KEY = pytest.StashKey[list[BotProcess]]()
 
 BotFactory = Callable[..., Awaitable[BotProcess]]
 
 
-def _teardown_problems(emu: Emulator) -> list[str]:
+def _teardown_problems(emu: Emulator, since: tuple[int, int, int] = (0, 0, 0)) -> list[str]:
+    """What the bot did against Discord's rules (after the marks in ``since``)."""
+    violations = emu.violations[since[0] :]
+    unknown = emu.unknown_routes[since[1] :]
+    late = emu.late_callbacks[since[2] :]
     problems: list[str] = []
-    if emu.violations and not emu.expect_violations:
+    if violations and not emu.expect_violations:
         problems.append(
-            f"{len(emu.violations)} Discord API violation(s):\n"
-            + "\n".join(f"  - {v}" for v in emu.violations)
+            f"{len(violations)} Discord API violation(s):\n"
+            + "\n".join(f"  - {v}" for v in violations)
         )
-    if emu.unknown_routes and not emu.expect_unknown_routes:
+    if unknown and not emu.expect_unknown_routes:
         problems.append(
             "request(s) to routes the emulator does not know:\n"
-            + "\n".join(f"  - {r}" for r in emu.unknown_routes)
+            + "\n".join(f"  - {r}" for r in unknown)
         )
-    if emu.late_callbacks and not emu.expect_late_callbacks:
+    if late and not emu.expect_late_callbacks:
         problems.append(
-            f"{len(emu.late_callbacks)} interaction response(s) after the "
+            f"{len(late)} interaction response(s) after the "
             f"{emu.interaction_deadline}s deadline (Discord answers 10062 Unknown interaction):\n"
-            + "\n".join(f"  - {i!r}" for i in emu.late_callbacks)
+            + "\n".join(f"  - {i!r}" for i in late)
         )
     return problems
+
+
+def _marks(emu: Emulator) -> tuple[int, int, int]:
+    return len(emu.violations), len(emu.unknown_routes), len(emu.late_callbacks)
 
 
 @pytest.fixture
@@ -57,37 +71,54 @@ async def emulator() -> AsyncIterator[Emulator]:
         pytest.fail("\n".join(problems), pytrace=False)
 
 
+def _bot_process(
+    emulator: Emulator,
+    folder: Path,
+    n: int,
+    module: str = "bot",
+    *,
+    extra_env: dict[str, str] | None = None,
+    database_path: Path | None = None,
+    ready_timeout: float = 30.0,
+    clock: BotClock | None = None,
+) -> BotProcess:
+    """A bot process (not started yet); the real bot always runs on a clock the test holds."""
+    if module == "bot" and clock is None:
+        clock = BotClock(folder / f"bot{n}.clock")
+    return BotProcess(
+        emulator,
+        module=module,
+        database_path=database_path or folder / f"bot{n}.sqlite3",
+        log_path=folder / f"bot{n}.log",
+        extra_env=extra_env,
+        ready_timeout=ready_timeout,
+        clock=clock,
+    )
+
+
+def _first_guild(emulator: Emulator) -> None:
+    if not emulator.guilds:
+        guild = emulator.add_guild("Love Wins All")
+        assert guild.text_channels[0].name == "general"
+
+
 @pytest.fixture
 async def bot_factory(
     emulator: Emulator, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[BotFactory]:
-    """``await bot_factory(module="bot", extra_env=None, wait_ready=True)`` starts a bot
-    process against ``emulator`` and returns its :class:`BotProcess`. Every process is
-    stopped (SIGTERM, SIGKILL after 10 s) at teardown; its output is attached to the
-    report of a failing test."""
+    """``await bot_factory(module="bot", extra_env=None, wait_ready=True, clock=None)``
+    starts a bot process against ``emulator`` and returns its :class:`BotProcess`. The real
+    bot runs on ``clock`` (a :class:`BotClock`; by default a new one at real time and speed,
+    as ``proc.clock``). Every process is stopped (SIGTERM, SIGKILL after 10 s) at teardown;
+    its output is attached to the report of a failing test."""
     bots: list[BotProcess] = []
     request.node.stash[BOTS_KEY] = bots
 
     async def factory(
-        module: str = "bot",
-        *,
-        extra_env: dict[str, str] | None = None,
-        wait_ready: bool = True,
-        database_path: Path | None = None,
-        ready_timeout: float = 30.0,
+        module: str = "bot", *, wait_ready: bool = True, **options: Any
     ) -> BotProcess:
-        if not emulator.guilds:
-            guild = emulator.add_guild("Love Wins All")
-            assert guild.text_channels[0].name == "general"
-        n = len(bots)
-        proc = BotProcess(
-            emulator,
-            module=module,
-            database_path=database_path or tmp_path / f"bot{n}.sqlite3",
-            log_path=tmp_path / f"bot{n}.log",
-            extra_env=extra_env,
-            ready_timeout=ready_timeout,
-        )
+        _first_guild(emulator)
+        proc = _bot_process(emulator, tmp_path, len(bots), module, **options)
         bots.append(proc)
         await proc.start(wait_ready=wait_ready)
         return proc
@@ -126,6 +157,66 @@ async def discord_http(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> A
         yield http
     finally:
         await http.close()
+
+
+@pytest.fixture(scope="module")
+async def shared_emulator() -> AsyncIterator[Emulator]:
+    """One emulator for every test of a module (see ``shared`` for each test's checks)."""
+    emu = Emulator()
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+@pytest.fixture(scope="module")
+async def shared_bot(
+    shared_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[BotProcess]:
+    """The real bot, started once for a module's tests (see ``shared``)."""
+    _first_guild(shared_emulator)
+    proc = _bot_process(shared_emulator, tmp_path_factory.mktemp("shared-bot"), 0)
+    await proc.start()
+    try:
+        yield proc
+    finally:
+        await proc.stop()
+        proc.close()
+
+
+@dataclass
+class Shared:
+    """What a test gets from ``shared``: the module's emulator and bot, and its own server."""
+
+    emulator: Emulator
+    bot: BotProcess
+    guild: Guild
+
+    @property
+    def clock(self) -> BotClock:
+        assert self.bot.clock is not None
+        return self.bot.clock
+
+
+@pytest.fixture
+async def shared(
+    shared_emulator: Emulator, shared_bot: BotProcess, request: pytest.FixtureRequest
+) -> AsyncIterator[Shared]:
+    """The module's bot, and a new server (with a ``general`` channel) for this test alone.
+
+    The test fails at teardown if the bot broke Discord's rules while it ran, as with
+    ``emulator``; the ``expect_*`` opt-outs last for this test only."""
+    emu = shared_emulator
+    emu.expect_violations = emu.expect_unknown_routes = emu.expect_late_callbacks = False
+    request.node.stash[BOTS_KEY] = [shared_bot]
+    marks = _marks(emu)
+    guild = emu.add_guild(f"LWA {request.node.name}"[:100])
+    yield Shared(emu, shared_bot, guild)
+    problems = _teardown_problems(emu, since=marks)
+    emu.expect_violations = emu.expect_unknown_routes = emu.expect_late_callbacks = False
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)

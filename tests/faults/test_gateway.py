@@ -32,6 +32,8 @@ async def test_the_game_carries_on_through_gateway_closes(
     for fan, code in zip(fans, (4000, 1000), strict=True):  # while question 1 is open
         await reconnect(emulator, code)
         assert "Locked in" in await click_answer(emulator, q1, fan, question_of(q1).answer)
+    assert bot.clock is not None
+    bot.clock.advance(13)  # question 1's time is up
     await emulator.wait_for_edit(q1, revealed, timeout=20)
 
     await reconnect(emulator, 4009)  # during the pause: question 2 is posted meanwhile
@@ -40,6 +42,7 @@ async def test_the_game_carries_on_through_gateway_closes(
     await reconnect(emulator, 1001)  # while question 2 is open
     wrong = wrong_label(q2, question_of(q2))
     assert "Locked in" in await click_answer(emulator, q2, fans[1], wrong)
+    bot.clock.advance(13)  # question 2's time is up
 
     final = await emulator.wait_for_message(
         channel, lambda m: "Final standings" in m.text, timeout=20

@@ -69,6 +69,8 @@ async def test_a_game_survives_429_storms_server_errors_and_lost_responses(
     emulator.inject_error("PATCH", "/channels/{channel_id}/messages/{message_id}", 502, count=1)
     emulator.inject_error("POST", MESSAGES, status=500, count=1)
     emulator.inject_error("POST", MESSAGES, status=502, count=1)
+    assert bot.clock is not None
+    bot.clock.advance(10)  # the question's time is up
     final = await emulator.wait_for_message(
         channel, lambda m: "Final standings" in m.text, timeout=30
     )

@@ -4,6 +4,7 @@ test_crash_schedules.py."""
 
 from __future__ import annotations
 
+from bot.cogs.trivia import REVEAL_PAUSE_SECONDS
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
 
@@ -29,7 +30,10 @@ async def test_sigterm_during_a_game_exits_0_and_the_restart_closes_it(
     q1 = await emulator.wait_for_message(channel, is_question(1, 3), timeout=10)
     assert "Locked in" in await click_answer(emulator, q1, fan, question_of(q1).answer)
     assert "Locked in" in await click_answer(emulator, q1, other, wrong_label(q1, question_of(q1)))
+    assert bot.clock is not None
+    bot.clock.advance(10)  # question 1's time is up
     await emulator.wait_for_edit(q1, revealed, timeout=20)
+    bot.clock.advance(REVEAL_PAUSE_SECONDS)
     q2 = await emulator.wait_for_message(channel, is_question(2, 3), timeout=10)
     assert "Locked in" in await click_answer(emulator, q2, other, question_of(q2).answer)
     revealed_points = scores(bot.database_path)

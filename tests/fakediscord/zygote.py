@@ -1,0 +1,130 @@
+"""A fork server for the bot processes of the tests: `python -m tests.fakediscord.zygote SOCKET`.
+
+Starting a bot process costs about a second of CPU, nearly all of it importing discord.py and
+aiohttp. The zygote imports them once; each bot the tests start is then a `fork()` of it: a real,
+separate process with its own pid, sockets, database connections and signals (kill -9 kills it
+alone), which runs `bot.__main__.main` (or the sample bot) exactly as `python -m bot` would,
+minus the imports.
+
+Protocol, over a Unix socket: the test sends one JSON line
+`{"target": "bot" | "sample", "argv": [...], "env": {...}, "cwd": "...", "log": "path"}`; the
+zygote answers `{"pid": N}` and, when that process ends, `{"exit": code}` on the same connection
+(a negative code is the signal that ended it, as `subprocess` reports it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+# Imported here, once: every child inherits them (which is the point of the zygote).
+import bot.app
+from bot.__main__ import main
+from tests.fakediscord import samplebot
+from tests.fakediscord.clock import CLOCK_FILE_ENV, FileClock
+
+PRELOADED = (bot.app,)
+
+
+def _run_child(request: dict[str, Any]) -> int:
+    """In the forked child: become the process the request asks for, run it, return its code."""
+    if request["target"] == "sample":
+        samplebot.main()
+        return 0
+    clock_file = os.environ.get(CLOCK_FILE_ENV)
+    clock = FileClock(Path(clock_file)) if clock_file else None
+    return main(request["argv"], clock=clock)
+
+
+def _become_child(request: dict[str, Any], keep_closed: list[socket.socket]) -> None:
+    for sock in keep_closed:
+        sock.close()
+    os.setsid()
+    for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.close(null)
+    sys.argv = ["lwa-bot", *request["argv"]]
+    code = 1
+    try:
+        code = _run_child(request)
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    except KeyboardInterrupt:
+        code = 130
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(path: str) -> None:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(16)
+    selector = selectors.DefaultSelector()
+    selector.register(server, selectors.EVENT_READ)
+    buffers: dict[socket.socket, bytes] = {}
+    children: dict[int, socket.socket] = {}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    parent = os.getppid()
+    while os.getppid() == parent:  # the test process went away: so do we
+        for key, _ in selector.select(timeout=0.02):
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            if sock is server:
+                conn, _ = server.accept()
+                buffers[conn] = b""
+                selector.register(conn, selectors.EVENT_READ)
+                continue
+            data = sock.recv(65536)
+            if not data:
+                selector.unregister(sock)
+                buffers.pop(sock, None)
+                sock.close()
+                continue
+            buffers[sock] += data
+            if b"\n" not in buffers[sock]:
+                continue
+            request = json.loads(buffers[sock].split(b"\n", 1)[0])
+            pid = os.fork()
+            if pid == 0:
+                _become_child(request, [server, *buffers])
+            children[pid] = sock
+            sock.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            sock = children.pop(pid, None)
+            if sock is not None:
+                code = os.waitstatus_to_exitcode(status)
+                with contextlib.suppress(OSError):
+                    sock.sendall(json.dumps({"exit": code}).encode() + b"\n")
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])
