@@ -21,7 +21,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import discord
 
@@ -51,6 +51,21 @@ STOP_TIMEOUT_SECONDS = 10.0
 
 SendPost = Callable[[discord.Embed, discord.ui.View | None], Awaitable[discord.Message]]
 """What a post maker (and the trivia cog's daily hook) calls to post: paced, nonce'd, recorded."""
+
+
+class _RoleToPing:
+    """The one role a schedule pings, for `AllowedMentions.roles`. discord.py writes each role's
+    `.id` into `allowed_mentions.roles` as it is, and Discord's published schema has those
+    snowflakes as strings (a `discord.Object` would write a JSON number)."""
+
+    def __init__(self, role_id: int) -> None:
+        self.id = str(role_id)
+
+
+def role_mentions(role_id: int) -> discord.AllowedMentions:
+    """Allowed mentions that ping this role and nothing else: `{"parse": [], "roles": [id]}`."""
+    roles = cast("list[discord.abc.Snowflake]", [_RoleToPing(role_id)])
+    return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
 
 
 class MessageSender(Protocol):
@@ -326,13 +341,7 @@ class Dispatcher:
         role = run.schedule.role_id
         content = f"<@&{role}>" if role else None
         # The role a moderator chose is the only ping the bot ever makes.
-        mentions = (
-            discord.AllowedMentions(
-                everyone=False, users=False, roles=[discord.Object(id=role)], replied_user=False
-            )
-            if role
-            else discord.AllowedMentions.none()
-        )
+        mentions = role_mentions(role) if role else discord.AllowedMentions.none()
         nonce = run_nonce(run.schedule.id, run.due_at)
         for attempt in range(SEND_ATTEMPTS):
             await self.bucket.take()

@@ -260,7 +260,7 @@ async def test_the_role_is_the_only_mention_and_it_is_pinged(
         await world.run_all_due()
         [post] = fake_discord.posts()
         assert post.content == "<@&4242>"
-        assert post.mentions == {"parse": [], "roles": [4242]}  # that role, nobody else
+        assert post.mentions == {"parse": [], "roles": ["4242"]}  # that role, nobody else
 
 
 async def test_a_crash_between_claim_and_send_is_sent_once_after_restart(

@@ -32,6 +32,9 @@ CONTENT_CHOICES = [
 ]
 POST_CHANNEL_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
 MANAGE_SERVER = discord.Permissions(manage_guild=True)
+# The largest schedule number /schedule remove|pause|resume take. Discord bounds an integer
+# option's min_value/max_value to ±(2^53 − 1), the integers a JavaScript number holds exactly.
+MAX_SCHEDULE_ID = 2**53 - 1
 
 
 def require_manage_server(interaction: discord.Interaction) -> int:
@@ -233,7 +236,7 @@ class Schedules(commands.Cog):
     @schedule.command(name="remove", description="Delete a scheduled post")
     @app_commands.describe(id="The schedule's number (see /schedule list)")
     async def remove(
-        self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53]
+        self, interaction: discord.Interaction, id: app_commands.Range[int, 1, MAX_SCHEDULE_ID]
     ) -> None:
         guild_id = require_manage_server(interaction)
         record = await self._find(guild_id, id)
@@ -250,7 +253,7 @@ class Schedules(commands.Cog):
     @schedule.command(name="pause", description="Stop a scheduled post for now (resume it later)")
     @app_commands.describe(id="The schedule's number (see /schedule list)")
     async def pause(
-        self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53]
+        self, interaction: discord.Interaction, id: app_commands.Range[int, 1, MAX_SCHEDULE_ID]
     ) -> None:
         guild_id = require_manage_server(interaction)
         await self._find(guild_id, id)
@@ -268,7 +271,7 @@ class Schedules(commands.Cog):
     @schedule.command(name="resume", description="Start a paused or failing schedule again")
     @app_commands.describe(id="The schedule's number (see /schedule list)")
     async def resume(
-        self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53]
+        self, interaction: discord.Interaction, id: app_commands.Range[int, 1, MAX_SCHEDULE_ID]
     ) -> None:
         guild_id = require_manage_server(interaction)
         current = await self._find(guild_id, id)

@@ -204,7 +204,7 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
     assert post.embed["author"]["name"] == "Daily quote"
     assert post.embed["description"].strip("“”") in {q.text for q in dataset().quotes}
     assert post.content == f"<@&{fans.id}>"  # the chosen role is the only mention
-    assert post.allowed_mentions == {"parse": [], "roles": [fans.id]}
+    assert post.allowed_mentions == {"parse": [], "roles": [str(fans.id)]}
     assert post.nonce is not None
 
     # The deleted channel's schedule is failing, with the reason; the other one posted.

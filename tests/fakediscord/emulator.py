@@ -42,6 +42,7 @@ from .models import (
     snowflake,
 )
 from .permissions import Overwrite
+from .schema import DiscordSchema, load_schema
 from .validation import (
     FieldError,
     errors_to_discord,
@@ -226,6 +227,8 @@ class Emulator:
         self.expect_violations = False
         self.expect_unknown_routes = False
         self.expect_late_callbacks = False
+        # Discord's OpenAPI request schemas (../shared); None in a clone without them.
+        self.schema: DiscordSchema | None = load_schema()
         self.stats: Counter[str] = Counter()
         self.request_log: deque[tuple[float, str, str, int]] = deque(maxlen=5000)
         self._injections: list[_Injection] = []
@@ -1199,6 +1202,7 @@ class Emulator:
             req = _Request(
                 method, path, template, params, dict(request.query), payload, files, request
             )
+            self._check_schema(req)
             result = await handler(req)
         except ApiError as exc:
             self.stats[str(exc.status)] += 1
@@ -1255,6 +1259,13 @@ class Emulator:
     def _check(self, req: _Request, errors: list[FieldError], payload: Any = None) -> None:
         if errors:
             raise self._violation(req, errors, payload)
+
+    def _check_schema(self, req: _Request) -> None:
+        """The body (a multipart's ``payload_json``) against Discord's OpenAPI schema, before
+        the handler's own checks; a request without a body has nothing to check."""
+        if self.schema is not None and req.payload is not None:
+            errors = self.schema.check(req.method, req.template, req.params, req.payload)
+            self._check(req, list[FieldError](errors))
 
     # ======================================================================
     # REST: users, gateway, application
