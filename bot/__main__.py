@@ -1,7 +1,9 @@
-"""`lwa-bot` / `python -m bot`: run | check | preview KIND | reports (SPEC §2, §4).
+"""`lwa-bot` / `python -m bot`: run | check [--online] | preview KIND | reports (SPEC §2, §4).
 
-Exit codes: 0 normal, 2 bad configuration (one line naming the variable), 3 invalid dataset
-(every problem, one a line). Neither prints a traceback.
+Exit codes: 0 normal, 2 bad configuration (one line naming the variable; a token or gateway
+settings Discord refuses count), 3 invalid dataset (every problem, one a line), 1 when
+`check --online` cannot reach Discord or Discord ends the connection for another reason.
+None prints a traceback.
 """
 
 from __future__ import annotations
@@ -20,13 +22,24 @@ import discord
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
+from bot.connection import (
+    FATAL_CLOSES,
+    TOKEN_REFUSED,
+    UNREACHABLE,
+    Backoff,
+    DiscordUnreachable,
+    TokenRefused,
+    describe_unreachable,
+    fetch_identity,
+    refusal_line,
+)
 from bot.domain import dates
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.dataset import DatasetError, load_dataset
 from bot.domain.models import TOPICS, Dataset
 from bot.store.sqlite import SQLiteStore, StoreError
 
-EXIT_OK, EXIT_CONFIG, EXIT_DATASET = 0, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DATASET = 0, 1, 2, 3
 PREVIEW_KINDS = ("quote", "fact", "trivia", "onthisday")
 log = logging.getLogger("bot")
 
@@ -62,40 +75,75 @@ def _fail(code: int, lines: Sequence[str]) -> int:
 
 
 async def _run(settings: Settings, dataset: Dataset, clock: Clock) -> int:
-    from bot.app import LoveWinsAllBot, apply_endpoints
+    from bot.app import GatewayConnectAborted, LoveWinsAllBot, apply_endpoints
 
-    apply_endpoints(settings)
     store = SQLiteStore(settings.database_path, clock)
     try:
         await store.open()
     except StoreError as error:
         return _fail(EXIT_CONFIG, [f"DATABASE_PATH: {error} (see .env.example)"])
-    bot = LoveWinsAllBot(settings, dataset, store, clock=clock)
+    apply_endpoints(settings)
     loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    bots: list[LoveWinsAllBot] = []  # the current attempt's bot
     closing: list[asyncio.Task[None]] = []
 
     def shut_down(name: str) -> None:
         log.info("%s received: finishing in-flight work and shutting down", name)
-        if not closing:
-            closing.append(loop.create_task(bot.close()))
+        stopping.set()
+        if bots and not bots[-1].closing:
+            closing.append(loop.create_task(bots[-1].close()))
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, shut_down, sig.name)
+    backoff = Backoff()
+    refused: str | None = None
     try:
-        async with bot:
-            await bot.start(settings.token)
-    except discord.LoginFailure:
-        return _fail(
-            EXIT_CONFIG,
-            ["DISCORD_TOKEN was refused by Discord: check the token in .env (see .env.example)"],
-        )
+        # Discord unreachable at start-up is not a configuration error (SPEC §2): one line,
+        # then a fresh bot after a pause (1 s doubling to 60 s) until it connects or is stopped.
+        while not stopping.is_set():
+            bot = LoveWinsAllBot(settings, dataset, store, clock=clock)
+            bots[:] = [bot]
+            try:
+                async with bot:
+                    await bot.start(settings.token)
+            except UNREACHABLE as error:
+                if stopping.is_set():
+                    break
+                delay = backoff.next()
+                log.warning(
+                    "cannot reach Discord at %s: %s; trying again in %g s",
+                    settings.api_base,
+                    describe_unreachable(error),
+                    delay,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), delay)
+                continue
+            except GatewayConnectAborted:
+                pass  # stopped while the gateway was unreachable
+            except Exception:
+                if not stopping.is_set():
+                    raise
+                # Closed halfway through starting (a request on the closed session): the
+                # operator asked to stop, and that is what happened.
+                log.debug("start-up interrupted by the shutdown", exc_info=True)
+            break
+    except (
+        discord.LoginFailure,
+        discord.ConnectionClosed,
+        discord.PrivilegedIntentsRequired,
+    ) as error:
+        refused = refusal_line(error)
     finally:
         await store.close()
+    if refused is not None:  # the last line the operator sees
+        return _fail(EXIT_CONFIG if refused in FATAL_CLOSES.values() else EXIT_FAILED, [refused])
     log.info("stopped cleanly")
     return EXIT_OK
 
 
-async def _check(settings: Settings, dataset: Dataset) -> int:
+async def _check(settings: Settings, dataset: Dataset, *, online: bool) -> int:
     store = SQLiteStore(settings.database_path)
     try:
         await store.open()
@@ -104,8 +152,24 @@ async def _check(settings: Settings, dataset: Dataset) -> int:
         return _fail(EXIT_CONFIG, [f"DATABASE_PATH: {error} (see .env.example)"])
     finally:
         await store.close()
+    if online:
+        try:
+            identity = await fetch_identity(settings)
+        except TokenRefused:
+            return _fail(EXIT_CONFIG, [TOKEN_REFUSED])
+        except DiscordUnreachable as error:
+            return _fail(EXIT_FAILED, [str(error)])
+        token_line = (
+            f"DISCORD_TOKEN: accepted by Discord, for the bot {identity.name} ({identity.id})"
+        )
+    else:
+        token_line = (
+            "DISCORD_TOKEN: its form looks right, but the token itself was not checked "
+            "(`lwa-bot check --online` asks Discord)"
+        )
     counts = dataset.counts()
     print(f"lwa-bot {__version__}: configuration OK")
+    print(token_line)
     print(
         f"dataset {dataset.version} in {settings.data_dir}: "
         + ", ".join(f"{n} {kind}" for kind, n in counts.items())
@@ -124,7 +188,7 @@ async def _reports(settings: Settings, dataset: Dataset) -> int:
     """Every server's trivia reports, newest first, for operators."""
     store = SQLiteStore(settings.database_path)
     try:
-        await store.open()
+        await store.open(check_writable=False)  # reading a read-only copy is fine
         reports = await store.reports(None, limit=1000)
     except StoreError as error:
         return _fail(EXIT_CONFIG, [f"DATABASE_PATH: {error} (see .env.example)"])
@@ -192,7 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lwa-bot {__version__}")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)")
-    sub.add_parser("check", help="validate configuration, dataset and database; no network")
+    check = sub.add_parser(
+        "check", help="validate configuration, dataset and database; no network by default"
+    )
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask Discord whether it accepts the token (one request)",
+    )
     prev = sub.add_parser("preview", help="print a sample post as plain text")
     prev.add_argument("kind", choices=PREVIEW_KINDS)
     sub.add_parser("reports", help="list every server's trivia question reports")
@@ -224,7 +295,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         print(preview(dataset, args.kind, random.Random(), clock.now()))
         return EXIT_OK
     if command == "check":
-        return asyncio.run(_check(settings, dataset))
+        return asyncio.run(_check(settings, dataset, online=args.online))
     if command == "reports":
         return asyncio.run(_reports(settings, dataset))
     with contextlib.suppress(KeyboardInterrupt):

@@ -1,22 +1,28 @@
 """The bot: one AutoShardedBot subclass that owns the shared resources (SPEC §2, §8).
 
 `setup_hook` loads the cogs (which register their persistent buttons) and syncs the command
-tree only when it changed since the last sync, to stay clear of Discord's rate limits.
+tree only when it changed since the last sync, to stay clear of Discord's rate limits; when
+the scope changed (global <-> DEV_GUILD_ID), the commands are removed from the scope it left.
+Until the bot is first ready, a gateway it cannot reach is retried with one log line a try.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import random
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 import yarl
 from discord.ext import commands
 
 from bot.config import DEFAULT_GATEWAY_URL, Settings
+from bot.connection import UNREACHABLE, Backoff, describe_unreachable
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.models import Dataset
 from bot.scheduler import Dispatcher, create_dispatcher
@@ -37,7 +43,15 @@ EXTENSIONS = (
     "bot.cogs.schedules",
     "bot.cogs.settings",
 )
-SYNC_HASH_KEY = "command_sync_hash"
+# The last sync, as JSON: {"application": id, "scope": "global" or a server id, "hash": ...}.
+SYNC_KEY = "command_sync"
+LEGACY_SYNC_HASH_KEY = "command_sync_hash"  # before the scope was kept: the hash alone
+GLOBAL_SCOPE = "global"
+
+
+class GatewayConnectAborted(BaseException):
+    """The bot was closed while it waited to reach the gateway at start-up. A BaseException
+    on purpose: discord.py's `launch_shard` retries after any Exception, and must not here."""
 
 
 def apply_endpoints(settings: Settings) -> None:
@@ -82,6 +96,36 @@ def use_gateway(client: discord.AutoShardedClient, gateway_url: str) -> None:
     client.http.get_bot_gateway = get_bot_gateway  # type: ignore[method-assign]
 
 
+def retry_gateway_until_ready(bot: LoveWinsAllBot) -> None:
+    """Until the bot is first ready, a gateway it cannot reach costs one log line and a wait
+    (1 s doubling to 60 s), not discord.py's traceback every 5 s; closing the bot ends the
+    wait. Once ready, reconnecting is discord.py's own business again."""
+    connect = bot.http.ws_connect
+
+    async def ws_connect(url: str, *, compress: int = 0) -> aiohttp.ClientWebSocketResponse:
+        backoff = Backoff()
+        while True:
+            if bot.closing:
+                raise GatewayConnectAborted
+            try:
+                return await connect(url, compress=compress)
+            except UNREACHABLE as error:
+                if bot.closing:
+                    raise GatewayConnectAborted from None
+                if bot.is_ready():
+                    raise
+                delay = backoff.next()
+                log.warning(
+                    "cannot reach Discord's gateway at %s: %s; trying again in %g s",
+                    url.split("?", 1)[0],
+                    describe_unreachable(error),
+                    delay,
+                )
+                await bot.wait_closed(delay)
+
+    bot.http.ws_connect = ws_connect  # type: ignore[method-assign]
+
+
 class LoveWinsAllBot(commands.AutoShardedBot):
     def __init__(
         self,
@@ -91,13 +135,17 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        super().__init__(**client_options())
+        # No time limit on a shard's first connection: `retry_gateway_until_ready` keeps trying
+        # while Discord is unreachable, and a limit would end that with a traceback.
+        super().__init__(**client_options(), shard_connect_timeout=None)
         self.settings = settings
         self.dataset = dataset
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
         self.dispatcher: Dispatcher | None = None  # scheduled posts (SPEC §6)
+        self._closed = asyncio.Event()
+        retry_gateway_until_ready(self)
 
     async def setup_hook(self) -> None:
         if self.settings.gateway_url != DEFAULT_GATEWAY_URL:
@@ -108,7 +156,18 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         self.dispatcher = create_dispatcher(self)
         self.dispatcher.start(before=self.wait_until_ready)
 
+    @property
+    def closing(self) -> bool:
+        """Whether `close()` was called (it has work to do before `is_closed()` says so)."""
+        return self._closed.is_set() or self.is_closed()
+
+    async def wait_closed(self, seconds: float) -> None:
+        """Sleep `seconds`, or less if the bot is closed meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closed.wait(), seconds)
+
     async def close(self) -> None:
+        self._closed.set()
         if self.dispatcher is not None:  # stop posting before the connection closes
             await self.dispatcher.stop()
         # Cogs stop their own tasks (a trivia game persists where it is and is closed cleanly
@@ -134,19 +193,76 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         dev = self.settings.dev_guild_id
         return discord.Object(id=dev) if dev else None
 
+    def _sync_scope(self) -> str:
+        dev = self.settings.dev_guild_id
+        return str(dev) if dev else GLOBAL_SCOPE
+
+    async def _last_sync(self, digest: str) -> tuple[str | None, str | None]:
+        """(scope, hash) of this application's last sync from this database; (None, None)
+        when unknown, e.g. another application's token used the database."""
+        raw = await self.store.get_meta(SYNC_KEY)
+        if raw is None:
+            # A database from before the scope was kept: a matching hash (which covers the
+            # application and the server) proves the scope, so it is recorded from now on;
+            # anything else is unknown, and an unknown scope is never cleared.
+            if await self.store.get_meta(LEGACY_SYNC_HASH_KEY) == digest:
+                await self._record_sync(self._sync_scope(), digest)
+                return self._sync_scope(), digest
+            return None, None
+        try:
+            last = json.loads(raw)
+            scope, last_hash = str(last["scope"]), str(last["hash"])
+        except (ValueError, KeyError, TypeError):
+            return None, None
+        if last.get("application") != self.application_id:
+            return None, None
+        if scope != GLOBAL_SCOPE and not scope.isdigit():
+            return None, None
+        return scope, last_hash
+
+    async def _record_sync(self, scope: str, digest: str) -> None:
+        await self.store.set_meta(
+            SYNC_KEY,
+            json.dumps({"application": self.application_id, "scope": scope, "hash": digest}),
+        )
+
     async def sync_commands_if_changed(self) -> bool:
         digest = self.command_tree_hash()
-        if await self.store.get_meta(SYNC_HASH_KEY) == digest:
+        scope = self._sync_scope()
+        last_scope, last_hash = await self._last_sync(digest)
+        if last_scope == scope and last_hash == digest:
             log.info("slash commands unchanged since the last sync; not syncing")
             return False
+        if last_scope is not None and last_scope != scope:
+            # Only a scope this database's bot synced to is cleared, never one it did not.
+            await self._remove_commands(last_scope)
         guild = self._sync_guild()
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         synced = await self.tree.sync(guild=guild)
-        await self.store.set_meta(SYNC_HASH_KEY, digest)
-        where = f"to server {guild.id}" if guild else "globally"
-        log.info("synced %d slash commands %s", len(synced), where)
+        await self._record_sync(scope, digest)
+        log.info("synced %d slash commands %s", len(synced), _where(scope))
         return True
+
+    async def _remove_commands(self, scope: str) -> None:
+        """Bulk-overwrite `scope` with no commands, so none shows twice after a switch."""
+        assert self.application_id is not None  # set at login, before setup_hook
+        try:
+            if scope == GLOBAL_SCOPE:
+                await self.http.bulk_upsert_global_commands(self.application_id, payload=[])
+            else:
+                await self.http.bulk_upsert_guild_commands(
+                    self.application_id, int(scope), payload=[]
+                )
+        except (discord.Forbidden, discord.NotFound) as error:
+            # E.g. the bot left that server: nothing the bot can do there any more.
+            log.warning(
+                "could not remove the slash commands %s, where they were synced last (%s)",
+                _where(scope),
+                error.text or error.status,
+            )
+            return
+        log.info("removed the slash commands %s, where they were synced last", _where(scope))
 
     async def on_ready(self) -> None:
         log.info(
@@ -155,3 +271,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
             len(self.guilds),
             self.shard_count or 1,
         )
+
+
+def _where(scope: str) -> str:
+    return "globally" if scope == GLOBAL_SCOPE else f"in server {scope}"

@@ -72,6 +72,53 @@ def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ..
     return raw
 
 
+def _check_token_form(token: str) -> None:
+    """Only the token's form: whether Discord accepts it is for `check --online` or a run."""
+    if token[:4].lower() == "bot ":
+        # Refused rather than fixed: `.env` keeps exactly what the Developer Portal gave, and
+        # the operator learns the header form is not the token (other tools want it bare too).
+        raise ConfigError(
+            "DISCORD_TOKEN", 'starts with "Bot ": drop the `Bot ` prefix and keep only the token'
+        )
+    for position, char in enumerate(token, start=1):
+        if not (char.isascii() and char.isprintable()):
+            # Such a character cannot go in the Authorization header; name it, not the token.
+            raise ConfigError(
+                "DISCORD_TOKEN",
+                f"contains a character that cannot be sent to Discord (U+{ord(char):04X} at "
+                f"position {position}): copy the token again from the Developer Portal",
+            )
+    if " " in token:
+        raise ConfigError(
+            "DISCORD_TOKEN", "contains a space: copy the token again from the Developer Portal"
+        )
+    if len(token) < 20:
+        raise ConfigError("DISCORD_TOKEN", "does not look like a bot token: it is too short")
+
+
+def _check_data_dir(path: Path, *, chosen: bool) -> None:
+    """DATA_DIR must be a folder; what is in it is the dataset validator's business."""
+    try:
+        if path.is_dir():
+            return
+    except OSError as error:  # e.g. a folder on the way that the bot may not enter
+        raise ConfigError(
+            "DATA_DIR", f"points at {path}, which cannot be read ({error.strerror})"
+        ) from None
+    if not chosen:
+        raise ConfigError(
+            "DATA_DIR",
+            f"is not set and the repository's data/ folder ({path}) is missing: restore it, "
+            "or set DATA_DIR to the dataset folder",
+        )
+    what = "which is not a folder" if path.exists() else "which does not exist"
+    raise ConfigError(
+        "DATA_DIR",
+        f"points at {path}, {what}: set it to the dataset folder, or leave it unset for the "
+        "repository's data/",
+    )
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
@@ -84,8 +131,8 @@ def load_settings(
     token = values.get("DISCORD_TOKEN", "").strip()
     if require_token and not token:
         raise ConfigError("DISCORD_TOKEN", "is not set: put your bot token in .env")
-    if token and (any(c.isspace() for c in token) or len(token) < 20):
-        raise ConfigError("DISCORD_TOKEN", "does not look like a bot token")
+    if token:
+        _check_token_form(token)
 
     level = values.get("LOG_LEVEL", "").strip().upper() or "INFO"
     if not isinstance(logging.getLevelName(level), int):
@@ -112,11 +159,9 @@ def load_settings(
                 f"must be above 0 and at most 50 (Discord's global limit), got {rate}",
             )
 
-    data_dir = (
-        Path(values["DATA_DIR"]).expanduser()
-        if values.get("DATA_DIR", "").strip()
-        else DEFAULT_DATA_DIR
-    )
+    data_raw = values.get("DATA_DIR", "").strip()
+    data_dir = Path(data_raw).expanduser() if data_raw else DEFAULT_DATA_DIR
+    _check_data_dir(data_dir, chosen=bool(data_raw))
     db_raw = values.get("DATABASE_PATH", "").strip() or "lwa.sqlite3"
 
     return Settings(

@@ -1,106 +1,290 @@
-"""`lwa-bot` as operators run it: check, preview, reports, and the exit codes of SPEC §2."""
+"""`lwa-bot` as operators run it: check, preview, reports, and the exit codes of SPEC §2.
+
+The CLI runs in-process through `bot.__main__.main(argv)`: the environment is set with
+monkeypatch, the working directory is an empty folder (so no `.env` is read), and the output
+is captured. Where a real process is the point (signals, `run` against the emulator), the tests
+are in tests/faults/test_startup.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import os
-import subprocess
-import sys
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import discord
 import pytest
 
-from bot.config import REPO_ROOT
+from bot.__main__ import main
 from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import VALID, write_dataset
+from tests.fakediscord.emulator import Emulator
+from tests.readonly import assert_read_only, permission_bits_apply
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.token-for-cli-tests"
+SETTINGS_PREFIXES = (
+    "DISCORD_",
+    "DATABASE_",
+    "DATA_DIR",
+    "DEV_GUILD",
+    "LOG_LEVEL",
+    "SCHEDULE_",
+    "POST_RATE",
+)
+TOKEN_REFUSED = "DISCORD_TOKEN was refused by Discord: check the token in .env (see .env.example)"
 
 
-def run_cli(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT
-) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DISCORD_", "DATABASE_", "DATA_DIR", "DEV_GUILD", "LOG_LEVEL"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        env={**base, **(env or {})},
-        cwd=cwd,
-        timeout=60,
-        check=False,
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def line(self) -> str:
+        """The one line on stderr (and assert there is exactly one)."""
+        lines = self.err.splitlines()
+        assert len(lines) == 1, self.err
+        return lines[0]
+
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> Iterator[Cli]:
+    """`cli("check", DISCORD_TOKEN=...)` runs `main(["check"])` with exactly those settings."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)  # no .env here
+    for name in list(os.environ):
+        if name.startswith(SETTINGS_PREFIXES):
+            monkeypatch.delenv(name)
+    # `run` points discord.py at DISCORD_API_BASE; put it back afterwards.
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level  # main() installs its own handler
+
+    def run(*argv: str, **env: str) -> Result:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        assert env.get("DISCORD_TOKEN", TOKEN) not in out + err  # never printed
+        return Result(code, out, err)
+
+    try:
+        yield run
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+_NOWHERE = closed_port()
+# Settings for `run` tests that must end before any network: Discord "is" a closed port.
+OFFLINE = {
+    "DISCORD_TOKEN": TOKEN,
+    "DISCORD_API_BASE": f"http://127.0.0.1:{_NOWHERE}/api/v10",
+    "DISCORD_GATEWAY_URL": f"ws://127.0.0.1:{_NOWHERE}/",
+}
+
+
+def test_check_prints_a_summary_of_the_shipped_dataset(cli: Cli, tmp_path: Path) -> None:
+    result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(tmp_path / "db" / "lwa.sqlite3"))
+    assert result.code == 0, result.err
+    assert "configuration OK" in result.out
+    assert "quotes" in result.out and "questions" in result.out
+    assert "schema version" in result.out
+
+
+def test_check_says_the_token_itself_was_not_checked(cli: Cli, tmp_path: Path) -> None:
+    result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(tmp_path / "lwa.sqlite3"))
+    assert result.code == 0, result.err
+    assert (
+        "DISCORD_TOKEN: its form looks right, but the token itself was not checked "
+        "(`lwa-bot check --online` asks Discord)"
+    ) in result.out.splitlines()
+
+
+def test_a_missing_token_is_one_line_and_exit_2(cli: Cli) -> None:
+    result = cli("check")
+    assert result.code == 2
+    assert result.line.startswith("DISCORD_TOKEN") and ".env.example" in result.line
+
+
+def test_a_malformed_variable_is_named(cli: Cli) -> None:
+    result = cli("check", DISCORD_TOKEN=TOKEN, POST_RATE_PER_SECOND="lots")
+    assert result.code == 2
+    assert result.line.startswith("POST_RATE_PER_SECOND")
+
+
+@pytest.mark.parametrize(
+    ("token", "line"),
+    [
+        (
+            f"Bot {TOKEN}",
+            'DISCORD_TOKEN starts with "Bot ": drop the `Bot ` prefix and keep only the token '
+            "(see .env.example)",
+        ),
+        (
+            f"{TOKEN[:10]}\x1b{TOKEN[10:]}",
+            "DISCORD_TOKEN contains a character that cannot be sent to Discord (U+001B at "
+            "position 11): copy the token again from the Developer Portal (see .env.example)",
+        ),
+        (
+            f"{TOKEN[:10]}\u200b{TOKEN[10:]}",  # a zero-width space, pasted from a chat
+            "DISCORD_TOKEN contains a character that cannot be sent to Discord (U+200B at "
+            "position 11): copy the token again from the Developer Portal (see .env.example)",
+        ),
+        (
+            f"{TOKEN[:10]} {TOKEN[10:]}",
+            "DISCORD_TOKEN contains a space: copy the token again from the Developer Portal "
+            "(see .env.example)",
+        ),
+    ],
+    ids=["bot-prefix", "control-character", "zero-width-space", "space"],
+)
+@pytest.mark.timeout(60)
+def test_a_token_that_cannot_be_sent_is_refused_in_one_line(
+    cli: Cli, tmp_path: Path, token: str, line: str
+) -> None:
+    for command in ("check", "run"):
+        env = {**OFFLINE, "DISCORD_TOKEN": token, "DATABASE_PATH": str(tmp_path / "x.sqlite3")}
+        result = cli(command, **env)
+        assert (result.code, result.line) == (2, line)
+
+
+def test_a_missing_data_dir_is_named(cli: Cli, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    result = cli("check", DISCORD_TOKEN=TOKEN, DATA_DIR=str(missing))
+    assert result.code == 2
+    assert result.line == (
+        f"DATA_DIR points at {missing}, which does not exist: set it to the dataset folder, "
+        "or leave it unset for the repository's data/ (see .env.example)"
     )
 
 
-def test_check_prints_a_summary_of_the_shipped_dataset(tmp_path: Path) -> None:
-    result = run_cli(
-        "check", env={"DISCORD_TOKEN": TOKEN, "DATABASE_PATH": str(tmp_path / "db" / "lwa.sqlite3")}
-    )
-    assert result.returncode == 0, result.stderr
-    assert "configuration OK" in result.stdout
-    assert "quotes" in result.stdout and "questions" in result.stdout
-    assert "schema version" in result.stdout
-    assert TOKEN not in result.stdout + result.stderr
+def test_a_data_dir_that_is_a_file_is_named(cli: Cli, tmp_path: Path) -> None:
+    a_file = tmp_path / "quotes.toml"
+    a_file.write_text("")
+    for command in ("check", "preview"):
+        args = (command, "quote") if command == "preview" else (command,)
+        result = cli(*args, DISCORD_TOKEN=TOKEN, DATA_DIR=str(a_file))
+        assert result.code == 2
+        assert result.line == (
+            f"DATA_DIR points at {a_file}, which is not a folder: set it to the dataset "
+            "folder, or leave it unset for the repository's data/ (see .env.example)"
+        )
 
 
-def test_a_missing_token_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    result = run_cli("check", cwd=tmp_path)  # no .env there either
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("DISCORD_TOKEN") and ".env.example" in lines[0]
-    assert "Traceback" not in result.stderr
-
-
-def test_a_malformed_variable_is_named(tmp_path: Path) -> None:
-    result = run_cli("check", env={"DISCORD_TOKEN": TOKEN, "POST_RATE_PER_SECOND": "lots"})
-    assert result.returncode == 2
-    assert result.stderr.startswith("POST_RATE_PER_SECOND")
-    assert "Traceback" not in result.stderr
-
-
-def test_an_invalid_dataset_lists_every_problem_and_exits_3(tmp_path: Path) -> None:
+def test_an_invalid_dataset_lists_every_problem_and_exits_3(cli: Cli, tmp_path: Path) -> None:
     facts = VALID["facts.toml"].replace('topic = "song"', 'topic = "nope"')
     quotes = VALID["quotes.toml"].replace('speaker = "v"', 'speaker = "nobody"')
     folder = write_dataset(tmp_path / "data", facts=facts, quotes=quotes)
-    result = run_cli(
+    result = cli(
         "check",
-        env={
-            "DISCORD_TOKEN": TOKEN,
-            "DATA_DIR": str(folder),
-            "DATABASE_PATH": str(tmp_path / "x.sqlite3"),
-        },
+        DISCORD_TOKEN=TOKEN,
+        DATA_DIR=str(folder),
+        DATABASE_PATH=str(tmp_path / "x.sqlite3"),
     )
-    assert result.returncode == 3
-    assert "facts.toml: f-one: topic:" in result.stderr
-    assert "quotes.toml: q-jam: speaker:" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.code == 3
+    assert "facts.toml: f-one: topic:" in result.err
+    assert "quotes.toml: q-jam: speaker:" in result.err
 
 
-def test_an_unusable_database_path_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_database_path_under_a_file_is_a_clear_error(cli: Cli, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = run_cli(
-        "check", env={"DISCORD_TOKEN": TOKEN, "DATABASE_PATH": str(blocker / "lwa.sqlite3")}
+    result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(blocker / "lwa.sqlite3"))
+    assert result.code == 2
+    assert result.line == (
+        f"DATABASE_PATH: cannot create the folder {blocker} for the database: a file is in the "
+        "way (see .env.example)"
     )
-    assert result.returncode == 2
-    assert result.stderr.startswith("DATABASE_PATH")
-    assert "Traceback" not in result.stderr
+
+
+def _existing_database(path: Path) -> None:
+    async def create() -> None:
+        store = SQLiteStore(path)
+        await store.open()
+        await store.close()
+
+    asyncio.run(create())
+
+
+# `run` would go on to connect: if the database check broke, the test fails fast on the
+# closed port's retries (the timeout) instead of reaching out to Discord.
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_a_read_only_database_file_is_refused_before_anything_runs(
+    cli: Cli, tmp_path: Path, command: str
+) -> None:
+    database = tmp_path / "db" / "lwa.sqlite3"
+    _existing_database(database)
+    database.chmod(0o444)
+    # As root, the mode bits alone change nothing: see tests/readonly.py.
+    with permission_bits_apply():
+        assert_read_only(database)
+        result = cli(command, DATABASE_PATH=str(database), **OFFLINE)
+    assert result.code == 2
+    assert result.line == (
+        f"DATABASE_PATH: cannot write to {database}: the database file is read-only for the "
+        "bot; give the bot's user write permission on it (and its -wal and -shm files) "
+        "(see .env.example)"
+    )
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("exists", [True, False], ids=["existing-database", "new-database"])
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_a_read_only_database_folder_is_refused_before_anything_runs(
+    cli: Cli, tmp_path: Path, command: str, exists: bool
+) -> None:
+    folder = tmp_path / "db"
+    database = folder / "lwa.sqlite3"
+    if exists:
+        _existing_database(database)
+    else:
+        folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with permission_bits_apply():
+            assert_read_only(folder)
+            result = cli(command, DATABASE_PATH=str(database), **OFFLINE)
+    finally:
+        folder.chmod(0o755)  # so that pytest can clean up
+    assert result.code == 2
+    assert result.line == (
+        f"DATABASE_PATH: cannot write to {database}: its folder {folder} is read-only for the "
+        "bot, which must create files there (the database and its -wal and -shm files); give "
+        "the bot's user write permission on the folder (see .env.example)"
+    )
 
 
 @pytest.mark.parametrize("kind", ["quote", "fact", "trivia", "onthisday"])
-def test_preview_prints_plain_text_without_a_token(kind: str) -> None:
-    result = run_cli("preview", kind)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip()
-    assert "<@" not in result.stdout  # plain text, not Discord markup
+def test_preview_prints_plain_text_without_a_token(cli: Cli, kind: str) -> None:
+    result = cli("preview", kind)
+    assert result.code == 0, result.err
+    assert result.out.strip()
+    assert "<@" not in result.out  # plain text, not Discord markup
 
 
-def test_reports_lists_every_servers_reports(tmp_path: Path) -> None:
+def test_reports_lists_every_servers_reports(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "lwa.sqlite3"
 
     async def add() -> None:
@@ -118,7 +302,86 @@ def test_reports_lists_every_servers_reports(tmp_path: Path) -> None:
         await store.close()
 
     asyncio.run(add())
-    result = run_cli("reports", env={"DATABASE_PATH": str(path)})
-    assert result.returncode == 0, result.stderr
-    assert "Wrong answer in server 1" in result.stdout
-    assert "Wrong answer in server 2" in result.stdout
+    result = cli("reports", DATABASE_PATH=str(path))
+    assert result.code == 0, result.err
+    assert "Wrong answer in server 1" in result.out
+    assert "Wrong answer in server 2" in result.out
+    path.chmod(0o444)  # reports only reads: a read-only copy will do
+    with permission_bits_apply():
+        assert_read_only(path)
+        assert cli("reports", DATABASE_PATH=str(path)).out == result.out
+
+
+# --- check --online: one request to Discord ------------------------------------------------
+
+
+async def test_check_online_names_the_bot_the_token_belongs_to(
+    cli: Cli, emulator: Emulator, tmp_path: Path
+) -> None:
+    result = await asyncio.to_thread(
+        cli,
+        "check",
+        "--online",
+        DISCORD_TOKEN=emulator.token,
+        DISCORD_API_BASE=emulator.api_base,
+        DATABASE_PATH=str(tmp_path / "lwa.sqlite3"),
+    )
+    assert result.code == 0, result.err
+    me = emulator.bot_user
+    assert f"DISCORD_TOKEN: accepted by Discord, for the bot {me.username} ({me.id})" in (
+        result.out.splitlines()
+    )
+    assert emulator.stats["GET /users/@me"] == 1
+    assert emulator.stats["requests"] == 1  # nothing else
+
+
+async def test_check_online_with_a_token_discord_refuses_is_exit_2(
+    cli: Cli, emulator: Emulator, tmp_path: Path
+) -> None:
+    result = await asyncio.to_thread(
+        cli,
+        "check",
+        "--online",
+        DISCORD_TOKEN=TOKEN,  # well formed, made up
+        DISCORD_API_BASE=emulator.api_base,
+        DATABASE_PATH=str(tmp_path / "lwa.sqlite3"),
+    )
+    assert (result.code, result.line) == (2, TOKEN_REFUSED)
+    assert result.out == ""
+
+
+def test_check_online_with_discord_unreachable_is_exit_1(cli: Cli, tmp_path: Path) -> None:
+    port = closed_port()
+    api = f"http://127.0.0.1:{port}/api/v10"
+    result = cli(
+        "check",
+        "--online",
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_BASE=api,
+        DATABASE_PATH=str(tmp_path / "lwa.sqlite3"),
+    )
+    assert result.code == 1
+    assert result.line == (
+        f"cannot reach Discord at {api}: cannot connect to 127.0.0.1:{port} (Connection "
+        "refused): the token was not checked; try again later"
+    )
+
+
+async def test_check_online_against_something_else_than_discords_api_is_exit_1(
+    cli: Cli, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.expect_unknown_routes = True  # /elsewhere/users/@me is nothing it knows
+    api = f"{emulator.base_url}/elsewhere"
+    result = await asyncio.to_thread(
+        cli,
+        "check",
+        "--online",
+        DISCORD_TOKEN=emulator.token,
+        DISCORD_API_BASE=api,
+        DATABASE_PATH=str(tmp_path / "lwa.sqlite3"),
+    )
+    assert result.code == 1
+    assert result.line == (
+        f"{api} answered HTTP 404 to GET /users/@me: the token was not checked; check "
+        "DISCORD_API_BASE"
+    )

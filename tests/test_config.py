@@ -23,12 +23,13 @@ def test_defaults() -> None:
     assert settings.post_rate_per_second == 40
 
 
-def test_every_variable_is_read() -> None:
+def test_every_variable_is_read(tmp_path: Path) -> None:
+    (tmp_path / "mydata").mkdir()
     settings = load_settings(
         {
             "DISCORD_TOKEN": TOKEN,
             "DATABASE_PATH": "state/bot.db",
-            "DATA_DIR": "mydata",
+            "DATA_DIR": str(tmp_path / "mydata"),
             "LOG_LEVEL": "debug",
             "DEV_GUILD_ID": "123456789012345678",
             "DISCORD_API_BASE": "http://127.0.0.1:8080/api/v10/",
@@ -38,7 +39,7 @@ def test_every_variable_is_read() -> None:
         }
     )
     assert settings.database_path == Path("state/bot.db")
-    assert settings.data_dir == Path("mydata")
+    assert settings.data_dir == tmp_path / "mydata"
     assert settings.log_level == "DEBUG"
     assert settings.dev_guild_id == 123456789012345678
     assert settings.api_base == "http://127.0.0.1:8080/api/v10"
@@ -56,6 +57,12 @@ def test_the_token_is_never_in_the_repr() -> None:
     [
         ({}, "DISCORD_TOKEN"),
         ({"DISCORD_TOKEN": "short"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": f"Bot {TOKEN}"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": f"bot {TOKEN}"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": f"{TOKEN}\x00"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": f"{TOKEN[:5]}\r\n{TOKEN[5:]}"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": f"{TOKEN}é"}, "DISCORD_TOKEN"),
+        ({"DATA_DIR": "/nonexistent/lwa-data"}, "DATA_DIR"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"DEV_GUILD_ID": "my-server"}, "DEV_GUILD_ID"),
         ({"DISCORD_API_BASE": "discord.com/api"}, "DISCORD_API_BASE"),
@@ -87,3 +94,35 @@ def test_the_real_environment_wins_over_dotenv(
     assert settings.log_level == "ERROR"
     assert settings.database_path == Path("from-file.db")
     assert settings.token == TOKEN
+
+
+def test_a_bot_prefix_gets_the_hint_to_drop_it() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DISCORD_TOKEN": f"Bot {TOKEN}"})
+    assert "drop the `Bot ` prefix" in str(caught.value)
+    assert TOKEN not in str(caught.value)
+
+
+def test_a_control_character_is_named_but_not_the_token() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DISCORD_TOKEN": f"{TOKEN[:3]}\x07{TOKEN[3:]}"})
+    assert str(caught.value) == (
+        "DISCORD_TOKEN contains a character that cannot be sent to Discord (U+0007 at position "
+        "4): copy the token again from the Developer Portal (see .env.example)"
+    )
+
+
+def test_data_dir_must_be_a_folder(tmp_path: Path) -> None:
+    a_file = tmp_path / "facts.toml"
+    a_file.write_text("")
+    for path, what in (
+        (tmp_path / "missing", "which does not exist"),
+        (a_file, "which is not a folder"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            load_settings({"DISCORD_TOKEN": TOKEN, "DATA_DIR": str(path)})
+        assert str(caught.value) == (
+            f"DATA_DIR points at {path}, {what}: set it to the dataset folder, or leave it unset "
+            "for the repository's data/ (see .env.example)"
+        )
+    assert load_settings({"DISCORD_TOKEN": TOKEN, "DATA_DIR": str(tmp_path)}).data_dir == tmp_path

@@ -10,6 +10,7 @@ import json
 import random
 import re
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,6 +40,16 @@ BAG_CACHE_SIZE = 50_000  # shuffle bags kept in memory (channel x filter); the r
 
 class StoreError(Exception):
     """The database cannot be opened or migrated; the message says why, for the operator."""
+
+
+def _can_create_files_in(folder: Path) -> bool:
+    """Whether this process may create a file in `folder` (tried, not guessed from the mode
+    bits: root, ACLs and read-only mounts all decide differently)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -126,7 +137,10 @@ class SQLiteStore:
     def _now(self) -> str:
         return self._clock.now().isoformat(timespec="seconds")
 
-    async def open(self) -> None:
+    async def open(self, *, check_writable: bool = True) -> None:
+        """Open (creating it with its folder if missing), migrate, and prove it can be written:
+        a database the bot can read but not write is refused here, not at the first command.
+        (`check_writable=False` is for readers only, such as `lwa-bot reports`.)"""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Fail here if the file cannot be opened: a failed aiosqlite.connect leaves its
@@ -137,13 +151,56 @@ class SQLiteStore:
             await self._db.execute("PRAGMA journal_mode = WAL")
             await self._db.execute("PRAGMA foreign_keys = ON")
             await self._db.execute("PRAGMA synchronous = NORMAL")
+            if check_writable:
+                await self._check_writable()
             await self._migrate()
         except (OSError, sqlite3.Error) as exc:
             await self.close()
-            raise StoreError(f"cannot open the database at {self.path}: {exc}") from exc
+            raise StoreError(self._explain(exc)) from exc
         except BaseException:
             await self.close()
             raise
+
+    async def _check_writable(self) -> None:
+        """A real write, rolled back. SQLite opens a file it may not write read-only without a
+        word, and BEGIN IMMEDIATE alone succeeds there; changing a page does not."""
+        version = await self.schema_version()
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            await self.db.execute(f"PRAGMA user_version = {version}")
+        finally:
+            await self.db.execute("ROLLBACK")
+
+    def _explain(self, error: OSError | sqlite3.Error) -> str:
+        """One sentence for the operator: what is wrong with DATABASE_PATH and what to do."""
+        folder = self.path.parent
+        name = getattr(error, "sqlite_errorname", "")
+        if isinstance(error, FileExistsError | NotADirectoryError):
+            return f"cannot create the folder {folder} for the database: a file is in the way"
+        if isinstance(error, PermissionError):  # creating the folder
+            return (
+                f"cannot create the folder {folder} for the database: permission denied on "
+                f"{error.filename}; create it for the bot's user, or choose another path"
+            )
+        if name == "SQLITE_READONLY_DIRECTORY" or (
+            name.startswith("SQLITE_CANTOPEN") and not _can_create_files_in(folder)
+        ):
+            return (
+                f"cannot write to {self.path}: its folder {folder} is read-only for the bot, "
+                "which must create files there (the database and its -wal and -shm files); "
+                "give the bot's user write permission on the folder"
+            )
+        if name.startswith("SQLITE_BUSY"):
+            return (
+                f"cannot write to {self.path}: another program kept it locked for more than "
+                f"{BUSY_TIMEOUT_MS // 1000} s (another bot using the same DATABASE_PATH?)"
+            )
+        if name.startswith("SQLITE_READONLY"):
+            return (
+                f"cannot write to {self.path}: the database file is read-only for the bot; "
+                "give the bot's user write permission on it (and its -wal and -shm files)"
+            )
+        return f"cannot open the database at {self.path}: {error}"
 
     async def close(self) -> None:
         if self._db is not None:

@@ -185,6 +185,8 @@ class Emulator:
         self.replay_limit = replay_limit
         self.command_wait = command_wait
         self.privileged_intents = privileged_intents
+        # Guilds one shard may hold; past it IDENTIFY is closed with 4011 (None: no limit).
+        self.max_guilds_per_shard: int | None = None
 
         self.bot_user = User(snowflake(), bot_name, bot=True)
         self.application_id = self.bot_user.id
@@ -771,18 +773,19 @@ class Emulator:
         if conn.session is not None:
             await conn.close(4005)
             return
-        if d.get("token") != self.token:
-            await conn.close(4004)
+        refusal = gw.identify_refusal(
+            d,
+            token=self.token,
+            privileged_intents=self.privileged_intents,
+            guild_ids=self._guilds,
+            max_guilds_per_shard=self.max_guilds_per_shard,
+        )
+        if refusal is not None:
+            await conn.close(refusal)
             return
         shard = d.get("shard") or [0, 1]
         shard_id, shard_count = int(shard[0]), int(shard[1])
-        if shard_count < 1 or not 0 <= shard_id < shard_count:
-            await conn.close(4010)
-            return
         intents = int(d.get("intents", 0))
-        if intents & gw.PRIVILEGED_INTENTS and not self.privileged_intents:
-            await conn.close(4014)
-            return
         self.identify_count += 1
         self.stats["gateway:identify"] += 1
         old = self._shard_sessions.get(shard_id)

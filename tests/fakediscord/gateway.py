@@ -7,6 +7,7 @@ import contextlib
 import json
 import zlib
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +31,39 @@ INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
 PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
+# Every intent bit Discord defines (0-16, 20, 21, 24, 25); IDENTIFY with another is closed 4013.
+KNOWN_INTENTS = sum(1 << bit for bit in (*range(17), 20, 21, 24, 25))
+
+
+def identify_refusal(
+    d: dict[str, Any],
+    *,
+    token: str,
+    privileged_intents: bool,
+    guild_ids: Iterable[int],
+    max_guilds_per_shard: int | None,
+) -> int | None:
+    """The close code Discord answers this IDENTIFY with, or None if it accepts it.
+
+    4004 bad token, 4010 invalid shard, 4011 sharding required (the shard would hold more than
+    ``max_guilds_per_shard`` guilds; None: no limit), 4013 invalid intents (a bit Discord does
+    not define), 4014 disallowed intents (privileged ones the application may not use)."""
+    if d.get("token") != token:
+        return 4004
+    shard = d.get("shard") or [0, 1]
+    shard_id, shard_count = int(shard[0]), int(shard[1])
+    if shard_count < 1 or not 0 <= shard_id < shard_count:
+        return 4010
+    if max_guilds_per_shard is not None:
+        on_shard = sum(1 for g in guild_ids if (g >> 22) % shard_count == shard_id)
+        if on_shard > max_guilds_per_shard:
+            return 4011
+    intents = int(d.get("intents", 0))
+    if intents & ~KNOWN_INTENTS:
+        return 4013
+    if intents & PRIVILEGED_INTENTS and not privileged_intents:
+        return 4014
+    return None
 
 
 def dumps(obj: Any) -> str:

@@ -57,3 +57,27 @@ async def test_bad_token_closes_4004(emulator: Emulator) -> None:
         await ws.send_json({"op": 2, "d": {"token": "nope", "intents": 1, "properties": {}}})
         msg = await ws.receive(timeout=5)
         assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4004
+
+
+async def _identify_close_code(emulator: Emulator, d: dict[str, Any]) -> int:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.ws_connect(emulator.gateway_url + "?v=10&encoding=json") as ws,
+    ):
+        await _recv(ws)
+        await ws.send_json({"op": 2, "d": {"token": emulator.token, "properties": {}, **d}})
+        msg = await ws.receive(timeout=5)
+        assert msg.type == aiohttp.WSMsgType.CLOSE, msg
+        return int(msg.data)
+
+
+async def test_identify_refusals_close_with_discords_codes(emulator: Emulator) -> None:
+    for _ in range(3):
+        emulator.add_guild("g")
+    assert await _identify_close_code(emulator, {"intents": 1, "shard": [1, 1]}) == 4010
+    assert await _identify_close_code(emulator, {"intents": 1 << 18}) == 4013  # undefined bit
+    emulator.privileged_intents = False
+    assert await _identify_close_code(emulator, {"intents": 1 << 1}) == 4014  # members
+    emulator.max_guilds_per_shard = 2  # three guilds on one shard: too many
+    assert await _identify_close_code(emulator, {"intents": 1}) == 4011
+    assert emulator.identify_count == 0

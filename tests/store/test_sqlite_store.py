@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.sqlite import SQLiteStore, StoreError, migrations
+from tests.readonly import assert_read_only, permission_bits_apply
 
 
 async def opened(path: Path) -> SQLiteStore:
@@ -57,8 +58,18 @@ async def test_a_database_newer_than_the_bot_is_refused(tmp_path: Path) -> None:
 async def test_an_unusable_path_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    with pytest.raises(StoreError, match="cannot open the database"):
+    with pytest.raises(StoreError, match="a file is in the way"):
         await opened(blocker / "lwa.sqlite3")
+
+
+async def test_a_database_it_can_read_but_not_write_is_refused_at_open(tmp_path: Path) -> None:
+    path = tmp_path / "lwa.sqlite3"
+    await (await opened(path)).close()
+    path.chmod(0o444)
+    with permission_bits_apply():  # root too (see tests/readonly.py)
+        assert_read_only(path)
+        with pytest.raises(StoreError, match="the database file is read-only for the bot"):
+            await opened(path)  # not at the first command
 
 
 async def test_shuffle_bag_never_repeats_within_a_round_and_survives_a_reopen(
