@@ -66,6 +66,9 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    # aiosqlite logs two lines for every statement at DEBUG: noise that drowns the bot's own
+    # debugging (and costs a formatted line per database call).
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))
 
 
 def _fail(code: int, lines: Sequence[str]) -> int:

@@ -17,7 +17,6 @@ from bot.domain.models import DIFFICULTIES, TOPICS, Dataset
 from tests.shared import SOURCE_PACK, need
 
 
-
 @functools.cache
 def shipped() -> Dataset:
     return load_dataset(DEFAULT_DATA_DIR)

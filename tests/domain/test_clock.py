@@ -69,8 +69,9 @@ async def test_sleep_until_and_wait_or_timeout_follow_the_clock() -> None:
     wake.set()  # woken before the clock moved at all
     await asyncio.wait_for(waiting, 1)
     timed = asyncio.create_task(wait_or_timeout(clock, asyncio.Event(), 60))
-    while not clock.sleepers:  # let it start sleeping
+    for _ in range(3):  # let it start sleeping (its sleeper task runs a step later)
         await asyncio.sleep(0)
+    assert clock.sleepers == 1
     clock.advance(60)
     await asyncio.wait_for(timed, 1)
     assert clock.sleepers == 0

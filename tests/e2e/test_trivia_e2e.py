@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.cogs.trivia import REVEAL_PAUSE_SECONDS
 from bot.domain.models import Question
 from tests.dataset_factory import write_dataset
@@ -168,6 +170,7 @@ async def test_a_killed_bot_closes_the_game_and_keeps_the_points(
     assert "2 correct" in board.embeds[0]["description"]  # both answers counted, once
 
 
+@pytest.mark.xdist_group("timing")
 async def test_two_hundred_fans_click_at_once(shared: Shared) -> None:
     emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]

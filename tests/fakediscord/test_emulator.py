@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fakediscord import permissions as P
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
@@ -158,15 +160,18 @@ async def test_channel_permissions_with_real_bot(
     assert value & P.VIEW_CHANNEL and not value & P.SEND_MESSAGES
 
 
+@pytest.mark.xdist_group("timing")
 async def test_global_rate_limit_via_bot(emulator: Emulator, sample_bot: BotProcess) -> None:
     emulator.global_rate_limit = 10
     g = emulator.guilds[0]
     fan = emulator.add_member(g, "fan")
-    inter = await emulator.slash(g, g.text_channels[0], fan, "burst", count=25)
+    # 15 at once against 10 a second: some meet the global 429 and get through on a retry.
+    # (Many more would also meet discord.py's limit of 5 tries per request on a busy machine.)
+    inter = await emulator.slash(g, g.text_channels[0], fan, "burst", count=15)
     msg = await inter.original(timeout=15)
-    assert msg.content == "sent 25/25"
+    assert msg.content == "sent 15/15"
     assert emulator.stats["429:global"] >= 1
-    assert len(emulator.channel_messages(g.text_channels[0], include_ephemeral=False)) == 26
+    assert len(emulator.channel_messages(g.text_channels[0], include_ephemeral=False)) == 16
 
 
 async def test_restart_keeps_commands(emulator: Emulator, sample_bot: BotProcess) -> None:

@@ -80,8 +80,9 @@ def _become_child(request: dict[str, Any], keep_closed: list[socket.socket]) -> 
 
 def serve(path: str) -> None:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
+    server.bind(f"{path}.binding")
     server.listen(16)
+    os.rename(f"{path}.binding", path)  # the path appears only once connections are taken
     selector = selectors.DefaultSelector()
     selector.register(server, selectors.EVENT_READ)
     buffers: dict[socket.socket, bytes] = {}

@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.domain.schedule import ALL_DAYS, run_nonce
 from bot.store.sqlite import SQLiteStore
 from tests.fakediscord.botproc import BotProcess
@@ -99,6 +101,7 @@ def assert_exactly_once(
                 assert recorded.get(message.id) == "sent", f"post {message.id} not recorded"
 
 
+@pytest.mark.xdist_group("timing")
 async def test_kill_9_during_schedule_bursts_posts_every_run_exactly_once(
     emulator: Emulator, bot_factory: Any
 ) -> None:
@@ -153,6 +156,7 @@ async def test_kill_9_during_schedule_bursts_posts_every_run_exactly_once(
     assert run_states(bot.database_path)["skipped"] == 1
 
 
+@pytest.mark.xdist_group("timing")
 async def test_sigterm_during_a_schedule_burst_exits_0_and_nothing_doubles(
     emulator: Emulator, bot_factory: Any
 ) -> None:

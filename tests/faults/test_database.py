@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.domain import rotation
 from bot.store.sqlite import MIGRATIONS_DIR, migrations
 from tests.e2e.helpers import dataset, footer_id
@@ -32,6 +34,7 @@ from .helpers import (
 LOCK_SECONDS = 2.0
 
 
+@pytest.mark.xdist_group("timing")
 async def test_every_interaction_is_answered_while_another_writer_holds_the_database(
     emulator: Emulator, bot: BotProcess
 ) -> None:
@@ -69,6 +72,7 @@ async def test_every_interaction_is_answered_while_another_writer_holds_the_data
     assert question_of(question)  # the game itself goes on
 
 
+@pytest.mark.xdist_group("timing")
 async def test_a_lock_longer_than_discord_waits_defers_and_then_answers(
     emulator: Emulator, bot: BotProcess
 ) -> None:
