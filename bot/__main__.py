@@ -34,7 +34,7 @@ from bot.connection import (
     refusal_line,
 )
 from bot.domain import dates
-from bot.domain.clock import Clock, SystemClock
+from bot.domain.clock import Clock, SystemClock, wait_or_timeout
 from bot.domain.dataset import DatasetError, load_dataset
 from bot.domain.models import TOPICS, Dataset
 from bot.store.sqlite import SQLiteStore, StoreError
@@ -120,8 +120,7 @@ async def _run(settings: Settings, dataset: Dataset, clock: Clock) -> int:
                     describe_unreachable(error),
                     delay,
                 )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), delay)
+                await wait_or_timeout(clock, stopping, delay)
                 continue
             except GatewayConnectAborted:
                 pass  # stopped while the gateway was unreachable

@@ -9,7 +9,6 @@ Until the bot is first ready, a gateway it cannot reach is retried with one log 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -23,7 +22,7 @@ from discord.ext import commands
 
 from bot.config import DEFAULT_GATEWAY_URL, Settings
 from bot.connection import UNREACHABLE, Backoff, describe_unreachable
-from bot.domain.clock import Clock, SystemClock
+from bot.domain.clock import Clock, SystemClock, wait_or_timeout
 from bot.domain.models import Dataset
 from bot.scheduler import Dispatcher, create_dispatcher
 from bot.store.base import Store
@@ -162,9 +161,8 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         return self._closed.is_set() or self.is_closed()
 
     async def wait_closed(self, seconds: float) -> None:
-        """Sleep `seconds`, or less if the bot is closed meanwhile."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closed.wait(), seconds)
+        """Sleep `seconds` of the bot's clock, or less if the bot is closed meanwhile."""
+        await wait_or_timeout(self.clock, self._closed, seconds)
 
     async def close(self) -> None:
         self._closed.set()

@@ -56,24 +56,35 @@ def _set_capabilities(data: ctypes.Array[_Data]) -> None:
         raise OSError(ctypes.get_errno(), "capset failed")
 
 
-@contextmanager
-def permission_bits_apply() -> Iterator[None]:
-    """Within the block, this thread (and threads it starts) obeys file mode bits, root or not."""
+def _drop_overrides() -> ctypes.Array[_Data] | None:
+    """Drop the two overrides from this thread's effective set; what to restore, if any."""
     if os.geteuid() != 0:
-        yield
-        return
+        return None
     saved = _capabilities()  # pid 0: the calling thread
     if not saved[0].effective & _OVERRIDES:
-        yield
-        return
+        return None
     reduced = (_Data * 2)()
     ctypes.memmove(reduced, saved, ctypes.sizeof(saved))
     reduced[0].effective &= ~_OVERRIDES
     _set_capabilities(reduced)
+    return saved
+
+
+@contextmanager
+def permission_bits_apply() -> Iterator[None]:
+    """Within the block, this thread (and threads it starts) obeys file mode bits, root or not."""
+    saved = _drop_overrides()
     try:
         yield
     finally:
-        _set_capabilities(saved)
+        if saved is not None:
+            _set_capabilities(saved)
+
+
+def obey_file_modes() -> None:
+    """From now on, this thread (and threads it starts) obeys file mode bits, root or not: for
+    a process under test that must not write where the modes say no."""
+    _drop_overrides()
 
 
 def assert_read_only(path: Path) -> None:

@@ -72,7 +72,18 @@ class Zygote:
                 raise AssertionError("the bot fork server (tests/fakediscord/zygote.py) failed")
             await asyncio.sleep(0.02)
 
-    async def spawn(self, target: str, argv: list[str], env: dict[str, str], log: Path) -> Forked:
+    async def spawn(
+        self,
+        target: str,
+        argv: list[str],
+        env: dict[str, str],
+        log: Path,
+        *,
+        obey_file_modes: bool = False,
+    ) -> Forked:
+        """A new process running ``target`` (``"bot"``: ``main(argv)``; ``"sample"``), its
+        output appended to ``log``. ``obey_file_modes``: it cannot write where the file modes
+        say no, even as root (see tests/readonly.py)."""
         await self.wait_listening()
         reader, writer = await asyncio.open_unix_connection(self.socket_path)
         request = {
@@ -81,6 +92,7 @@ class Zygote:
             "env": env,
             "cwd": str(REPO_ROOT),
             "log": str(log),
+            "obey_file_modes": obey_file_modes,
         }
         writer.write(json.dumps(request).encode() + b"\n")
         await writer.drain()
@@ -163,6 +175,7 @@ class BotProcess:
         self.proc: Process | None = None
         self._log_file: IO[bytes] | None = None
         self.starts = 0
+        self._run_offset = 0  # where the latest start's output begins in the log
 
     @property
     def argv(self) -> list[str]:
@@ -204,14 +217,20 @@ class BotProcess:
         except FileNotFoundError:
             return ""
 
+    def this_run(self) -> str:
+        """The output of the latest start (after its ``===== start #N`` line)."""
+        return self.logs()[self._run_offset :]
+
     async def wait_for_log(self, text: str, *, after: int = 0, timeout: float = 10.0) -> int:
-        """Wait until the bot's output (from offset ``after``) contains ``text``; returns the
-        offset just past it. For what only the bot's log tells (it went idle, it retried)."""
+        """Wait until the latest run's output (from offset ``after`` in it) contains ``text``;
+        returns the offset just past it. For what only the bot's log tells (it went idle, it
+        retried). Fails at once if the process exits first."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while (found := self.logs().find(text, after)) < 0:
-            if asyncio.get_running_loop().time() > deadline:
+        while (found := self.this_run().find(text, after)) < 0:
+            if not self.running or asyncio.get_running_loop().time() > deadline:
+                why = "exited first" if not self.running else f"did not, within {timeout}s"
                 raise AssertionError(
-                    f"the bot did not log {text!r} within {timeout}s.\n--- bot output ---\n"
+                    f"waiting for the bot to log {text!r}: it {why}.\n--- bot output ---\n"
                     + self.log_tail()
                 )
             await asyncio.sleep(0.02)
@@ -229,6 +248,7 @@ class BotProcess:
             f"\n===== start #{self.starts}: {' '.join(self.argv)} =====\n".encode()
         )
         self._log_file.flush()
+        self._run_offset = len(self.logs())
         before = self.emulator.ready_count
         if self.fork and self.module in FORKABLE:
             self.proc = await Zygote.get().spawn(

@@ -7,7 +7,8 @@ alone), which runs `bot.__main__.main` (or the sample bot) exactly as `python -m
 minus the imports.
 
 Protocol, over a Unix socket: the test sends one JSON line
-`{"target": "bot" | "sample", "argv": [...], "env": {...}, "cwd": "...", "log": "path"}`; the
+`{"target": "bot" | "sample", "argv": [...], "env": {...}, "cwd": "...", "log": "path"}` (and
+`"obey_file_modes": true` for a process that must not write where the modes say no); the
 zygote answers `{"pid": N}` and, when that process ends, `{"exit": code}` on the same connection
 (a negative code is the signal that ended it, as `subprocess` reports it).
 """
@@ -30,6 +31,7 @@ import bot.app
 from bot.__main__ import main
 from tests.fakediscord import samplebot
 from tests.fakediscord.clock import CLOCK_FILE_ENV, FileClock
+from tests.readonly import obey_file_modes
 
 PRELOADED = (bot.app,)
 
@@ -44,7 +46,12 @@ def _run_child(request: dict[str, Any]) -> int:
     return main(request["argv"], clock=clock)
 
 
-def _become_child(request: dict[str, Any], keep_closed: list[socket.socket]) -> None:
+def _become_child(request: dict[str, Any], keep_closed: list[socket.socket]) -> int:
+    """In the forked child: become the process the request asks for and run it; its exit code.
+
+    The caller then exits the way Python does (`sys.exit`): threads still running are waited
+    for and anything they print still reaches the log, as in a process started from scratch.
+    """
     for sock in keep_closed:
         sock.close()
     os.setsid()
@@ -62,20 +69,17 @@ def _become_child(request: dict[str, Any], keep_closed: list[socket.socket]) -> 
     os.close(log)
     os.close(null)
     sys.argv = ["lwa-bot", *request["argv"]]
-    code = 1
+    if request.get("obey_file_modes"):
+        obey_file_modes()  # even as root, as any user would (tests/readonly.py)
     try:
-        code = _run_child(request)
+        return _run_child(request)
     except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
     except KeyboardInterrupt:
-        code = 130
+        return 130
     except BaseException:
         traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+        return 1
 
 
 def serve(path: str) -> None:
@@ -110,7 +114,7 @@ def serve(path: str) -> None:
             request = json.loads(buffers[sock].split(b"\n", 1)[0])
             pid = os.fork()
             if pid == 0:
-                _become_child(request, [server, *buffers])
+                sys.exit(_become_child(request, [server, *buffers]))
             children[pid] = sock
             sock.sendall(json.dumps({"pid": pid}).encode() + b"\n")
         while children:

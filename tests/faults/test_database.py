@@ -8,8 +8,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import pytest
 from bot.domain import rotation
 from bot.store.sqlite import MIGRATIONS_DIR, migrations
 from tests.e2e.helpers import dataset, footer_id
-from tests.fakediscord.botproc import REPO_ROOT, BotProcess
+from tests.fakediscord.botproc import BotProcess, Zygote
 from tests.fakediscord.emulator import Emulator
 
 from .helpers import (
@@ -109,12 +107,10 @@ async def test_a_lock_longer_than_discord_waits_defers_and_then_answers(
 # --- start-up with a database that cannot be written -----------------------------------------
 
 
-def run_bot_cli(
-    database_path: Path, *, read_only_dir: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`python -m bot` with DATABASE_PATH; nothing listens at the API address (no network is
-    needed to fail). As root, permission bits do not stop writes, so the folder is made
-    read-only with a private read-only bind mount instead."""
+async def run_bot(database_path: Path, log: Path) -> tuple[int, str]:
+    """The real bot process (forked from the test zygote) with DATABASE_PATH, obeying file
+    modes even as root (tests/readonly.py); nothing listens at the API address, and no network
+    is needed to fail. Its exit code and everything it printed (into a new file `log`)."""
     env = {k: v for k, v in os.environ.items() if k != "DATA_DIR"}
     env.update(
         DISCORD_TOKEN="x" * 24 + ".fake.token",
@@ -122,44 +118,40 @@ def run_bot_cli(
         DISCORD_API_BASE="http://127.0.0.1:9/api/v10",
         LOG_LEVEL="INFO",
     )
-    argv = [sys.executable, "-m", "bot"]
-    if read_only_dir is not None and os.geteuid() == 0:
-        script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && exec "$@"'
-        argv = ["unshare", "-m", "sh", "-c", script, str(read_only_dir), *argv]
-    return subprocess.run(
-        argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    process = await Zygote.get().spawn("bot", [], env, log, obey_file_modes=True)
+    return await process.wait(), await asyncio.to_thread(log.read_text)
 
 
-def assert_clean_config_error(result: subprocess.CompletedProcess[str]) -> None:
-    output = result.stdout + result.stderr
-    assert result.returncode == 2, output
+def assert_clean_config_error(code: int, output: str) -> None:
+    assert code == 2, output
     assert "Traceback" not in output and 'File "' not in output, output
-    lines = result.stderr.strip().splitlines()
+    lines = output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("DATABASE_PATH"), lines
     assert ".env.example" in lines[0]
 
 
-def test_a_read_only_folder_is_a_clear_one_line_error(tmp_path: Path) -> None:
+async def test_a_read_only_folder_is_a_clear_one_line_error(tmp_path: Path) -> None:
     folder = tmp_path / "read-only"
     folder.mkdir()
     folder.chmod(0o555)
     try:
         # SQLite cannot create the file. Three times: a traceback printed by a database
         # thread racing the shutdown would not show every time.
-        for _ in range(3):
-            assert_clean_config_error(run_bot_cli(folder / "lwa.sqlite3", read_only_dir=folder))
+        for n in range(3):
+            log = tmp_path / f"bot{n}.log"
+            assert_clean_config_error(*await run_bot(folder / "lwa.sqlite3", log))
         assert not (folder / "lwa.sqlite3").exists()
         # …and a folder still to be created inside it.
-        assert_clean_config_error(run_bot_cli(folder / "db" / "lwa.sqlite3", read_only_dir=folder))
+        log = tmp_path / "bot-subfolder.log"
+        assert_clean_config_error(*await run_bot(folder / "db" / "lwa.sqlite3", log))
     finally:
         folder.chmod(0o755)
 
 
-def test_a_path_under_a_regular_file_is_a_clear_one_line_error(tmp_path: Path) -> None:
+async def test_a_path_under_a_regular_file_is_a_clear_one_line_error(tmp_path: Path) -> None:
     regular = tmp_path / "notes.txt"
     regular.write_text("not a folder")
-    assert_clean_config_error(run_bot_cli(regular / "lwa.sqlite3"))
+    assert_clean_config_error(*await run_bot(regular / "lwa.sqlite3", tmp_path / "bot.log"))
     assert regular.read_text() == "not a folder"
 
 

@@ -17,11 +17,13 @@ import re
 import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fakediscord.botproc import BotProcess
+from tests.fakediscord.clock import BotClock
 from tests.fakediscord.emulator import Emulator
 
 TOKEN_REFUSED = "DISCORD_TOKEN was refused by Discord: check the token in .env (see .env.example)"
@@ -54,16 +56,11 @@ INTENTS_4014 = (
 LOG_RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")
 
 
-def this_run(bot: BotProcess) -> str:
-    """The output of the bot's latest start."""
-    return bot.logs().split(f"===== start #{bot.starts}:")[-1]
-
-
 def printed(bot: BotProcess) -> list[str]:
     """What the latest run wrote besides its log records: the operator's one line."""
     return [
         line
-        for line in this_run(bot).splitlines()[1:]
+        for line in bot.this_run().splitlines()
         if line.strip() and not LOG_RECORD.match(line)
     ]
 
@@ -71,16 +68,6 @@ def printed(bot: BotProcess) -> list[str]:
 async def exit_code(bot: BotProcess, timeout: float = 20) -> int:
     assert bot.proc is not None
     return await asyncio.wait_for(bot.proc.wait(), timeout)
-
-
-async def wait_for_log(bot: BotProcess, text: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in this_run(bot):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the bot did not log {text!r}:\n{bot.log_tail()}")
-        if not bot.running:
-            raise AssertionError(f"the bot exited before logging {text!r}:\n{bot.log_tail()}")
-        await asyncio.sleep(0.05)
 
 
 def closed_port() -> int:
@@ -182,6 +169,10 @@ async def test_a_token_refused_at_login_is_one_line_and_exit_2(
 # --- Discord unreachable: one line a try, retries, SIGTERM still works ------------------------
 
 
+# The retries wait on the bot's clock: at 4 times real speed, "1 s" and "2 s" pass in 0.75 s.
+FAST = 4.0
+
+
 def _unreachable(port: int, *, api: bool, gateway: bool, emulator: Emulator) -> dict[str, str]:
     return {
         "DISCORD_API_BASE": f"http://127.0.0.1:{port}/api/v10" if api else emulator.api_base,
@@ -190,52 +181,58 @@ def _unreachable(port: int, *, api: bool, gateway: bool, emulator: Emulator) -> 
 
 
 async def test_discord_unreachable_at_start_up_is_retried_until_it_answers(
-    emulator: Emulator, bot_factory: Any
+    emulator: Emulator, bot_factory: Any, tmp_path: Path
 ) -> None:
     port = closed_port()
     env = _unreachable(port, api=True, gateway=True, emulator=emulator)
-    bot: BotProcess = await bot_factory(extra_env=env, wait_ready=False)
+    bot: BotProcess = await bot_factory(
+        extra_env=env, wait_ready=False, clock=BotClock(tmp_path / "clock", speed=FAST)
+    )
     failed = (
         f"cannot reach Discord at http://127.0.0.1:{port}/api/v10: cannot connect to "
         f"127.0.0.1:{port} (Connection refused); trying again in"
     )
-    await wait_for_log(bot, f"{failed} 1 s")
-    await wait_for_log(bot, f"{failed} 2 s")  # a second try, a longer pause
+    await bot.wait_for_log(f"{failed} 1 s")
+    await bot.wait_for_log(f"{failed} 2 s")  # a second try, a longer pause
     async with forwarding(port, emulator.port):
         await bot.wait_ready()
         assert emulator.stats["GET /users/@me"] >= 1
         assert_no_traceback(bot)
-        tries = [line for line in this_run(bot).splitlines() if "cannot reach Discord" in line]
+        tries = [line for line in bot.this_run().splitlines() if "cannot reach Discord" in line]
         assert len(tries) in (2, 3), tries  # one line a try, nothing more
         assert await bot.stop() == 0
 
 
 async def test_sigterm_while_discord_is_unreachable_exits_0_at_once(
-    emulator: Emulator, bot_factory: Any
+    emulator: Emulator, bot_factory: Any, tmp_path: Path
 ) -> None:
     port = closed_port()
     env = _unreachable(port, api=True, gateway=True, emulator=emulator)
-    bot: BotProcess = await bot_factory(extra_env=env, wait_ready=False)
-    await wait_for_log(bot, "trying again in 2 s")
+    bot: BotProcess = await bot_factory(
+        extra_env=env, wait_ready=False, clock=BotClock(tmp_path / "clock", speed=FAST)
+    )
+    await bot.wait_for_log("trying again in 2 s")
     started = time.monotonic()
     assert await bot.stop() == 0
     assert time.monotonic() - started < 5
-    assert "stopped cleanly" in this_run(bot)
+    assert "stopped cleanly" in bot.this_run()
     assert_no_traceback(bot)
 
 
 async def test_a_gateway_unreachable_at_start_up_is_retried_until_it_answers(
-    emulator: Emulator, bot_factory: Any
+    emulator: Emulator, bot_factory: Any, tmp_path: Path
 ) -> None:
     port = closed_port()
     env = _unreachable(port, api=False, gateway=True, emulator=emulator)
-    bot: BotProcess = await bot_factory(extra_env=env, wait_ready=False)
+    bot: BotProcess = await bot_factory(
+        extra_env=env, wait_ready=False, clock=BotClock(tmp_path / "clock", speed=FAST)
+    )
     failed = (
         f"cannot reach Discord's gateway at ws://127.0.0.1:{port}/: cannot connect to "
         f"127.0.0.1:{port} (Connection refused); trying again in"
     )
-    await wait_for_log(bot, f"{failed} 1 s")
-    await wait_for_log(bot, f"{failed} 2 s")
+    await bot.wait_for_log(f"{failed} 1 s")
+    await bot.wait_for_log(f"{failed} 2 s")
     async with forwarding(port, emulator.port):
         await bot.wait_ready()
         assert_no_traceback(bot)
@@ -243,14 +240,16 @@ async def test_a_gateway_unreachable_at_start_up_is_retried_until_it_answers(
 
 
 async def test_sigterm_while_the_gateway_is_unreachable_exits_0_at_once(
-    emulator: Emulator, bot_factory: Any
+    emulator: Emulator, bot_factory: Any, tmp_path: Path
 ) -> None:
     port = closed_port()
     env = _unreachable(port, api=False, gateway=True, emulator=emulator)
-    bot: BotProcess = await bot_factory(extra_env=env, wait_ready=False)
-    await wait_for_log(bot, "cannot reach Discord's gateway")
+    bot: BotProcess = await bot_factory(
+        extra_env=env, wait_ready=False, clock=BotClock(tmp_path / "clock", speed=FAST)
+    )
+    await bot.wait_for_log("cannot reach Discord's gateway")
     started = time.monotonic()
     assert await bot.stop() == 0
     assert time.monotonic() - started < 5
-    assert "stopped cleanly" in this_run(bot)
+    assert "stopped cleanly" in bot.this_run()
     assert_no_traceback(bot)
