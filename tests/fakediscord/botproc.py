@@ -116,6 +116,7 @@ class Forked:
         self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self.pid = pid
+        self.cpu_seconds = 0.0  # user + system time, known once it ended
         self._code: int | None = None
         self._writer = writer
         self._exited = asyncio.ensure_future(self._read_exit(reader))
@@ -123,7 +124,9 @@ class Forked:
     async def _read_exit(self, reader: asyncio.StreamReader) -> int:
         line = await reader.readline()
         self._writer.close()
-        self._code = int(json.loads(line)["exit"]) if line else -signal.SIGKILL
+        ended = json.loads(line) if line else {"exit": -signal.SIGKILL}
+        self._code = int(ended["exit"])
+        self.cpu_seconds = float(ended.get("cpu", 0.0))
         return self._code
 
     @property
@@ -176,6 +179,7 @@ class BotProcess:
         self._log_file: IO[bytes] | None = None
         self.starts = 0
         self._run_offset = 0  # where the latest start's output begins in the log
+        self._ended: list[Process] = []  # earlier runs
 
     @property
     def argv(self) -> list[str]:
@@ -203,6 +207,12 @@ class BotProcess:
     @property
     def returncode(self) -> int | None:
         return self.proc.returncode if self.proc else None
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time of the runs that ended (forked ones; the zygote measures them)."""
+        runs = [*self._ended, *([self.proc] if self.proc is not None else [])]
+        return sum(getattr(p, "cpu_seconds", 0.0) for p in runs if p.returncode is not None)
 
     @property
     def running(self) -> bool:
@@ -241,6 +251,8 @@ class BotProcess:
 
     async def start(self, *, wait_ready: bool = True) -> BotProcess:
         assert not self.running, "bot already running"
+        if self.proc is not None:
+            self._ended.append(self.proc)
         self.starts += 1
         if self._log_file is None:
             self._log_file = self.log_path.open("ab")  # closed in close()

@@ -9,7 +9,8 @@ minus the imports.
 Protocol, over a Unix socket: the test sends one JSON line
 `{"target": "bot" | "sample", "argv": [...], "env": {...}, "cwd": "...", "log": "path"}` (and
 `"obey_file_modes": true` for a process that must not write where the modes say no); the
-zygote answers `{"pid": N}` and, when that process ends, `{"exit": code}` on the same connection
+zygote answers `{"pid": N}` and, when that process ends, `{"exit": code, "cpu": seconds}` on the
+same connection
 (a negative code is the signal that ended it, as `subprocess` reports it).
 """
 
@@ -119,7 +120,7 @@ def serve(path: str) -> None:
             sock.sendall(json.dumps({"pid": pid}).encode() + b"\n")
         while children:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
@@ -128,7 +129,8 @@ def serve(path: str) -> None:
             if sock is not None:
                 code = os.waitstatus_to_exitcode(status)
                 with contextlib.suppress(OSError):
-                    sock.sendall(json.dumps({"exit": code}).encode() + b"\n")
+                    cpu = usage.ru_utime + usage.ru_stime
+                    sock.sendall(json.dumps({"exit": code, "cpu": cpu}).encode() + b"\n")
 
 
 if __name__ == "__main__":

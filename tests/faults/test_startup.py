@@ -59,9 +59,7 @@ LOG_RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")
 def printed(bot: BotProcess) -> list[str]:
     """What the latest run wrote besides its log records: the operator's one line."""
     return [
-        line
-        for line in bot.this_run().splitlines()
-        if line.strip() and not LOG_RECORD.match(line)
+        line for line in bot.this_run().splitlines() if line.strip() and not LOG_RECORD.match(line)
     ]
 
 
