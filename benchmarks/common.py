@@ -237,12 +237,12 @@ async def start_bot(
         log_path=workdir / f"{name}.log",
         extra_env=bot_env(**(extra_env or {})),
         ready_timeout=ready_timeout,
+        fork=False,  # a whole start-up, imports included, as an operator's process does it
     )
-    offset = len(proc.logs())  # only this start's lines count
     started = time.monotonic()
     await proc.start(wait_ready=True)
     streamed = time.monotonic()
-    await wait_for_log(proc, READY_LINE, timeout=ready_timeout, offset=offset)
+    await proc.wait_for_log(READY_LINE, timeout=ready_timeout)
     ready = time.monotonic()
     identified = getattr(emu, "identified_at", None)
     return proc, {
@@ -250,23 +250,6 @@ async def start_bot(
         "guilds_streamed_s": streamed - started,
         "on_ready_s": ready - started,
     }
-
-
-async def wait_for_log(proc: BotProcess, needle: str, timeout: float, offset: int = 0) -> None:
-    """Poll the process log (every 20 ms, bounded by `timeout`) for `needle` after `offset`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = proc.logs()
-        if needle in text[offset:]:
-            return
-        offset = max(offset, len(text) - len(needle))
-        if not proc.running:
-            break
-        await asyncio.sleep(0.02)
-    raise RuntimeError(
-        f"{proc.module} did not log {needle!r} within {timeout}s\n--- log tail ---\n"
-        f"{proc.log_tail(60)}"
-    )
 
 
 async def stop_bot(proc: BotProcess) -> int | None:
