@@ -26,7 +26,6 @@ from bot.connection import (
     FATAL_CLOSES,
     TOKEN_REFUSED,
     UNREACHABLE,
-    Backoff,
     DiscordUnreachable,
     TokenRefused,
     describe_unreachable,
@@ -34,7 +33,7 @@ from bot.connection import (
     refusal_line,
 )
 from bot.domain import dates
-from bot.domain.clock import Clock, SystemClock, wait_or_timeout
+from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
 from bot.domain.dataset import DatasetError, load_dataset
 from bot.domain.models import TOPICS, Dataset
 from bot.store.sqlite import SQLiteStore, StoreError

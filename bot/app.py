@@ -21,8 +21,8 @@ import yarl
 from discord.ext import commands
 
 from bot.config import DEFAULT_GATEWAY_URL, Settings
-from bot.connection import UNREACHABLE, Backoff, describe_unreachable
-from bot.domain.clock import Clock, SystemClock, wait_or_timeout
+from bot.connection import UNREACHABLE, describe_unreachable
+from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
 from bot.domain.models import Dataset
 from bot.scheduler import Dispatcher, create_dispatcher
 from bot.store.base import Store

@@ -61,20 +61,6 @@ FATAL_CLOSES: dict[int, str] = {
 }
 
 
-class Backoff:
-    """1 s, doubling up to a ceiling (60 s): patient with an outage, quick after a blip."""
-
-    def __init__(self, first: float = 1.0, ceiling: float = 60.0) -> None:
-        self.first = first
-        self.ceiling = ceiling
-        self._next = first
-
-    def next(self) -> float:
-        delay = self._next
-        self._next = min(self._next * 2, self.ceiling)
-        return delay
-
-
 def describe_unreachable(error: BaseException) -> str:
     """Why Discord could not be reached, in a few words (never the token, never a traceback)."""
     if isinstance(error, aiohttp.ClientConnectorError):

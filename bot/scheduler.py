@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -28,10 +29,10 @@ import discord
 from bot.cogs.facts import pick_fact
 from bot.cogs.quotes import pick_quote
 from bot.domain import dates
-from bot.domain.clock import Clock, SystemClock, wait_or_timeout
+from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
 from bot.domain.schedule import catch_up, run_nonce
 from bot.permissions import missing_post_permissions
-from bot.store.base import ScheduleRecord, ScheduleRun, Store
+from bot.store.base import ScheduleRecord, ScheduleRun, Store, StoreUnavailable
 from bot.ui import embeds
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ WORKERS = 8  # sends in flight at once, all servers together
 SEND_ATTEMPTS = 3  # for errors that are not the channel's fault (5xx, timeouts)
 RETRY_BACKOFF_SECONDS = (5.0, 30.0)
 MAX_IDLE_SECONDS = 15 * 60.0  # re-read the index now and then, whatever happened
+RETRY_CEILING_SECONDS = 5 * 60.0  # after a failed round, the longest pause before the next try
 STOP_TIMEOUT_SECONDS = 10.0
 
 SendPost = Callable[[discord.Embed, discord.ui.View | None], Awaitable[discord.Message]]
@@ -97,6 +99,10 @@ ExplainFailure = Callable[[ScheduleRecord, discord.HTTPException], str]
 
 class ContentUnavailable(Exception):
     """A post cannot be made right now (e.g. the trivia feature is not loaded)."""
+
+
+class UnfinishedRuns(Exception):
+    """Some runs of a round were left claimed (their state could not be written)."""
 
 
 class TokenBucket:
@@ -210,11 +216,32 @@ class Dispatcher:
             pass  # already logged by _log_crash
 
     async def run_forever(self) -> None:
-        await self.recover()
+        """Recover, then claim and deliver due runs until stopped. A round that fails (the
+        database locked or full, a bug) is logged with an error id and tried again after a
+        pause (1 s doubling to 5 minutes), starting with the runs it may have left claimed: one
+        bad moment never stops every server's posts."""
+        backoff = Backoff(first=1.0, ceiling=RETRY_CEILING_SECONDS)
+        recovered = False
         while not self._stopping:
-            if await self.run_due():
-                continue
-            await self._wait_for_next()
+            try:
+                if not recovered:
+                    await self.recover()
+                    recovered = True
+                if not await self.run_due():
+                    await self._wait_for_next()
+                backoff.reset()
+            except Exception as error:
+                recovered = False
+                delay = backoff.next()
+                log.error(
+                    "scheduled posts: error %s in a round (%s); trying again in %g s",
+                    secrets.token_hex(4),
+                    _describe(error),
+                    delay,
+                    exc_info=not isinstance(error, StoreUnavailable | UnfinishedRuns),
+                )
+                if not self._stopping:
+                    await self._idle(self._wake, delay)
 
     async def _wait_for_next(self) -> None:
         self._wake.clear()
@@ -250,15 +277,33 @@ class Dispatcher:
         return len(runs)
 
     async def _deliver_all(self, runs: list[ScheduleRun]) -> None:
+        """Deliver `runs`; one that cannot be finished (its state not written) costs only
+        itself: the others go on, and it stays claimed for the next round's recovery."""
         queue = collections.deque(runs)
+        unfinished: list[ScheduleRun] = []
 
         async def worker() -> None:
             while queue and not self._stopping:
-                await self._deliver(queue.popleft())
+                run = queue.popleft()
+                try:
+                    await self._deliver(run)
+                except Exception as error:
+                    unfinished.append(run)
+                    log.error(
+                        "schedule #%d (server %d) run due %s could not be finished (%s); "
+                        "it stays claimed and is tried again",
+                        run.schedule.id,
+                        run.schedule.guild_id,
+                        run.due_at.isoformat(),
+                        _describe(error),
+                        exc_info=not isinstance(error, StoreUnavailable),
+                    )
 
         async with asyncio.TaskGroup() as group:
             for _ in range(min(self._workers, len(runs))):
                 group.create_task(worker())
+        if unfinished:
+            raise UnfinishedRuns(f"{len(unfinished)} of {len(runs)} runs could not be finished")
 
     async def _deliver(self, run: ScheduleRun) -> None:
         schedule = run.schedule
@@ -394,8 +439,11 @@ def _duration(span: dt.timedelta) -> str:
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the schedule dispatcher stopped", exc_info=task.exception())
+    if not task.cancelled() and task.exception() is not None:  # a bug: rounds catch errors
+        log.critical(
+            "the schedule dispatcher stopped: no scheduled post goes out until a restart",
+            exc_info=task.exception(),
+        )
 
 
 # --- the bot's side: what is posted, and how ------------------------------------------------

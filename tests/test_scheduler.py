@@ -24,7 +24,7 @@ from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
 from bot.domain.schedule import ALL_DAYS, run_nonce
 from bot.scheduler import Dispatcher, post_maker
-from bot.store.base import ScheduleRecord
+from bot.store.base import ScheduleRecord, StoreUnavailable
 from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import write_dataset
 
@@ -559,3 +559,30 @@ async def test_stopping_before_the_bot_is_ready_is_immediate(
         await asyncio.sleep(0.01)
         await asyncio.wait_for(world.dispatcher.stop(), timeout=1)
         assert task.done()
+
+
+async def test_a_round_that_fails_is_logged_and_tried_again_the_dispatcher_lives_on(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        await world.add()
+        claim = world.store.claim_due_runs
+        failures = [StoreUnavailable("the disk is full"), StoreUnavailable("the disk is full")]
+
+        async def flaky_claim(*args: Any, **kwargs: Any) -> Any:
+            if failures:  # e.g. a full disk, or a lock held longer than the busy timeout
+                raise failures.pop()
+            return await claim(*args, **kwargs)
+
+        world.store.claim_due_runs = flaky_claim  # type: ignore[method-assign]
+        clock.set(NINE)
+        task = world.dispatcher.start()
+        for _ in range(200):
+            if fake_discord.posts():
+                break
+            await asyncio.sleep(0.01)
+        assert len(fake_discord.posts()) == 1  # posted once the database was back
+        assert world.idles[:2] == [1.0, 2.0]  # a pause after each failed round, doubling
+        assert caplog.text.count("scheduled posts: error") == 2
+        assert not task.done()
+        await world.dispatcher.stop()

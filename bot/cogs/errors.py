@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.store.base import StoreUnavailable
 from bot.ui import embeds
 
 if TYPE_CHECKING:
@@ -79,6 +80,11 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         error = error.original
     if isinstance(error, UserError):
         embed = embeds.user_error_embed(str(error))
+    elif isinstance(error, StoreUnavailable):  # the store logged why, once, for the operator
+        embed = embeds.user_error_embed(
+            "I couldn't save that just now: the bot's storage is busy or unavailable. "
+            "Nothing was changed; please try again in a moment."
+        )
     elif isinstance(error, app_commands.CheckFailure):
         embed = embeds.user_error_embed(str(error) or "You can't use that command here.")
     elif isinstance(error, app_commands.TransformerError | app_commands.CommandNotFound):

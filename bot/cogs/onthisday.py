@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.cogs.errors import UserError
 from bot.domain import dates
+from bot.domain.schedule import usable_timezone
 from bot.ui import embeds
 
 if TYPE_CHECKING:
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 
 async def server_today(bot: LoveWinsAllBot, guild_id: int | None) -> tuple[str, dt.date]:
     """Today's date in the server's timezone (`/settings timezone`), else in UTC."""
-    tz = (await bot.store.guild_timezone(guild_id) if guild_id else None) or "UTC"
+    stored = await bot.store.guild_timezone(guild_id) if guild_id else None
+    tz = usable_timezone(stored) or "UTC"
     return tz, dates.today_in(tz, bot.clock.now())
 
 

@@ -173,7 +173,7 @@ class Schedules(commands.Cog):
             if timezone:
                 tz = rules.parse_timezone(timezone)
             else:
-                tz = await self.bot.store.guild_timezone(guild_id) or "UTC"
+                tz = rules.usable_timezone(await self.bot.store.guild_timezone(guild_id)) or "UTC"
             day_set = rules.parse_days(days or "daily")
         except rules.ScheduleInputError as error:
             raise UserError(str(error)) from None
@@ -275,6 +275,12 @@ class Schedules(commands.Cog):
     ) -> None:
         guild_id = require_manage_server(interaction)
         current = await self._find(guild_id, id)
+        if rules.usable_timezone(current.timezone) is None:
+            raise UserError(
+                f"Schedule #{id} uses the timezone “{current.timezone}”, which this host does "
+                "not know. Remove it with `/schedule remove` and add it again with a timezone "
+                "such as Asia/Seoul."
+            )
         next_run = rules.next_run_after(
             current.local_time, current.timezone, current.days, self.bot.clock.now()
         )
@@ -302,7 +308,7 @@ class Schedules(commands.Cog):
         if content.value == "trivia":
             embed = self._trivia_sample()
         else:
-            tz = await self.bot.store.guild_timezone(guild_id) or "UTC"
+            tz = rules.usable_timezone(await self.bot.store.guild_timezone(guild_id)) or "UTC"
             embed = await post_embed(self.bot, guild_id, content.value, tz, now, sample=True)
         await interaction.response.send_message(
             embed=embeds.sample_post_embed(embed), ephemeral=True

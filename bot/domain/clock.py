@@ -54,6 +54,24 @@ async def wait_or_timeout(clock: Clock, wake: asyncio.Event, seconds: float) -> 
                 await task
 
 
+class Backoff:
+    """Waits between retries: `first` seconds, doubling up to `ceiling`; patient with an
+    outage, quick after a blip. `reset()` after a success."""
+
+    def __init__(self, first: float = 1.0, ceiling: float = 60.0) -> None:
+        self.first = first
+        self.ceiling = ceiling
+        self._next = first
+
+    def next(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self.ceiling)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
 def _as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: every datetime in the bot is timezone-aware")

@@ -125,9 +125,25 @@ def format_days(days: frozenset[int]) -> str:
     return ",".join(DAY_NAMES[day] for day in sorted(days))
 
 
+def is_region_timezone(name: str) -> bool:
+    """An IANA region name (Asia/Seoul, UTC), not one of tzdata's other entries: `localtime`
+    (whatever the host is set to), `Factory`, and the `posix/` and `right/` copies."""
+    return name not in ("localtime", "Factory", "posixrules") and not name.startswith(
+        ("posix/", "right/")
+    )
+
+
 @cache
 def _timezones_by_folded_name() -> dict[str, str]:
-    return {name.casefold(): name for name in available_timezones()}
+    return {name.casefold(): name for name in available_timezones() if is_region_timezone(name)}
+
+
+def usable_timezone(name: str | None) -> str | None:
+    """`name` if it is a region timezone this host knows, else None: for a setting stored
+    earlier (or on another host), which must not break what depends on it."""
+    if not name:
+        return None
+    return _timezones_by_folded_name().get(name.casefold())
 
 
 def parse_timezone(name: str) -> str:
@@ -234,6 +250,13 @@ def run_nonce(schedule_id: int, due_at: datetime) -> str:
     if not 0 <= due_minute < 10**_NONCE_MINUTE_DIGITS:
         raise ValueError(f"due time out of range for a nonce: {due_at.isoformat()}")
     return str(schedule_id * 10**_NONCE_MINUTE_DIGITS + due_minute)
+
+
+def parse_run_nonce(nonce: str) -> tuple[int, datetime]:
+    """The (schedule id, due time) a `run_nonce` was made from."""
+    number = int(nonce)
+    schedule_id, due_minute = divmod(number, 10**_NONCE_MINUTE_DIGITS)
+    return schedule_id, datetime.fromtimestamp(due_minute * 60, UTC)
 
 
 def _shorten(text: str, limit: int = 40) -> str:

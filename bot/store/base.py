@@ -12,6 +12,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+class StoreError(Exception):
+    """The database cannot be opened or migrated; the message says why, for the operator."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be written (or read) right now: locked by another program for
+    longer than the busy timeout, a full disk, read-only, its file gone. What was being done
+    is not done; trying again later may work."""
+
+
 class GameAlreadyRunning(Exception):
     """A channel already has a running game (the database's unique index said so)."""
 
@@ -32,6 +42,7 @@ class GameRecord:
     current_message: int | None
     opened_at: tuple[dt.datetime, ...]
     started_at: dt.datetime
+    run_key: str | None = None  # the scheduled run a daily question was posted for
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +293,12 @@ class Store(Protocol):
 
         After downtime, a schedule's next run is counted from `now - grace` at the earliest,
         so runs missed long ago are not claimed one by one."""
+
+    async def sent_run(
+        self, schedule_id: int, due_at: dt.datetime
+    ) -> tuple[int, dt.datetime] | None:
+        """(message id, sent at) of a run recorded as sent; None otherwise."""
+        ...
 
     async def unfinished_runs(self) -> list[ScheduleRun]:
         """Runs claimed but never recorded as sent, skipped or failed (a crash in between)."""

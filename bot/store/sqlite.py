@@ -7,6 +7,8 @@ import collections
 import contextlib
 import datetime as dt
 import json
+import logging
+import os
 import random
 import re
 import sqlite3
@@ -30,16 +32,18 @@ from bot.store.base import (
     ScheduleRecord,
     ScheduleRun,
     ScoreRow,
+    StoreError,
+    StoreUnavailable,
     TooManySchedules,
 )
+
+__all__ = ["SQLiteStore", "StoreError", "StoreUnavailable", "migrations"]
+log = logging.getLogger(__name__)
+FILE_CHECK_SECONDS = 30.0  # how often the bot checks that its database file is still there
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
 BAG_CACHE_SIZE = 50_000  # shuffle bags kept in memory (channel x filter); the rest on disk
-
-
-class StoreError(Exception):
-    """The database cannot be opened or migrated; the message says why, for the operator."""
 
 
 def _can_create_files_in(folder: Path) -> bool:
@@ -74,7 +78,7 @@ def _instant(text: str) -> dt.datetime:
 
 _GAME_COLUMNS = (
     "id, guild_id, channel_id, starter_id, kind, difficulty, seconds, question_ids,"
-    " choices, state, revealed, current_message, opened_at, started_at"
+    " choices, state, revealed, current_message, opened_at, started_at, run_key"
 )
 
 
@@ -94,6 +98,7 @@ def _game(row: sqlite3.Row | tuple[object, ...]) -> GameRecord:
         current_message,
         opened_at,
         started_at,
+        run_key,
     ) = tuple(row)
     return GameRecord(
         id=int(game_id),
@@ -110,6 +115,7 @@ def _game(row: sqlite3.Row | tuple[object, ...]) -> GameRecord:
         current_message=int(current_message) if current_message is not None else None,
         opened_at=tuple(_instant(t) for t in json.loads(str(opened_at))),
         started_at=_instant(str(started_at)),
+        run_key=str(run_key) if run_key is not None else None,
     )
 
 
@@ -127,6 +133,12 @@ class SQLiteStore:
         self._bags: collections.OrderedDict[tuple[int, str, str], tuple[list[str], str | None]] = (
             collections.OrderedDict()
         )
+        # Health, for the operator's log: one line when writes start failing or the file is
+        # deleted or replaced under the bot, one when it is back to normal.
+        self._write_problem: str | None = None
+        self._file_problem: str | None = None
+        self._file_id: tuple[int, int] | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -154,6 +166,9 @@ class SQLiteStore:
             if check_writable:
                 await self._check_writable()
             await self._migrate()
+            self._file_id = self._stat_file()
+            if check_writable:  # the bot's own store: watch that its file stays in place
+                self._watcher = asyncio.create_task(self._watch_file(), name="database-watch")
         except (OSError, sqlite3.Error) as exc:
             await self.close()
             raise StoreError(self._explain(exc)) from exc
@@ -202,7 +217,84 @@ class SQLiteStore:
             )
         return f"cannot open the database at {self.path}: {error}"
 
+    # --- health -------------------------------------------------------------------------
+
+    def _stat_file(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def check_file(self) -> str | None:
+        """Whether the database file is still the one the bot opened; logs a change once."""
+        now = self._stat_file()
+        if now is None:
+            problem = (
+                f"the database file {self.path} was deleted while the bot runs: everything is "
+                "now written to a file nobody can open, and lost at the next start; restore the "
+                "file from a backup (or copy it out of /proc/<pid>/fd) and restart the bot"
+            )
+        elif now != self._file_id:
+            problem = (
+                f"the database file {self.path} was replaced while the bot runs: the bot keeps "
+                "writing to the file it opened, not to the new one; restart the bot to use the "
+                "new file (its changes since then would be lost), or put the old file back"
+            )
+        else:
+            problem = None
+        if problem != self._file_problem:
+            if problem is not None:
+                log.critical("%s", problem)
+            else:
+                log.warning("the database file %s is back in place", self.path)
+            self._file_problem = problem
+        return problem
+
+    async def _watch_file(self) -> None:
+        while True:
+            await self._clock.sleep(FILE_CHECK_SECONDS)
+            self.check_file()
+
+    def _unwritable(self, error: sqlite3.OperationalError) -> StoreUnavailable:
+        """Log (once) that the database cannot be written, and why; the error to raise."""
+        name = getattr(error, "sqlite_errorname", "")
+        if name.startswith("SQLITE_FULL"):
+            why = "the disk is full"
+        elif name.startswith("SQLITE_BUSY"):
+            why = f"another program has kept it locked for more than {BUSY_TIMEOUT_MS // 1000} s"
+        elif name.startswith("SQLITE_READONLY"):
+            why = "it has become read-only for the bot"
+        elif name.startswith("SQLITE_IOERR"):
+            why = f"the disk reported an error ({error})"
+        else:
+            why = str(error)
+        problem = f"the database {self.path} cannot be written: {why}"
+        if self._write_problem != problem:
+            log.error(
+                "%s; answers, points and scheduled posts that need it fail until it can be "
+                "(the bot keeps trying)",
+                problem,
+            )
+            self._write_problem = problem
+            self.check_file()
+        return StoreUnavailable(problem)
+
+    def _written(self) -> None:
+        if self._write_problem is not None:
+            log.warning("the database %s can be written again", self.path)
+            self._write_problem = None
+
+    @property
+    def healthy(self) -> bool:
+        return self._write_problem is None and self._file_problem is None
+
     async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
@@ -238,11 +330,14 @@ class SQLiteStore:
                 # aiosqlite's thread, and must not leave the shared connection in a transaction.
                 await self.db.execute("BEGIN IMMEDIATE")
                 yield self.db
-            except BaseException:
+                await self.db.execute("COMMIT")
+            except BaseException as error:
                 with contextlib.suppress(sqlite3.OperationalError):  # BEGIN itself failed
                     await self.db.execute("ROLLBACK")
+                if isinstance(error, sqlite3.OperationalError):
+                    raise self._unwritable(error) from error
                 raise
-            await self.db.execute("COMMIT")
+        self._written()
 
     async def _write(self, sql: str, params: Sequence[object]) -> aiosqlite.Cursor:
         """One statement, committed on its own (autocommit): the cheapest atomic write.
@@ -253,10 +348,16 @@ class SQLiteStore:
         writes pipeline instead of waiting for each other's round trip. (The check and the
         queueing happen without a suspension in between, so no BEGIN can slip in.)
         """
-        if self._write_lock.locked():
-            async with self._write_lock:
-                return await self.db.execute(sql, params)
-        return await self.db.execute(sql, params)
+        try:
+            if self._write_lock.locked():
+                async with self._write_lock:
+                    cursor = await self.db.execute(sql, params)
+            else:
+                cursor = await self.db.execute(sql, params)
+        except sqlite3.OperationalError as error:
+            raise self._unwritable(error) from error
+        self._written()
+        return cursor
 
     async def get_meta(self, key: str) -> str | None:
         async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
@@ -728,15 +829,22 @@ class SQLiteStore:
                 " ORDER BY s.next_run_at, s.id LIMIT ?",
                 (_iso(now), limit),
             ) as cursor:
-                due = [_schedule(row) async for row in cursor]
-            for record in due:
-                due_at = record.next_run_at
-                # Count on from the due run, but never from earlier than the grace window:
-                # runs missed long ago are skipped together, not claimed one by one.
-                after = max(due_at, now - grace)
-                following = schedule_rules.next_run_after(
-                    record.local_time, record.timezone, record.days, after
-                )
+                rows = await cursor.fetchall()
+            for row in rows:
+                # A row this host cannot use (a timezone it does not know, damaged data)
+                # pauses that one schedule, with the reason; it never holds up the others.
+                try:
+                    record = _schedule(row)
+                    due_at = record.next_run_at
+                    # Count on from the due run, but never from earlier than the grace window:
+                    # runs missed long ago are skipped together, not claimed one by one.
+                    after = max(due_at, now - grace)
+                    following = schedule_rules.next_run_after(
+                        record.local_time, record.timezone, record.days, after
+                    )
+                except (ValueError, KeyError, TypeError) as error:
+                    await self._pause_unusable(db, int(row[0]), row[5], error)
+                    continue
                 inserted = await db.execute(
                     "INSERT OR IGNORE INTO schedule_runs (schedule_id, due_at, claimed_at)"
                     " VALUES (?, ?, ?)",
@@ -752,21 +860,66 @@ class SQLiteStore:
                     )
         return claimed
 
+    async def _pause_unusable(
+        self, db: aiosqlite.Connection, schedule_id: int, timezone: object, error: Exception
+    ) -> None:
+        if isinstance(error, KeyError) or "zone" in str(error).lower():  # ZoneInfoNotFoundError
+            reason = (
+                f"its timezone “{timezone}” is not known on this host: remove this schedule "
+                "and add it again with a timezone such as Asia/Seoul"
+            )
+        else:
+            reason = "its stored settings are damaged: remove this schedule and add it again"
+        await db.execute(
+            "UPDATE schedules SET state = 'paused', failing_reason = ? WHERE id = ?",
+            (reason, schedule_id),
+        )
+        log.warning("schedule #%d paused: %s (%s)", schedule_id, reason, error)
+
     async def unfinished_runs(self) -> list[ScheduleRun]:
         async with self.db.execute(
             f"SELECT {self._SCHEDULE_COLUMNS}, r.due_at, r.state, r.claimed_at"
             " FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id"
             " WHERE r.state = 'claimed' ORDER BY r.due_at, s.id"
         ) as cursor:
-            return [
-                ScheduleRun(
-                    schedule=_schedule(row[:14]),
-                    due_at=_instant(row[14]),
-                    state=str(row[15]),
-                    claimed_at=_instant(row[16]),
+            rows = await cursor.fetchall()
+        runs: list[ScheduleRun] = []
+        for row in rows:
+            try:
+                schedule = _schedule(row[:14])
+                schedule_rules.next_run_after(  # the schedule can be used on this host
+                    schedule.local_time, schedule.timezone, schedule.days, schedule.next_run_at
                 )
-                async for row in cursor
-            ]
+                runs.append(
+                    ScheduleRun(
+                        schedule=schedule,
+                        due_at=_instant(row[14]),
+                        state=str(row[15]),
+                        claimed_at=_instant(row[16]),
+                    )
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                async with self.transaction() as db:
+                    await db.execute(
+                        "UPDATE schedule_runs SET state = 'failed', error = ?"
+                        " WHERE schedule_id = ? AND due_at = ? AND state = 'claimed'",
+                        (f"the schedule cannot be used: {error}"[:300], row[0], row[14]),
+                    )
+                    await self._pause_unusable(db, int(row[0]), row[5], error)
+        return runs
+
+    async def sent_run(
+        self, schedule_id: int, due_at: dt.datetime
+    ) -> tuple[int, dt.datetime] | None:
+        async with self.db.execute(
+            "SELECT message_id, sent_at FROM schedule_runs"
+            " WHERE schedule_id = ? AND due_at = ? AND state = 'sent'",
+            (schedule_id, _iso(due_at)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return int(row[0]), _instant(str(row[1]))
 
     async def mark_run_sent(
         self, schedule_id: int, due_at: dt.datetime, message_id: int, sent_at: dt.datetime

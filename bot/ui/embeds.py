@@ -266,8 +266,10 @@ def _unix(instant: dt.datetime) -> int:
 
 def schedule_state(record: ScheduleRecord) -> str:
     if record.state == "paused":
-        if record.failing_reason:
+        if record.failing_reason and record.failures:
             return f"⏸️ paused after {record.failures} failures in a row: {record.failing_reason}"
+        if record.failing_reason:
+            return f"⏸️ paused: {record.failing_reason}"
         return "⏸️ paused"
     if record.failing_reason:
         failures = "1 failure" if record.failures == 1 else f"{record.failures} failures"

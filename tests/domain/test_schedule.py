@@ -16,10 +16,12 @@ from bot.domain.schedule import (
     format_days,
     next_run_after,
     parse_days,
+    parse_run_nonce,
     parse_time,
     parse_timezone,
     run_nonce,
     timezone_suggestions,
+    usable_timezone,
 )
 
 
@@ -292,3 +294,21 @@ def test_run_nonce_rejects_out_of_range() -> None:
         run_nonce(-1, utc(2025, 1, 1))
     with pytest.raises(ValueError):
         run_nonce(10**12, utc(2025, 1, 1))
+
+
+def test_run_nonce_reads_back_as_its_schedule_and_due_minute() -> None:
+    due = utc(2025, 6, 10, 9, 0)
+    assert parse_run_nonce(run_nonce(7, due)) == (7, due)
+    with pytest.raises(ValueError):
+        parse_run_nonce("run-1")
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "posix/Asia/Seoul", "right/UTC"])
+def test_only_region_names_are_timezones(name: str) -> None:
+    """tzdata's other entries are not regions: `localtime` is whatever the host says."""
+    with pytest.raises(ScheduleInputError):
+        parse_timezone(name)
+    assert usable_timezone(name) is None
+    assert not [n for n in timezone_suggestions(name.split("/")[0]) if n.startswith(name[:5])]
+    assert usable_timezone("asia/seoul") == "Asia/Seoul"
+    assert usable_timezone(None) is None

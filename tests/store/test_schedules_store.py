@@ -212,3 +212,26 @@ async def test_two_stores_on_one_file_never_claim_the_same_run(tmp_path: Path) -
     finally:
         await first.close()
         await second.close()
+
+
+@pytest.mark.parametrize("damage", ["timezone = 'Mars/Olympus'", "local_time = 'teatime'"])
+async def test_a_row_this_host_cannot_use_is_paused_and_the_others_are_claimed(
+    tmp_path: Path, damage: str
+) -> None:
+    path = tmp_path / "lwa.sqlite3"
+    store = await opened(path)
+    try:
+        bad = await add(store, guild_id=1)
+        good = await add(store, guild_id=2)
+        with sqlite3.connect(path) as raw:  # a database moved from a host that knew the zone
+            raw.execute(f"UPDATE schedules SET {damage} WHERE id = ?", (bad.id,))
+        claimed = await store.claim_due_runs(NOW, grace=GRACE, limit=10)
+        assert [run.schedule.id for run in claimed] == [good.id]
+        with sqlite3.connect(path) as raw:
+            state, reason = raw.execute(
+                "SELECT state, failing_reason FROM schedules WHERE id = ?", (bad.id,)
+            ).fetchone()
+        assert state == "paused" and "remove this schedule and add it again" in reason
+        assert await store.claim_due_runs(NOW, grace=GRACE, limit=10) == []  # not claimed again
+    finally:
+        await store.close()
