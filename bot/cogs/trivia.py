@@ -8,6 +8,7 @@ as it is made and every reveal's points as they are scored, so a restart loses n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,9 +23,10 @@ from bot.cogs.errors import UserError, reply_in_time, report_error, send_ephemer
 from bot.domain import trivia
 from bot.domain.clock import sleep_until
 from bot.domain.models import Question
+from bot.domain.schedule import parse_run_nonce
 from bot.domain.trivia import AnswerOutcome, EndReason, TriviaGame
 from bot.permissions import missing_post_permissions
-from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow
+from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow, StoreUnavailable
 from bot.ui import embeds
 from bot.ui import trivia as ui
 
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REVEAL_PAUSE_SECONDS = 3.0  # time to read a reveal before the next question
+SAVE_ATTEMPTS = 3  # a reveal or a game's end that cannot be written is tried this often
+SAVE_RETRY_SECONDS = 2.0  # first pause between those tries (then doubled)
 DAILY_SECONDS = 60 * 60  # a scheduled question stays open for an hour (SPEC §6)
 PERIOD_LABELS = {"all": "all time", "week": "this week", "month": "this month"}
 
@@ -46,6 +50,10 @@ class LiveGame:
     game: TriviaGame
     message_id: int | None = None
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+    # Held while an answer is checked and stored, and while the question is closed: memory and
+    # database agree on which answers a reveal scores.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    stopping: bool = False  # a /trivia stop is under way
 
     @property
     def daily(self) -> bool:
@@ -62,6 +70,7 @@ class Trivia(commands.Cog):
     def __init__(self, bot: LoveWinsAllBot) -> None:
         self.bot = bot
         self.live: dict[int, LiveGame] = {}  # game id -> game being played
+        self._starting: set[int] = set()  # channels where a game is being created
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -72,14 +81,16 @@ class Trivia(commands.Cog):
             live: LiveGame | None = None
             try:
                 if record.kind == "daily" and not record.opened_at:
-                    # Made for a scheduled run, but the bot stopped before the post was
-                    # recorded: the scheduler sends that run again (the same game) while it is
-                    # within the grace window; after that nothing will, so close it.
-                    if self.bot.clock.now() - record.started_at > grace:
-                        await self.bot.store.end_game(
-                            record.id, "interrupted", self.bot.clock.now()
-                        )
-                    continue
+                    if not await self._open_posted_daily(record):
+                        # Made for a scheduled run, but the bot stopped before the post was
+                        # recorded: the scheduler sends that run again (the same game) while
+                        # it is within the grace window; after that nothing will, so close it.
+                        if self.bot.clock.now() - record.started_at > grace:
+                            await self.bot.store.end_game(
+                                record.id, "interrupted", self.bot.clock.now()
+                            )
+                        continue
+                    record = await self.bot.store.game(record.id) or record
                 live = await self._restore(record)
                 if live is None:
                     continue
@@ -91,6 +102,22 @@ class Trivia(commands.Cog):
                 log.exception("could not recover trivia game %s; closing it", record.id)
                 self.live.pop(record.id, None)
                 await self.bot.store.end_game(record.id, "interrupted", self.bot.clock.now())
+
+    async def _open_posted_daily(self, record: GameRecord) -> bool:
+        """A daily question whose run was recorded as sent but which was not recorded as open
+        (the process died in between): record it as opened when it was sent, with the posted
+        message, so it is revealed on time. False when the run was not sent."""
+        try:
+            schedule_id, due_at = parse_run_nonce(record.run_key or "")
+        except ValueError:  # not a scheduled run's key
+            return False
+        sent = await self.bot.store.sent_run(schedule_id, due_at)
+        if sent is None:
+            return False
+        message_id, sent_at = sent
+        await self.bot.store.open_question(record.id, 0, sent_at, message_id)
+        log.info("daily trivia game %s: its question was posted before a restart", record.id)
+        return True
 
     async def cog_unload(self) -> None:
         # Shutting down: stop the tasks; the games stay 'running' in the database and are
@@ -136,20 +163,63 @@ class Trivia(commands.Cog):
                     error,
                 )
                 await self._end_quietly(live)
+            except StoreUnavailable as error:
+                log.error("trivia game %s had to stop: %s", live.record.id, error)
+                await self._end_visibly(live)
             except Exception:
                 log.exception("trivia game %s failed", live.record.id)
-                await self._end_quietly(live)
+                await self._end_visibly(live)
             finally:
                 self.live.pop(live.record.id, None)
 
         live.task = asyncio.create_task(guarded(), name=f"trivia-game-{live.record.id}")
 
+    async def _saved(self, what: str, save: Callable[[], Awaitable[None]]) -> None:
+        """Write with a few tries when the database is unavailable (locked, full): a reveal or
+        a game's end is worth waiting a little for. Raises the last StoreUnavailable."""
+        delay = SAVE_RETRY_SECONDS
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                await save()
+                return
+            except StoreUnavailable as error:
+                if attempt == SAVE_ATTEMPTS:
+                    raise
+                log.warning("could not save %s (%s); trying again in %g s", what, error, delay)
+                await self.bot.clock.sleep(delay)
+                delay *= 2
+
     async def _end_quietly(self, live: LiveGame) -> None:
-        """End a game that cannot go on, without posting: the channel may be gone."""
+        """End a game that cannot go on, without posting: the channel may be gone. If even that
+        cannot be written, the game is closed the next time its channel asks for one."""
         try:
             await self.bot.store.end_game(live.record.id, "interrupted", self.bot.clock.now())
         except Exception:
             log.exception("could not mark trivia game %s as interrupted", live.record.id)
+
+    async def _end_visibly(self, live: LiveGame) -> None:
+        """A game that cannot go on (its results cannot be saved, or a bug): close its open
+        question and say so in the channel, so nobody waits for a next question that never
+        comes; the channel is free for a new game."""
+        self.live.pop(live.record.id, None)
+        with contextlib.suppress(Exception):
+            view = live.game.current_view()
+            if view is not None and live.message_id is not None:
+                await (
+                    self._channel(live)
+                    .get_partial_message(live.message_id)
+                    .edit(view=ui.closed_view(live.record.id, view))
+                )
+        if not live.daily:
+            with contextlib.suppress(discord.HTTPException):
+                await self._channel(live).send(
+                    embed=embeds.user_error_embed(
+                        "⚠️ The game had to stop: the bot could not save its results. "
+                        "Points of the questions revealed before are on the leaderboard. "
+                        "Start a new game with `/trivia play`."
+                    )
+                )
+        await self._end_quietly(live)
 
     # --- playing ------------------------------------------------------------------------------
 
@@ -194,8 +264,9 @@ class Trivia(commands.Cog):
         return live.message_id
 
     async def _reveal(self, live: LiveGame) -> trivia.Reveal:
-        now = self.bot.clock.now()
-        reveal = live.game.reveal(now)
+        async with live.lock:  # after any answer being stored: it is scored, or it is refused
+            now = self.bot.clock.now()
+            reveal = live.game.reveal(now)
         rows = [
             ScoreRow(
                 user_id=r.user_id,
@@ -222,13 +293,19 @@ class Trivia(commands.Cog):
                     )
                 )
         finally:
-            await self.bot.store.record_reveal(live.record.id, reveal.index, rows, now)
+            await self._saved(
+                f"the reveal of trivia game {live.record.id}, question {reveal.index + 1}",
+                lambda: self.bot.store.record_reveal(live.record.id, reveal.index, rows, now),
+            )
         return reveal
 
     async def _finish(
         self, live: LiveGame, state: str, *, announce: bool = True, note: str = ""
     ) -> None:
-        await self.bot.store.end_game(live.record.id, state, self.bot.clock.now())
+        await self._saved(
+            f"the end of trivia game {live.record.id}",
+            lambda: self.bot.store.end_game(live.record.id, state, self.bot.clock.now()),
+        )
         self.live.pop(live.record.id, None)
         if not announce or live.daily:
             return
@@ -332,16 +409,36 @@ class Trivia(commands.Cog):
                     ),
                 )
                 return
-            now = self.bot.clock.now()
-            result = live.game.answer(interaction.user.id, choice, now, question_index=index)
+            if (
+                interaction.channel_id != live.record.channel_id
+                or (interaction.guild_id or 0) != live.record.guild_id
+            ):
+                raise UserError(
+                    "That button belongs to a trivia game in another channel: answer there, "
+                    "or start a game here with `/trivia play`."
+                )
+            if not (
+                0 <= index < live.game.total
+                and index < len(live.game.choices)
+                and 0 <= choice < len(live.game.choices[index])
+            ):
+                raise UserError("That button is not one of this game's answers.")
             labels = live.game.choices[index]
+            user_id = interaction.user.id
 
             async def reply() -> dict[str, Any]:
+                async with live.lock:  # answer and row together, before the reveal can score
+                    now = self.bot.clock.now()
+                    result = live.game.answer(user_id, choice, now, question_index=index)
+                    if result.outcome is AnswerOutcome.LOCKED:
+                        # Stored before the player is told: "locked in" means it is on disk.
+                        # An answer that cannot be stored is forgotten, and can be given again.
+                        try:
+                            await self.bot.store.record_answer(game_id, index, user_id, choice, now)
+                        except BaseException:
+                            live.game.withdraw(user_id, index)
+                            raise
                 if result.outcome is AnswerOutcome.LOCKED:
-                    # Stored before the player is told: "locked in" means it is on disk.
-                    await self.bot.store.record_answer(
-                        game_id, index, interaction.user.id, choice, now
-                    )
                     text = (
                         f"🔒 Locked in: **{labels[choice]}**. "
                         "The answer is revealed when time is up."
@@ -367,7 +464,27 @@ class Trivia(commands.Cog):
                 raise UserError(
                     "That question is no longer in the dataset, so there is nothing to report."
                 )
-            await interaction.response.send_modal(ui.ReportModal(question_id, self._store_report))
+            form = ui.ReportModal(question_id, interaction.user.id)
+            await interaction.response.send_modal(form)
+            form.stop()  # its submission is handled by its custom_id (on_interaction)
+        except Exception as error:
+            await report_error(interaction, error)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        form = ui.read_report_form(interaction.data)
+        if form is None:
+            return
+        question_id, reporter_id, reason = form
+        try:
+            if reporter_id != interaction.user.id or not reason.strip():
+                raise UserError(
+                    "That report form is not yours to send. Open your own with the "
+                    "question's “Report a problem” button."
+                )
+            await self._store_report(interaction, question_id, reason)
         except Exception as error:
             await report_error(interaction, error)
 
@@ -379,7 +496,7 @@ class Trivia(commands.Cog):
             channel_id=interaction.channel_id or 0,
             question_id=question_id,
             reporter_id=interaction.user.id,
-            reason=reason.strip(),
+            reason=reason.strip()[: ui.REPORT_REASON_MAX],
             created_at=self.bot.clock.now(),
         )
         await interaction.response.send_message(
@@ -426,9 +543,9 @@ class Trivia(commands.Cog):
                 "this channel. Ask a moderator to allow it, or play in another "
                 "channel."
             )
-        running = await self.bot.store.running_game(channel_id)
-        if running is not None:
-            raise UserError(self._running_text(running))
+        here = await self._game_here(channel_id)
+        if here is not None:
+            raise UserError(self._running_text(here[0]))
         try:
             picked = await self._pick(guild_id, level, questions)
         except trivia.NotEnoughQuestions as error:
@@ -444,6 +561,7 @@ class Trivia(commands.Cog):
             seconds=seconds,
             rng=self.bot.rng,
         )
+        self._starting.add(channel_id)
         try:
             record = await self.bot.store.create_game(
                 guild_id=guild_id,
@@ -459,6 +577,8 @@ class Trivia(commands.Cog):
         except GameAlreadyRunning:
             running = await self.bot.store.running_game(channel_id)
             raise UserError(self._running_text(running)) from None
+        finally:
+            self._starting.discard(channel_id)
         game.game_id = record.id
         live = LiveGame(record, game)
         self.live[record.id] = live
@@ -474,6 +594,23 @@ class Trivia(commands.Cog):
         )
         self._start_task(live, self._run_game(live))
 
+    async def _game_here(self, channel_id: int) -> tuple[GameRecord, LiveGame] | None:
+        """The game running in the channel. A game the database still calls running but
+        nothing plays any more (its task stopped and its end could not be written then) is
+        closed now, so it never blocks the channel."""
+        record = await self.bot.store.running_game(channel_id)
+        if record is None:
+            return None
+        live = self.live.get(record.id)
+        if live is not None:
+            return record, live
+        if channel_id not in self._starting:
+            log.warning(
+                "trivia game %s was left running with nothing playing it; closing it", record.id
+            )
+            await self.bot.store.end_game(record.id, "interrupted", self.bot.clock.now())
+        return None
+
     def _running_text(self, running: GameRecord | None) -> str:
         if running is None:
             return "A game was just started in this channel. Join it!"
@@ -487,12 +624,14 @@ class Trivia(commands.Cog):
 
     @trivia_group.command(name="stop", description="End this channel's trivia game")
     async def stop(self, interaction: discord.Interaction) -> None:
-        record = await self.bot.store.running_game(interaction.channel_id or 0)
-        live = self.live.get(record.id) if record else None
-        if record is None or live is None:
+        here = await self._game_here(interaction.channel_id or 0)
+        if here is None:
             raise UserError(
                 "There is no trivia game running in this channel. Start one with `/trivia play`."
             )
+        record, live = here
+        if live.stopping:
+            raise UserError("This game is already being stopped.")
         allowed = (
             interaction.user.id == record.starter_id or interaction.permissions.manage_messages
         )
@@ -501,6 +640,7 @@ class Trivia(commands.Cog):
                 f"Only <@{record.starter_id}>, who started this game, or someone "
                 "with Manage Messages can stop it."
             )
+        live.stopping = True  # before any wait: a second /trivia stop finds it stopping
         await interaction.response.send_message(
             embed=discord.Embed(
                 description=f"<@{interaction.user.id}> stopped the game.", colour=embeds.COLOUR

@@ -367,6 +367,12 @@ class TriviaGame:
         self._record(user_id, choice_index, at)
         return AnswerResult(AnswerOutcome.LOCKED, choice_index)
 
+    def withdraw(self, user_id: int, question_index: int) -> None:
+        """Forget an answer that could not be saved: the player was not told it is locked in,
+        and may click again while the question is open."""
+        if question_index == self.current_index:
+            self._answers[question_index].pop(user_id, None)
+
     def reveal(self, at: datetime) -> Reveal:
         """Close the open question and score it; `at` is when the reveal happens (normally its
         deadline). Ends the game after the last question or after a second silent one."""

@@ -101,31 +101,56 @@ class ReportButton(
         await _handler(interaction).handle_report_button(interaction, self.question_id)
 
 
+REPORT_FORM = re.compile(r"lwa:reportform:(?P<question>[a-z0-9-]{1,48}):(?P<reporter>\d{1,20})")
+REPORT_REASON_ID = "lwa:report-reason"
+
+
 class ReportModal(discord.ui.Modal):
+    """The report form. Its custom_id names the question and the reporter, and the submission
+    is handled by that id (`read_report_form`), not by this object: any number of fans can
+    report one question at once, and a form left open across a restart still arrives."""
+
     reason: discord.ui.TextInput[ReportModal] = discord.ui.TextInput(
         label="What is wrong with this question?",
         style=discord.TextStyle.paragraph,
         placeholder="For example: the answer is out of date, or two choices are both right.",
         min_length=5,
         max_length=REPORT_REASON_MAX,
+        custom_id=REPORT_REASON_ID,
     )
 
-    def __init__(self, question_id: str, on_submit: Any) -> None:
+    def __init__(self, question_id: str, reporter_id: int) -> None:
         super().__init__(
-            title="Report a problem", timeout=15 * 60, custom_id=f"lwa:reportmodal:{question_id}"
+            title="Report a problem",
+            timeout=None,
+            custom_id=f"lwa:reportform:{question_id}:{reporter_id}",
         )
-        self.question_id = question_id
-        self._submit = on_submit
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await self._submit(interaction, self.question_id, str(self.reason.value))
 
-    async def on_error(  # type: ignore[override]  # Modal.on_error has no item argument
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        from bot.cogs.errors import report_error
+def read_report_form(data: Any) -> tuple[str, int, str] | None:
+    """(question id, reporter id, reason) of a submitted report form; None for other forms."""
+    match = REPORT_FORM.fullmatch(str((data or {}).get("custom_id", "")))
+    if match is None:
+        return None
+    return match["question"], int(match["reporter"]), _submitted_value(data, REPORT_REASON_ID)
 
-        await report_error(interaction, error)
+
+def _submitted_value(node: Any, custom_id: str) -> str:
+    """The value of the text input `custom_id` anywhere in a modal submission's components
+    (inside action rows, or inside labels)."""
+    if isinstance(node, dict):
+        if node.get("custom_id") == custom_id and "value" in node:
+            return str(node["value"])
+        children = [v for k, v in node.items() if k in ("components", "component")]
+    elif isinstance(node, list):
+        children = node
+    else:
+        return ""
+    for child in children:
+        found = _submitted_value(child, custom_id)
+        if found:
+            return found
+    return ""
 
 
 def question_embed(view: QuestionView, difficulty: str, daily: bool = False) -> discord.Embed:

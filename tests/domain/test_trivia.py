@@ -143,6 +143,21 @@ def test_first_click_locks_second_click_is_already_answered() -> None:
     assert [(r.user_id, r.correct, r.points) for r in reveal.results] == [(ALICE, False, 0)]
 
 
+def test_an_answer_withdrawn_because_it_was_not_saved_can_be_given_again() -> None:
+    clock = FakeClock(START)
+    game = new_game()
+    game.open_question(clock.now())
+    assert game.answer(ALICE, wrong(game), clock.now()).outcome is AnswerOutcome.LOCKED
+    game.withdraw(ALICE, 0)  # the row could not be written
+    correct = right(game)
+    again = game.answer(ALICE, correct, clock.now())
+    assert again.outcome is AnswerOutcome.LOCKED and again.choice_index == correct
+    reveal = game.reveal(clock.now())
+    assert [(r.user_id, r.correct) for r in reveal.results] == [(ALICE, True)]
+    game.withdraw(ALICE, 0)  # after the reveal: nothing changes
+    assert game.answers(0)[ALICE][0] == correct
+
+
 def test_clicks_after_the_deadline_or_the_reveal_are_closed() -> None:
     clock = FakeClock(START)
     game = new_game(seconds=20)
