@@ -1,13 +1,18 @@
-"""Small helpers shared by the end-to-end tests: the shipped dataset, and reading replies."""
+"""Small helpers shared by the end-to-end tests: the shipped dataset, reading replies, and
+a moderator's commands."""
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from bot.config import DEFAULT_DATA_DIR
 from bot.domain.dataset import load_dataset
 from bot.domain.models import Dataset
+from tests.fakediscord import permissions as P
+from tests.fakediscord.emulator import Emulator
+from tests.fakediscord.models import Channel, Guild, Member, Message
 
 NO_PINGS = {"parse": []}
 
@@ -37,3 +42,37 @@ def all_text(embed: dict[str, Any]) -> str:
     ]
     parts += [f"{f['name']} {f['value']}" for f in embed.get("fields", [])]
     return "\n".join(parts)
+
+
+async def run(
+    emulator: Emulator,
+    guild: Guild,
+    where: Channel,
+    member: Member,
+    command: str,
+    /,
+    **options: Any,
+) -> dict[str, Any]:
+    """A moderator's command: the reply is ephemeral, in time, pings nobody; its embed."""
+    interaction = await emulator.slash(guild, where, member, command, options)
+    reply = await interaction.response()
+    assert reply.is_ephemeral, reply.embeds
+    assert interaction.latency is not None and interaction.latency < 3
+    assert reply.data.get("allowed_mentions", NO_PINGS) == NO_PINGS
+    return dict(reply.embeds[0])
+
+
+def moderator(emulator: Emulator, guild: Guild, name: str = "mod") -> Member:
+    role = emulator.add_role(guild, f"{name}-role", P.MANAGE_GUILD)
+    return emulator.add_member(guild, name, roles=[role])
+
+
+def posts(emulator: Emulator, channel: Channel) -> list[Message]:
+    """What the bot posted in the channel by itself (not replies to commands)."""
+    return [m for m in emulator.channel_messages(channel) if m.interaction_id is None]
+
+
+def schedule_id(embed: dict[str, Any]) -> int:
+    match = re.search(r"#(\d+)", embed["title"])
+    assert match, embed
+    return int(match[1])

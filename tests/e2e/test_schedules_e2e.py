@@ -9,52 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.helpers import NO_PINGS, all_text, dataset
+from tests.e2e.helpers import all_text, dataset, moderator, posts, run, schedule_id
 from tests.fakediscord import permissions as P
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.fixtures import Shared
-from tests.fakediscord.models import Channel, Guild, Member, Message
-
-
-async def run(
-    emulator: Emulator,
-    guild: Guild,
-    where: Channel,
-    member: Member,
-    command: str,
-    /,
-    **options: Any,
-) -> dict[str, Any]:
-    """A moderator's command: the reply is ephemeral, in time, pings nobody; its embed."""
-    interaction = await emulator.slash(guild, where, member, command, options)
-    reply = await interaction.response()
-    assert reply.is_ephemeral, reply.embeds
-    assert interaction.latency is not None and interaction.latency < 3
-    assert reply.data.get("allowed_mentions", NO_PINGS) == NO_PINGS
-    return dict(reply.embeds[0])
-
-
-def moderator(emulator: Emulator, guild: Guild, name: str = "mod") -> Member:
-    role = emulator.add_role(guild, f"{name}-role", P.MANAGE_GUILD)
-    return emulator.add_member(guild, name, roles=[role])
-
-
-def posts(emulator: Emulator, channel: Channel) -> list[Message]:
-    """What the bot posted in the channel by itself (not replies to commands)."""
-    return [m for m in emulator.channel_messages(channel) if m.interaction_id is None]
-
-
-def schedule_id(embed: dict[str, Any]) -> int:
-    match = re.search(r"#(\d+)", embed["title"])
-    assert match, embed
-    return int(match[1])
 
 
 async def test_moderators_only_and_what_is_refused(

@@ -656,6 +656,17 @@ class Emulator:
         self._notify()
         return msg
 
+    def craft_bot_message(self, channel: Channel, custom_ids: list[str]) -> Message:
+        """A hostile test's message: it shows as the bot's, in ``channel``, with one button per
+        custom_id (say, a copy of another server's game buttons). Clicking one sends the bot
+        an interaction it never made that button for."""
+        buttons = [
+            {"type": 2, "style": 1, "label": f"button {n}", "custom_id": custom_id}
+            for n, custom_id in enumerate(custom_ids)
+        ]
+        rows = [{"type": 1, "components": buttons[i : i + 5]} for i in range(0, len(buttons), 5)]
+        return self._new_message(channel, {"components": rows}, [])
+
     def _guild_of(self, channel: Channel) -> Guild:
         assert channel.guild_id is not None, "not a guild channel"
         return self._guilds[channel.guild_id]
