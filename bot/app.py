@@ -9,6 +9,7 @@ Until the bot is first ready, a gateway it cannot reach is retried with one log 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -24,7 +25,11 @@ from bot.config import DEFAULT_GATEWAY_URL, Settings
 from bot.connection import UNREACHABLE, describe_unreachable
 from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
 from bot.domain.models import Dataset
+from bot.errors import BotTree
+from bot.posting import DiscordTriviaChannel
 from bot.scheduler import Dispatcher, create_dispatcher
+from bot.services.content import ContentService
+from bot.services.games import TriviaRunner
 from bot.store.base import Store
 
 if TYPE_CHECKING:
@@ -33,7 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTENSIONS = (
-    "bot.cogs.errors",
     "bot.cogs.quotes",
     "bot.cogs.facts",
     "bot.cogs.onthisday",
@@ -136,12 +140,23 @@ class LoveWinsAllBot(commands.AutoShardedBot):
     ) -> None:
         # No time limit on a shard's first connection: `retry_gateway_until_ready` keeps trying
         # while Discord is unreachable, and a limit would end that with a traceback.
-        super().__init__(**client_options(), shard_connect_timeout=None)
+        super().__init__(**client_options(), tree_cls=BotTree, shard_connect_timeout=None)
         self.settings = settings
         self.dataset = dataset
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
+        # What the bot does, shared by the cogs and the scheduler (bot/services).
+        self.content = ContentService(dataset, store, self.clock, self.rng)
+        self.games = TriviaRunner(
+            store=store,
+            dataset=dataset,
+            content=self.content,
+            clock=self.clock,
+            rng=self.rng,
+            channel=DiscordTriviaChannel(self),
+            grace=dt.timedelta(minutes=settings.schedule_grace_minutes),
+        )
         self.dispatcher: Dispatcher | None = None  # scheduled posts (SPEC §6)
         self._closed = asyncio.Event()
         retry_gateway_until_ready(self)
@@ -151,6 +166,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
             use_gateway(self, self.settings.gateway_url)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        await self.games.recover()  # games a restart interrupted; daily reveals re-armed
         await self.sync_commands_if_changed()
         self.dispatcher = create_dispatcher(self)
         self.dispatcher.start(before=self.wait_until_ready)
@@ -168,10 +184,9 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         self._closed.set()
         if self.dispatcher is not None:  # stop posting before the connection closes
             await self.dispatcher.stop()
-        # Cogs stop their own tasks (a trivia game persists where it is and is closed cleanly
-        # at the next start) while the store is still open.
-        for extension in reversed(list(self.extensions)):
-            await self.unload_extension(extension)
+        # Games stop where they are, while the store is still open; they are closed cleanly
+        # (or re-armed, for daily questions) at the next start.
+        await self.games.shutdown()
         await super().close()
 
     def command_tree_hash(self) -> str:

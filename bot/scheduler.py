@@ -26,22 +26,19 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 import discord
 
-from bot.cogs.facts import pick_fact
-from bot.cogs.quotes import pick_quote
-from bot.domain import dates
+from bot.checks import missing_post_permissions
 from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
-from bot.domain.schedule import catch_up, run_nonce
-from bot.permissions import missing_post_permissions
-from bot.store.base import ScheduleRecord, ScheduleRun, Store, StoreUnavailable
+from bot.domain.schedule import PostKind, catch_up, run_nonce
+from bot.domain.trivia import OpenQuestion
+from bot.store.base import GameRecord, ScheduleRecord, ScheduleRun, Store, StoreUnavailable
 from bot.ui import embeds
+from bot.ui import trivia as trivia_ui
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
 
 log = logging.getLogger(__name__)
 
-CONTENTS = ("quote", "fact", "onthisday", "trivia")
-MAX_SCHEDULES_PER_GUILD = 25
 PAUSE_AFTER_FAILURES = 3
 CLAIM_BATCH = 200  # runs claimed per transaction; the dispatcher keeps claiming while any are due
 WORKERS = 8  # sends in flight at once, all servers together
@@ -497,59 +494,32 @@ def discord_sender(bot: LoveWinsAllBot) -> MessageSender:
     return send
 
 
-async def post_embed(
-    bot: LoveWinsAllBot,
-    guild_id: int,
-    content: str,
-    timezone: str,
-    at: dt.datetime,
-    *,
-    sample: bool = False,
-) -> discord.Embed:
-    """The embed of a quote, fact or on-this-day post. Real posts draw from the server's
-    shuffle bag (no repeats until all were posted); a `sample` leaves the bag alone."""
-    dataset = bot.dataset
-    if content == "quote":
-        quote = (
-            bot.rng.choice(dataset.quotes) if sample else await pick_quote(bot, guild_id, "", "")
-        )
-        return embeds.scheduled_embed("quote", embeds.quote_embed(quote, dataset))
-    if content == "fact":
-        fact = bot.rng.choice(dataset.facts) if sample else await pick_fact(bot, guild_id, None)
-        return embeds.scheduled_embed("fact", embeds.fact_embed(fact, dataset))
-    if content == "onthisday":
-        today = dates.today_in(timezone, at)
-        events = dates.events_on(dataset.events, today.month, today.day)
-        if events:
-            return embeds.scheduled_embed(
-                "onthisday",
-                embeds.onthisday_embed(today.month, today.day, events, today, dataset),
-            )
-        fact = bot.rng.choice(dataset.facts) if sample else await pick_fact(bot, guild_id, None)
-        return embeds.scheduled_embed(
-            "onthisday", embeds.fact_embed(fact, dataset), no_events_on=today
-        )
-    raise ValueError(f"not an embed post: {content}")
-
-
 def post_maker(bot: LoveWinsAllBot) -> PostMaker:
+    """What a run posts: a quote, fact or on-this-day embed from the content service, or a
+    daily trivia question through the trivia runner."""
+
     async def post(run: ScheduleRun, send: SendPost) -> None:
         schedule = run.schedule
-        if schedule.content == "trivia":
-            hook = getattr(bot.get_cog("Trivia"), "post_daily_question", None)
-            if hook is None:
-                raise ContentUnavailable("trivia posts are not available: trivia is not loaded")
-            await hook(
+        kind = PostKind(schedule.content)
+        if kind is PostKind.TRIVIA:
+
+            async def post_question(game: GameRecord, question: OpenQuestion) -> int:
+                sent = await send(
+                    trivia_ui.question_embed(question, daily=True),
+                    trivia_ui.question_view(game.id, question),
+                )
+                return sent.id
+
+            await bot.games.post_daily(
                 guild_id=schedule.guild_id,
                 channel_id=schedule.channel_id,
-                send=send,
+                starter_id=bot.user.id if bot.user else 0,
                 run_key=run_nonce(schedule.id, run.due_at),
+                post=post_question,
             )
             return
-        embed = await post_embed(
-            bot, schedule.guild_id, schedule.content, schedule.timezone, run.due_at
-        )
-        await send(embed, None)
+        daily = await bot.content.daily(kind, schedule.guild_id, schedule.timezone, run.due_at)
+        await send(embeds.daily_post_embed(daily, bot.dataset), None)
 
     return post
 

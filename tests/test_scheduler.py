@@ -24,6 +24,8 @@ from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
 from bot.domain.schedule import ALL_DAYS, run_nonce
 from bot.scheduler import Dispatcher, post_maker
+from bot.services.content import ContentService
+from bot.services.games import TriviaRunner
 from bot.store.base import ScheduleRecord, StoreUnavailable
 from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import write_dataset
@@ -122,16 +124,22 @@ class World:
         self.idles: list[float] = []
         self.dataset = load_dataset(write_dataset(tmp_path / "data"))
         self.store = SQLiteStore(self.path)
-        self.cogs: dict[str, Any] = {}
 
     async def __aenter__(self) -> World:
         await self.store.open()
-        bot = SimpleNamespace(
-            dataset=self.dataset,
+        rng = random.Random(3)
+        content = ContentService(self.dataset, self.store, self.clock, rng)
+        self.games = TriviaRunner(
             store=self.store,
-            rng=random.Random(3),
+            dataset=self.dataset,
+            content=content,
             clock=self.clock,
-            get_cog=self.cogs.get,
+            rng=rng,
+            channel=None,  # type: ignore[arg-type]  # daily questions post through the scheduler
+            grace=GRACE,
+        )
+        bot = SimpleNamespace(
+            dataset=self.dataset, content=content, games=self.games, user=SimpleNamespace(id=1)
         )
 
         async def sleep(seconds: float) -> None:
@@ -157,6 +165,7 @@ class World:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.games.shutdown()
         await self.store.close()
 
     async def add(
@@ -499,33 +508,22 @@ async def test_on_this_day_follows_the_schedule_timezone_and_falls_back_to_a_fac
         assert (fallback.embed.footer.text or "").startswith("Fact ")
 
 
-async def test_trivia_posts_through_the_trivia_cogs_hook_with_the_paced_send(
+async def test_trivia_posts_through_the_trivia_runner_with_the_paced_send(
     tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
 ) -> None:
-    calls: list[tuple[int, int, str | None]] = []
-
-    class FakeTrivia:
-        async def post_daily_question(
-            self, *, guild_id: int, channel_id: int, send: Any, run_key: str | None = None
-        ) -> Any:
-            calls.append((guild_id, channel_id, run_key))
-            return await send(discord.Embed(title="Question"), None)
-
     async with World(tmp_path, clock, fake_discord) as world:
         schedule = await world.add(content="trivia")
         clock.set(NINE)
-        await world.run_all_due()  # no Trivia cog loaded: the run fails, nothing is posted
-        assert fake_discord.posts() == [] and [r[2] for r in world.runs()] == ["failed"]
-
-        world.cogs["Trivia"] = FakeTrivia()
-        clock.set(NINE + dt.timedelta(days=1))
         await world.run_all_due()
-        # The run's nonce is the key that makes a resend after a crash post the same game.
-        assert calls == [(GUILD, CHANNEL, run_nonce(schedule.id, NINE + dt.timedelta(days=1)))]
         [post] = fake_discord.posts()
-        assert post.embed.title == "Question"
-        assert post.nonce == run_nonce(schedule.id, NINE + dt.timedelta(days=1))
-        assert [r[2] for r in world.runs()] == ["failed", "sent"]
+        assert post.embed.title == "Daily trivia question"
+        assert post.view is not None and len(post.view.children) >= 2  # the answer buttons
+        # The run's nonce is the message's, and the key that makes a resend after a crash
+        # post the same game.
+        assert post.nonce == run_nonce(schedule.id, NINE)
+        game = await world.store.game_for_run(run_nonce(schedule.id, NINE))
+        assert game is not None and game.current_message == post.id
+        assert [r[2] for r in world.runs()] == ["sent"]
 
 
 async def test_adding_a_schedule_wakes_the_sleeping_dispatcher(

@@ -1,4 +1,4 @@
-"""Daily trivia questions (scheduled posts) through the real Trivia cog, without Discord.
+"""Daily trivia questions (scheduled posts) through the real trivia runner, without Discord.
 
 The scheduler may send a run again after a crash (same nonce, so Discord returns the message it
 already has). The cog must then post the same game, not a new question that would not match
@@ -22,6 +22,7 @@ from bot.config import load_settings
 from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
 from bot.store.sqlite import SQLiteStore
+from bot.ui import trivia as trivia_ui
 from tests.dataset_factory import write_dataset
 
 T0 = dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC)
@@ -42,12 +43,12 @@ async def started_bot(tmp_path: Path, clock: FakeClock) -> LoveWinsAllBot:
     bot = LoveWinsAllBot(
         settings, load_dataset(write_dataset(tmp_path / "data")), store, clock=clock
     )
-    await bot.load_extension("bot.cogs.trivia")
+    await bot.games.recover()  # as at start-up
     return bot
 
 
 async def stopped(bot: LoveWinsAllBot) -> None:
-    await bot.unload_extension("bot.cogs.trivia")  # cancels the pending reveal tasks
+    await bot.games.shutdown()  # cancels the pending reveal tasks
     await bot.store.close()
 
 
@@ -77,30 +78,29 @@ async def unposted_daily_game(bot: LoveWinsAllBot, run_key: str) -> Any:
 
 
 def sender(posted: list[Posted]) -> Any:
-    async def send(embed: discord.Embed, view: discord.ui.View | None) -> Any:
-        labels = [
-            getattr(getattr(item, "item", item), "label", "")
-            for item in (view.children if view else [])
-        ]
-        posted.append(Posted(id=len(posted) + 1000, embed=embed, labels=labels))
-        return posted[-1]
+    """The scheduler's post of a daily question, rendered as it would be; the message id."""
 
-    return send
+    async def post(game: Any, question: Any) -> int:
+        embed = trivia_ui.question_embed(question, daily=True)
+        view = trivia_ui.question_view(game.id, question)
+        labels = [getattr(getattr(item, "item", item), "label", "") for item in view.children]
+        posted.append(Posted(id=len(posted) + 1000, embed=embed, labels=labels))
+        return posted[-1].id
+
+    return post
 
 
 async def test_a_resent_run_posts_the_same_game(tmp_path: Path, clock: FakeClock) -> None:
     posted: list[Posted] = []
     bot = await started_bot(tmp_path, clock)
-    cog: Any = bot.get_cog("Trivia")
     # The first attempt made its game, then the process died before the post was recorded.
     first = await unposted_daily_game(bot, "run-1")
     await stopped(bot)
 
     clock.advance(60)
     bot = await started_bot(tmp_path, clock)  # within the grace window: left for the resend
-    cog = bot.get_cog("Trivia")
-    await cog.post_daily_question(
-        guild_id=GUILD, channel_id=CHANNEL, send=sender(posted), run_key="run-1"
+    await bot.games.post_daily(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=1, post=sender(posted), run_key="run-1"
     )
     [post] = posted
     assert post.embed.description == "Who directed the music video?"
@@ -112,8 +112,8 @@ async def test_a_resent_run_posts_the_same_game(tmp_path: Path, clock: FakeClock
 
     # Sent again once more (crash after recording the game, before the run was marked sent):
     # still the same game, and still one reveal pending.
-    await cog.post_daily_question(
-        guild_id=GUILD, channel_id=CHANNEL, send=sender(posted), run_key="run-1"
+    await bot.games.post_daily(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=1, post=sender(posted), run_key="run-1"
     )
     assert posted[1].labels == post.labels
     assert len(await bot.store.running_games()) == 1
@@ -124,12 +124,11 @@ async def test_a_resent_run_posts_the_same_game(tmp_path: Path, clock: FakeClock
 async def test_a_new_run_gets_a_new_game(tmp_path: Path, clock: FakeClock) -> None:
     posted: list[Posted] = []
     bot = await started_bot(tmp_path, clock)
-    cog: Any = bot.get_cog("Trivia")
-    await cog.post_daily_question(
-        guild_id=GUILD, channel_id=CHANNEL, send=sender(posted), run_key="run-1"
+    await bot.games.post_daily(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=1, post=sender(posted), run_key="run-1"
     )
-    await cog.post_daily_question(
-        guild_id=GUILD, channel_id=CHANNEL, send=sender(posted), run_key="run-2"
+    await bot.games.post_daily(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=1, post=sender(posted), run_key="run-2"
     )
     assert len(await bot.store.running_games()) == 2
     assert {p.embed.description for p in posted} == {
@@ -154,14 +153,13 @@ async def test_an_unposted_game_past_the_grace_window_is_closed(
 
 async def test_a_failed_first_send_voids_the_game(tmp_path: Path, clock: FakeClock) -> None:
     bot = await started_bot(tmp_path, clock)
-    cog: Any = bot.get_cog("Trivia")
 
-    async def refused(embed: discord.Embed, view: discord.ui.View | None) -> Any:
+    async def refused(game: Any, question: Any) -> int:
         raise RuntimeError("Missing Access")
 
     with pytest.raises(RuntimeError):
-        await cog.post_daily_question(
-            guild_id=GUILD, channel_id=CHANNEL, send=refused, run_key="run-3"
+        await bot.games.post_daily(
+            guild_id=GUILD, channel_id=CHANNEL, starter_id=1, post=refused, run_key="run-3"
         )
     assert await bot.store.running_games() == []
     await stopped(bot)

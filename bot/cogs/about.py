@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.cogs.errors import report_error
+from bot.errors import OneErrorPath
 from bot.ui import embeds
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 class SourcesPageButton(
+    OneErrorPath,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"lwa:sources:(?P<page>\d{1,3}):(?P<mode>new|edit)",
 ):
@@ -39,17 +40,14 @@ class SourcesPageButton(
     ) -> SourcesPageButton:
         return cls(int(match["page"]), match["mode"], "Sources")
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            bot: LoveWinsAllBot = interaction.client
-            embed = embeds.sources_embed(bot.dataset, self.page)
-            view = sources_view(bot, self.page)
-            if self.mode == "edit":
-                await interaction.response.edit_message(embed=embed, view=view)
-            else:
-                await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
-        except Exception as error:
-            await report_error(interaction, error)
+    async def clicked(self, interaction: discord.Interaction[Any]) -> None:
+        bot: LoveWinsAllBot = interaction.client
+        embed = embeds.sources_embed(bot.dataset, self.page)
+        view = sources_view(bot, self.page)
+        if self.mode == "edit":
+            await interaction.response.edit_message(embed=embed, view=view)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
 
 def sources_view(bot: LoveWinsAllBot, page: int) -> discord.ui.View:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.models import Dataset, Fact, Person, Quote
-from bot.domain.rotation import matches_all_words, normalize
+from bot.domain.search import matches_all_words, normalize
 
 
 def find_person(dataset: Dataset, text: str) -> Person | None:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.models import Event
+from bot.domain.refusal import Refusal
 
 # Shown by the caller next to a DateParseError, so fans see what works.
 DATE_EXAMPLES: tuple[str, ...] = ("01-24", "2024-01-24", "1/24", "Jan 24", "24 January")
@@ -65,7 +66,7 @@ _NAMED_FORMS: tuple[re.Pattern[str], ...] = (
 )
 
 
-class DateParseError(ValueError):
+class DateParseError(Refusal):
     """A date a fan typed that we cannot read; the message is one friendly sentence."""
 
 

@@ -8,10 +8,54 @@ at its first occurrence.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo, available_timezones
+
+from bot.domain.refusal import Refusal
+
+
+class PostKind(StrEnum):
+    """What a schedule posts (SPEC §6). `POST_KINDS` says how each is offered and shown; the
+    database's CHECK constraint lists the same values (a new kind needs a migration)."""
+
+    QUOTE = "quote"
+    FACT = "fact"
+    ONTHISDAY = "onthisday"
+    TRIVIA = "trivia"
+
+
+@dataclass(frozen=True)
+class PostKindInfo:
+    choice: str  # how /schedule add offers it
+    header: str  # above each post ("Daily quote")
+
+
+POST_KINDS: dict[PostKind, PostKindInfo] = {
+    PostKind.QUOTE: PostKindInfo("Quote", "Daily quote"),
+    PostKind.FACT: PostKindInfo("Fact", "Daily fact"),
+    PostKind.ONTHISDAY: PostKindInfo("On this day", "On this day"),
+    PostKind.TRIVIA: PostKindInfo("Trivia question (open for an hour)", "Daily trivia question"),
+}
+
+
+MAX_SCHEDULES_PER_GUILD = 25
+
+
+class ScheduleState(StrEnum):
+    ACTIVE = "active"  # a failing schedule is active with a failing reason
+    PAUSED = "paused"
+
+
+class RunState(StrEnum):
+    CLAIMED = "claimed"  # taken by a dispatcher, not yet sent
+    SENT = "sent"
+    SKIPPED = "skipped"  # missed by more than the grace
+    FAILED = "failed"
+
 
 DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAY_NAMES: tuple[str, ...] = (
@@ -73,7 +117,7 @@ _NONCE_MINUTE_DIGITS = 10
 _MAX_NONCE_SCHEDULE_ID = (2**63 - 1) // 10**_NONCE_MINUTE_DIGITS
 
 
-class ScheduleInputError(ValueError):
+class ScheduleInputError(Refusal):
     """A moderator's input we cannot use; the message is a friendly sentence or two."""
 
 
@@ -218,7 +262,8 @@ def next_run_after(
         raise ValueError(f"not a set of weekdays 0-6: {sorted(days)}")
     zone = ZoneInfo(tz_name)
     start = after.astimezone(zone).date() - timedelta(days=1)
-    # Eight days ahead always contain every weekday after today's run time has passed.
+    # From yesterday (a local date behind UTC), nine days hold every weekday at least once
+    # after `after`, whatever the offset; ten leave a margin.
     for offset in range(10):
         day = start + timedelta(days=offset)
         if day.weekday() not in days:

@@ -12,8 +12,10 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from bot.domain.models import DIFFICULTIES, Question
+from bot.domain.refusal import Refusal
 from bot.domain.rotation import least_recently_used
 
 MIXED = "mixed"
@@ -33,7 +35,19 @@ def score_for(elapsed: float, seconds: int) -> int:
     return min(max(points, MIN_POINTS), MAX_POINTS)
 
 
-class NotEnoughQuestions(ValueError):
+class GameKind(StrEnum):
+    GAME = "game"  # /trivia play: questions one after another
+    DAILY = "daily"  # a scheduled question, open for an hour
+
+
+class GameState(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"  # /trivia stop
+    INTERRUPTED = "interrupted"  # a restart, or a game that had to stop
+
+
+class NotEnoughQuestions(Refusal):
     """Fewer questions match the filters than the game asked for."""
 
     def __init__(self, available: int, requested: int | None = None) -> None:
@@ -90,7 +104,7 @@ class GameStateError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
-class QuestionView:
+class OpenQuestion:
     index: int  # 0-based
     total: int
     question: Question
@@ -320,7 +334,7 @@ class TriviaGame:
             return self._revealed
         return None
 
-    def current_view(self) -> QuestionView | None:
+    def current_question(self) -> OpenQuestion | None:
         index = self.current_index
         return None if index is None else self._view(index)
 
@@ -339,7 +353,7 @@ class TriviaGame:
 
     # --- playing ----------------------------------------------------------------------------
 
-    def open_question(self, at: datetime) -> QuestionView:
+    def open_question(self, at: datetime) -> OpenQuestion:
         """Open the next question at `at`; answers are taken until `at + seconds`."""
         _require_aware(at)
         if not self.has_next:
@@ -462,8 +476,8 @@ class TriviaGame:
     def _deadline(self, index: int) -> datetime:
         return self._opened_at[index] + timedelta(seconds=self.seconds)
 
-    def _view(self, index: int) -> QuestionView:
-        return QuestionView(
+    def _view(self, index: int) -> OpenQuestion:
+        return OpenQuestion(
             index=index,
             total=len(self._questions),
             question=self._questions[index],

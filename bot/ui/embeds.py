@@ -13,7 +13,8 @@ import discord
 
 from bot.domain import dates
 from bot.domain.models import TOPICS, Dataset, Event, Fact, Quote, Source
-from bot.domain.schedule import format_days
+from bot.domain.schedule import POST_KINDS, PostKind, format_days
+from bot.services.content import DailyPost, Day
 from bot.store.base import ScheduleRecord
 
 COLOUR = discord.Colour(0x9B7EDE)
@@ -136,6 +137,26 @@ def _in_days(days: int) -> str:
     return "tomorrow" if days == 1 else f"in {days} days"
 
 
+def day_embed(day: Day, dataset: Dataset) -> discord.Embed:
+    """/onthisday: the day's events, or the nearest ones when it has none."""
+    if day.events or day.countdown is None:
+        return onthisday_embed(day.month, day.day, list(day.events), day.today, dataset)
+    return empty_day_embed(day.month, day.day, day.countdown, dataset)
+
+
+def daily_post_embed(post: DailyPost, dataset: Dataset) -> discord.Embed:
+    """A scheduled quote, fact or on-this-day post, under its "Daily quote"-style header."""
+    if post.quote is not None:
+        embed = quote_embed(post.quote, dataset)
+    elif post.day is not None:
+        embed = day_embed(post.day, dataset)
+    elif post.fact is not None:
+        embed = fact_embed(post.fact, dataset)
+    else:
+        raise ValueError(f"an empty {post.kind} post")
+    return scheduled_embed(post.kind, embed, no_events_on=post.no_events_on)
+
+
 def empty_day_embed(
     month: int, day: int, countdown: dates.Countdown, dataset: Dataset
 ) -> discord.Embed:
@@ -213,6 +234,15 @@ def sources_embed(dataset: Dataset, page: int) -> discord.Embed:
     return embed
 
 
+def game_started_embed(starter_id: int, questions: int, level: str, seconds: int) -> discord.Embed:
+    return _embed(
+        "Trivia time!",
+        f"<@{starter_id}> started a quiz: **{questions}** {level} "
+        f"question{'s' if questions != 1 else ''}, **{seconds} s** each. Click an answer under "
+        "each question: the faster, the more points (500 to 1000 for a right answer).",
+    )
+
+
 def user_error_embed(message: str) -> discord.Embed:
     return _embed("Hmm, not quite", message, ERROR_COLOUR)
 
@@ -228,12 +258,6 @@ def internal_error_embed(error_id: str) -> discord.Embed:
 
 # --- schedules ------------------------------------------------------------------------------
 
-SCHEDULE_CONTENT_LABELS = {
-    "quote": "Daily quote",
-    "fact": "Daily fact",
-    "onthisday": "On this day",
-    "trivia": "Daily trivia question",
-}
 EMBED_TOTAL_MAX = 6000
 
 
@@ -242,7 +266,7 @@ def scheduled_embed(
 ) -> discord.Embed:
     """A scheduled post: the usual embed under a small "Daily quote"-style header. With
     `no_events_on`, an on-this-day post that is a fact instead says so."""
-    embed.set_author(name=SCHEDULE_CONTENT_LABELS.get(content, "Scheduled post"))
+    embed.set_author(name=POST_KINDS[PostKind(content)].header)
     if no_events_on is not None:
         note = (
             f"*Nothing in the story of “Love wins all” happened on "
@@ -278,7 +302,7 @@ def schedule_state(record: ScheduleRecord) -> str:
 
 
 def schedule_added_embed(record: ScheduleRecord, notes: list[str]) -> discord.Embed:
-    label = SCHEDULE_CONTENT_LABELS.get(record.content, record.content)
+    label = POST_KINDS[PostKind(record.content)].header
     embed = _embed(
         f"Schedule #{record.id} added",
         f"**{label}** in <#{record.channel_id}> at {_schedule_when(record)}.\n"
@@ -302,7 +326,7 @@ def schedules_embed(records: list[ScheduleRecord], limit: int) -> discord.Embed:
     embed = _embed("Scheduled posts", f"{len(records)} of {limit} schedules in this server.")
     # 25 fields at most; keep each short enough that all of them fit in 6000 characters.
     for record in records[:25]:
-        label = SCHEDULE_CONTENT_LABELS.get(record.content, record.content)
+        label = POST_KINDS[PostKind(record.content)].header
         lines = [f"<#{record.channel_id}> · {_schedule_when(record)}"]
         if record.role_id:
             lines.append(f"mentions <@&{record.role_id}>")
@@ -320,7 +344,7 @@ def schedules_embed(records: list[ScheduleRecord], limit: int) -> discord.Embed:
 
 
 def schedule_changed_embed(title: str, record: ScheduleRecord, detail: str) -> discord.Embed:
-    label = SCHEDULE_CONTENT_LABELS.get(record.content, record.content)
+    label = POST_KINDS[PostKind(record.content)].header
     return _embed(
         title,
         f"#{record.id} · **{label}** in <#{record.channel_id}> at {_schedule_when(record)}.\n"

@@ -1,47 +1,34 @@
 """Trivia messages: question, reveal, standings, leaderboard embeds and their buttons.
 
 The buttons are `DynamicItem`s whose custom_id carries the game, the question and the choice,
-so a click is understood even after a restart. Their callbacks hand over to the Trivia cog.
+so a click is understood even after a restart. A click goes to the trivia runner
+(`bot.games`); what it raises goes down the one error path.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.domain.models import Dataset
-from bot.domain.trivia import QuestionView, Reveal, Standing
+from bot.domain.trivia import AnswerOutcome, OpenQuestion, Reveal, Standing
+from bot.errors import OneErrorPath, UserError, reply_in_time
 from bot.store.base import LeaderRow, PlayerStats, Report
 from bot.ui.embeds import COLOUR, clip, join_within, source_line
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
+    from bot.services.games import Answered
 
 LABEL_MAX = 80
 REPORT_REASON_MAX = 500
 
 
-class TriviaHandler(Protocol):
-    async def handle_choice(
-        self, interaction: discord.Interaction[Any], game_id: int, index: int, choice: int
-    ) -> None: ...
-
-    async def handle_report_button(
-        self, interaction: discord.Interaction[Any], question_id: str
-    ) -> None: ...
-
-
-def _handler(interaction: discord.Interaction[Any]) -> TriviaHandler:
-    bot: LoveWinsAllBot = interaction.client
-    cog = bot.get_cog("Trivia")
-    assert cog is not None, "the Trivia cog is always loaded"
-    return cog  # type: ignore[return-value]
-
-
 class ChoiceButton(
+    OneErrorPath,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"lwa:t:(?P<game>\d{1,18}):(?P<index>\d{1,2}):(?P<choice>\d)",
 ):
@@ -70,16 +57,42 @@ class ChoiceButton(
     ) -> ChoiceButton:
         return cls(int(match["game"]), int(match["index"]), int(match["choice"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _handler(interaction).handle_choice(
-            interaction, self.game_id, self.index, self.choice
+    async def clicked(self, interaction: discord.Interaction[Any]) -> None:
+        bot: LoveWinsAllBot = interaction.client
+
+        async def reply() -> dict[str, Any]:
+            answered = await bot.games.answer(
+                game_id=self.game_id,
+                index=self.index,
+                choice=self.choice,
+                user_id=interaction.user.id,
+                channel_id=interaction.channel_id,
+                guild_id=interaction.guild_id,
+            )
+            return {"embed": answered_embed(answered)}
+
+        await reply_in_time(interaction, reply(), ephemeral=True)
+
+
+def answered_embed(answered: Answered) -> discord.Embed:
+    if answered.outcome is AnswerOutcome.LOCKED:
+        text = f"🔒 Locked in: **{answered.label}**. The answer is revealed when time is up."
+    elif answered.outcome is AnswerOutcome.ALREADY_ANSWERED:
+        text = (
+            f"You already answered this one: **{answered.label or '?'}**. Your first click counts."
         )
+    else:
+        text = "This question is closed. Wait for the next one!"
+    return discord.Embed(description=text, colour=COLOUR)
 
 
 class ReportButton(
+    OneErrorPath,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"lwa:report:(?P<question>[a-z0-9-]{1,48})",
 ):
+    """Opens the report form for its question."""
+
     def __init__(self, question_id: str) -> None:
         self.question_id = question_id
         super().__init__(
@@ -97,8 +110,15 @@ class ReportButton(
     ) -> ReportButton:
         return cls(match["question"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _handler(interaction).handle_report_button(interaction, self.question_id)
+    async def clicked(self, interaction: discord.Interaction[Any]) -> None:
+        bot: LoveWinsAllBot = interaction.client
+        if bot.dataset.question(self.question_id) is None:
+            raise UserError(
+                "That question is no longer in the dataset, so there is nothing to report."
+            )
+        form = ReportModal(self.question_id, interaction.user.id)
+        await interaction.response.send_modal(form)
+        form.stop()  # its submission is handled by its custom_id (see read_report_form)
 
 
 REPORT_FORM = re.compile(r"lwa:reportform:(?P<question>[a-z0-9-]{1,48}):(?P<reporter>\d{1,20})")
@@ -153,7 +173,7 @@ def _submitted_value(node: Any, custom_id: str) -> str:
     return ""
 
 
-def question_embed(view: QuestionView, difficulty: str, daily: bool = False) -> discord.Embed:
+def question_embed(view: OpenQuestion, daily: bool = False) -> discord.Embed:
     title = "Daily trivia question" if daily else f"Question {view.number}/{view.total}"
     embed = discord.Embed(
         title=title, description=clip(view.question.question, 4096), colour=COLOUR
@@ -165,7 +185,7 @@ def question_embed(view: QuestionView, difficulty: str, daily: bool = False) -> 
     return embed
 
 
-def question_view(game_id: int, view: QuestionView) -> discord.ui.View:
+def question_view(game_id: int, view: OpenQuestion) -> discord.ui.View:
     buttons = discord.ui.View(timeout=None)
     for choice, label in enumerate(view.choices):
         buttons.add_item(ChoiceButton(game_id, view.index, choice, label))
@@ -219,7 +239,7 @@ def reveal_view(game_id: int, reveal: Reveal) -> discord.ui.View:
     return buttons
 
 
-def closed_view(game_id: int, view: QuestionView) -> discord.ui.View:
+def closed_view(game_id: int, view: OpenQuestion) -> discord.ui.View:
     """The buttons of a question that was dropped unrevealed: all grey and disabled."""
     buttons = discord.ui.View(timeout=None)
     for choice, label in enumerate(view.choices):
@@ -299,4 +319,12 @@ def reports_embed(reports: Sequence[Report]) -> discord.Embed:
         lines.append("No reports. Fans can report a question with the button under each answer.")
     return discord.Embed(
         title="Trivia reports", description=join_within(lines, 4096), colour=COLOUR
+    )
+
+
+def report_thanks_embed(report_id: int, question_id: str) -> discord.Embed:
+    return discord.Embed(
+        description=f"Thank you! Report #{report_id} about question `{question_id}` was "
+        "sent to the server's moderators and the bot's operators.",
+        colour=COLOUR,
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.cogs.trivia import REVEAL_PAUSE_SECONDS
+from bot.services.games import REVEAL_PAUSE_SECONDS
 from bot.domain.models import Question
 from tests.dataset_factory import write_dataset
 from tests.e2e.helpers import NO_PINGS, dataset

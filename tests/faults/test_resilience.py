@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.cogs.trivia import REVEAL_PAUSE_SECONDS
+from bot.services.games import REVEAL_PAUSE_SECONDS
 from tests.e2e.helpers import all_text, moderator, posts, run, schedule_id
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator

@@ -4,7 +4,7 @@ test_crash_schedules.py."""
 
 from __future__ import annotations
 
-from bot.cogs.trivia import REVEAL_PAUSE_SECONDS
+from bot.services.games import REVEAL_PAUSE_SECONDS
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
 

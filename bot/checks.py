@@ -1,0 +1,191 @@
+"""discord.py's own checks, and Transformers that turn what a member typed into what a command
+needs, or into a `UserError` saying how to type it (SPEC §3, §6).
+
+A command declares what it takes (`Transform[str, Timezone]`, `Transform[Person, Speaker]`) and
+gets a valid value or never runs: validation and autocomplete live here, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.domain import catalog
+from bot.domain import schedule as rules
+from bot.domain.models import Person
+from bot.errors import UserError
+from bot.ui.embeds import clip
+
+if TYPE_CHECKING:
+    from bot.app import LoveWinsAllBot
+
+# What the bot needs in a channel to post an embed there, by Discord's names.
+POST_PERMISSIONS = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+)
+POST_CHANNEL_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
+MANAGE_SERVER = discord.Permissions(manage_guild=True)
+
+# Moderators' commands: hidden by default from members without Manage Server (a group's
+# `default_permissions=MANAGE_SERVER`), and checked again when run (a server can show them to
+# anyone). A failed check is a kind sentence naming the permission (bot/errors.py).
+manage_server = app_commands.checks.has_permissions(manage_guild=True)
+
+
+def missing_post_permissions(permissions: discord.Permissions) -> list[str]:
+    """The permissions the bot lacks to post an embed in a channel, by their Discord names."""
+    return [label for attribute, label in POST_PERMISSIONS if not getattr(permissions, attribute)]
+
+
+def permission_fix(missing: list[str], channel_name: str) -> str:
+    names = " and ".join(f"**{name}**" for name in missing)
+    return (
+        f"I'm missing {names} in #{channel_name}. Give my role {names} in that channel's "
+        "settings (Edit Channel → Permissions), or pick another channel."
+    )
+
+
+def _bot(interaction: discord.Interaction[Any]) -> LoveWinsAllBot:
+    return interaction.client  # type: ignore[no-any-return]
+
+
+async def bot_member(bot: LoveWinsAllBot, guild: discord.Guild) -> discord.Member | None:
+    me: discord.Member | None = guild.me  # the bot's own member is cached even without members
+    if me is None and bot.user is not None:
+        try:
+            me = await guild.fetch_member(bot.user.id)
+        except discord.HTTPException:
+            return None
+    return me
+
+
+class _Text(app_commands.Transformer[Any]):
+    """A string option of at most `longest` characters."""
+
+    longest = 100
+
+    @property
+    def min_value(self) -> int:
+        return 1
+
+    @property
+    def max_value(self) -> int:
+        return self.longest
+
+
+class Timezone(_Text):
+    """An IANA region name, case-insensitive, with autocomplete."""
+
+    longest = 64
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> str:
+        try:
+            return rules.parse_timezone(str(value))
+        except rules.ScheduleInputError as error:
+            raise UserError(str(error)) from None
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], value: str, /
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=name, value=name)
+            for name in rules.timezone_suggestions(value, limit=25)
+        ]
+
+
+class Days(_Text):
+    """`daily`, `weekdays`, `weekends` or a list of day names such as `mon,wed,fri`."""
+
+    longest = 60
+
+    async def transform(
+        self, interaction: discord.Interaction[Any], value: Any, /
+    ) -> frozenset[int]:
+        try:
+            return rules.parse_days(str(value))
+        except rules.ScheduleInputError as error:
+            raise UserError(str(error)) from None
+
+
+class TimeOfDay(_Text):
+    """A 24-hour local time, `HH:MM`."""
+
+    longest = 10
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> dt.time:
+        try:
+            return rules.parse_time(str(value))
+        except rules.ScheduleInputError as error:
+            raise UserError(str(error)) from None
+
+
+class Speaker(app_commands.Transformer[Any]):
+    """A person of the dataset, by name or alias ("V", "Taehyung", "뷔"), with autocomplete."""
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> Person:
+        dataset = _bot(interaction).dataset
+        person = catalog.find_person(dataset, str(value))
+        if person is None:
+            names = ", ".join(p.name for p in catalog.speakers(dataset))
+            raise UserError(
+                f"I don't know anyone called “{clip(str(value), 40)}”. Pick a name from the "
+                f"list, for example: {names}."
+            )
+        return person
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], value: str, /
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=clip(_person_label(p), 100), value=p.id)
+            for p in catalog.people_matching(_bot(interaction).dataset, value)
+        ]
+
+
+def _person_label(person: Person) -> str:
+    aliases = person.aliases[:3]
+    return f"{person.name} ({', '.join(aliases)})" if aliases else person.name
+
+
+class PostChannel(app_commands.Transformer[Any]):
+    """A channel of this server where the bot can post: a text or announcement channel in
+    which it can view, send and embed. Anything else is refused, naming what to fix."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return list(POST_CHANNEL_TYPES)
+
+    async def transform(
+        self, interaction: discord.Interaction[Any], value: Any, /
+    ) -> discord.abc.GuildChannel:
+        bot = _bot(interaction)
+        guild_id = interaction.guild_id
+        if getattr(value, "guild_id", guild_id) != guild_id:
+            raise UserError("That channel belongs to another server. Pick one of this server's.")
+        if getattr(value, "type", None) not in POST_CHANNEL_TYPES:
+            raise UserError(
+                "Scheduled posts go in a text or announcement channel; pick one of those."
+            )
+        guild = interaction.guild or (bot.get_guild(guild_id) if guild_id else None)
+        channel = guild.get_channel(int(value.id)) if guild else None
+        if guild is None or channel is None:
+            raise UserError(
+                "I can't see that channel. Give my role **View Channel** there (Edit Channel → "
+                "Permissions), or pick another channel."
+            )
+        me = await bot_member(bot, guild)
+        if me is None:
+            raise UserError("I couldn't check my permissions in that channel; try again shortly.")
+        missing = missing_post_permissions(channel.permissions_for(me))
+        if missing:
+            raise UserError(permission_fix(missing, channel.name))
+        return channel

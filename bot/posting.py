@@ -1,0 +1,79 @@
+"""How the services' messages reach Discord: the trivia runner's port (`TriviaChannel`).
+
+REST only (a partial channel: no cache needed), rendered by `bot.ui`. A channel that was
+deleted, or where the bot may no longer post, is reported as `ChannelGone`, the services' own
+word for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.domain.trivia import OpenQuestion, Reveal, Standing
+from bot.services.games import ChannelGone
+from bot.store.base import GameRecord
+from bot.ui import embeds
+from bot.ui import trivia as ui
+
+if TYPE_CHECKING:
+    from bot.app import LoveWinsAllBot
+
+
+@contextlib.contextmanager
+def _channel_errors() -> Iterator[None]:
+    try:
+        yield
+    except (discord.Forbidden, discord.NotFound) as error:
+        raise ChannelGone(f"{error.status}: {error.text}") from error
+
+
+class DiscordTriviaChannel:
+    """`bot.services.games.TriviaChannel` on Discord."""
+
+    def __init__(self, bot: LoveWinsAllBot) -> None:
+        self.bot = bot
+
+    def _channel(self, game: GameRecord) -> discord.PartialMessageable:
+        return self.bot.get_partial_messageable(game.channel_id, guild_id=game.guild_id)
+
+    def _message(self, game: GameRecord, message_id: int) -> discord.PartialMessage:
+        return self._channel(game).get_partial_message(message_id)
+
+    async def post_question(self, game: GameRecord, question: OpenQuestion, nonce: str) -> int:
+        with _channel_errors():
+            message = await self._channel(game).send(
+                embed=ui.question_embed(question),
+                view=ui.question_view(game.id, question),
+                nonce=nonce,
+            )
+        return message.id
+
+    async def show_reveal(
+        self, game: GameRecord, message_id: int, reveal: Reveal, total: int
+    ) -> None:
+        daily = game.kind == "daily"
+        with _channel_errors():
+            await self._message(game, message_id).edit(
+                embed=ui.reveal_embed(reveal, total, self.bot.dataset, daily),
+                view=ui.reveal_view(game.id, reveal),
+            )
+
+    async def close_question(
+        self, game: GameRecord, message_id: int, question: OpenQuestion
+    ) -> None:
+        with _channel_errors():
+            await self._message(game, message_id).edit(view=ui.closed_view(game.id, question))
+
+    async def post_standings(self, game: GameRecord, standings: list[Standing], note: str) -> None:
+        with _channel_errors():
+            await self._channel(game).send(
+                embed=ui.standings_embed(standings, "Final standings", note)
+            )
+
+    async def post_notice(self, game: GameRecord, text: str) -> None:
+        with _channel_errors():
+            await self._channel(game).send(embed=embeds.user_error_embed(text))

@@ -1,0 +1,144 @@
+"""What the bot shows: a quote, a fact, a day's events, trivia questions, for a scope (a channel,
+or a server for its scheduled posts), without repeats (SPEC §4, §6).
+
+Used by the fan commands and the scheduler alike. Picks come from the dataset, the no-repeat
+state from the store's shuffle bags; nothing here knows Discord.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from bot.domain import catalog, dates, rotation, trivia
+from bot.domain import schedule as rules
+from bot.domain.clock import Clock
+from bot.domain.models import Dataset, Event, Fact, Question, Quote
+from bot.domain.refusal import Refusal
+from bot.domain.schedule import PostKind
+from bot.store.base import Store
+
+
+@dataclass(frozen=True)
+class Day:
+    """A calendar day of the timeline: its events, or, when it has none, the nearest ones."""
+
+    month: int
+    day: int
+    today: dt.date  # for "N years ago"
+    events: tuple[Event, ...]
+    countdown: dates.Countdown | None  # only when `events` is empty
+
+
+@dataclass(frozen=True)
+class DailyPost:
+    """What a scheduled quote, fact or on-this-day post shows."""
+
+    kind: PostKind
+    quote: Quote | None = None
+    fact: Fact | None = None  # a fact post, or the fact an empty on-this-day shows instead
+    day: Day | None = None  # an on-this-day post with events
+    no_events_on: dt.date | None = None  # an on-this-day post that became a fact
+
+
+class ContentService:
+    def __init__(self, dataset: Dataset, store: Store, clock: Clock, rng: random.Random) -> None:
+        self.dataset = dataset
+        self.store = store
+        self.clock = clock
+        self.rng = rng
+
+    # --- quotes and facts ---------------------------------------------------------------------
+
+    async def quote(self, scope_id: int, speaker: str = "", search: str = "") -> Quote:
+        """A random quote matching the filters, not repeated in `scope_id` until the others
+        matching them were shown (the shuffle bag)."""
+        matching = catalog.quotes_matching(self.dataset, speaker or None, search or None)
+        if not matching:
+            who = f" by {self.dataset.people[speaker].name}" if speaker else ""
+            words = f" containing “{search}”" if search else ""
+            raise Refusal(
+                f"I found no quote{who}{words}. Try fewer or shorter words, or leave "
+                "out the speaker to search every quote."
+            )
+        key = rotation.filter_key("quote", speaker=speaker, search=search)
+        picked = await self.store.draw(scope_id, "quote", key, [q.id for q in matching], self.rng)
+        quote = self.dataset.quote(picked)
+        assert quote is not None  # the bag only holds ids of `matching`
+        return quote
+
+    def quote_by_id(self, quote_id: str) -> Quote:
+        quote = self.dataset.quote(quote_id.strip().lower())
+        if quote is None:
+            raise Refusal(
+                f"There is no quote with the id “{quote_id}”. Ids look like "
+                "`q-v-totally-my-jam` and are shown under every quote."
+            )
+        return quote
+
+    async def fact(self, scope_id: int, topic: str | None = None) -> Fact:
+        """A random fact on `topic` (any, by default), with the same no-repeat rule."""
+        facts = catalog.facts_about(self.dataset, topic)
+        if not facts:
+            raise Refusal("There are no facts on that topic yet. Try `/fact` without a topic.")
+        key = rotation.filter_key("fact", topic=topic or "")
+        picked = await self.store.draw(scope_id, "fact", key, [f.id for f in facts], self.rng)
+        fact = self.dataset.fact(picked)
+        assert fact is not None
+        return fact
+
+    # --- days -----------------------------------------------------------------------------------
+
+    async def server_timezone(self, guild_id: int | None) -> str:
+        """The server's timezone (`/settings timezone`), else UTC; one this host cannot use
+        (set on another host) counts as unset."""
+        stored = await self.store.guild_timezone(guild_id) if guild_id else None
+        return rules.usable_timezone(stored) or "UTC"
+
+    async def today(self, guild_id: int | None) -> dt.date:
+        """Today's date in the server's timezone."""
+        return dates.today_in(await self.server_timezone(guild_id), self.clock.now())
+
+    def day(self, month: int, day: int, today: dt.date) -> Day:
+        events = tuple(dates.events_on(self.dataset.events, month, day))
+        if events:
+            return Day(month, day, today, events, None)
+        # Count from the asked-for day in this year (29 February falls back to the 28th).
+        try:
+            reference = dt.date(today.year, month, day)
+        except ValueError:
+            reference = dt.date(today.year, month, day - 1)
+        return Day(month, day, today, (), dates.countdown(self.dataset.events, reference))
+
+    # --- trivia ---------------------------------------------------------------------------------
+
+    async def questions(self, guild_id: int, difficulty: str, count: int) -> list[Question]:
+        """`count` questions, the server's least recently asked first (Refusal when the dataset
+        has fewer)."""
+        last = await self.store.last_asked(guild_id)
+        return trivia.pick_questions(self.dataset.questions, difficulty, count, last, self.rng)
+
+    # --- scheduled posts ------------------------------------------------------------------------
+
+    async def daily(
+        self, kind: PostKind, guild_id: int, timezone: str, at: dt.datetime, *, sample: bool = False
+    ) -> DailyPost:
+        """A scheduled post's content. Real posts draw from the server's shuffle bag (no repeat
+        until all were posted); a `sample` (a preview) leaves the bag alone."""
+
+        async def a_fact() -> Fact:
+            return self.rng.choice(self.dataset.facts) if sample else await self.fact(guild_id)
+
+        if kind is PostKind.QUOTE:
+            quote = self.rng.choice(self.dataset.quotes) if sample else await self.quote(guild_id)
+            return DailyPost(kind, quote=quote)
+        if kind is PostKind.FACT:
+            return DailyPost(kind, fact=await a_fact())
+        if kind is PostKind.ONTHISDAY:
+            today = dates.today_in(timezone, at)
+            day = self.day(today.month, today.day, today)
+            if day.events:
+                return DailyPost(kind, day=day)
+            return DailyPost(kind, fact=await a_fact(), no_events_on=today)
+        raise ValueError(f"not a post of the content service: {kind}")

@@ -1,0 +1,574 @@
+"""The trivia runner: live games, their timers, their order of writes, recovery (SPEC §4, §6).
+
+Like Red's trivia `session.py`, the game loop lives apart from the commands: the cog parses
+options and renders replies; the game itself is `bot.domain.trivia.TriviaGame` (pure); this
+runner plays it. It waits through the clock (a test moves it), writes through the store, and
+reaches Discord through a small port (`TriviaChannel`), so it never sees a Discord type.
+
+The crash-safe order, which every step keeps:
+- a question is recorded as open before it is posted (a click during the post is on a question
+  the database knows), and posted with a nonce of the game and question (a re-post after a
+  crash is de-duplicated by Discord);
+- an answer is "locked in" only after its row is written (under the game's lock, which the
+  reveal takes too: a reveal scores exactly the stored answers);
+- a reveal is shown first and recorded second (a crash in between re-reveals it at the next
+  start rather than leaving live buttons behind), with a few tries when the database is
+  unavailable; a game that cannot save its results ends visibly and frees its channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.domain import trivia
+from bot.domain.clock import Clock, sleep_until
+from bot.domain.models import Dataset
+from bot.domain.refusal import Refusal
+from bot.domain.schedule import parse_run_nonce
+from bot.domain.trivia import (
+    AnswerOutcome,
+    AnswerResult,
+    EndReason,
+    GameKind,
+    GameState,
+    OpenQuestion,
+    Reveal,
+    Standing,
+    TriviaGame,
+)
+from bot.services.content import ContentService
+from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow, Store, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+REVEAL_PAUSE_SECONDS = 3.0  # time to read a reveal before the next question
+DAILY_SECONDS = 60 * 60  # a scheduled question stays open for an hour (SPEC §6)
+SAVE_ATTEMPTS = 3  # a reveal or a game's end that cannot be written is tried this often
+SAVE_RETRY_SECONDS = 2.0  # first pause between those tries (then doubled)
+
+GAME_HAD_TO_STOP = (
+    "⚠️ The game had to stop: the bot could not save its results. Points of the questions "
+    "revealed before are on the leaderboard. Start a new game with `/trivia play`."
+)
+
+
+class ChannelGone(Exception):
+    """The game's channel was deleted, or the bot may no longer post there."""
+
+
+class TriviaChannel(Protocol):
+    """How a game reaches its channel (the Discord side implements it)."""
+
+    async def post_question(self, game: GameRecord, question: OpenQuestion, nonce: str) -> int:
+        """Post the question with its answer buttons; the message id."""
+        ...
+
+    async def show_reveal(
+        self, game: GameRecord, message_id: int, reveal: Reveal, total: int
+    ) -> None:
+        """Edit the question's message into its reveal (buttons off, the right one green)."""
+        ...
+
+    async def close_question(
+        self, game: GameRecord, message_id: int, question: OpenQuestion
+    ) -> None:
+        """Turn the question's buttons off, without revealing it."""
+        ...
+
+    async def post_standings(
+        self, game: GameRecord, standings: list[Standing], note: str
+    ) -> None: ...
+
+    async def post_notice(self, game: GameRecord, text: str) -> None: ...
+
+
+PostDaily = Callable[[GameRecord, OpenQuestion], Awaitable[int]]
+"""The scheduler's paced, de-duplicated post of a daily question; the message id."""
+
+
+@dataclass
+class LiveGame:
+    record: GameRecord
+    game: TriviaGame
+    message_id: int | None = None
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+    # Held while an answer is checked and stored, and while the question is closed: memory and
+    # database agree on which answers a reveal scores.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    stopping: bool = False  # a /trivia stop is under way
+
+    @property
+    def daily(self) -> bool:
+        return self.record.kind == GameKind.DAILY
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What a click came to: the outcome, and the label of the choice that counts."""
+
+    outcome: AnswerOutcome
+    label: str | None
+
+
+class TriviaRunner:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        dataset: Dataset,
+        content: ContentService,
+        clock: Clock,
+        rng: random.Random,
+        channel: TriviaChannel,
+        grace: dt.timedelta,
+    ) -> None:
+        self.store = store
+        self.dataset = dataset
+        self.content = content
+        self.clock = clock
+        self.rng = rng
+        self.channel = channel
+        self.grace = grace
+        self.live: dict[int, LiveGame] = {}  # game id -> game being played
+        self._starting: set[int] = set()  # channels where a game is being created
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def recover(self) -> None:
+        """At start: close the games a crash or restart interrupted (revealing their open
+        question, so no live buttons stay behind), and re-arm daily questions' reveals."""
+        for record in await self.store.running_games():
+            try:
+                if record.kind == GameKind.DAILY and not record.opened_at:
+                    if not await self._open_posted_daily(record):
+                        # Made for a scheduled run, but the bot stopped before the post was
+                        # recorded: the scheduler sends that run again (the same game) while
+                        # it is within the grace window; after that nothing will, so close it.
+                        if self.clock.now() - record.started_at > self.grace:
+                            await self._end(record.id, GameState.INTERRUPTED)
+                        continue
+                    record = await self.store.game(record.id) or record
+                live = await self._restore(record)
+                if live is None:
+                    continue
+                if live.daily:
+                    self._start_task(live, self._run_daily(live))
+                else:
+                    await self._close_interrupted(live)
+            except Exception:
+                log.exception("could not recover trivia game %s; closing it", record.id)
+                self.live.pop(record.id, None)
+                await self._end(record.id, GameState.INTERRUPTED)
+
+    async def shutdown(self) -> None:
+        """Stop playing; the games stay running in the database and are closed cleanly (or
+        re-armed, for daily questions) at the next start."""
+        tasks = [live.task for live in self.live.values() if live.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _open_posted_daily(self, record: GameRecord) -> bool:
+        """A daily question whose run was recorded as sent but which was not recorded as open
+        (the process died in between): record it as opened when it was sent, with the posted
+        message, so it is revealed on time. False when the run was not sent."""
+        try:
+            schedule_id, due_at = parse_run_nonce(record.run_key or "")
+        except ValueError:  # not a scheduled run's key
+            return False
+        sent = await self.store.sent_run(schedule_id, due_at)
+        if sent is None:
+            return False
+        message_id, sent_at = sent
+        await self.store.open_question(record.id, 0, sent_at, message_id)
+        log.info("daily trivia game %s: its question was posted before a restart", record.id)
+        return True
+
+    async def _restore(self, record: GameRecord) -> LiveGame | None:
+        questions = [self.dataset.question(qid) for qid in record.question_ids]
+        if any(q is None for q in questions):
+            log.warning(
+                "trivia game %s asks questions no longer in the dataset; closing it", record.id
+            )
+            await self._end(record.id, GameState.INTERRUPTED)
+            return None
+        game = TriviaGame.restore(
+            game_id=record.id,
+            channel_id=record.channel_id,
+            starter_id=record.starter_id,
+            questions=[q for q in questions if q is not None],
+            choices=record.choices,
+            seconds=record.seconds,
+            opened_at=record.opened_at,
+            answers=await self.store.game_answers(record.id),
+            revealed=record.revealed,
+        )
+        live = LiveGame(record, game, record.current_message)
+        self.live[record.id] = live
+        return live
+
+    def _start_task(self, live: LiveGame, work: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except ChannelGone as error:
+                log.warning(
+                    "trivia game %s ended: the channel is gone or closed to the bot (%s)",
+                    live.record.id,
+                    error,
+                )
+                await self._end_quietly(live)
+            except StoreUnavailable as error:
+                log.error("trivia game %s had to stop: %s", live.record.id, error)
+                await self._end_visibly(live)
+            except Exception:
+                log.exception("trivia game %s failed", live.record.id)
+                await self._end_visibly(live)
+            finally:
+                self.live.pop(live.record.id, None)
+
+        live.task = asyncio.create_task(guarded(), name=f"trivia-game-{live.record.id}")
+
+    # --- games (/trivia play, /trivia stop) -------------------------------------------------------
+
+    async def start_game(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        starter_id: int,
+        difficulty: str,
+        count: int,
+        seconds: int,
+    ) -> GameRecord:
+        """Start a game in the channel (Refusal: one is running, or too few questions)."""
+        here = await self.game_here(channel_id)
+        if here is not None:
+            raise Refusal(running_text(here[0]))
+        try:
+            picked = await self.content.questions(guild_id, difficulty, count)
+        except trivia.NotEnoughQuestions as error:
+            raise Refusal(
+                f"{error} Ask for at most {error.available} questions, or choose "
+                "another difficulty."
+            ) from None
+        self._starting.add(channel_id)
+        try:
+            record = await self.store.create_game(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                starter_id=starter_id,
+                kind=GameKind.GAME,
+                difficulty=difficulty,
+                seconds=seconds,
+                question_ids=[q.id for q in picked],
+                choices=[trivia.shuffled_choices(q, self.rng) for q in picked],
+                started_at=self.clock.now(),
+            )
+        except GameAlreadyRunning:
+            raise Refusal(running_text(await self.store.running_game(channel_id))) from None
+        finally:
+            self._starting.discard(channel_id)
+        game = TriviaGame(
+            game_id=record.id,
+            channel_id=channel_id,
+            starter_id=starter_id,
+            questions=picked,
+            choices=record.choices,
+            seconds=seconds,
+        )
+        live = LiveGame(record, game)
+        self.live[record.id] = live
+        self._start_task(live, self._run_game(live))
+        return record
+
+    async def game_here(self, channel_id: int) -> tuple[GameRecord, LiveGame] | None:
+        """The game running in the channel. A game the database still calls running but
+        nothing plays any more (its task stopped and its end could not be written then) is
+        closed now, so it never blocks the channel."""
+        record = await self.store.running_game(channel_id)
+        if record is None:
+            return None
+        live = self.live.get(record.id)
+        if live is not None:
+            return record, live
+        if channel_id not in self._starting:
+            log.warning(
+                "trivia game %s was left running with nothing playing it; closing it", record.id
+            )
+            await self._end(record.id, GameState.INTERRUPTED)
+        return None
+
+    async def stop_game(self, live: LiveGame) -> None:
+        """End the channel's game now (the caller checked who may): its open question's
+        buttons close unrevealed, revealed points stay. Once only: mark it stopping first."""
+        live.stopping = True
+        if live.task is not None:
+            live.task.cancel()
+            await asyncio.gather(live.task, return_exceptions=True)
+        open_question = live.game.current_question()
+        if open_question is not None:
+            message_id = await self._post_question(live, open_question)
+            await self.channel.close_question(live.record, message_id, open_question)
+        live.game.stop(EndReason.STOPPED)
+        await self._finish(
+            live,
+            GameState.STOPPED,
+            note="The game was stopped. Points of revealed questions stay on the leaderboard.",
+        )
+
+    async def _run_game(self, live: LiveGame) -> None:
+        while live.game.has_next:
+            question = live.game.open_question(self.clock.now())
+            # Recorded before it is posted: an answer locked in while the post is on its way
+            # belongs to a question the database knows, and a crash in between is mended at
+            # the next start by posting it again with the same nonce (see _post_question).
+            live.message_id = None  # the previous question's message
+            await self.store.open_question(live.record.id, question.index, question.opened_at, None)
+            await self._post_question(live, question)
+            await sleep_until(self.clock, question.closes_at)
+            revealed_at = self.clock.now()
+            await self._reveal(live)
+            if live.game.has_next:  # time to read the reveal, counted from when it was made
+                await sleep_until(
+                    self.clock, revealed_at + dt.timedelta(seconds=REVEAL_PAUSE_SECONDS)
+                )
+        await self._finish(live, GameState.FINISHED)
+
+    async def _post_question(self, live: LiveGame, question: OpenQuestion) -> int:
+        """The open question's message id, posting it if the runner does not know it yet.
+
+        The nonce is the game's and the question's, so Discord answers a second post (after a
+        crash between posting and recording) with the message it already has.
+        """
+        if live.message_id is None:
+            nonce = f"lwa-t{live.record.id}-{question.index}"
+            live.message_id = await self.channel.post_question(live.record, question, nonce)
+            await self.store.set_question_message(live.record.id, live.message_id)
+        return live.message_id
+
+    async def _reveal(self, live: LiveGame) -> Reveal:
+        async with live.lock:  # after any answer being stored: it is scored, or it is refused
+            now = self.clock.now()
+            reveal = live.game.reveal(now)
+        rows = [
+            ScoreRow(
+                user_id=r.user_id,
+                question_id=reveal.question.id,
+                correct=r.correct,
+                points=r.points,
+                streak=r.streak,
+            )
+            for r in reveal.results
+        ]
+        # Shown first, recorded second: a crash in between leaves the question open in the
+        # database, so the next start reveals (edits) it again and scores it then. The other
+        # order would leave live buttons behind for good.
+        try:
+            if live.message_id is not None:
+                await self.channel.show_reveal(
+                    live.record, live.message_id, reveal, live.game.total
+                )
+        finally:
+            await self._saved(
+                f"the reveal of trivia game {live.record.id}, question {reveal.index + 1}",
+                lambda: self.store.record_reveal(live.record.id, reveal.index, rows, now),
+            )
+        return reveal
+
+    async def _finish(self, live: LiveGame, state: GameState, *, note: str = "") -> None:
+        await self._saved(
+            f"the end of trivia game {live.record.id}",
+            lambda: self.store.end_game(live.record.id, state, self.clock.now()),
+        )
+        self.live.pop(live.record.id, None)
+        if live.daily:
+            return
+        if live.game.ended is EndReason.SILENT:
+            note = "Nobody answered two questions in a row, so the game ended itself."
+        await self.channel.post_standings(live.record, live.game.standings(), note)
+
+    async def _close_interrupted(self, live: LiveGame) -> None:
+        """A game the bot was playing when it stopped: reveal and score the open question,
+        then end the game and tell the channel."""
+        question = live.game.current_question()
+        if question is not None:
+            if not live.daily:
+                await self._post_question(live, question)  # in case it never got its id
+            await self._reveal(live)
+        revealed = live.game.revealed
+        live.game.stop(EndReason.STOPPED)
+        note = (
+            f"⚠️ The bot restarted during this game, so it ended after question {revealed} of "
+            f"{live.game.total}. Points of the revealed questions are saved on the "
+            "leaderboard."
+        )
+        await self._finish(live, GameState.INTERRUPTED, note=note)
+
+    # --- when the database or the channel fails ---------------------------------------------------
+
+    async def _saved(self, what: str, save: Callable[[], Awaitable[None]]) -> None:
+        """Write with a few tries when the database is unavailable (locked, full): a reveal or
+        a game's end is worth waiting a little for. Raises the last StoreUnavailable."""
+        delay = SAVE_RETRY_SECONDS
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                await save()
+                return
+            except StoreUnavailable as error:
+                if attempt == SAVE_ATTEMPTS:
+                    raise
+                log.warning("could not save %s (%s); trying again in %g s", what, error, delay)
+                await self.clock.sleep(delay)
+                delay *= 2
+
+    async def _end(self, game_id: int, state: GameState) -> None:
+        await self.store.end_game(game_id, state, self.clock.now())
+
+    async def _end_quietly(self, live: LiveGame) -> None:
+        """End a game that cannot go on, without posting: the channel may be gone. If even that
+        cannot be written, the game is closed the next time its channel asks for one."""
+        try:
+            await self._end(live.record.id, GameState.INTERRUPTED)
+        except Exception:
+            log.exception("could not mark trivia game %s as interrupted", live.record.id)
+
+    async def _end_visibly(self, live: LiveGame) -> None:
+        """A game that cannot go on (its results cannot be saved, or a bug): close its open
+        question and say so in the channel, so nobody waits for a next question that never
+        comes; the channel is free for a new game."""
+        self.live.pop(live.record.id, None)
+        with contextlib.suppress(Exception):
+            question = live.game.current_question()
+            if question is not None and live.message_id is not None:
+                await self.channel.close_question(live.record, live.message_id, question)
+        if not live.daily:
+            with contextlib.suppress(Exception):
+                await self.channel.post_notice(live.record, GAME_HAD_TO_STOP)
+        await self._end_quietly(live)
+
+    # --- daily questions (scheduled posts, SPEC §6) -------------------------------------------
+
+    async def post_daily(
+        self, *, guild_id: int, channel_id: int, starter_id: int, run_key: str, post: PostDaily
+    ) -> int:
+        """Post one question that stays open for an hour, then is revealed and scored; the
+        message id.
+
+        `post` is the scheduler's paced, de-duplicated send. The reveal is kept in the
+        database as a running daily game, so it still happens after a restart. `run_key`
+        (the run's nonce) makes this idempotent: when the scheduler sends a run again after
+        a crash, the same game is posted again (Discord de-duplicates the message) rather
+        than a new question that would not match the message already in the channel.
+        """
+        record = await self.store.game_for_run(run_key)
+        if record is None:
+            picked = (await self.content.questions(guild_id, "mixed", 1))[0]
+            record = await self.store.create_game(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                starter_id=starter_id,
+                kind=GameKind.DAILY,
+                difficulty="mixed",
+                seconds=DAILY_SECONDS,
+                question_ids=[picked.id],
+                choices=[trivia.shuffled_choices(picked, self.rng)],
+                started_at=self.clock.now(),
+                run_key=run_key,
+            )
+        if record.state != GameState.RUNNING:
+            raise RuntimeError(f"the daily question of run {run_key} was already closed")
+        live = self.live.get(record.id) or await self._restore(record)
+        if live is None:
+            raise RuntimeError(f"the daily question of run {run_key} left the dataset")
+        question = live.game.current_question()
+        opening = question is None
+        if question is None:
+            question = live.game.open_question(self.clock.now())
+        try:
+            message_id = await post(record, question)
+        except BaseException:
+            if opening:  # nothing reached the channel: this run's game is void
+                self.live.pop(record.id, None)
+                await self._end(record.id, GameState.INTERRUPTED)
+            raise
+        live.message_id = message_id
+        if opening:
+            await self.store.open_question(record.id, 0, question.opened_at, message_id)
+        self.live[record.id] = live
+        if live.task is None:
+            self._start_task(live, self._run_daily(live))
+        return message_id
+
+    async def _run_daily(self, live: LiveGame) -> None:
+        question = live.game.current_question()
+        if question is not None:
+            await sleep_until(self.clock, question.closes_at)
+            await self._reveal(live)
+        await self._finish(live, GameState.FINISHED)
+
+    # --- clicks ---------------------------------------------------------------------------------
+
+    async def answer(
+        self,
+        *,
+        game_id: int,
+        index: int,
+        choice: int,
+        user_id: int,
+        channel_id: int | None,
+        guild_id: int | None,
+    ) -> Answered:
+        """A click on an answer button: checked against the game's channel, server and
+        ranges, stored before it counts (Refusal for a button that is not this game's)."""
+        live = self.live.get(game_id)
+        if live is None:
+            raise Refusal(
+                "This question is closed: its game has ended. Start a new one with `/trivia play`."
+            )
+        if channel_id != live.record.channel_id or (guild_id or 0) != live.record.guild_id:
+            raise Refusal(
+                "That button belongs to a trivia game in another channel: answer there, "
+                "or start a game here with `/trivia play`."
+            )
+        choices = live.game.choices
+        if not (0 <= index < len(choices) and 0 <= choice < len(choices[index])):
+            raise Refusal("That button is not one of this game's answers.")
+        async with live.lock:  # answer and row together, before the reveal can score
+            now = self.clock.now()
+            result = live.game.answer(user_id, choice, now, question_index=index)
+            if result.outcome is AnswerOutcome.LOCKED:
+                # Stored before the player is told: "locked in" means it is on disk. An
+                # answer that cannot be stored is forgotten, and can be given again.
+                try:
+                    await self.store.record_answer(game_id, index, user_id, choice, now)
+                except BaseException:
+                    live.game.withdraw(user_id, index)
+                    raise
+        return Answered(result.outcome, _label(choices[index], result))
+
+
+def _label(labels: tuple[str, ...], result: AnswerResult) -> str | None:
+    return labels[result.choice_index] if result.choice_index is not None else None
+
+
+def running_text(running: GameRecord | None) -> str:
+    """Why a channel cannot have a second game now."""
+    if running is None:
+        return "A game was just started in this channel. Join it!"
+    total = len(running.question_ids)
+    at = min(running.revealed + 1, total)
+    return (
+        f"A game is already running in this channel (started by <@{running.starter_id}>"
+        f", question {at} of {total}). Join in, or start yours in another channel when "
+        "it ends."
+    )
