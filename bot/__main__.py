@@ -16,7 +16,7 @@ import logging
 import random
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import discord
 
@@ -36,7 +36,7 @@ from bot.domain import dates
 from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
 from bot.domain.dataset import DatasetError, load_dataset
 from bot.domain.models import TOPICS, Dataset
-from bot.store.sqlite import SQLiteStore, StoreError
+from bot.store import Store, StoreError, open_store
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DATASET = 0, 1, 2, 3
 PREVIEW_KINDS = ("quote", "fact", "trivia", "onthisday")
@@ -70,6 +70,25 @@ def setup_logging(settings: Settings) -> None:
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))
 
 
+class _ConfigFailure(Exception):
+    """A configuration problem found while running a command: one line, exit code 2."""
+
+
+@contextlib.asynccontextmanager
+async def _database(
+    settings: Settings, clock: Clock | None = None, *, writable: bool = True
+) -> AsyncIterator[Store]:
+    """The opened store, closed afterwards; a database that cannot be used is one line."""
+    try:
+        store = await open_store(settings, clock, writable=writable)
+    except StoreError as error:
+        raise _ConfigFailure(f"DATABASE_PATH: {error} (see .env.example)") from None
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
 def _fail(code: int, lines: Sequence[str]) -> int:
     for line in lines:
         print(line, file=sys.stderr)
@@ -77,13 +96,14 @@ def _fail(code: int, lines: Sequence[str]) -> int:
 
 
 async def _run(settings: Settings, dataset: Dataset, clock: Clock) -> int:
+
+    async with _database(settings, clock) as store:
+        return await _serve(settings, dataset, clock, store)
+
+
+async def _serve(settings: Settings, dataset: Dataset, clock: Clock, store: Store) -> int:
     from bot.app import GatewayConnectAborted, LoveWinsAllBot, apply_endpoints
 
-    store = SQLiteStore(settings.database_path, clock)
-    try:
-        await store.open()
-    except StoreError as error:
-        return _fail(EXIT_CONFIG, [f"DATABASE_PATH: {error} (see .env.example)"])
     apply_endpoints(settings)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
@@ -136,8 +156,6 @@ async def _run(settings: Settings, dataset: Dataset, clock: Clock) -> int:
         discord.PrivilegedIntentsRequired,
     ) as error:
         refused = refusal_line(error)
-    finally:
-        await store.close()
     if refused is not None:  # the last line the operator sees
         return _fail(EXIT_CONFIG if refused in FATAL_CLOSES.values() else EXIT_FAILED, [refused])
     log.info("stopped cleanly")
@@ -145,14 +163,8 @@ async def _run(settings: Settings, dataset: Dataset, clock: Clock) -> int:
 
 
 async def _check(settings: Settings, dataset: Dataset, *, online: bool) -> int:
-    store = SQLiteStore(settings.database_path)
-    try:
-        await store.open()
+    async with _database(settings) as store:
         schema = await store.schema_version()
-    except StoreError as error:
-        return _fail(EXIT_CONFIG, [f"DATABASE_PATH: {error} (see .env.example)"])
-    finally:
-        await store.close()
     if online:
         try:
             identity = await fetch_identity(settings)
@@ -187,14 +199,8 @@ async def _check(settings: Settings, dataset: Dataset, *, online: bool) -> int:
 
 async def _reports(settings: Settings, dataset: Dataset) -> int:
     """Every server's trivia reports, newest first, for operators."""
-    store = SQLiteStore(settings.database_path)
-    try:
-        await store.open(check_writable=False)  # reading a read-only copy is fine
+    async with _database(settings, writable=False) as store:  # a read-only copy is fine
         reports = await store.reports(None, limit=1000)
-    except StoreError as error:
-        return _fail(EXIT_CONFIG, [f"DATABASE_PATH: {error} (see .env.example)"])
-    finally:
-        await store.close()
     if not reports:
         print("No trivia reports.")
     for r in reports:
@@ -295,12 +301,15 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     if command == "preview":
         print(preview(dataset, args.kind, random.Random(), clock.now()))
         return EXIT_OK
-    if command == "check":
-        return asyncio.run(_check(settings, dataset, online=args.online))
-    if command == "reports":
-        return asyncio.run(_reports(settings, dataset))
-    with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(_run(settings, dataset, clock))
+    try:
+        if command == "check":
+            return asyncio.run(_check(settings, dataset, online=args.online))
+        if command == "reports":
+            return asyncio.run(_reports(settings, dataset))
+        with contextlib.suppress(KeyboardInterrupt):
+            return asyncio.run(_run(settings, dataset, clock))
+    except _ConfigFailure as failure:
+        return _fail(EXIT_CONFIG, [str(failure)])
     return EXIT_OK
 
 

@@ -189,3 +189,24 @@ class PostChannel(app_commands.Transformer[Any]):
         if missing:
             raise UserError(permission_fix(missing, channel.name))
         return channel
+
+
+def role_notes(
+    channel: discord.abc.GuildChannel, role: discord.Role | None, guild_id: int
+) -> list[str]:
+    """The role a post mentions: refused if it is @everyone or another server's; a note
+    when it will show without notifying anyone."""
+    if role is None:
+        return []
+    if role.id == guild_id or role.is_default():
+        raise UserError("@everyone can't be mentioned by scheduled posts; pick a role.")
+    if channel.guild.get_role(role.id) is None:
+        raise UserError("That role belongs to another server. Pick one of this server's.")
+    me = channel.guild.me
+    if role.mentionable or me is None or channel.permissions_for(me).mention_everyone:
+        return []
+    return [
+        f"{role.mention} is not mentionable and I don't have **Mention Everyone**, so posts "
+        "will show the role without notifying it. Make the role mentionable (Server "
+        "Settings → Roles) to ping it."
+    ]

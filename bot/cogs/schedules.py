@@ -13,9 +13,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import MANAGE_SERVER, Days, PostChannel, TimeOfDay, Timezone, manage_server
+from bot.checks import (
+    MANAGE_SERVER,
+    Days,
+    PostChannel,
+    TimeOfDay,
+    Timezone,
+    manage_server,
+    role_notes,
+)
 from bot.domain import schedule as rules
-from bot.domain import trivia
 from bot.domain.schedule import MAX_SCHEDULES_PER_GUILD, POST_KINDS, PostKind
 from bot.errors import UserError
 from bot.store.base import ScheduleRecord, TooManySchedules
@@ -91,7 +98,7 @@ class Schedules(commands.Cog):
         guild_id = interaction.guild_id or 0
         tz = timezone or await self.bot.content.server_timezone(guild_id)
         day_set = days or rules.ALL_DAYS
-        notes = self._role_notes(channel, role, guild_id)
+        notes = role_notes(channel, role, guild_id)
         now = self.bot.clock.now()
         try:
             record = await self.bot.store.add_schedule(
@@ -117,27 +124,6 @@ class Schedules(commands.Cog):
         await interaction.response.send_message(
             embed=embeds.schedule_added_embed(record, notes), ephemeral=True
         )
-
-    @staticmethod
-    def _role_notes(
-        channel: discord.abc.GuildChannel, role: discord.Role | None, guild_id: int
-    ) -> list[str]:
-        """The role a post mentions: refused if it is @everyone or another server's; a note
-        when it will show without notifying anyone."""
-        if role is None:
-            return []
-        if role.id == guild_id or role.is_default():
-            raise UserError("@everyone can't be mentioned by scheduled posts; pick a role.")
-        if channel.guild.get_role(role.id) is None:
-            raise UserError("That role belongs to another server. Pick one of this server's.")
-        me = channel.guild.me
-        if role.mentionable or me is None or channel.permissions_for(me).mention_everyone:
-            return []
-        return [
-            f"{role.mention} is not mentionable and I don't have **Mention Everyone**, so posts "
-            "will show the role without notifying it. Make the role mentionable (Server "
-            "Settings → Roles) to ping it."
-        ]
 
     @schedule.command(name="list", description="Every scheduled post of this server")
     @manage_server
@@ -210,15 +196,7 @@ class Schedules(commands.Cog):
         kind, now = PostKind(content.value), self.bot.clock.now()
         if kind is PostKind.TRIVIA:
             question = self.bot.rng.choice(self.bot.dataset.questions)
-            sample = trivia.OpenQuestion(
-                index=0,
-                total=1,
-                question=question,
-                choices=trivia.shuffled_choices(question, self.bot.rng),
-                opened_at=now,
-                closes_at=now + dt.timedelta(hours=1),
-            )
-            embed = embeds.scheduled_embed(kind, trivia_ui.question_embed(sample, daily=True))
+            embed = trivia_ui.sample_question_embed(question, self.bot.rng, now)
         else:
             guild_id = interaction.guild_id or 0
             tz = await self.bot.content.server_timezone(guild_id)

@@ -1,6 +1,7 @@
-"""The storage interface the cogs, the scheduler and the CLI use (SPEC §7).
+"""The storage interface the services, the scheduler and the CLI use (SPEC §7).
 
-One protocol, so a second backend (PostgreSQL, SPEC §8) is a new class rather than a rewrite.
+One protocol per aggregate (the database, settings, shuffle bags, trivia, schedules), together
+`Store`: a second backend (PostgreSQL, SPEC §8) is a new class rather than a rewrite.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from bot.domain.schedule import PostKind, RunState, ScheduleState
+from bot.domain.trivia import GameKind, GameState
 
 
 class StoreError(Exception):
@@ -32,12 +36,12 @@ class GameRecord:
     guild_id: int
     channel_id: int
     starter_id: int
-    kind: str
+    kind: GameKind
     difficulty: str
     seconds: int
     question_ids: tuple[str, ...]
     choices: tuple[tuple[str, ...], ...]
-    state: str
+    state: GameState
     revealed: int
     current_message: int | None
     opened_at: tuple[dt.datetime, ...]
@@ -107,12 +111,12 @@ class ScheduleRecord:
     id: int
     guild_id: int
     channel_id: int
-    content: str  # quote | fact | onthisday | trivia
+    content: PostKind
     local_time: dt.time
     timezone: str
     days: frozenset[int]  # 0 = Monday
     role_id: int | None
-    state: str
+    state: ScheduleState
     failing_reason: str | None
     failures: int  # consecutive failed runs
     next_run_at: dt.datetime
@@ -131,11 +135,13 @@ class ScheduleRun:
 
     schedule: ScheduleRecord
     due_at: dt.datetime
-    state: str  # claimed | sent | skipped | failed
+    state: RunState
     claimed_at: dt.datetime
 
 
-class Store(Protocol):
+class DatabaseStore(Protocol):
+    """The database itself: opening, its schema, and the bot's own small notes."""
+
     async def open(self) -> None:
         """Create the database if needed and apply pending migrations."""
 
@@ -147,10 +153,18 @@ class Store(Protocol):
 
     async def set_meta(self, key: str, value: str) -> None: ...
 
+
+class SettingsStore(Protocol):
+    """A server's settings (SPEC §6 /settings)."""
+
     async def guild_timezone(self, guild_id: int) -> str | None:
         """The server's default timezone, or None when a moderator never set one."""
 
     async def set_guild_timezone(self, guild_id: int, timezone: str) -> None: ...
+
+
+class BagStore(Protocol):
+    """The shuffle bags of the no-repeat rule (SPEC §4)."""
 
     async def draw(
         self,
@@ -166,9 +180,9 @@ class Store(Protocol):
         has been drawn once.
         """
 
-    async def bag_remaining(self, scope_id: int, kind: str, filter_key: str) -> list[str]: ...
 
-    # --- trivia ---------------------------------------------------------------------------
+class TriviaStore(Protocol):
+    """Trivia games, their answers and reveals, the leaderboards, and reports (SPEC §4)."""
 
     async def create_game(
         self,
@@ -246,7 +260,9 @@ class Store(Protocol):
     async def reports(self, guild_id: int | None, limit: int = 50) -> list[Report]:
         """Newest first; every server's when `guild_id` is None (operators)."""
 
-    # --- schedules ------------------------------------------------------------------------
+
+class ScheduleStore(Protocol):
+    """Moderators' schedules and their runs (SPEC §6)."""
 
     async def add_schedule(
         self,
@@ -324,3 +340,8 @@ class Store(Protocol):
         """Record a failed run. With `failing_reason` (the channel is gone or the bot lost a
         permission) the schedule becomes failing and pauses itself after `pause_after` failures
         in a row. A run already sent is left as it is. Returns the schedule as it is now."""
+
+
+class Store(DatabaseStore, SettingsStore, BagStore, TriviaStore, ScheduleStore, Protocol):
+    """Everything the bot keeps (SPEC §7). A backend implements all of it; the store contract
+    tests (tests/store) run against every backend."""

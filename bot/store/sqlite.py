@@ -22,7 +22,8 @@ import aiosqlite
 from bot.domain import rotation
 from bot.domain import schedule as schedule_rules
 from bot.domain.clock import Clock, SystemClock
-from bot.domain.trivia import period_keys
+from bot.domain.schedule import PostKind, RunState, ScheduleState
+from bot.domain.trivia import GameKind, GameState, period_keys
 from bot.store.base import (
     GameAlreadyRunning,
     GameRecord,
@@ -105,12 +106,12 @@ def _game(row: sqlite3.Row | tuple[object, ...]) -> GameRecord:
         guild_id=int(guild_id),
         channel_id=int(channel_id),
         starter_id=int(starter_id),
-        kind=str(kind),
+        kind=GameKind(kind),
         difficulty=str(difficulty),
         seconds=int(seconds),
         question_ids=tuple(json.loads(str(question_ids))),
         choices=tuple(tuple(c) for c in json.loads(str(choices))),
-        state=str(state),
+        state=GameState(state),
         revealed=int(revealed),
         current_message=int(current_message) if current_message is not None else None,
         opened_at=tuple(_instant(t) for t in json.loads(str(opened_at))),
@@ -420,16 +421,6 @@ class SQLiteStore:
             (*key, json.dumps(remaining), pick, self._now()),
         )
         return pick
-
-    async def bag_remaining(self, scope_id: int, kind: str, filter_key: str) -> list[str]:
-        async with self.db.execute(
-            "SELECT remaining FROM shuffle_bags WHERE scope_id = ? AND kind = ? AND filter_key = ?",
-            (scope_id, kind, filter_key),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return list(json.loads(row[0])) if row else []
-
-    # --- trivia ---------------------------------------------------------------------------
 
     async def create_game(
         self,
@@ -856,7 +847,9 @@ class SQLiteStore:
                 )
                 if inserted.rowcount == 1:
                     claimed.append(
-                        ScheduleRun(schedule=record, due_at=due_at, state="claimed", claimed_at=now)
+                        ScheduleRun(
+                            schedule=record, due_at=due_at, state=RunState.CLAIMED, claimed_at=now
+                        )
                     )
         return claimed
 
@@ -894,7 +887,7 @@ class SQLiteStore:
                     ScheduleRun(
                         schedule=schedule,
                         due_at=_instant(row[14]),
-                        state=str(row[15]),
+                        state=RunState(row[15]),
                         claimed_at=_instant(row[16]),
                     )
                 )
@@ -993,12 +986,12 @@ def _schedule(row: sqlite3.Row | tuple[object, ...]) -> ScheduleRecord:
         id=int(schedule_id),
         guild_id=int(guild_id),
         channel_id=int(channel_id),
-        content=str(content),
+        content=PostKind(content),
         local_time=dt.time.fromisoformat(str(local_time)),
         timezone=str(timezone),
         days=schedule_rules.parse_days(str(days)),
         role_id=int(role_id) if role_id is not None else None,
-        state=str(state),
+        state=ScheduleState(state),
         failing_reason=str(failing_reason) if failing_reason else None,
         failures=int(failures),
         next_run_at=_instant(str(next_run_at)),

@@ -7,17 +7,20 @@ so a click is understood even after a restart. A click goes to the trivia runner
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.domain.models import Dataset
-from bot.domain.trivia import AnswerOutcome, OpenQuestion, Reveal, Standing
+from bot.domain.models import Dataset, Question
+from bot.domain.schedule import PostKind
+from bot.domain.trivia import AnswerOutcome, OpenQuestion, Reveal, Standing, shuffled_choices
 from bot.errors import OneErrorPath, UserError, reply_in_time
 from bot.store.base import LeaderRow, PlayerStats, Report
-from bot.ui.embeds import COLOUR, clip, join_within, source_line
+from bot.ui.embeds import COLOUR, clip, join_within, scheduled_embed, source_line
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
@@ -183,6 +186,21 @@ def question_embed(view: OpenQuestion, daily: bool = False) -> discord.Embed:
     embed.add_field(name="Difficulty", value=view.question.difficulty, inline=True)
     embed.set_footer(text="Click an answer: your first click counts. Faster answers score more.")
     return embed
+
+
+def sample_question_embed(
+    question: Question, rng: random.Random, now: dt.datetime
+) -> discord.Embed:
+    """A preview of a daily question (nothing to click, no game behind it)."""
+    sample = OpenQuestion(
+        index=0,
+        total=1,
+        question=question,
+        choices=shuffled_choices(question, rng),
+        opened_at=now,
+        closes_at=now + dt.timedelta(hours=1),
+    )
+    return scheduled_embed(PostKind.TRIVIA, question_embed(sample, daily=True))
 
 
 def question_view(game_id: int, view: OpenQuestion) -> discord.ui.View:

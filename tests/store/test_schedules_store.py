@@ -1,30 +1,23 @@
-"""The schedules in the real SQLite store: scoping by server, the limit, and atomic claims."""
+"""Schedules, the store contract against every backend: scoping by server, the limit, atomic
+claims, and rows a host cannot use."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
-from pathlib import Path
 
 import pytest
 
 from bot.domain.schedule import ALL_DAYS, WEEKDAYS
-from bot.store.base import TooManySchedules
-from bot.store.sqlite import SQLiteStore
+from bot.store.base import Store, TooManySchedules
+from tests.store.conftest import Backend
 
 NOW = dt.datetime(2024, 1, 24, 8, 59, tzinfo=dt.UTC)
 GRACE = dt.timedelta(minutes=60)
 
 
-async def opened(path: Path) -> SQLiteStore:
-    store = SQLiteStore(path)
-    await store.open()
-    return store
-
-
 async def add(
-    store: SQLiteStore,
+    store: Store,
     guild_id: int = 1,
     *,
     channel_id: int = 10,
@@ -49,8 +42,8 @@ async def add(
     return await store.add_schedule(**values)  # type: ignore[arg-type]
 
 
-async def test_a_schedule_is_stored_as_given_and_only_its_server_sees_it(tmp_path: Path) -> None:
-    store = await opened(tmp_path / "lwa.sqlite3")
+async def test_a_schedule_is_stored_as_given_and_only_its_server_sees_it(backend: Backend) -> None:
+    store = await backend.open()
     try:
         record = await add(
             store, guild_id=1, timezone="Asia/Seoul", days=WEEKDAYS, role_id=99, content="onthisday"
@@ -88,8 +81,8 @@ async def test_a_schedule_is_stored_as_given_and_only_its_server_sees_it(tmp_pat
         await store.close()
 
 
-async def test_a_server_has_at_most_the_limit_of_schedules(tmp_path: Path) -> None:
-    store = await opened(tmp_path / "lwa.sqlite3")
+async def test_a_server_has_at_most_the_limit_of_schedules(backend: Backend) -> None:
+    store = await backend.open()
     try:
         for _ in range(25):
             await add(store, guild_id=1)
@@ -101,8 +94,8 @@ async def test_a_server_has_at_most_the_limit_of_schedules(tmp_path: Path) -> No
         await store.close()
 
 
-async def test_a_claim_records_the_run_and_advances_the_schedule(tmp_path: Path) -> None:
-    store = await opened(tmp_path / "lwa.sqlite3")
+async def test_a_claim_records_the_run_and_advances_the_schedule(backend: Backend) -> None:
+    store = await backend.open()
     try:
         record = await add(store, next_run_at=dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC))
         assert await store.claim_due_runs(NOW, grace=GRACE, limit=10) == []  # not due yet
@@ -123,26 +116,22 @@ async def test_a_claim_records_the_run_and_advances_the_schedule(tmp_path: Path)
 
         # Even if the schedule were put back (a bug, a second writer), the run is not claimed
         # twice: the database's unique key refuses it.
-        with sqlite3.connect(store.path) as raw:
-            raw.execute(
-                "UPDATE schedules SET next_run_at = ? WHERE id = ?",
-                ("2024-01-24T09:00:00.000000+00:00", record.id),
-            )
+        backend.execute(
+            "UPDATE schedules SET next_run_at = ? WHERE id = ?",
+            "2024-01-24T09:00:00.000000+00:00",
+            record.id,
+        )
         assert await store.claim_due_runs(at_nine, grace=GRACE, limit=10) == []
 
         await store.mark_run_sent(record.id, run.due_at, 555, at_nine)
         assert await store.unfinished_runs() == []
-        with sqlite3.connect(store.path) as raw:
-            state, message_id = raw.execute(
-                "SELECT state, message_id FROM schedule_runs"
-            ).fetchone()
-        assert (state, message_id) == ("sent", 555)
+        assert backend.execute("SELECT state, message_id FROM schedule_runs") == [("sent", 555)]
     finally:
         await store.close()
 
 
-async def test_after_long_downtime_old_runs_are_not_claimed_one_by_one(tmp_path: Path) -> None:
-    store = await opened(tmp_path / "lwa.sqlite3")
+async def test_after_long_downtime_old_runs_are_not_claimed_one_by_one(backend: Backend) -> None:
+    store = await backend.open()
     try:
         await add(store, next_run_at=dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC))
         back = dt.datetime(2024, 1, 30, 9, 20, tzinfo=dt.UTC)  # six days later, 20 min late
@@ -156,9 +145,9 @@ async def test_after_long_downtime_old_runs_are_not_claimed_one_by_one(tmp_path:
 
 
 async def test_a_failing_schedule_pauses_after_three_failures_and_success_heals_it(
-    tmp_path: Path,
+    backend: Backend,
 ) -> None:
-    store = await opened(tmp_path / "lwa.sqlite3")
+    store = await backend.open()
     try:
         record = await add(store)
         for n in range(1, 4):
@@ -187,15 +176,14 @@ async def test_a_failing_schedule_pauses_after_three_failures_and_success_heals_
         await store.close()
 
 
-async def test_two_stores_on_one_file_never_claim_the_same_run(tmp_path: Path) -> None:
-    path = tmp_path / "lwa.sqlite3"
-    first, second = await opened(path), await opened(path)
+async def test_two_stores_on_one_database_never_claim_the_same_run(backend: Backend) -> None:
+    first, second = await backend.open(), await backend.open()  # two processes
     try:
         for guild in range(60):
             await add(first, guild_id=guild, channel_id=1000 + guild)
         now = NOW + dt.timedelta(seconds=1)
 
-        async def claim_all(store: SQLiteStore) -> list[tuple[int, dt.datetime]]:
+        async def claim_all(store: Store) -> list[tuple[int, dt.datetime]]:
             got: list[tuple[int, dt.datetime]] = []
             while runs := await store.claim_due_runs(now, grace=GRACE, limit=3):
                 got += [(r.schedule.id, r.due_at) for r in runs]
@@ -207,8 +195,7 @@ async def test_two_stores_on_one_file_never_claim_the_same_run(tmp_path: Path) -
         assert len(claimed) == 60
         assert len(set(claimed)) == 60  # nobody claimed a run someone else had
         assert sum(1 for result in results if result) >= 2  # both really took part
-        with sqlite3.connect(path) as raw:
-            assert raw.execute("SELECT COUNT(*) FROM schedule_runs").fetchone()[0] == 60
+        assert backend.execute("SELECT COUNT(*) FROM schedule_runs") == [(60,)]
     finally:
         await first.close()
         await second.close()
@@ -216,21 +203,19 @@ async def test_two_stores_on_one_file_never_claim_the_same_run(tmp_path: Path) -
 
 @pytest.mark.parametrize("damage", ["timezone = 'Mars/Olympus'", "local_time = 'teatime'"])
 async def test_a_row_this_host_cannot_use_is_paused_and_the_others_are_claimed(
-    tmp_path: Path, damage: str
+    backend: Backend, damage: str
 ) -> None:
-    path = tmp_path / "lwa.sqlite3"
-    store = await opened(path)
+    store = await backend.open()
     try:
         bad = await add(store, guild_id=1)
         good = await add(store, guild_id=2)
-        with sqlite3.connect(path) as raw:  # a database moved from a host that knew the zone
-            raw.execute(f"UPDATE schedules SET {damage} WHERE id = ?", (bad.id,))
+        # As if made on a host that knew the zone (a database moved to this one).
+        backend.execute(f"UPDATE schedules SET {damage} WHERE id = ?", bad.id)
         claimed = await store.claim_due_runs(NOW, grace=GRACE, limit=10)
         assert [run.schedule.id for run in claimed] == [good.id]
-        with sqlite3.connect(path) as raw:
-            state, reason = raw.execute(
-                "SELECT state, failing_reason FROM schedules WHERE id = ?", (bad.id,)
-            ).fetchone()
+        [(state, reason)] = backend.execute(
+            "SELECT state, failing_reason FROM schedules WHERE id = ?", bad.id
+        )
         assert state == "paused" and "remove this schedule and add it again" in reason
         assert await store.claim_due_runs(NOW, grace=GRACE, limit=10) == []  # not claimed again
     finally:

@@ -1,8 +1,8 @@
-"""The real SQLite store: migrations, reopening, settings and shuffle bags (SPEC §7)."""
+"""What is SQLite's own in the SQLite store: migrations, its file and folder, an older database
+(SPEC §7). What every backend must do is in the contract tests beside this file."""
 
 from __future__ import annotations
 
-import random
 import sqlite3
 from pathlib import Path
 
@@ -10,6 +10,8 @@ import pytest
 
 from bot.store.sqlite import SQLiteStore, StoreError, migrations
 from tests.readonly import assert_read_only, permission_bits_apply
+
+GUILD, CHANNEL = 100, 200
 
 
 async def opened(path: Path) -> SQLiteStore:
@@ -29,22 +31,6 @@ async def test_migrations_from_an_empty_file(tmp_path: Path) -> None:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"meta", "guild_settings", "shuffle_bags"} <= tables
-
-
-async def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path: Path) -> None:
-    path = tmp_path / "lwa.sqlite3"
-    store = await opened(path)
-    await store.set_meta("command_sync_hash", "abc")
-    await store.set_guild_timezone(42, "Asia/Seoul")
-    await store.close()
-
-    store = await opened(path)
-    try:
-        assert await store.get_meta("command_sync_hash") == "abc"
-        assert await store.guild_timezone(42) == "Asia/Seoul"
-        assert await store.guild_timezone(43) is None
-    finally:
-        await store.close()
 
 
 async def test_a_database_newer_than_the_bot_is_refused(tmp_path: Path) -> None:
@@ -72,38 +58,37 @@ async def test_a_database_it_can_read_but_not_write_is_refused_at_open(tmp_path:
             await opened(path)  # not at the first command
 
 
-async def test_shuffle_bag_never_repeats_within_a_round_and_survives_a_reopen(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "lwa.sqlite3"
-    ids = [f"q-{n}" for n in range(6)]
-    rng = random.Random(7)
-    store = await opened(path)
-    first_half = [await store.draw(1, "quote", "all", ids, rng) for _ in range(3)]
-    await store.close()
-
-    store = await opened(path)  # a restart in the middle of a round
-    try:
-        second_half = [await store.draw(1, "quote", "all", ids, rng) for _ in range(3)]
-        assert sorted(first_half + second_half) == ids
-        assert await store.bag_remaining(1, "quote", "all") == []
-        # Another channel, and another filter, have bags of their own.
-        assert await store.draw(2, "quote", "all", ids, rng) in ids
-        assert len(await store.bag_remaining(2, "quote", "all")) == 5
-        assert await store.bag_remaining(1, "quote", "speaker=v") == []
-    finally:
-        await store.close()
-
-
-async def test_concurrent_draws_do_not_hand_out_the_same_item(tmp_path: Path) -> None:
-    import asyncio
-
-    store = await opened(tmp_path / "lwa.sqlite3")
-    ids = [f"f-{n}" for n in range(20)]
-    try:
-        picks = await asyncio.gather(
-            *(store.draw(9, "fact", "all", ids, random.Random(n)) for n in range(20))
+async def test_totals_are_built_from_the_scores_of_an_older_database(tmp_path: Path) -> None:
+    """Migration 005 adds per-player totals; a database scored before it keeps every point."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as raw:
+        for number, script in migrations():
+            if number > 4:
+                break
+            raw.executescript(script.read_text(encoding="utf-8"))
+            raw.execute(f"PRAGMA user_version = {number}")
+        raw.execute(
+            "INSERT INTO trivia_games (id, guild_id, channel_id, starter_id, difficulty,"
+            " seconds, question_ids, choices, started_at) VALUES"
+            " (1, ?, ?, 1, 'mixed', 20, '[]', '[]', '2024-01-01')",
+            (GUILD, CHANNEL),
         )
-        assert sorted(picks) == sorted(ids)
+        raw.executemany(
+            "INSERT INTO trivia_scores VALUES (1, ?, ?, ?, 't-a', ?, ?, ?, ?)",
+            [
+                (0, GUILD, 7, 1, 900, 1, "2024-01-01T00:00:00+00:00"),
+                (1, GUILD, 7, 1, 600, 2, "2024-01-01T00:01:00+00:00"),
+                (0, GUILD, 8, 0, 0, 0, "2024-01-01T00:00:00+00:00"),
+            ],
+        )
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        rows = await store.leaderboard(GUILD, "all")
+        assert [(r.user_id, r.points, r.correct, r.answered) for r in rows] == [
+            (7, 1500, 2, 2),
+            (8, 0, 0, 1),
+        ]
+        assert (await store.player_stats(GUILD, 7)).best_streak == 2
     finally:
         await store.close()

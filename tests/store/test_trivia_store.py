@@ -1,32 +1,22 @@
-"""Trivia persistence against a real SQLite file: answers, reveals, leaderboard periods."""
+"""Trivia persistence, the store contract against every backend: answers, reveals, leaderboard
+periods, reports."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.domain.trivia import period_key
-from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow
-from bot.store.sqlite import SQLiteStore
+from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow, Store
 
 GUILD, CHANNEL = 100, 200
 T0 = dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC)  # a Wednesday
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "lwa.sqlite3")
-    await s.open()
-    yield s
-    await s.close()
-
-
 async def new_game(
-    store: SQLiteStore,
+    store: Store,
     channel: int = CHANNEL,
     kind: str = "game",
     at: dt.datetime = T0,
@@ -46,7 +36,7 @@ async def new_game(
 
 
 async def score(
-    store: SQLiteStore, game: GameRecord, index: int, at: dt.datetime, *rows: tuple[int, bool, int]
+    store: Store, game: GameRecord, index: int, at: dt.datetime, *rows: tuple[int, bool, int]
 ) -> None:
     await store.record_reveal(
         game.id,
@@ -59,7 +49,7 @@ async def score(
     )
 
 
-async def test_a_game_round_trips(store: SQLiteStore) -> None:
+async def test_a_game_round_trips(store: Store) -> None:
     game = await new_game(store)
     assert game.state == "running" and game.revealed == 0 and game.opened_at == ()
     await store.open_question(game.id, 0, T0, message_id=555)
@@ -72,7 +62,7 @@ async def test_a_game_round_trips(store: SQLiteStore) -> None:
     assert await store.running_game(CHANNEL) == reloaded
 
 
-async def test_one_running_game_per_channel(store: SQLiteStore) -> None:
+async def test_one_running_game_per_channel(store: Store) -> None:
     first = await new_game(store)
     with pytest.raises(GameAlreadyRunning):
         await new_game(store)
@@ -82,7 +72,7 @@ async def test_one_running_game_per_channel(store: SQLiteStore) -> None:
     await new_game(store)  # and once it ended, a new one can start
 
 
-async def test_one_answer_per_player_per_question_even_when_clicks_race(store: SQLiteStore) -> None:
+async def test_one_answer_per_player_per_question_even_when_clicks_race(store: Store) -> None:
     game = await new_game(store)
     await store.open_question(game.id, 0, T0, 1)
     results = await asyncio.gather(
@@ -93,7 +83,7 @@ async def test_one_answer_per_player_per_question_even_when_clicks_race(store: S
     assert len(stored) == 1 and list(stored[0]) == [7]
 
 
-async def test_many_players_answers_are_all_kept(store: SQLiteStore) -> None:
+async def test_many_players_answers_are_all_kept(store: Store) -> None:
     game = await new_game(store)
     await store.open_question(game.id, 0, T0, 1)
     ok = await asyncio.gather(
@@ -106,7 +96,7 @@ async def test_many_players_answers_are_all_kept(store: SQLiteStore) -> None:
     assert len((await store.game_answers(game.id))[0]) == 200
 
 
-async def test_a_reveal_is_scored_once(store: SQLiteStore) -> None:
+async def test_a_reveal_is_scored_once(store: Store) -> None:
     game = await new_game(store)
     await score(store, game, 0, T0, (1, True, 900), (2, False, 0))
     await score(store, game, 0, T0, (1, True, 900), (2, False, 0))  # e.g. recovery repeats it
@@ -118,7 +108,7 @@ async def test_a_reveal_is_scored_once(store: SQLiteStore) -> None:
     assert (await store.game(game.id)).revealed == 1  # type: ignore[union-attr]
 
 
-async def test_leaderboard_periods(store: SQLiteStore) -> None:
+async def test_leaderboard_periods(store: Store) -> None:
     game = await new_game(store, questions=("t-a", "t-b", "t-c"))
     last_month = dt.datetime(2023, 12, 30, 12, tzinfo=dt.UTC)
     sunday = dt.datetime(2024, 1, 21, 23, 59, tzinfo=dt.UTC)  # the week before T0's week
@@ -144,7 +134,7 @@ async def test_leaderboard_periods(store: SQLiteStore) -> None:
     assert await store.leaderboard(GUILD + 1, "all") == []  # another server sees nothing
 
 
-async def test_top_ten_and_the_callers_own_rank(store: SQLiteStore) -> None:
+async def test_top_ten_and_the_callers_own_rank(store: Store) -> None:
     game = await new_game(store)
     await score(store, game, 0, T0, *((u, True, 1000 - u) for u in range(1, 13)))
     top = await store.leaderboard(GUILD, "all", limit=10)
@@ -154,7 +144,7 @@ async def test_top_ten_and_the_callers_own_rank(store: SQLiteStore) -> None:
     assert await store.leaderboard_row(GUILD, 99, "all") is None
 
 
-async def test_player_stats(store: SQLiteStore) -> None:
+async def test_player_stats(store: Store) -> None:
     one = await new_game(store)
     await store.end_game(one.id, "finished", T0)
     two = await new_game(store)
@@ -176,14 +166,14 @@ async def test_player_stats(store: SQLiteStore) -> None:
     assert (nobody.points, nobody.games, nobody.rank) == (0, 0, None)
 
 
-async def test_last_asked_is_updated_by_each_game(store: SQLiteStore) -> None:
+async def test_last_asked_is_updated_by_each_game(store: Store) -> None:
     await new_game(store, questions=("t-a", "t-b"))
     later = T0 + dt.timedelta(days=1)
     await new_game(store, channel=CHANNEL + 1, at=later, questions=("t-b",))
     assert await store.last_asked(GUILD) == {"t-a": T0, "t-b": later}
 
 
-async def test_reports_per_server_and_for_operators(store: SQLiteStore) -> None:
+async def test_reports_per_server_and_for_operators(store: Store) -> None:
     await store.add_report(
         guild_id=1,
         channel_id=2,
@@ -199,47 +189,7 @@ async def test_reports_per_server_and_for_operators(store: SQLiteStore) -> None:
     assert [r.question_id for r in await store.reports(None)] == ["t-b", "t-a"]
 
 
-async def test_totals_are_built_from_the_scores_of_an_older_database(tmp_path: Path) -> None:
-    """Migration 005 adds per-player totals; a database scored before it keeps every point."""
-    import sqlite3
-
-    from bot.store.sqlite import migrations
-
-    path = tmp_path / "old.sqlite3"
-    with sqlite3.connect(path) as raw:
-        for number, script in migrations():
-            if number > 4:
-                break
-            raw.executescript(script.read_text(encoding="utf-8"))
-            raw.execute(f"PRAGMA user_version = {number}")
-        raw.execute(
-            "INSERT INTO trivia_games (id, guild_id, channel_id, starter_id, difficulty,"
-            " seconds, question_ids, choices, started_at) VALUES"
-            " (1, ?, ?, 1, 'mixed', 20, '[]', '[]', '2024-01-01')",
-            (GUILD, CHANNEL),
-        )
-        raw.executemany(
-            "INSERT INTO trivia_scores VALUES (1, ?, ?, ?, 't-a', ?, ?, ?, ?)",
-            [
-                (0, GUILD, 7, 1, 900, 1, "2024-01-01T00:00:00+00:00"),
-                (1, GUILD, 7, 1, 600, 2, "2024-01-01T00:01:00+00:00"),
-                (0, GUILD, 8, 0, 0, 0, "2024-01-01T00:00:00+00:00"),
-            ],
-        )
-    store = SQLiteStore(path)
-    await store.open()
-    try:
-        rows = await store.leaderboard(GUILD, "all")
-        assert [(r.user_id, r.points, r.correct, r.answered) for r in rows] == [
-            (7, 1500, 2, 2),
-            (8, 0, 0, 1),
-        ]
-        assert (await store.player_stats(GUILD, 7)).best_streak == 2
-    finally:
-        await store.close()
-
-
-async def test_period_totals_add_up_to_the_all_time_totals(store: SQLiteStore) -> None:
+async def test_period_totals_add_up_to_the_all_time_totals(store: Store) -> None:
     game = await new_game(store, questions=("t-a", "t-b", "t-c"))
     days = [T0, T0 + dt.timedelta(days=40), T0 + dt.timedelta(days=41)]
     await score(store, game, 0, days[0], (1, True, 700), (2, True, 900))
