@@ -176,3 +176,65 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     problems = problems_for(tmp_path, facts=facts, quotes=quotes)
     assert len(problems) == 3
     assert all(str(p).count(": ") >= 3 for p in problems)  # file: id: field: message
+
+
+def test_question_topic_is_required_and_known(tmp_path: Path) -> None:
+    trivia = (
+        VALID["trivia.toml"]
+        .replace('topic = "music-video"\n', "")
+        .replace('topic = "song"', 'topic = "gossip"')
+    )
+    problems = problems_for(tmp_path, trivia=trivia)
+    assert sorted(where(p) for p in problems) == [
+        ("trivia.toml", "t-director", "topic"),
+        ("trivia.toml", "t-true", "topic"),
+    ]
+    assert "missing" in next(p for p in problems if p.item == "t-director").message
+    assert "gossip" in next(p for p in problems if p.item == "t-true").message
+
+
+# A fact citing the Korean source of the valid dataset.
+KOREAN_FACT = """
+[[fact]]
+id = "f-ko"
+topic = "song"
+text = "The song is a ballad."
+source = "02-untitled"
+evidence = "발라드"
+"""
+
+
+def test_evidence_from_a_non_english_source_carries_its_english(tmp_path: Path) -> None:
+    facts = VALID["facts.toml"] + KOREAN_FACT + 'evidence_en = "a ballad"\n'
+    dataset = load_dataset(write_dataset(tmp_path, facts=facts))
+    fact = dataset.fact("f-ko")
+    assert fact is not None and fact.evidence_en == "a ballad"
+    assert dataset.fact("f-one").evidence_en == ""  # type: ignore[union-attr]
+
+
+def test_evidence_en_missing_for_a_non_english_source(tmp_path: Path) -> None:
+    problem = only(problems_for(tmp_path, facts=VALID["facts.toml"] + KOREAN_FACT))
+    assert where(problem) == ("facts.toml", "f-ko", "evidence_en")
+    assert "missing" in problem.message and "'ko'" in problem.message
+
+
+def test_evidence_en_is_not_expected_for_english_evidence(tmp_path: Path) -> None:
+    trivia = VALID["trivia.toml"].replace(
+        'evidence = "V didn\'t sing"', 'evidence = "V didn\'t sing"\nevidence_en = "V didn\'t sing"'
+    )
+    quotes = VALID["quotes.toml"].replace(
+        'context = "IU TV"', 'context = "IU TV"\nevidence_en = "a one-of-a-kind casting"'
+    )
+    problems = problems_for(tmp_path, trivia=trivia, quotes=quotes)
+    assert sorted(where(p) for p in problems) == [
+        ("quotes.toml", "q-ko", "evidence_en"),
+        ("trivia.toml", "t-true", "evidence_en"),
+    ]
+    assert all("not expected" in p.message for p in problems)
+
+
+def test_evidence_en_too_long(tmp_path: Path) -> None:
+    facts = VALID["facts.toml"] + KOREAN_FACT + f'evidence_en = "{"x" * 401}"\n'
+    problem = only(problems_for(tmp_path, facts=facts))
+    assert where(problem) == ("facts.toml", "f-ko", "evidence_en")
+    assert "400" in problem.message

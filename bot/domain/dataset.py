@@ -102,6 +102,7 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "gloss": _Field(_STR, required=False, max_len=MAX_QUOTE),
             "translation": _Field(_STR, required=False, max_len=MAX_SHORT),
             "variant": _Field(_STR, required=False, max_len=MAX_TEXT),
+            "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
         },
     ),
     "facts.toml": (
@@ -112,6 +113,7 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "text": _Field(_STR, max_len=MAX_TEXT),
             "source": _Field(_STR),
             "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
+            "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
         },
     ),
     "timeline.toml": (
@@ -124,6 +126,7 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "text": _Field(_STR, max_len=MAX_TEXT),
             "source": _Field(_STR),
             "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
+            "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
         },
     ),
     "trivia.toml": (
@@ -134,9 +137,11 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "answer": _Field(_STR, max_len=MAX_CHOICE),
             "wrong": _Field((list,)),
             "difficulty": _Field(_STR),
+            "topic": _Field(_STR),
             "explanation": _Field(_STR, max_len=MAX_TEXT),
             "source": _Field(_STR),
             "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
+            "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
         },
     ),
 }
@@ -205,6 +210,37 @@ class _Checker:
     def source_ref(self, file: str, item: dict[str, Any], sources: dict[str, Source]) -> bool:
         if item["source"] not in sources:
             self.add(file, item["id"], "source", f"unknown source {item['source']!r}")
+            return False
+        return True
+
+    def evidence_en(self, file: str, item: dict[str, Any], sources: dict[str, Source]) -> bool:
+        """`evidence_en` is there exactly when there is evidence from a source not in English."""
+        source = sources.get(item["source"])
+        if source is None:
+            return True  # already reported as an unknown source
+        needed = bool(item.get("evidence")) and source.language != "en"
+        if needed and "evidence_en" not in item:
+            self.add(
+                file,
+                item["id"],
+                "evidence_en",
+                f"missing: evidence from a {source.language!r} source needs an English rendering",
+            )
+            return False
+        if not needed and "evidence_en" in item:
+            why = "the source is in English" if item.get("evidence") else "there is no evidence"
+            self.add(file, item["id"], "evidence_en", f"not expected: {why}")
+            return False
+        return True
+
+    def topic(self, file: str, item: dict[str, Any]) -> bool:
+        if item["topic"] not in TOPICS:
+            self.add(
+                file,
+                item["id"],
+                "topic",
+                f"unknown topic {item['topic']!r}; one of {', '.join(TOPICS)}",
+            )
             return False
         return True
 
@@ -278,6 +314,7 @@ def _parse_quotes(
     quotes: list[Quote] = []
     for t in c.items("quotes.toml", doc):
         ok = c.source_ref("quotes.toml", t, sources)
+        ok = c.evidence_en("quotes.toml", t, sources) and ok
         if t["speaker"] not in people:
             c.add("quotes.toml", t["id"], "speaker", f"unknown person {t['speaker']!r}")
             ok = False
@@ -308,6 +345,7 @@ def _parse_quotes(
                     gloss=t.get("gloss", ""),
                     translation=t.get("translation", ""),
                     variant=t.get("variant", ""),
+                    evidence_en=t.get("evidence_en", ""),
                 )
             )
     return quotes
@@ -317,14 +355,8 @@ def _parse_facts(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) -
     facts: list[Fact] = []
     for t in c.items("facts.toml", doc):
         ok = c.source_ref("facts.toml", t, sources)
-        if t["topic"] not in TOPICS:
-            c.add(
-                "facts.toml",
-                t["id"],
-                "topic",
-                f"unknown topic {t['topic']!r}; one of {', '.join(TOPICS)}",
-            )
-            ok = False
+        ok = c.evidence_en("facts.toml", t, sources) and ok
+        ok = c.topic("facts.toml", t) and ok
         if ok:
             facts.append(
                 Fact(
@@ -333,6 +365,7 @@ def _parse_facts(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) -
                     text=t["text"],
                     source=t["source"],
                     evidence=t["evidence"],
+                    evidence_en=t.get("evidence_en", ""),
                 )
             )
     return facts
@@ -345,6 +378,7 @@ def _parse_events(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) 
     events: list[Event] = []
     for t in c.items("timeline.toml", doc):
         ok = c.source_ref("timeline.toml", t, sources)
+        ok = c.evidence_en("timeline.toml", t, sources) and ok
         if isinstance(t["date"], dt.datetime):
             c.add("timeline.toml", t["id"], "date", "must be a date without a time (use `time`)")
             ok = False
@@ -377,6 +411,7 @@ def _parse_events(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) 
                     evidence=t["evidence"],
                     time=time,
                     timezone=t.get("timezone", ""),
+                    evidence_en=t.get("evidence_en", ""),
                 )
             )
     return events
@@ -388,6 +423,8 @@ def _parse_questions(
     questions: list[Question] = []
     for t in c.items("trivia.toml", doc):
         ok = c.source_ref("trivia.toml", t, sources)
+        ok = c.evidence_en("trivia.toml", t, sources) and ok
+        ok = c.topic("trivia.toml", t) and ok
         wrong = t["wrong"]
         if t["difficulty"] not in DIFFICULTIES:
             c.add("trivia.toml", t["id"], "difficulty", f"must be one of {', '.join(DIFFICULTIES)}")
@@ -425,6 +462,8 @@ def _parse_questions(
                     explanation=t["explanation"],
                     source=t["source"],
                     evidence=t["evidence"],
+                    topic=t["topic"],
+                    evidence_en=t.get("evidence_en", ""),
                 )
             )
     return questions

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-# Fact topics: the value stored in data/facts.toml -> the label fans see.
+# Topics of facts and trivia questions: the value stored in data/*.toml -> the label fans see
+# (a slash-command choice name and button-ish text, so keep labels short).
 TOPICS: dict[str, str] = {
     "song": "The song",
     "music-video": "The music video",
@@ -15,6 +16,9 @@ TOPICS: dict[str, str] = {
     "charts": "Charts and records",
     "the-album": "The album",
     "iu-and-v": "IU and V",
+    "tour": "The world tour",
+    "awards": "Awards and honours",
+    "careers": "Careers and milestones",
 }
 
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
@@ -59,6 +63,8 @@ class Quote:
     translation: str = ""
     # Another published rendering of the same words, noted rather than listed twice.
     variant: str = ""
+    # The dataset's own English rendering of `evidence` when the source is not in English.
+    evidence_en: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,8 @@ class Fact:
     text: str  # in the dataset's own words
     source: str
     evidence: str  # verbatim passage of the source, at most 400 characters
+    # The dataset's own English rendering of `evidence` when the source is not in English.
+    evidence_en: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +87,8 @@ class Event:
     evidence: str
     time: dt.time | None = None  # local time of day, when known
     timezone: str = ""  # IANA name for `time`, e.g. "Asia/Seoul"
+    # The dataset's own English rendering of `evidence` when the source is not in English.
+    evidence_en: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +101,9 @@ class Question:
     explanation: str
     source: str
     evidence: str
+    topic: str = ""  # a key of TOPICS, for `/trivia play topic:`
+    # The dataset's own English rendering of `evidence` when the source is not in English.
+    evidence_en: str = ""
 
     @property
     def choices(self) -> tuple[str, ...]:
