@@ -12,6 +12,7 @@ import functools
 import logging
 import random
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -45,7 +46,7 @@ def http_error(
     cls: type[discord.HTTPException], status: int, code: int, text: str
 ) -> discord.HTTPException:
     response = SimpleNamespace(status=status, reason=text)
-    return cls(response, {"code": code, "message": text})  # type: ignore[arg-type]
+    return cls(response, {"code": code, "message": text})
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Sent:
     content: str | None
     embed: discord.Embed
     view: Any
-    mentions: dict[str, Any]
+    mentions: Mapping[str, Any]
     at: dt.datetime
     id: int
 

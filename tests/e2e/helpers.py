@@ -14,7 +14,7 @@ from tests.fakediscord import permissions as P
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.models import Channel, Guild, Member, Message
 
-NO_PINGS = {"parse": []}
+NO_PINGS: dict[str, list[str]] = {"parse": []}
 
 
 @functools.cache

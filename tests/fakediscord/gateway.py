@@ -1,4 +1,5 @@
-"""Gateway sessions and connections (server side)."""
+"""The gateway protocol (server side): opcodes, intents, IDENTIFY refusals, connections,
+sessions and the registry of the shards' sessions. The websocket handler is gateway_server.py."""
 
 from __future__ import annotations
 
@@ -161,3 +162,32 @@ class Session:
 
     def wants(self, intent: int) -> bool:
         return bool(self.intents & intent)
+
+
+class Shards:
+    """The bot's gateway sessions: every one by id (a RESUME names one), and the live one of
+    each shard, which receives the events of that shard's guilds."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}
+        self.by_shard: dict[int, Session] = {}
+
+    def for_guild(self, guild_id: int | None) -> Session | None:
+        """The live session of the shard that holds ``guild_id`` (shard 0 for DMs), if any."""
+        if not self.by_shard:
+            return None
+        count = next(iter(self.by_shard.values())).shard_count
+        shard = 0 if guild_id is None else (guild_id >> 22) % count
+        return self.by_shard.get(shard)
+
+    def all_ready(self) -> bool:
+        """Every shard identified and got all its GUILD_CREATEs."""
+        sessions = list(self.by_shard.values())
+        if not sessions:
+            return False
+        count = sessions[0].shard_count
+        return len(sessions) >= count and all(s.ready for s in sessions)
+
+    @property
+    def connected(self) -> bool:
+        return any(s.conn is not None and not s.conn.closed for s in self.by_shard.values())

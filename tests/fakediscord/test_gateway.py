@@ -13,11 +13,14 @@ from tests.fakediscord.emulator import Emulator
 
 async def _recv(ws: aiohttp.ClientWebSocketResponse, inflator: Any = None) -> dict[str, Any]:
     msg = await ws.receive(timeout=5)
+    frame: dict[str, Any]
     if inflator is not None:
         assert msg.type == aiohttp.WSMsgType.BINARY and msg.data.endswith(b"\x00\x00\xff\xff")
-        return json.loads(inflator.decompress(msg.data))
+        frame = json.loads(inflator.decompress(msg.data))
+        return frame
     assert msg.type == aiohttp.WSMsgType.TEXT, msg
-    return json.loads(msg.data)
+    frame = json.loads(msg.data)
+    return frame
 
 
 async def test_plain_and_zlib_gateway(emulator: Emulator) -> None:

@@ -125,12 +125,12 @@ def serve(path: str) -> None:
                 break
             if pid == 0:
                 break
-            sock = children.pop(pid, None)
-            if sock is not None:
+            requester = children.pop(pid, None)
+            if requester is not None:
                 code = os.waitstatus_to_exitcode(status)
                 with contextlib.suppress(OSError):
                     cpu = usage.ru_utime + usage.ru_stime
-                    sock.sendall(json.dumps({"exit": code, "cpu": cpu}).encode() + b"\n")
+                    requester.sendall(json.dumps({"exit": code, "cpu": cpu}).encode() + b"\n")
 
 
 if __name__ == "__main__":

@@ -27,19 +27,18 @@ class SmallDisk:
 
     def fill(self) -> None:
         """Use every free byte: the next write that needs space fails with ENOSPC."""
-        chunk = b"\0" * (64 * 1024)
-        with self._filler.open("ab") as out:
-            try:
+        fd = os.open(self._filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            for size in (64 * 1024, 1):  # big writes, then the last few bytes
                 while True:
-                    out.write(chunk)
-                    out.flush()
-            except OSError as error:
-                if error.errno != errno.ENOSPC:
-                    raise
-        with contextlib.suppress(OSError), self._filler.open("ab") as out:  # the last bytes
-            while True:
-                out.write(b"\0")
-                out.flush()
+                    try:
+                        os.write(fd, b"\0" * size)
+                    except OSError as error:
+                        if error.errno != errno.ENOSPC:
+                            raise
+                        break
+        finally:
+            os.close(fd)
 
     def free(self) -> None:
         self._filler.unlink(missing_ok=True)

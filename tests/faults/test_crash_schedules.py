@@ -42,6 +42,7 @@ async def add_due_schedules(
         added = []
         for n in range(count):
             channel = channels[n % len(channels)]
+            assert channel.guild_id is not None  # a guild channel (for mypy)
             record = await store.add_schedule(
                 guild_id=channel.guild_id,
                 channel_id=channel.id,
