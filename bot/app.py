@@ -42,6 +42,7 @@ EXTENSIONS = (
     "bot.cogs.facts",
     "bot.cogs.onthisday",
     "bot.cogs.about",
+    "bot.cogs.help",
     "bot.cogs.trivia",
     "bot.cogs.schedules",
     "bot.cogs.settings",
@@ -170,6 +171,15 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         await self.sync_commands_if_changed()
         self.dispatcher = create_dispatcher(self)
         self.dispatcher.start(before=self.wait_until_ready)
+
+    def scope(self, interaction: discord.Interaction[Any]) -> int:
+        """Whose shuffle bag an interaction draws from (SPEC §4): the channel's, in a server
+        that installed the bot; the fan's own everywhere else (DMs, group DMs, servers where
+        only the fan installed it), so repeats stay away there too."""
+        only_the_fan = interaction.is_user_integration() and not interaction.is_guild_integration()
+        if interaction.guild_id is not None and not only_the_fan:
+            return interaction.channel_id or interaction.guild_id
+        return interaction.user.id
 
     @property
     def closing(self) -> bool:

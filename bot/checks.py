@@ -8,7 +8,7 @@ gets a valid value or never runs: validation and autocomplete live here, once.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -17,7 +17,7 @@ from bot.domain import catalog
 from bot.domain import schedule as rules
 from bot.domain.models import Person
 from bot.errors import UserError
-from bot.ui.embeds import clip
+from bot.ui.embeds import clip, schedule_choice
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
@@ -28,8 +28,21 @@ POST_PERMISSIONS = (
     ("send_messages", "Send Messages"),
     ("embed_links", "Embed Links"),
 )
+T = TypeVar("T")
+MAX_SCHEDULE_NUMBER = 2**53 - 1
 POST_CHANNEL_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
 MANAGE_SERVER = discord.Permissions(manage_guild=True)
+
+
+# Where a command works (SPEC §4): the fan commands also as a user-installed app, in DMs and in
+# any server; trivia, schedules and settings only in servers that installed the bot.
+def anywhere(command: T) -> T:
+    """Usable as a user-installed app too: in DMs, group DMs and any server."""
+    command = app_commands.allowed_installs(guilds=True, users=True)(command)
+    return app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)(command)
+
+
+SERVER_INSTALLS = app_commands.AppInstallationType(guild=True, user=False)  # with guild_only
 
 # Moderators' commands: hidden by default from members without Manage Server (a group's
 # `default_permissions=MANAGE_SERVER`), and checked again when run (a server can show them to
@@ -210,3 +223,38 @@ def role_notes(
         "will show the role without notifying it. Make the role mentionable (Server "
         "Settings → Roles) to ping it."
     ]
+
+
+class ScheduleNumber(app_commands.Transformer[Any]):
+    """A schedule's number, with autocomplete over the server's schedules ("#3 · Daily quote
+    in #daily at 09:00 Asia/Seoul"). Discord bounds an integer option to ±(2^53 − 1)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.integer
+
+    @property
+    def min_value(self) -> int:
+        return 1
+
+    @property
+    def max_value(self) -> int:
+        return MAX_SCHEDULE_NUMBER
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> int:
+        return int(value)
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], value: int | float | str, /
+    ) -> list[app_commands.Choice[int]]:
+        bot = _bot(interaction)
+        typed = str(value or "").strip().lstrip("#")
+        guild = interaction.guild
+        choices = []
+        for record in await bot.store.schedules(interaction.guild_id or 0):
+            if not str(record.id).startswith(typed):
+                continue
+            channel = guild.get_channel(record.channel_id) if guild else None
+            label = schedule_choice(record, channel.name if channel else None)
+            choices.append(app_commands.Choice(name=clip(label, 100), value=record.id))
+        return choices[:25]

@@ -8,12 +8,12 @@ word for it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import discord
 
-from bot.domain.trivia import OpenQuestion, Reveal, Standing
+from bot.domain.trivia import GameKind, OpenQuestion, Reveal, Standing
 from bot.services.games import ChannelGone
 from bot.store.base import GameRecord
 from bot.ui import embeds
@@ -53,12 +53,17 @@ class DiscordTriviaChannel:
         return message.id
 
     async def show_reveal(
-        self, game: GameRecord, message_id: int, reveal: Reveal, total: int
+        self,
+        game: GameRecord,
+        message_id: int,
+        reveal: Reveal,
+        total: int,
+        streaks: Mapping[int, int],
     ) -> None:
-        daily = game.kind == "daily"
+        daily = game.kind == GameKind.DAILY
         with _channel_errors():
             await self._message(game, message_id).edit(
-                embed=ui.reveal_embed(reveal, total, self.bot.dataset, daily),
+                embed=ui.reveal_embed(reveal, total, self.bot.dataset, daily, streaks),
                 view=ui.reveal_view(game.id, reveal),
             )
 

@@ -28,7 +28,7 @@ import discord
 
 from bot.checks import missing_post_permissions
 from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
-from bot.domain.schedule import PostKind, catch_up, run_nonce
+from bot.domain.schedule import PostKind, catch_up, post_title, run_nonce
 from bot.domain.trivia import OpenQuestion
 from bot.store.base import GameRecord, ScheduleRecord, ScheduleRun, Store, StoreUnavailable
 from bot.ui import embeds
@@ -505,7 +505,7 @@ def post_maker(bot: LoveWinsAllBot) -> PostMaker:
 
             async def post_question(game: GameRecord, question: OpenQuestion) -> int:
                 sent = await send(
-                    trivia_ui.question_embed(question, daily=True),
+                    trivia_ui.question_embed(question, post_title(kind, schedule.days)),
                     trivia_ui.question_view(game.id, question),
                 )
                 return sent.id
@@ -519,7 +519,7 @@ def post_maker(bot: LoveWinsAllBot) -> PostMaker:
             )
             return
         daily = await bot.content.daily(kind, schedule.guild_id, schedule.timezone, run.due_at)
-        await send(embeds.daily_post_embed(daily, bot.dataset), None)
+        await send(embeds.daily_post_embed(daily, bot.dataset, schedule.days), None)
 
     return post
 

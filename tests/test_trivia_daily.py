@@ -81,7 +81,7 @@ def sender(posted: list[Posted]) -> Any:
     """The scheduler's post of a daily question, rendered as it would be; the message id."""
 
     async def post(game: Any, question: Any) -> int:
-        embed = trivia_ui.question_embed(question, daily=True)
+        embed = trivia_ui.question_embed(question, "Daily trivia question")
         view = trivia_ui.question_view(game.id, question)
         labels = [getattr(getattr(item, "item", item), "label", "") for item in view.children]
         posted.append(Posted(id=len(posted) + 1000, embed=embed, labels=labels))

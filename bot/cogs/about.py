@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
+from bot.checks import anywhere
 from bot.errors import OneErrorPath
 from bot.ui import embeds
 
@@ -65,6 +66,7 @@ class About(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="about", description="What this bot is, its dataset and its sources")
+    @anywhere
     async def about(self, interaction: discord.Interaction) -> None:
         view = discord.ui.View(timeout=None)
         view.add_item(SourcesPageButton(0, "new", "All sources"))

@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import MISSING
 
+from bot.checks import anywhere
 from bot.domain import dates
 from bot.errors import UserError
 from bot.ui import embeds
+from bot.ui.details import details_view
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
@@ -23,6 +26,7 @@ class OnThisDay(commands.Cog):
     @app_commands.command(
         name="onthisday", description="What happened on this day in the story of “Love wins all”"
     )
+    @anywhere
     @app_commands.describe(date="A day such as 01-24, Jan 24 or 24 January (default: today)")
     async def onthisday(
         self, interaction: discord.Interaction, date: app_commands.Range[str, 1, 40] | None = None
@@ -37,8 +41,10 @@ class OnThisDay(commands.Cog):
             month, day = wanted.month, wanted.day
         else:
             month, day = today.month, today.day
+        found = self.bot.content.day(month, day, today)
+        view = details_view("day", f"{month:02d}-{day:02d}") if found.events else MISSING
         await interaction.response.send_message(
-            embed=embeds.day_embed(self.bot.content.day(month, day, today), self.bot.dataset)
+            embed=embeds.day_embed(found, self.bot.dataset), view=view
         )
 
 

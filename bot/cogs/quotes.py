@@ -9,10 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import Speaker
+from bot.checks import Speaker, anywhere
 from bot.domain.models import Person
 from bot.errors import OneErrorPath, reply_in_time
 from bot.ui import embeds
+from bot.ui.details import details_view
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
@@ -49,7 +50,7 @@ class AnotherQuoteButton(
         if self.speaker and self.speaker not in bot.dataset.people:
             self.speaker = ""  # the dataset changed since the button was made
         await reply_in_time(
-            interaction, quote_reply(bot, interaction.channel_id or 0, self.speaker, self.search)
+            interaction, quote_reply(bot, bot.scope(interaction), self.speaker, self.search)
         )
 
 
@@ -57,13 +58,14 @@ async def quote_reply(
     bot: LoveWinsAllBot, scope_id: int, speaker: str, search: str
 ) -> dict[str, Any]:
     quote = await bot.content.quote(scope_id, speaker, search)
-    return {"embed": embeds.quote_embed(quote, bot.dataset), "view": quote_view(speaker, search)}
+    return {
+        "embed": embeds.quote_embed(quote, bot.dataset),
+        "view": quote_view(quote.id, speaker, search),
+    }
 
 
-def quote_view(speaker: str, search: str) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(AnotherQuoteButton(speaker, search))
-    return view
+def quote_view(quote_id: str, speaker: str, search: str) -> discord.ui.View:
+    return details_view("quote", quote_id, AnotherQuoteButton(speaker, search))
 
 
 class Quotes(commands.Cog):
@@ -73,6 +75,7 @@ class Quotes(commands.Cog):
     @app_commands.command(
         name="quote", description="A quote from IU, V, Um Tae-hwa and others about “Love wins all”"
     )
+    @anywhere
     @app_commands.describe(
         speaker="Who said it (IU, V, Um Tae-hwa…)",
         search="Words the quote must contain",
@@ -88,13 +91,13 @@ class Quotes(commands.Cog):
         if id is not None:
             quote = self.bot.content.quote_by_id(id)
             await interaction.response.send_message(
-                embed=embeds.quote_embed(quote, self.bot.dataset), view=quote_view("", "")
+                embed=embeds.quote_embed(quote, self.bot.dataset), view=quote_view(quote.id, "", "")
             )
             return
         search_text = " ".join((search or "").split())
         speaker_id = speaker.id if speaker is not None else ""
         await reply_in_time(
-            interaction, quote_reply(self.bot, interaction.channel_id or 0, speaker_id, search_text)
+            interaction, quote_reply(self.bot, self.bot.scope(interaction), speaker_id, search_text)
         )
 
 

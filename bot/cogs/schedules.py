@@ -15,8 +15,10 @@ from discord.ext import commands
 
 from bot.checks import (
     MANAGE_SERVER,
+    SERVER_INSTALLS,
     Days,
     PostChannel,
+    ScheduleNumber,
     TimeOfDay,
     Timezone,
     manage_server,
@@ -35,10 +37,7 @@ if TYPE_CHECKING:
 CONTENT_CHOICES = [
     app_commands.Choice(name=info.choice, value=kind) for kind, info in POST_KINDS.items()
 ]
-# The largest schedule number /schedule remove|pause|resume take. Discord bounds an integer
-# option's min_value/max_value to ±(2^53 − 1), the integers a JavaScript number holds exactly.
-MAX_SCHEDULE_ID = 2**53 - 1
-ScheduleId = app_commands.Range[int, 1, MAX_SCHEDULE_ID]
+ScheduleId = app_commands.Transform[int, ScheduleNumber]
 
 
 def not_found(schedule_id: int) -> UserError:
@@ -53,6 +52,7 @@ class Schedules(commands.Cog):
         name="schedule",
         description="Daily posts in a channel: quotes, facts, on this day, trivia",
         guild_only=True,
+        allowed_installs=SERVER_INSTALLS,
         default_permissions=MANAGE_SERVER,
     )
 
@@ -194,16 +194,17 @@ class Schedules(commands.Cog):
         self, interaction: discord.Interaction, content: app_commands.Choice[str]
     ) -> None:
         kind, now = PostKind(content.value), self.bot.clock.now()
+        view = discord.utils.MISSING
         if kind is PostKind.TRIVIA:
             question = self.bot.rng.choice(self.bot.dataset.questions)
-            embed = trivia_ui.sample_question_embed(question, self.bot.rng, now)
+            embed, view = trivia_ui.sample_question(question, self.bot.rng, now)
         else:
             guild_id = interaction.guild_id or 0
             tz = await self.bot.content.server_timezone(guild_id)
             post = await self.bot.content.daily(kind, guild_id, tz, now, sample=True)
             embed = embeds.daily_post_embed(post, self.bot.dataset)
         await interaction.response.send_message(
-            embed=embeds.sample_post_embed(embed), ephemeral=True
+            embed=embeds.sample_post_embed(embed), view=view, ephemeral=True
         )
 
 

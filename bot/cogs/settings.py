@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.checks import (
     MANAGE_SERVER,
+    SERVER_INSTALLS,
     Timezone,
     bot_member,
     manage_server,
@@ -28,6 +29,7 @@ class ServerSettings(commands.Cog):
         name="settings",
         description="This server's settings for the bot",
         guild_only=True,
+        allowed_installs=SERVER_INSTALLS,
         default_permissions=MANAGE_SERVER,
     )
 

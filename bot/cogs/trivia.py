@@ -12,10 +12,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import manage_server, missing_post_permissions
+from bot.checks import SERVER_INSTALLS, manage_server, missing_post_permissions
 from bot.domain import trivia
-from bot.domain.models import DIFFICULTIES
-from bot.errors import UserError, report_error
+from bot.domain.models import DIFFICULTIES, TOPICS
+from bot.errors import UserError, reply_in_time, report_error
 from bot.ui import embeds
 from bot.ui import trivia as ui
 
@@ -30,6 +30,7 @@ class Trivia(commands.Cog):
         name="trivia",
         description="Trivia quizzes about “Love wins all”, played together",
         guild_only=True,
+        allowed_installs=SERVER_INSTALLS,
     )
 
     def __init__(self, bot: LoveWinsAllBot) -> None:
@@ -40,9 +41,11 @@ class Trivia(commands.Cog):
         questions="How many questions (1-20, default 5)",
         difficulty="easy, medium, hard or mixed (default)",
         seconds="Seconds per question (10-60, default 20)",
+        topic="What the questions are about (default: everything)",
     )
     @app_commands.choices(
-        difficulty=[app_commands.Choice(name=d, value=d) for d in ("mixed", *DIFFICULTIES)]
+        difficulty=[app_commands.Choice(name=d, value=d) for d in ("mixed", *DIFFICULTIES)],
+        topic=[app_commands.Choice(name=label, value=key) for key, label in TOPICS.items()],
     )
     async def play(
         self,
@@ -50,6 +53,7 @@ class Trivia(commands.Cog):
         questions: app_commands.Range[int, 1, 20] = 5,
         difficulty: app_commands.Choice[str] | None = None,
         seconds: app_commands.Range[int, 10, 60] = 20,
+        topic: app_commands.Choice[str] | None = None,
     ) -> None:
         level = difficulty.value if difficulty is not None else "mixed"
         missing = missing_post_permissions(interaction.app_permissions)
@@ -65,6 +69,7 @@ class Trivia(commands.Cog):
             difficulty=level,
             count=questions,
             seconds=seconds,
+            topic=topic.value if topic is not None else None,
         )
         await interaction.response.send_message(
             embed=embeds.game_started_embed(interaction.user.id, questions, level, seconds)
@@ -88,15 +93,19 @@ class Trivia(commands.Cog):
                 "with Manage Messages can stop it."
             )
         live.stopping = True  # before any wait: a second /trivia stop finds it stopping
-        await interaction.response.send_message(
-            embed=discord.Embed(
-                description=f"<@{interaction.user.id}> stopped the game.", colour=embeds.COLOUR
+
+        async def stopped() -> dict[str, Any]:
+            standings = await self.bot.games.stop_game(live)
+            note = (
+                f"<@{interaction.user.id}> stopped the game. Points of the revealed questions "
+                "stay on the leaderboard."
             )
-        )
-        await self.bot.games.stop_game(live)
+            return {"embed": ui.standings_embed(standings, "Final standings", note)}
+
+        await reply_in_time(interaction, stopped())  # one message: who stopped it, and how it went
 
     @trivia_group.command(name="leaderboard", description="The server's top 10 trivia players")
-    @app_commands.describe(period="all (default), week (from Monday) or month")
+    @app_commands.describe(period="all (default), week or month, in the server's timezone")
     @app_commands.choices(
         period=[app_commands.Choice(name=label, value=key) for key, label in PERIOD_LABELS.items()]
     )
@@ -104,12 +113,16 @@ class Trivia(commands.Cog):
         self, interaction: discord.Interaction, period: app_commands.Choice[str] | None = None
     ) -> None:
         key = period.value if period is not None else "all"
-        bucket = trivia.period_key(key, self.bot.clock.now())
-        guild_id = interaction.guild_id or 0
+        guild_id, now = interaction.guild_id or 0, self.bot.clock.now()
+        timezone = await self.bot.content.server_timezone(guild_id)  # weeks start there
+        bucket = trivia.period_key(key, now, timezone)
         rows = await self.bot.store.leaderboard(guild_id, bucket, limit=10)
         caller = await self.bot.store.leaderboard_row(guild_id, interaction.user.id, bucket)
+        since = trivia.period_start(key, now, timezone)
         await interaction.response.send_message(
-            embed=ui.leaderboard_embed(rows, caller, PERIOD_LABELS[key], interaction.user.id)
+            embed=ui.leaderboard_embed(
+                rows, caller, PERIOD_LABELS[key], interaction.user.id, since, timezone
+            )
         )
 
     @trivia_group.command(

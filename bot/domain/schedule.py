@@ -31,15 +31,28 @@ class PostKind(StrEnum):
 @dataclass(frozen=True)
 class PostKindInfo:
     choice: str  # how /schedule add offers it
-    header: str  # above each post ("Daily quote")
+    noun: str  # what a post is ("quote"); "On this day" names itself
 
 
 POST_KINDS: dict[PostKind, PostKindInfo] = {
-    PostKind.QUOTE: PostKindInfo("Quote", "Daily quote"),
-    PostKind.FACT: PostKindInfo("Fact", "Daily fact"),
+    PostKind.QUOTE: PostKindInfo("Quote", "quote"),
+    PostKind.FACT: PostKindInfo("Fact", "fact"),
     PostKind.ONTHISDAY: PostKindInfo("On this day", "On this day"),
-    PostKind.TRIVIA: PostKindInfo("Trivia question (open for an hour)", "Daily trivia question"),
+    PostKind.TRIVIA: PostKindInfo("Trivia question (open for an hour)", "trivia question"),
 }
+
+
+def post_title(kind: PostKind, days: frozenset[int]) -> str:
+    """What a scheduled post is called, from its days: "Daily quote", "Weekdays quote",
+    "Quote · Mon, Wed, Fri"; "On this day" whatever its days."""
+    noun = POST_KINDS[kind].noun
+    if kind is PostKind.ONTHISDAY:
+        return noun
+    named = {ALL_DAYS: "Daily", WEEKDAYS: "Weekdays", WEEKENDS: "Weekends"}.get(days)
+    if named is not None:
+        return f"{named} {noun}"
+    listed = ", ".join(DAY_NAMES[d].capitalize() for d in sorted(days))
+    return f"{noun[0].upper()}{noun[1:]} · {listed}"
 
 
 MAX_SCHEDULES_PER_GUILD = 25
@@ -190,28 +203,127 @@ def usable_timezone(name: str | None) -> str | None:
     return _timezones_by_folded_name().get(name.casefold())
 
 
+# What people type for a timezone besides its IANA name (SPEC §6): the abbreviations fans of a
+# K-pop song most often use, each mapped to one region that keeps its rules.
+TIMEZONE_ABBREVIATIONS: dict[str, str] = {
+    "kst": "Asia/Seoul",
+    "jst": "Asia/Tokyo",
+    "cst": "America/Chicago",  # also China Standard Time; US use is the more common in typing
+    "hkt": "Asia/Hong_Kong",
+    "sgt": "Asia/Singapore",
+    "pht": "Asia/Manila",
+    "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "mst": "America/Denver",
+    "mdt": "America/Denver",
+    "cdt": "America/Chicago",
+    "est": "America/New_York",
+    "edt": "America/New_York",
+    "bst": "Europe/London",
+    "cet": "Europe/Paris",
+    "cest": "Europe/Paris",
+    "eet": "Europe/Athens",
+    "ist": "Asia/Kolkata",
+    "wib": "Asia/Jakarta",
+    "ict": "Asia/Bangkok",
+    "aest": "Australia/Sydney",
+    "aedt": "Australia/Sydney",
+    "nzst": "Pacific/Auckland",
+    "brt": "America/Sao_Paulo",
+    "gmt": "UTC",
+    "utc": "UTC",
+    "z": "UTC",
+}
+# Offsets that are not whole hours have no Etc/ zone: each maps to the region that uses it.
+_FRACTIONAL_OFFSETS: dict[int, str] = {
+    5 * 60 + 30: "Asia/Kolkata",
+    5 * 60 + 45: "Asia/Kathmandu",
+    3 * 60 + 30: "Asia/Tehran",
+    4 * 60 + 30: "Asia/Kabul",
+    6 * 60 + 30: "Asia/Yangon",
+    9 * 60 + 30: "Australia/Darwin",
+    -(3 * 60 + 30): "America/St_Johns",
+}
+_OFFSET = re.compile(
+    r"(?:utc|gmt)?\s*(?P<sign>[+\-−])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?",
+    re.IGNORECASE,
+)
+
+
+def _offset_zone(text: str) -> str | None:
+    """ "UTC+9", "GMT+09:00", "+0530" -> a zone with that offset (Etc/GMT-9: IANA's sign is the
+    other way round), or None when `text` is not an offset."""
+    match = _OFFSET.fullmatch(text.strip())
+    if match is None:
+        return None
+    hours, minutes = int(match["hours"]), int(match["minutes"] or 0)
+    if hours > 14 or minutes >= 60:
+        return None
+    sign = -1 if match["sign"] in "-−" else 1
+    if minutes == 0:
+        return "UTC" if hours == 0 else f"Etc/GMT{'-' if sign > 0 else '+'}{hours}"
+    return _FRACTIONAL_OFFSETS.get(sign * (hours * 60 + minutes))
+
+
+def _city_zone(folded: str) -> str | None:
+    """ "seoul", "new york" -> the one region whose city is that name."""
+    found = [
+        name
+        for key, name in _timezones_by_folded_name().items()
+        if "/" in key and key.rsplit("/", 1)[1] == folded
+    ]
+    return found[0] if len(found) == 1 else None
+
+
 def parse_timezone(name: str) -> str:
-    """The canonical IANA name for `name` (case-insensitive), e.g. "asia/seoul" -> "Asia/Seoul"."""
+    """The IANA region for what someone typed: a region name in any case ("asia/seoul"), a
+    common abbreviation ("KST"), an offset ("UTC+9", "GMT+09:00") or a city ("Seoul")."""
     cleaned = name.strip().replace(" ", "_")
-    canonical = _timezones_by_folded_name().get(cleaned.casefold())
+    folded = cleaned.casefold()
+    canonical = (
+        _timezones_by_folded_name().get(folded)
+        or TIMEZONE_ABBREVIATIONS.get(folded)
+        or _offset_zone(name)
+        or _city_zone(folded)
+    )
     if canonical is not None:
         return canonical
     suggestions = timezone_suggestions(cleaned, limit=3) if cleaned else []
     if suggestions:
         hint = f"did you mean {' or '.join(suggestions)}?"
     else:
-        hint = "use an IANA name such as Asia/Seoul, Europe/Berlin or UTC."
+        hint = "use a name such as Asia/Seoul, Europe/Berlin or UTC, or KST, or UTC+9."
     raise ScheduleInputError(f"I don't know the timezone “{_shorten(name)}”; {hint}")
 
 
+def timezone_label(name: str) -> str:
+    """How a timezone is shown: its IANA name, and for an Etc/ zone the offset it means."""
+    match = re.fullmatch(r"Etc/GMT(?P<sign>[+-])(?P<hours>\d{1,2})", name)
+    if match is None:
+        return name
+    sign = "-" if match["sign"] == "+" else "+"  # IANA's Etc/GMT signs are the other way round
+    return f"{name} (UTC{sign}{match['hours']}, no daylight saving)"
+
+
 def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
-    """Timezone names containing `prefix` (case-insensitive; spaces match underscores), names
-    starting with it first, then names with a part starting with it ("seoul" -> Asia/Seoul)."""
+    """Timezone names for autocomplete: what `prefix` means as an abbreviation, offset or city
+    first, then names containing it (case-insensitive; spaces match underscores), names starting
+    with it before names with a part starting with it ("seoul" -> Asia/Seoul)."""
     needle = prefix.strip().replace(" ", "_").casefold()
     if limit <= 0:
         return []
     if not needle:
         return list(COMMON_TIMEZONES[:limit])
+    meant = [
+        zone
+        for zone in (
+            _timezones_by_folded_name().get(needle),
+            TIMEZONE_ABBREVIATIONS.get(needle),
+            _offset_zone(prefix),
+            _city_zone(needle),
+        )
+        if zone is not None
+    ]
 
     def rank(name: str) -> tuple[int, str]:
         folded = name.casefold()
@@ -222,7 +334,8 @@ def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
         return (2, name)
 
     matching = [n for n in _timezones_by_folded_name().values() if needle in n.casefold()]
-    return sorted(matching, key=rank)[:limit]
+    ordered = list(dict.fromkeys([*meant, *sorted(matching, key=rank)]))
+    return ordered[:limit]
 
 
 def _local_wall_time(moment: datetime, zone: ZoneInfo) -> datetime:

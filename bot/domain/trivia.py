@@ -11,8 +11,9 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from bot.domain.models import DIFFICULTIES, Question
 from bot.domain.refusal import Refusal
@@ -507,27 +508,57 @@ def _require_aware(at: datetime) -> None:
 LEADERBOARD_PERIODS = ("all", "week", "month")
 
 
-def period_start(period: str, now: datetime) -> datetime | None:
-    """Start of a leaderboard period in UTC: weeks start Monday 00:00, months on the 1st;
-    None for all time."""
+def period_start(period: str, now: datetime, timezone: str = "UTC") -> datetime | None:
+    """Start of a leaderboard period in `timezone` (the server's): weeks start Monday 00:00,
+    months on the 1st, local time; None for all time."""
     _require_aware(now)
     if period == "all":
         return None
-    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    local = now.astimezone(ZoneInfo(timezone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     if period == "week":
-        return midnight - timedelta(days=midnight.weekday())
-    if period == "month":
-        return midnight.replace(day=1)
-    raise ValueError(f"unknown period: {period!r}")
+        start = midnight - timedelta(days=midnight.weekday())
+    elif period == "month":
+        start = midnight.replace(day=1)
+    else:
+        raise ValueError(f"unknown period: {period!r}")
+    # Midnight that day, whatever the offset was at `now` (a DST change within the period).
+    return datetime.combine(start.date(), time(0), tzinfo=ZoneInfo(timezone))
 
 
-def period_key(period: str, at: datetime) -> str:
+def period_key(period: str, at: datetime, timezone: str = "UTC") -> str:
     """The leaderboard bucket of `period` that contains `at`: "all", "week:2024-01-22"
-    (its Monday) or "month:2024-01-01"."""
-    start = period_start(period, at)
+    (its Monday) or "month:2024-01-01", local dates in `timezone`."""
+    start = period_start(period, at, timezone)
     return "all" if start is None else f"{period}:{start.date().isoformat()}"
 
 
-def period_keys(at: datetime) -> tuple[str, ...]:
-    """Every leaderboard bucket a point scored at `at` counts in."""
-    return tuple(period_key(period, at) for period in LEADERBOARD_PERIODS)
+def period_keys(at: datetime, timezone: str = "UTC") -> tuple[str, ...]:
+    """Every leaderboard bucket a point scored at `at` counts in, for a server in `timezone`."""
+    return tuple(period_key(period, at, timezone) for period in LEADERBOARD_PERIODS)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyStreak:
+    """A player's run of daily questions answered right in a row, in one server."""
+
+    current: int = 0
+    best: int = 0
+    last_game_id: int | None = None  # the daily question they last answered
+
+    def after(self, game_id: int, previous_game_id: int | None, correct: bool) -> DailyStreak:
+        """The streak once the player's answer to daily question `game_id` is revealed;
+        `previous_game_id` is the server's daily question revealed just before it. Answering
+        the same question again changes nothing (a reveal is scored once)."""
+        if self.last_game_id == game_id:
+            return self
+        if not correct:
+            return DailyStreak(0, self.best, game_id)
+        kept = self.last_game_id is not None and self.last_game_id == previous_game_id
+        current = self.current + 1 if kept and self.current > 0 else 1
+        return DailyStreak(current, max(self.best, current), game_id)
+
+    def as_of(self, latest_game_id: int | None) -> int:
+        """The current streak, read after the server's latest revealed daily question: a
+        player who did not answer it has lost their streak."""
+        return self.current if self.last_game_id == latest_game_id else 0

@@ -113,11 +113,14 @@ class ContentService:
 
     # --- trivia ---------------------------------------------------------------------------------
 
-    async def questions(self, guild_id: int, difficulty: str, count: int) -> list[Question]:
-        """`count` questions, the server's least recently asked first (Refusal when the dataset
-        has fewer)."""
+    async def questions(
+        self, guild_id: int, difficulty: str, count: int, topic: str | None = None
+    ) -> list[Question]:
+        """`count` questions (on `topic`, when given), the server's least recently asked first
+        (Refusal when the dataset has fewer)."""
         last = await self.store.last_asked(guild_id)
-        return trivia.pick_questions(self.dataset.questions, difficulty, count, last, self.rng)
+        pool = [q for q in self.dataset.questions if topic is None or q.topic == topic]
+        return trivia.pick_questions(pool, difficulty, count, last, self.rng)
 
     # --- scheduled posts ------------------------------------------------------------------------
 

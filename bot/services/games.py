@@ -23,7 +23,7 @@ import contextlib
 import datetime as dt
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -35,6 +35,7 @@ from bot.domain.schedule import parse_run_nonce
 from bot.domain.trivia import (
     AnswerOutcome,
     AnswerResult,
+    DailyStreak,
     EndReason,
     GameKind,
     GameState,
@@ -71,9 +72,15 @@ class TriviaChannel(Protocol):
         ...
 
     async def show_reveal(
-        self, game: GameRecord, message_id: int, reveal: Reveal, total: int
+        self,
+        game: GameRecord,
+        message_id: int,
+        reveal: Reveal,
+        total: int,
+        streaks: Mapping[int, int],
     ) -> None:
-        """Edit the question's message into its reveal (buttons off, the right one green)."""
+        """Edit the question's message into its reveal (buttons off, the right one green);
+        `streaks`: the players' daily streaks, for a daily question."""
         ...
 
     async def close_question(
@@ -249,17 +256,18 @@ class TriviaRunner:
         difficulty: str,
         count: int,
         seconds: int,
+        topic: str | None = None,
     ) -> GameRecord:
         """Start a game in the channel (Refusal: one is running, or too few questions)."""
         here = await self.game_here(channel_id)
         if here is not None:
             raise Refusal(running_text(here[0]))
         try:
-            picked = await self.content.questions(guild_id, difficulty, count)
+            picked = await self.content.questions(guild_id, difficulty, count, topic)
         except trivia.NotEnoughQuestions as error:
+            other = "another difficulty or topic" if topic else "another difficulty"
             raise Refusal(
-                f"{error} Ask for at most {error.available} questions, or choose "
-                "another difficulty."
+                f"{error} Ask for at most {error.available} questions, or choose {other}."
             ) from None
         self._starting.add(channel_id)
         try:
@@ -308,9 +316,10 @@ class TriviaRunner:
             await self._end(record.id, GameState.INTERRUPTED)
         return None
 
-    async def stop_game(self, live: LiveGame) -> None:
-        """End the channel's game now (the caller checked who may): its open question's
-        buttons close unrevealed, revealed points stay. Once only: mark it stopping first."""
+    async def stop_game(self, live: LiveGame) -> list[Standing]:
+        """End the channel's game now (the caller checked who may, and announces it with the
+        standings returned): its open question's buttons close unrevealed, revealed points
+        stay. Once only: mark it stopping first."""
         live.stopping = True
         if live.task is not None:
             live.task.cancel()
@@ -320,11 +329,8 @@ class TriviaRunner:
             message_id = await self._post_question(live, open_question)
             await self.channel.close_question(live.record, message_id, open_question)
         live.game.stop(EndReason.STOPPED)
-        await self._finish(
-            live,
-            GameState.STOPPED,
-            note="The game was stopped. Points of revealed questions stay on the leaderboard.",
-        )
+        await self._finish(live, GameState.STOPPED, announce=False)
+        return live.game.standings()
 
     async def _run_game(self, live: LiveGame) -> None:
         while live.game.has_next:
@@ -360,6 +366,7 @@ class TriviaRunner:
         async with live.lock:  # after any answer being stored: it is scored, or it is refused
             now = self.clock.now()
             reveal = live.game.reveal(now)
+        timezone, streaks = await self._reveal_context(live, reveal)
         rows = [
             ScoreRow(
                 user_id=r.user_id,
@@ -376,25 +383,55 @@ class TriviaRunner:
         try:
             if live.message_id is not None:
                 await self.channel.show_reveal(
-                    live.record, live.message_id, reveal, live.game.total
+                    live.record,
+                    live.message_id,
+                    reveal,
+                    live.game.total,
+                    {user: streak.current for user, streak in (streaks or {}).items()},
                 )
         finally:
             await self._saved(
                 f"the reveal of trivia game {live.record.id}, question {reveal.index + 1}",
-                lambda: self.store.record_reveal(live.record.id, reveal.index, rows, now),
+                lambda: self.store.record_reveal(
+                    live.record.id, reveal.index, rows, now, timezone=timezone, streaks=streaks
+                ),
             )
         return reveal
 
-    async def _finish(self, live: LiveGame, state: GameState, *, note: str = "") -> None:
+    async def _reveal_context(
+        self, live: LiveGame, reveal: Reveal
+    ) -> tuple[str, dict[int, DailyStreak] | None]:
+        """The server's timezone (its leaderboard weeks and months) and, for a daily question,
+        the players' new daily streaks. Best effort: a database that cannot be read now costs
+        the streaks, not the reveal."""
+        guild_id = live.record.guild_id
+        try:
+            timezone = await self.content.server_timezone(guild_id)
+            if not live.daily:
+                return timezone, None
+            previous = await self.store.previous_daily(guild_id, live.record.id)
+            known = await self.store.daily_streaks(guild_id, [r.user_id for r in reveal.results])
+        except StoreUnavailable:
+            return "UTC", None
+        return timezone, {
+            r.user_id: known.get(r.user_id, DailyStreak()).after(
+                live.record.id, previous, r.correct
+            )
+            for r in reveal.results
+        }
+
+    async def _finish(
+        self, live: LiveGame, state: GameState, *, note: str = "", announce: bool = True
+    ) -> None:
         await self._saved(
             f"the end of trivia game {live.record.id}",
             lambda: self.store.end_game(live.record.id, state, self.clock.now()),
         )
         self.live.pop(live.record.id, None)
-        if live.daily:
+        if live.daily or not announce:
             return
         if live.game.ended is EndReason.SILENT:
-            note = "Nobody answered two questions in a row, so the game ended itself."
+            note = "Nobody answered two questions in a row, so the game ended."
         await self.channel.post_standings(live.record, live.game.standings(), note)
 
     async def _close_interrupted(self, live: LiveGame) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.schedule import PostKind, RunState, ScheduleState
-from bot.domain.trivia import GameKind, GameState
+from bot.domain.trivia import DailyStreak, GameKind, GameState
 
 
 class StoreError(Exception):
@@ -82,6 +82,8 @@ class PlayerStats:
     correct: int
     best_streak: int
     rank: int | None
+    daily_streak: int = 0  # daily questions answered right in a row, up to the latest
+    best_daily_streak: int = 0
 
     @property
     def accuracy(self) -> float:
@@ -229,16 +231,32 @@ class TriviaStore(Protocol):
         """Every recorded answer: per question index, {user_id: (choice_index, answered_at)}."""
 
     async def record_reveal(
-        self, game_id: int, index: int, rows: Sequence[ScoreRow], revealed_at: dt.datetime
+        self,
+        game_id: int,
+        index: int,
+        rows: Sequence[ScoreRow],
+        revealed_at: dt.datetime,
+        *,
+        timezone: str = "UTC",
+        streaks: Mapping[int, DailyStreak] | None = None,
     ) -> None:
-        """Score a revealed question into the leaderboard, once (a repeat is ignored)."""
+        """Score a revealed question into the leaderboard, once (a repeat is ignored): its
+        weeks and months are the server's (`timezone`); a daily question's `streaks` are the
+        players' new daily streaks."""
+
+    async def daily_streaks(self, guild_id: int, user_ids: Sequence[int]) -> dict[int, DailyStreak]:
+        """The players' daily streaks in the server, as last recorded."""
+
+    async def previous_daily(self, guild_id: int, game_id: int) -> int | None:
+        """The server's daily question revealed before `game_id`, if any."""
 
     async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None: ...
 
     async def last_asked(self, guild_id: int) -> Mapping[str, dt.datetime]: ...
 
     async def leaderboard(self, guild_id: int, period: str, limit: int = 10) -> list[LeaderRow]:
-        """Top players of a leaderboard bucket (`bot.domain.trivia.period_key`)."""
+        """Top players of a leaderboard bucket (`bot.domain.trivia.period_key`); only players
+        with points are ranked."""
 
     async def leaderboard_row(
         self, guild_id: int, user_id: int, period: str

@@ -23,7 +23,7 @@ from bot.domain import rotation
 from bot.domain import schedule as schedule_rules
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.schedule import PostKind, RunState, ScheduleState
-from bot.domain.trivia import GameKind, GameState, period_keys
+from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys
 from bot.store.base import (
     GameAlreadyRunning,
     GameRecord,
@@ -543,8 +543,38 @@ class SQLiteStore:
                 answers[index][int(user_id)] = (int(choice_index), _instant(answered_at))
         return answers
 
+    async def daily_streaks(self, guild_id: int, user_ids: Sequence[int]) -> dict[int, DailyStreak]:
+        if not user_ids:
+            return {}
+        marks = ", ".join("?" * len(user_ids))
+        async with self.db.execute(
+            "SELECT user_id, current, best, last_game_id FROM daily_streaks"
+            f" WHERE guild_id = ? AND user_id IN ({marks})",
+            (guild_id, *user_ids),
+        ) as cursor:
+            return {
+                int(uid): DailyStreak(int(cur), int(best), None if last is None else int(last))
+                async for uid, cur, best, last in cursor
+            }
+
+    async def previous_daily(self, guild_id: int, game_id: int) -> int | None:
+        async with self.db.execute(
+            "SELECT MAX(id) FROM trivia_games WHERE guild_id = ? AND kind = 'daily'"
+            " AND revealed > 0 AND id < ?",
+            (guild_id, game_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     async def record_reveal(
-        self, game_id: int, index: int, rows: Sequence[ScoreRow], revealed_at: dt.datetime
+        self,
+        game_id: int,
+        index: int,
+        rows: Sequence[ScoreRow],
+        revealed_at: dt.datetime,
+        *,
+        timezone: str = "UTC",
+        streaks: Mapping[int, DailyStreak] | None = None,
     ) -> None:
         async with self.transaction() as db:
             async with db.execute(
@@ -589,12 +619,23 @@ class SQLiteStore:
                         _iso(revealed_at),
                     )
                     for r in rows
-                    for period in period_keys(revealed_at)
+                    for period in period_keys(revealed_at, timezone)
                 ],
             )
             await db.execute(
                 "UPDATE trivia_games SET revealed = ? WHERE id = ?", (index + 1, game_id)
             )
+            if streaks:
+                await db.executemany(
+                    "INSERT INTO daily_streaks (guild_id, user_id, current, best, last_game_id)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET"
+                    " current = excluded.current, best = excluded.best,"
+                    " last_game_id = excluded.last_game_id",
+                    [
+                        (row[0], user_id, st.current, st.best, st.last_game_id)
+                        for user_id, st in streaks.items()
+                    ],
+                )
 
     async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None:
         await self._write(
@@ -613,7 +654,7 @@ class SQLiteStore:
         async with self.db.execute(
             "SELECT user_id, points, correct, answered,"
             " RANK() OVER (ORDER BY points DESC, correct DESC) FROM trivia_totals"
-            " WHERE guild_id = ? AND period = ?"
+            " WHERE guild_id = ? AND period = ? AND points > 0"
             " ORDER BY points DESC, correct DESC, first_scored_at, user_id LIMIT ?",
             (guild_id, period, limit),
         ) as cursor:
@@ -632,7 +673,7 @@ class SQLiteStore:
             " AND other.period = me.period AND (other.points > me.points"
             " OR (other.points = me.points AND other.correct > me.correct)))"
             " FROM trivia_totals AS me WHERE me.guild_id = ? AND me.period = ?"
-            " AND me.user_id = ?",
+            " AND me.user_id = ? AND me.points > 0",
             (guild_id, period, user_id),
         ) as cursor:
             row = await cursor.fetchone()
@@ -649,25 +690,35 @@ class SQLiteStore:
 
     async def player_stats(self, guild_id: int, user_id: int) -> PlayerStats:
         async with self.db.execute(
-            "SELECT best_streak FROM trivia_totals"
+            "SELECT points, correct, answered, best_streak FROM trivia_totals"
             " WHERE guild_id = ? AND period = 'all' AND user_id = ?",
             (guild_id, user_id),
         ) as cursor:
-            streak_row = await cursor.fetchone()
+            totals = await cursor.fetchone()
+        points, correct, answered, best_streak = (int(v) for v in totals or (0, 0, 0, 0))
         async with self.db.execute(
             "SELECT COUNT(DISTINCT game_id) FROM trivia_scores WHERE guild_id = ? AND user_id = ?",
             (guild_id, user_id),
         ) as cursor:
             games_row = await cursor.fetchone()
         ranked = await self.leaderboard_row(guild_id, user_id, "all")
+        daily = (await self.daily_streaks(guild_id, [user_id])).get(user_id, DailyStreak())
+        async with self.db.execute(
+            "SELECT MAX(id) FROM trivia_games WHERE guild_id = ? AND kind = 'daily'"
+            " AND revealed > 0",
+            (guild_id,),
+        ) as cursor:
+            latest = await cursor.fetchone()
         return PlayerStats(
+            daily_streak=daily.as_of(int(latest[0]) if latest and latest[0] else None),
+            best_daily_streak=daily.best,
             user_id=user_id,
-            points=ranked.points if ranked else 0,
+            points=points,
             games=int(games_row[0]) if games_row else 0,
-            answered=ranked.answered if ranked else 0,
-            correct=ranked.correct if ranked else 0,
-            best_streak=int(streak_row[0]) if streak_row else 0,
-            rank=ranked.rank if ranked else None,
+            answered=answered,
+            correct=correct,
+            best_streak=best_streak,
+            rank=ranked.rank if ranked else None,  # only players with points are ranked
         )
 
     async def add_report(

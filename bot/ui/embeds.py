@@ -13,7 +13,7 @@ import discord
 
 from bot.domain import dates
 from bot.domain.models import TOPICS, Dataset, Event, Fact, Quote, Source
-from bot.domain.schedule import POST_KINDS, PostKind, format_days
+from bot.domain.schedule import ALL_DAYS, format_days, post_title, timezone_label
 from bot.services.content import DailyPost, Day
 from bot.store.base import ScheduleRecord
 
@@ -64,68 +64,96 @@ def long_date(day: dt.date) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
 
+def short_date(day: dt.date) -> str:
+    return f"{day.day} {day.strftime('%b')} {day.year}"
+
+
+def short_source(source: Source) -> str:
+    """The one source line of a reply: "[NME](url) · 16 Jan 2024" (the date when known)."""
+    name = source.publisher.replace("[", "(").replace("]", ")")
+    label = f"[{name}]({source.url})" if source.url else name
+    return f"{label} · {short_date(source.published)}" if source.published else label
+
+
 def source_line(source: Source) -> str:
-    """'[Title](url) — Publisher, 24 January 2024' with whatever of it is known."""
-    published = long_date(source.published) if source.published else "date unknown"
-    title = clip(source.title, 200) if source.title else "article"
-    label = f"{source.publisher}: {title}" if source.title else f"{source.publisher} {title}"
+    """The full source: '[Publisher: Title](url) — 24 January 2024', with what is known."""
+    label = f"{source.publisher}: {clip(source.title, 200)}" if source.title else source.publisher
     label = clip(label.replace("[", "(").replace("]", ")"), 300)
-    if source.url:
-        return f"[{label}]({source.url}) — {published}"
-    return f"{label} — {published}"
+    linked = f"[{label}]({source.url})" if source.url else label
+    return f"{linked} — {long_date(source.published)}" if source.published else linked
 
 
 def quote_embed(quote: Quote, dataset: Dataset) -> discord.Embed:
+    """A quote as a fan sees it: the words, who said them, where from (the rest is behind
+    "Details")."""
     speaker = dataset.people[quote.speaker]
     embed = _embed(f"{speaker.name} said", f"“{quote.text}”")
     if quote.gloss:
-        _field(embed, "In English (the dataset's own translation)", f"“{quote.gloss}”")
-    when = f" ({long_date(quote.date)})" if quote.date else ""
-    _field(embed, "Context", quote.context + when)
-    if quote.translation:
-        _field(embed, "Translation", quote.translation, inline=True)
-    if quote.variant:
-        _field(embed, "Also published as", quote.variant)
-    _field(embed, "Source", source_line(dataset.source_of(quote)))
+        _field(embed, "In English (the bot's translation)", f"“{quote.gloss}”")
+    _field(embed, "Source", short_source(dataset.source_of(quote)))
     _footer(embed, f"Quote {quote.id}")
     return embed
 
 
 def fact_embed(fact: Fact, dataset: Dataset) -> discord.Embed:
     embed = _embed(f"Fact · {TOPICS[fact.topic]}", fact.text)
-    _field(embed, "From the source", f"> {fact.evidence}")
-    _field(embed, "Source", source_line(dataset.source_of(fact)))
+    _field(embed, "Source", short_source(dataset.source_of(fact)))
     _footer(embed, f"Fact {fact.id}")
     return embed
+
+
+def evidence_fields(embed: discord.Embed, evidence: str, evidence_en: str) -> None:
+    """The source's own words, and the bot's English rendering of them when they are not
+    English (SPEC §3)."""
+    _field(embed, "From the source", f"> {evidence}")
+    if evidence_en:
+        _field(embed, "In English (the bot's translation)", f"> {evidence_en}")
 
 
 def _day_label(month: int, day: int) -> str:
     return f"{day} {dt.date(2000, month, day).strftime('%B')}"  # 2000 is a leap year
 
 
-def _event_value(event: Event, dataset: Dataset) -> str:
+def _when(event: Event, today: dt.date) -> str:
+    ago = dates.years_ago(event.date, today)
+    if ago == 0:
+        return "this year"
+    if ago < 0:
+        return f"in {-ago} years"
+    return "1 year ago" if ago == 1 else f"{ago} years ago"
+
+
+def _event_line(event: Event) -> str:
     time = ""
     if event.time is not None:
         zone = "KST" if event.timezone == "Asia/Seoul" else event.timezone
-        time = f"{event.time.strftime('%H:%M')} {zone} · "
-    return f"{time}{event.text}\n-# {source_line(dataset.source_of(event))}"
+        time = f"{event.time.strftime('%H:%M')} {zone}, "
+    return f"{time}{event.text}"
+
+
+# What a day's reply may spend on its events: a busy day lists as many as fit, and says how
+# many more are behind "Details" (an event's own text is never cut).
+DAY_EVENTS_BUDGET = 440
 
 
 def onthisday_embed(
     month: int, day: int, events: list[Event], today: dt.date, dataset: Dataset
 ) -> discord.Embed:
-    embed = _embed(
-        f"On this day: {_day_label(month, day)}",
-        "What happened on this day in the story of “Love wins all”.",
-    )
-    for event in events[:10]:
-        ago = dates.years_ago(event.date, today)
-        when = "this year" if ago == 0 else ("1 year ago" if ago == 1 else f"{ago} years ago")
-        if ago < 0:
-            when = f"in {-ago} years"
-        _field(embed, f"{event.date.year} · {when}", _event_value(event, dataset))
-    if len(events) > 10:
-        _footer(embed, f"…and {len(events) - 10} more on this day")
+    """A day's events, one line each ("**2024** · 2 years ago — …"), and where they are from."""
+    lines: list[str] = []
+    used = 0
+    for event in events:
+        line = f"**{event.date.year}** · {_when(event, today)} — {_event_line(event)}"
+        if lines and used + len(line) > DAY_EVENTS_BUDGET:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    more = len(events) - len(lines)
+    if more:
+        lines.append(f"…and {more} more on this day: **Details** shows them.")
+    embed = _embed(f"On this day: {_day_label(month, day)}", "\n".join(lines))
+    publishers = list(dict.fromkeys(dataset.source_of(e).publisher for e in events))
+    _field(embed, "Sources" if len(publishers) > 1 else "Source", ", ".join(publishers))
     return embed
 
 
@@ -144,8 +172,10 @@ def day_embed(day: Day, dataset: Dataset) -> discord.Embed:
     return empty_day_embed(day.month, day.day, day.countdown, dataset)
 
 
-def daily_post_embed(post: DailyPost, dataset: Dataset) -> discord.Embed:
-    """A scheduled quote, fact or on-this-day post, under its "Daily quote"-style header."""
+def daily_post_embed(
+    post: DailyPost, dataset: Dataset, days: frozenset[int] = ALL_DAYS
+) -> discord.Embed:
+    """A scheduled quote, fact or on-this-day post, under its header (from its days)."""
     if post.quote is not None:
         embed = quote_embed(post.quote, dataset)
     elif post.day is not None:
@@ -154,7 +184,7 @@ def daily_post_embed(post: DailyPost, dataset: Dataset) -> discord.Embed:
         embed = fact_embed(post.fact, dataset)
     else:
         raise ValueError(f"an empty {post.kind} post")
-    return scheduled_embed(post.kind, embed, no_events_on=post.no_events_on)
+    return scheduled_embed(post_title(post.kind, days), embed, no_events_on=post.no_events_on)
 
 
 def empty_day_embed(
@@ -167,16 +197,16 @@ def empty_day_embed(
             f"The next anniversary is **{_short(countdown.next_day)}**,"
             f" {_in_days(countdown.days_until)}."
         )
-        for event in countdown.next_events[:3]:
-            _field(embed, f"Coming up · {long_date(event.date)}", _event_value(event, dataset))
+        for event in countdown.next_events[:2]:
+            lines.append(f"- **{long_date(event.date)}**: {_event_line(event)}")
     if countdown.previous_day is not None:
         ago = countdown.days_since
         lines.append(
             f"The most recent was **{_short(countdown.previous_day)}**,"
             f" {'yesterday' if ago == 1 else f'{ago} days ago'}."
         )
-        for event in countdown.previous_events[:2]:
-            _field(embed, f"Most recent · {long_date(event.date)}", _event_value(event, dataset))
+        for event in countdown.previous_events[:1]:
+            lines.append(f"- **{long_date(event.date)}**: {_event_line(event)}")
     embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
     return embed
 
@@ -195,21 +225,8 @@ def about_embed(dataset: Dataset, version: str) -> discord.Embed:
         f"{counts['quotes']} quotes · {counts['facts']} facts · {counts['questions']} trivia "
         f"questions · {counts['events']} timeline events · {counts['sources']} sources",
     )
-    _field(
-        embed,
-        "Commands",
-        "`/quote` `/fact` `/onthisday` `/trivia play` `/trivia leaderboard` `/about`",
-    )
-    by_publisher: dict[str, int] = {}
-    for source in dataset.sources.values():
-        by_publisher[source.publisher] = by_publisher.get(source.publisher, 0) + 1
-    publishers = sorted(by_publisher.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
-    _field(
-        embed,
-        "Sources",
-        ", ".join(f"{name} ({n})" for name, n in publishers)
-        + "\nPress **All sources** for every article with its link.",
-    )
+    _field(embed, "Commands", "`/help` lists every command you can use where you are.")
+    _field(embed, "Sources", "Press **All sources** for every article, with its link.")
     _footer(embed, f"Version {version} · dataset {dataset.version}")
     return embed
 
@@ -243,6 +260,71 @@ def game_started_embed(starter_id: int, questions: int, level: str, seconds: int
     )
 
 
+FAN_COMMANDS = (
+    ("/quote", "a quote from IU, V and the others (`speaker`, `search`)"),
+    ("/fact", "a fact about the song, the video and the people (`topic`)"),
+    ("/onthisday", "what happened on this day, or any day (`date`)"),
+    ("/about", "what this bot is, and every source it uses"),
+)
+GAME_COMMANDS = (
+    ("/trivia play", "a quiz for everyone in the channel (`questions`, `difficulty`, `topic`)"),
+    ("/trivia stop", "end the channel's quiz (whoever started it, or Manage Messages)"),
+    ("/trivia leaderboard", "the server's top players (`period`: all, week, month)"),
+    ("/trivia stats", "your points, accuracy and streaks, or someone else's"),
+)
+MODERATOR_COMMANDS = (
+    ("/schedule add", "a daily quote, fact, on-this-day or trivia post in a channel"),
+    ("/schedule list", "every scheduled post, and whether it works"),
+    ("/schedule pause · resume · remove", "one scheduled post"),
+    ("/schedule preview", "a private sample of a post"),
+    ("/settings timezone", "the server's timezone (`KST`, `Asia/Seoul`, `UTC+9`…)"),
+    ("/settings check", "can the bot post where schedules post?"),
+    ("/trivia reports", "problems fans reported with questions"),
+)
+
+
+def _command_lines(commands: tuple[tuple[str, str], ...]) -> str:
+    return "\n".join(f"`{name}` — {what}" for name, what in commands)
+
+
+def help_embed(*, in_server: bool, moderator: bool) -> discord.Embed:
+    """/help: the commands the member can use here, one line each, grouped."""
+    embed = _embed("What I can do", "Fans of “Love wins all”, this is for you:")
+    _field(embed, "Everyone", _command_lines((*FAN_COMMANDS, ("/help", "this list"))))
+    if in_server:
+        _field(embed, "Trivia in this server", _command_lines(GAME_COMMANDS))
+    else:
+        _field(
+            embed,
+            "Trivia and daily posts",
+            "They work in servers that added the bot: ask a server's moderators to invite it.",
+        )
+    if moderator:
+        _field(embed, "Moderators (Manage Server)", _command_lines(MODERATOR_COMMANDS))
+    return embed
+
+
+def welcome_embed() -> discord.Embed:
+    """Posted once, when the bot joins a server."""
+    embed = _embed(
+        "Hello! 💜",
+        "I'm a fan bot for “Love wins all”, IU's song with V of BTS. Every quote and fact I "
+        "show comes from a published article, with its source.",
+    )
+    _field(
+        embed,
+        "Try",
+        "`/quote` · `/fact` · `/onthisday` · `/trivia play` with friends in a channel",
+    )
+    _field(
+        embed,
+        "Moderators",
+        "`/schedule add` posts a quote, fact or trivia question every day; "
+        "`/settings timezone` sets the server's time. `/help` lists everything.",
+    )
+    return embed
+
+
 def user_error_embed(message: str) -> discord.Embed:
     return _embed("Hmm, not quite", message, ERROR_COLOUR)
 
@@ -262,11 +344,12 @@ EMBED_TOTAL_MAX = 6000
 
 
 def scheduled_embed(
-    content: str, embed: discord.Embed, no_events_on: dt.date | None = None
+    title: str, embed: discord.Embed, no_events_on: dt.date | None = None
 ) -> discord.Embed:
-    """A scheduled post: the usual embed under a small "Daily quote"-style header. With
-    `no_events_on`, an on-this-day post that is a fact instead says so."""
-    embed.set_author(name=POST_KINDS[PostKind(content)].header)
+    """A scheduled post: the usual embed under a small header ("Daily quote", "Weekdays
+    quote", "Quote · Mon, Wed, Fri"). With `no_events_on`, an on-this-day post that is a fact
+    instead says so."""
+    embed.set_author(name=title)
     if no_events_on is not None:
         note = (
             f"*Nothing in the story of “Love wins all” happened on "
@@ -277,7 +360,15 @@ def scheduled_embed(
 
 
 def _schedule_when(record: ScheduleRecord) -> str:
-    return f"{record.local_time.strftime('%H:%M')} {record.timezone} · {_days_label(record)}"
+    when = f"{record.local_time.strftime('%H:%M')} {timezone_label(record.timezone)}"
+    return f"{when} · {_days_label(record)}"
+
+
+def schedule_choice(record: ScheduleRecord, channel_name: str | None) -> str:
+    """How the schedule-number autocomplete names a schedule."""
+    where = f"#{channel_name}" if channel_name else "a channel"
+    when = f"{record.local_time.strftime('%H:%M')} {record.timezone}"
+    return f"#{record.id} · {post_title(record.content, record.days)} in {where} at {when}"
 
 
 def _days_label(record: ScheduleRecord) -> str:
@@ -302,7 +393,7 @@ def schedule_state(record: ScheduleRecord) -> str:
 
 
 def schedule_added_embed(record: ScheduleRecord, notes: list[str]) -> discord.Embed:
-    label = POST_KINDS[PostKind(record.content)].header
+    label = post_title(record.content, record.days)
     embed = _embed(
         f"Schedule #{record.id} added",
         f"**{label}** in <#{record.channel_id}> at {_schedule_when(record)}.\n"
@@ -326,7 +417,7 @@ def schedules_embed(records: list[ScheduleRecord], limit: int) -> discord.Embed:
     embed = _embed("Scheduled posts", f"{len(records)} of {limit} schedules in this server.")
     # 25 fields at most; keep each short enough that all of them fit in 6000 characters.
     for record in records[:25]:
-        label = POST_KINDS[PostKind(record.content)].header
+        label = post_title(record.content, record.days)
         lines = [f"<#{record.channel_id}> · {_schedule_when(record)}"]
         if record.role_id:
             lines.append(f"mentions <@&{record.role_id}>")
@@ -344,7 +435,7 @@ def schedules_embed(records: list[ScheduleRecord], limit: int) -> discord.Embed:
 
 
 def schedule_changed_embed(title: str, record: ScheduleRecord, detail: str) -> discord.Embed:
-    label = POST_KINDS[PostKind(record.content)].header
+    label = post_title(record.content, record.days)
     return _embed(
         title,
         f"#{record.id} · **{label}** in <#{record.channel_id}> at {_schedule_when(record)}.\n"
@@ -362,7 +453,8 @@ def timezone_set_embed(timezone: str, now: dt.datetime) -> discord.Embed:
     local = now.astimezone(ZoneInfo(timezone))
     return _embed(
         "Server timezone set",
-        f"This server's timezone is now **{timezone}** (it is {local.strftime('%H:%M')} there). "
+        f"This server's timezone is now **{timezone_label(timezone)}** (it is "
+        f"{local.strftime('%H:%M')} there). "
         "New schedules use it unless they name another, and `/onthisday` uses its date. "
         "Existing schedules keep the timezone they were made with.",
     )

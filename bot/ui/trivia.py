@@ -10,17 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.domain.models import Dataset, Question
-from bot.domain.schedule import PostKind
+from bot.domain.schedule import ALL_DAYS, PostKind, post_title, timezone_label
 from bot.domain.trivia import AnswerOutcome, OpenQuestion, Reveal, Standing, shuffled_choices
 from bot.errors import OneErrorPath, UserError, reply_in_time
 from bot.store.base import LeaderRow, PlayerStats, Report
-from bot.ui.embeds import COLOUR, clip, join_within, scheduled_embed, source_line
+from bot.ui.details import DetailsButton
+from bot.ui.embeds import COLOUR, clip, join_within, short_source
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
@@ -176,22 +177,32 @@ def _submitted_value(node: Any, custom_id: str) -> str:
     return ""
 
 
-def question_embed(view: OpenQuestion, daily: bool = False) -> discord.Embed:
-    title = "Daily trivia question" if daily else f"Question {view.number}/{view.total}"
+def question_embed(
+    view: OpenQuestion, title: str | None = None, *, closes: bool = True
+) -> discord.Embed:
+    """A question with its choices below it: "Question k/n", or `title` for a scheduled one
+    ("Daily trivia question"); with `closes`, when the answers close (a live countdown)."""
     embed = discord.Embed(
-        title=title, description=clip(view.question.question, 4096), colour=COLOUR
+        title=title or f"Question {view.number}/{view.total}",
+        description=clip(view.question.question, 4096),
+        colour=COLOUR,
     )
-    closes = int(view.closes_at.timestamp())
-    embed.add_field(name="Time", value=f"Answers close <t:{closes}:R>", inline=True)
+    if closes:
+        until = f"Answers close <t:{int(view.closes_at.timestamp())}:R>"
+    else:
+        minutes = round((view.closes_at - view.opened_at).total_seconds() / 60)
+        until = "Open for an hour" if minutes == 60 else f"Open for {minutes} minutes"
+    embed.add_field(name="Time", value=until, inline=True)
     embed.add_field(name="Difficulty", value=view.question.difficulty, inline=True)
     embed.set_footer(text="Click an answer: your first click counts. Faster answers score more.")
     return embed
 
 
-def sample_question_embed(
+def sample_question(
     question: Question, rng: random.Random, now: dt.datetime
-) -> discord.Embed:
-    """A preview of a daily question (nothing to click, no game behind it)."""
+) -> tuple[discord.Embed, discord.ui.View]:
+    """A preview of a scheduled question: as it will be posted, with its buttons off and no
+    countdown (nothing to click, no game behind it)."""
     sample = OpenQuestion(
         index=0,
         total=1,
@@ -200,7 +211,8 @@ def sample_question_embed(
         opened_at=now,
         closes_at=now + dt.timedelta(hours=1),
     )
-    return scheduled_embed(PostKind.TRIVIA, question_embed(sample, daily=True))
+    title = post_title(PostKind.TRIVIA, ALL_DAYS)
+    return question_embed(sample, title, closes=False), closed_view(0, sample)
 
 
 def question_view(game_id: int, view: OpenQuestion) -> discord.ui.View:
@@ -211,8 +223,14 @@ def question_view(game_id: int, view: OpenQuestion) -> discord.ui.View:
 
 
 def reveal_embed(
-    reveal: Reveal, total: int, dataset: Dataset, daily: bool = False
+    reveal: Reveal,
+    total: int,
+    dataset: Dataset,
+    daily: bool = False,
+    streaks: Mapping[int, int] | None = None,
 ) -> discord.Embed:
+    """The answer, why, how it went, and one source line (the source's own words are behind
+    "Details"). A daily question also names its fastest right answers and the streaks."""
     question = reveal.question
     title = (
         "Daily trivia: the answer" if daily else f"Question {reveal.index + 1}/{total}: the answer"
@@ -222,22 +240,34 @@ def reveal_embed(
         name="Answer", value=clip(f"✅ **{reveal.correct_choice}**", 1024), inline=False
     )
     embed.add_field(name="Why", value=clip(question.explanation, 1024), inline=False)
+    embed.add_field(name="Result", value=clip(_result(reveal, daily, streaks), 1024), inline=False)
     embed.add_field(
-        name="From the source", value=clip(f"> {question.evidence}", 1024), inline=False
+        name="Source", value=clip(short_source(dataset.source_of(question)), 1024), inline=False
     )
-    embed.add_field(
-        name="Source", value=clip(source_line(dataset.source_of(question)), 1024), inline=False
-    )
-    if reveal.answered == 0:
-        result = "Nobody answered this one."
-    else:
-        result = f"{reveal.right} of {reveal.answered} answered right."
-        fastest = next((r for r in reveal.results if r.correct), None)
-        if fastest is not None:
-            result += f" Fastest: <@{fastest.user_id}> (+{fastest.points})."
-    embed.add_field(name="Result", value=clip(result, 1024), inline=False)
     embed.set_footer(text=f"Question {question.id}")
     return embed
+
+
+def _result(reveal: Reveal, daily: bool, streaks: Mapping[int, int] | None) -> str:
+    if reveal.answered == 0:
+        return "Nobody answered this one."
+    result = f"{reveal.right} of {reveal.answered} answered right."
+    right = [r for r in reveal.results if r.correct]  # in the order the answers came
+    if not right:
+        return result
+    if not daily:
+        return f"{result} Fastest: <@{right[0].user_id}> (+{right[0].points})."
+    fastest = ", ".join(f"<@{r.user_id}> (+{r.points})" for r in right[:3])
+    result += f"\nFastest right answers: {fastest}."
+    runs = sorted(
+        ((streak, user) for user, streak in (streaks or {}).items() if streak >= 2),
+        reverse=True,
+    )
+    if runs:
+        shown = ", ".join(f"<@{user}> {streak} in a row" for streak, user in runs[:5])
+        more = f" and {len(runs) - 5} more" if len(runs) > 5 else ""
+        result += f"\nDaily streaks: {shown}{more}."
+    return result
 
 
 def reveal_view(game_id: int, reveal: Reveal) -> discord.ui.View:
@@ -251,6 +281,9 @@ def reveal_view(game_id: int, reveal: Reveal) -> discord.ui.View:
         item = ChoiceButton(game_id, reveal.index, choice, label, style=style, disabled=True)
         item.item.row = 0
         buttons.add_item(item)
+    details = DetailsButton("question", reveal.question.id)
+    details.item.row = 1
+    buttons.add_item(details)
     report = ReportButton(reveal.question.id)
     report.item.row = 1
     buttons.add_item(report)
@@ -279,22 +312,37 @@ def _points(n: int) -> str:
 
 
 def standings_embed(standings: Sequence[Standing], title: str, note: str = "") -> discord.Embed:
+    """The end of a game: players with points ranked (medals for the top three), then who
+    played without scoring; a game nobody scored in says so once."""
     lines = [note] if note else []
+    scored = [s for s in standings if s.points > 0]
     medals = {1: "🥇", 2: "🥈", 3: "🥉"}
-    for rank, s in enumerate(standings, 1):
+    for rank, s in enumerate(scored, 1):
         lines.append(
             f"{medals.get(rank, f'**{rank}.**')} <@{s.user_id}> — {_points(s.points)} · "
             f"{s.correct}/{s.answered} correct · best streak {s.best_streak}"
         )
-    if not standings:
-        lines.append("Nobody scored this time.")
-    lines.append("\nEvery point is on the server's leaderboard: `/trivia leaderboard`.")
+    unscored = [s for s in standings if s.points == 0]
+    if unscored:
+        names = ", ".join(f"<@{s.user_id}> (0/{s.answered})" for s in unscored)
+        lines.append(f"No points this time: {names}")
+    if scored:
+        lines.append("\nThe points are on the server's leaderboard: `/trivia leaderboard`.")
+    elif not standings:
+        lines.append("Nobody answered, so nobody scored.")
     return discord.Embed(title=title, description=join_within(lines, 4096), colour=COLOUR)
 
 
 def leaderboard_embed(
-    rows: Sequence[LeaderRow], caller: LeaderRow | None, period_label: str, caller_id: int
+    rows: Sequence[LeaderRow],
+    caller: LeaderRow | None,
+    period_label: str,
+    caller_id: int,
+    since: dt.datetime | None = None,
+    timezone: str = "UTC",
 ) -> discord.Embed:
+    """The top players with points (nobody without one is ranked), the caller's own rank
+    when further down, and since when the period counts."""
     lines = [
         f"**{r.rank}.** <@{r.user_id}> — {_points(r.points)} · {r.correct} correct · "
         f"{r.accuracy:.0%} accuracy"
@@ -307,11 +355,15 @@ def leaderboard_embed(
             f"…\n**{caller.rank}.** <@{caller.user_id}> (you) — {_points(caller.points)} · "
             f"{caller.correct} correct · {caller.accuracy:.0%} accuracy"
         )
-    return discord.Embed(
+    embed = discord.Embed(
         title=f"Trivia leaderboard — {period_label}",
         description=join_within(lines, 4096),
         colour=COLOUR,
     )
+    if since is not None:
+        local = since.strftime("%A %d %B, %H:%M")
+        embed.set_footer(text=f"Since {local} {timezone_label(timezone)} (the server's time)")
+    return embed
 
 
 def stats_embed(stats: PlayerStats) -> discord.Embed:
@@ -324,6 +376,11 @@ def stats_embed(stats: PlayerStats) -> discord.Embed:
     embed.add_field(name="Answers", value=f"{stats.correct} right of {stats.answered}", inline=True)
     embed.add_field(name="Accuracy", value=f"{stats.accuracy:.0%}", inline=True)
     embed.add_field(name="Best streak", value=str(stats.best_streak), inline=True)
+    embed.add_field(
+        name="Daily streak",
+        value=f"{stats.daily_streak} now · best {stats.best_daily_streak}",
+        inline=True,
+    )
     return embed
 
 
@@ -342,7 +399,8 @@ def reports_embed(reports: Sequence[Report]) -> discord.Embed:
 
 def report_thanks_embed(report_id: int, question_id: str) -> discord.Embed:
     return discord.Embed(
-        description=f"Thank you! Report #{report_id} about question `{question_id}` was "
-        "sent to the server's moderators and the bot's operators.",
+        description=f"Thank you! Report #{report_id} about question `{question_id}` is saved. "
+        "This server's moderators read reports with `/trivia reports`, and the bot's operators "
+        "can list them all.",
         colour=COLOUR,
     )

@@ -11,6 +11,7 @@ from bot.domain.schedule import (
     ALL_DAYS,
     WEEKDAYS,
     WEEKENDS,
+    PostKind,
     ScheduleInputError,
     catch_up,
     format_days,
@@ -19,7 +20,9 @@ from bot.domain.schedule import (
     parse_run_nonce,
     parse_time,
     parse_timezone,
+    post_title,
     run_nonce,
+    timezone_label,
     timezone_suggestions,
     usable_timezone,
 )
@@ -101,7 +104,7 @@ def test_parse_timezone_returns_the_canonical_name() -> None:
     assert parse_timezone("UTC") == "UTC"
 
 
-@pytest.mark.parametrize("name", ["Seoul", "Mars/Olympus", "", "Asia", "../etc/passwd"])
+@pytest.mark.parametrize("name", ["Mars/Olympus", "", "Asia", "../etc/passwd", "UTC+15", "XYZT"])
 def test_parse_timezone_rejects_unknown_names(name: str) -> None:
     with pytest.raises(ScheduleInputError) as caught:
         parse_timezone(name)
@@ -110,7 +113,34 @@ def test_parse_timezone_rejects_unknown_names(name: str) -> None:
 
 def test_parse_timezone_suggests_a_close_name() -> None:
     with pytest.raises(ScheduleInputError, match="Asia/Seoul"):
-        parse_timezone("Seoul")
+        parse_timezone("Asia/Seo")
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("KST", "Asia/Seoul"),
+        ("kst", "Asia/Seoul"),
+        ("JST", "Asia/Tokyo"),
+        ("Seoul", "Asia/Seoul"),
+        ("new york", "America/New_York"),
+        ("UTC+9", "Etc/GMT-9"),  # IANA's Etc signs are the other way round
+        ("GMT+09:00", "Etc/GMT-9"),
+        ("utc-3", "Etc/GMT+3"),
+        ("+05:30", "Asia/Kolkata"),
+        ("UTC", "UTC"),
+        ("gmt", "GMT"),  # an IANA name of its own
+    ],
+)
+def test_timezones_people_type(typed: str, zone: str) -> None:
+    assert parse_timezone(typed) == zone
+    assert timezone_suggestions(typed)[0] == zone  # the autocomplete finds it first
+
+
+def test_an_offset_zone_is_shown_with_its_offset() -> None:
+    assert timezone_label("Etc/GMT-9") == "Etc/GMT-9 (UTC+9, no daylight saving)"
+    assert timezone_label("Etc/GMT+3") == "Etc/GMT+3 (UTC-3, no daylight saving)"
+    assert timezone_label("Asia/Seoul") == "Asia/Seoul"
 
 
 def test_timezone_suggestions_for_autocomplete() -> None:
@@ -312,3 +342,17 @@ def test_only_region_names_are_timezones(name: str) -> None:
     assert not [n for n in timezone_suggestions(name.split("/")[0]) if n.startswith(name[:5])]
     assert usable_timezone("asia/seoul") == "Asia/Seoul"
     assert usable_timezone(None) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "days", "title"),
+    [
+        (PostKind.QUOTE, ALL_DAYS, "Daily quote"),
+        (PostKind.FACT, WEEKDAYS, "Weekdays fact"),
+        (PostKind.TRIVIA, WEEKENDS, "Weekends trivia question"),
+        (PostKind.QUOTE, frozenset({0, 2, 4}), "Quote · Mon, Wed, Fri"),
+        (PostKind.ONTHISDAY, frozenset({0}), "On this day"),
+    ],
+)
+def test_a_post_is_named_after_its_days(kind: PostKind, days: frozenset[int], title: str) -> None:
+    assert post_title(kind, days) == title

@@ -9,10 +9,14 @@ from bot.domain.clock import FakeClock
 from bot.domain.models import Question
 from bot.domain.trivia import (
     AnswerOutcome,
+    DailyStreak,
     EndReason,
     GameStateError,
     NotEnoughQuestions,
     TriviaGame,
+    period_key,
+    period_keys,
+    period_start,
     pick_questions,
     score_for,
     shuffled_choices,
@@ -438,3 +442,30 @@ def test_a_game_refuses_inconsistent_setups() -> None:
         )
     with pytest.raises(ValueError):
         TriviaGame(game_id=1, channel_id=1, starter_id=1, questions=[], choices=[], seconds=20)
+
+
+def test_leaderboard_weeks_and_months_start_in_the_servers_timezone() -> None:
+    # Monday 5 February 2024, 02:00 in Seoul is still Sunday 4 February in UTC.
+    at = datetime(2024, 2, 4, 17, 0, tzinfo=UTC)
+    assert period_key("week", at) == "week:2024-01-29"
+    assert period_key("week", at, "Asia/Seoul") == "week:2024-02-05"
+    start = period_start("week", at, "Asia/Seoul")
+    assert start is not None and start.isoformat() == "2024-02-05T00:00:00+09:00"
+    assert period_key("month", datetime(2024, 1, 31, 16, 0, tzinfo=UTC), "Asia/Seoul") == (
+        "month:2024-02-01"
+    )
+    assert period_keys(at, "Asia/Seoul") == ("all", "week:2024-02-05", "month:2024-02-01")
+
+
+def test_a_daily_streak_counts_questions_answered_right_in_a_row() -> None:
+    streak = DailyStreak()
+    streak = streak.after(10, None, correct=True)
+    assert (streak.current, streak.best) == (1, 1)
+    streak = streak.after(11, 10, correct=True)  # the next daily question
+    assert (streak.current, streak.best) == (2, 2)
+    assert streak.after(11, 10, correct=True) == streak  # the same reveal, recorded again
+    missed = streak.after(13, 12, correct=True)  # question 12 went unanswered
+    assert (missed.current, missed.best) == (1, 2)
+    wrong = streak.after(12, 11, correct=False)
+    assert (wrong.current, wrong.best) == (0, 2)
+    assert streak.as_of(11) == 2 and streak.as_of(12) == 0  # lost once a question is missed

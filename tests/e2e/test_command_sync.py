@@ -14,7 +14,7 @@ from typing import Any
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.models import Guild
 
-COMMANDS = {"quote", "fact", "onthisday", "about", "trivia", "schedule", "settings"}
+COMMANDS = {"quote", "fact", "onthisday", "about", "help", "trivia", "schedule", "settings"}
 
 
 def global_names(emulator: Emulator) -> set[str]:

@@ -33,9 +33,14 @@ async def test_quote_shows_a_dataset_quote_with_its_source(shared: Shared) -> No
     assert embed["description"] == f"“{quote.text}”"  # the text exactly as in the dataset
     assert dataset().people[quote.speaker].name in embed["title"]
     source = dataset().source_of(quote)
-    assert source.publisher in field(embed, "Source")
+    assert source.publisher in field(embed, "Source")  # one short source line
     assert reply.data["allowed_mentions"] == NO_PINGS
-    assert [b["label"] for b in inter.message.buttons] == ["Another quote"]
+    assert [b["label"] for b in inter.message.buttons] == ["Another quote", "Details"]
+
+    details = await emulator.click(inter.message, "Details", fan)
+    more = await details.response()
+    assert more.is_ephemeral and quote.context in all_text(more.embeds[0])
+    assert (source.url or source.publisher) in all_text(more.embeds[0])
 
 
 async def test_speaker_autocomplete_knows_aliases(shared: Shared) -> None:
@@ -119,23 +124,38 @@ async def test_fact_by_topic_names_its_source_and_evidence(shared: Shared) -> No
     assert fact is not None and fact.topic == "charts"
     assert TOPICS["charts"] in embed["title"]
     assert embed["description"] == fact.text
-    assert fact.evidence[:200] in field(embed, "From the source")
     assert dataset().source_of(fact).url in field(embed, "Source")
+    assert [b["label"] for b in inter.message.buttons] == ["Another fact", "Details"]
+    # The source's own words (and the bot's English for them) are one click away.
+    details = await (await emulator.click(inter.message, "Details", fan)).response()
+    assert details.is_ephemeral
+    assert fact.evidence[:200] in field(details.embeds[0], "From the source")
+    if fact.evidence_en:
+        assert fact.evidence_en[:200] in field(
+            details.embeds[0], "In English (the bot's translation)"
+        )
+    another = await (await emulator.click(inter.message, "Another fact", fan)).response()
+    again = dataset().fact(footer_id(another.embeds[0]))
+    assert again is not None and again.topic == "charts" and again.id != fact.id
 
 
 async def test_onthisday_reads_every_date_form(shared: Shared) -> None:
     emulator, guild, channel, fan = place(shared)
-    expected = {e.text[:60] for e in dates.events_on(dataset().events, 1, 24)}
-    assert expected, "the dataset has events on 24 January"
+    events = dates.events_on(dataset().events, 1, 24)
+    assert len(events) >= 2, "the dataset has events on 24 January"
     for typed in ("01-24", "2024-01-24", "1/24", "Jan 24", "24 January", "January 24"):
-        embed = (
-            await (await emulator.slash(guild, channel, fan, "onthisday", date=typed)).response()
-        ).embeds[0]
+        inter = await emulator.slash(guild, channel, fan, "onthisday", date=typed)
+        embed = (await inter.response()).embeds[0]
         assert embed["title"] == "On this day: 24 January", typed
-        text = all_text(embed)
-        assert all(snippet in text for snippet in expected), typed
+        lines = embed["description"].splitlines()  # one line an event
+        assert events[0].text in lines[0], typed
         years = shared.clock.now().year - 2024
-        assert f"{years} year" in text
+        assert f"{years} year" in lines[0]
+    # Every event of the day, with its passage and source, is behind "Details".
+    details = await (await emulator.click(inter.message, "Details", fan)).response()
+    assert details.is_ephemeral
+    text = all_text(details.embeds[0])
+    assert all(e.text in text and e.evidence[:100] in text for e in events)
 
 
 async def test_onthisday_explains_a_bad_date_with_examples(shared: Shared) -> None:
@@ -165,7 +185,10 @@ async def test_an_empty_day_counts_down_to_the_next_event(shared: Shared) -> Non
     assert not reply.is_ephemeral
     assert "next anniversary" in embed["description"]
     assert "days" in embed["description"] or "tomorrow" in embed["description"]
-    assert embed["fields"], "the coming event is shown, never an empty embed"
+    countdown = dates.countdown(
+        dataset().events, dt.date(shared.clock.now().year, empty.month, empty.day)
+    )
+    assert countdown.next_events[0].text in embed["description"]  # never an empty embed
 
 
 async def test_about_shows_the_counts_and_every_source(shared: Shared) -> None:

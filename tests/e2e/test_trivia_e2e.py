@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.services.games import REVEAL_PAUSE_SECONDS
 from bot.domain.models import Question
+from bot.services.games import REVEAL_PAUSE_SECONDS
 from tests.dataset_factory import write_dataset
 from tests.e2e.helpers import NO_PINGS, dataset
 from tests.fakediscord.botproc import BotProcess
@@ -40,9 +40,9 @@ def is_question(n: int, total: int) -> Any:
 
 
 def revealed(message: Message) -> bool:
-    return bool(message.buttons) and all(
-        b.get("disabled") for b in message.buttons if b.get("label") != "Report a problem"
-    )
+    """The answer buttons are off (Details and Report a problem stay clickable)."""
+    answers = [b for b in message.buttons if str(b.get("custom_id", "")).startswith("lwa:t:")]
+    return bool(answers) and all(b.get("disabled") for b in answers)
 
 
 async def answer(emulator: Emulator, message: Message, member: Member, label: str) -> str:
@@ -100,15 +100,16 @@ async def test_a_two_question_game_with_three_fans(shared: Shared) -> None:
     )
     assert final.allowed_mentions == NO_PINGS
     lines = final.embed["description"].splitlines()
-    assert f"<@{right.id}>" in lines[0] and "2/2 correct" in lines[0]
-    assert f"<@{wrong.id}>" in lines[1] and "0 points" in lines[1]
+    assert f"<@{right.id}>" in lines[0] and "2/2 correct" in lines[0] and "🥇" in lines[0]
+    assert f"<@{wrong.id}>" in lines[1] and lines[1].startswith("No points this time")
+    assert "🥈" not in final.text  # a player without points gets no medal
     assert f"<@{silent.id}>" not in final.text
 
     board = await (await emulator.slash(guild, channel, silent, "trivia leaderboard")).response()
     text = board.embeds[0]["description"]
     points = int(re.search(rf"<@{right.id}> — ([\d,]+) points", text)[1].replace(",", ""))  # type: ignore[index]
     assert 1000 <= points <= 2000  # two right answers, 500-1000 each
-    assert f"<@{wrong.id}> — 0 points" in text
+    assert f"<@{wrong.id}>" not in text  # only players with points are ranked
     assert f"<@{silent.id}>" not in text
     stats = await (await emulator.slash(guild, channel, right, "trivia stats")).response()
     assert "2 right of 2" in str(stats.embeds[0])
@@ -130,14 +131,15 @@ async def test_one_game_per_channel_and_who_may_stop_it(shared: Shared) -> None:
     assert refused.is_ephemeral and "Manage Messages" in refused.embeds[0]["description"]
 
     stopped = await (await emulator.slash(guild, channel, starter, "trivia stop")).response()
-    assert not stopped.is_ephemeral
+    assert not stopped.is_ephemeral  # one message: who stopped it, and the standings
+    assert stopped.embeds[0]["title"] == "Final standings"
+    assert f"<@{starter.id}> stopped the game" in stopped.embeds[0]["description"]
     closed = await emulator.wait_for_edit(
         message, lambda m: all(b.get("disabled") for b in m.buttons), timeout=10
     )
     assert closed.buttons
-    await emulator.wait_for_message(
-        channel, lambda m: "stopped" in m.text and "Final standings" in m.text, timeout=10
-    )
+    posted = [m for m in emulator.channel_messages(channel) if m.interaction_id is None]
+    assert not [m for m in posted if "Final standings" in m.text]  # nothing besides the reply
     again = await (
         await emulator.slash(guild, channel, fan, "trivia play", questions=1, seconds=10)
     ).response()

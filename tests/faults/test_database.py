@@ -24,7 +24,6 @@ from .helpers import (
     database,
     is_live_question,
     is_question,
-    poll_until,
     question_of,
     start_game,
 )
@@ -206,25 +205,19 @@ async def test_stopping_a_game_while_its_write_waits_for_the_database_leaves_it_
     guild = emulator.guilds[0]
     channel = guild.text_channels[0]
     fan = emulator.add_member(guild, "fan")
-    emulator.inject_429("POST", "/channels/{channel_id}/messages", count=1, retry_after=1.0)
     await start_game(emulator, guild, channel, fan, questions=2, seconds=10)
-    # The stop's reply is held back by a 429 until the question's record waits for BEGIN.
-    emulator.inject_429(
-        "POST",
-        "/interactions/{interaction_id}/{interaction_token}/callback",
-        count=1,
-        retry_after=1.5,
-    )
-    stop = await emulator.slash(guild, channel, fan, "trivia stop")
-    await poll_until(lambda: emulator.stats["429:injected"] == 2, 5, "the stop to be answered")
+    question = await emulator.wait_for_message(channel, is_question(1, 2), timeout=10)
+    assert bot.clock is not None
     with database(bot.database_path) as db:
         db.execute("BEGIN EXCLUSIVE")
-        question = await emulator.wait_for_message(channel, is_question(1, 2), timeout=10)
-        assert not (await stop.response(timeout=5)).is_ephemeral  # "stopped the game"
-        await asyncio.sleep(0.3)
+        bot.clock.advance(10)  # the question closes: its reveal is shown, and its record waits
+        await emulator.wait_for_edit(question, lambda m: not is_live_question(m), timeout=10)
+        await asyncio.sleep(0.3)  # the reveal's BEGIN is waiting for the database
+        stop = await emulator.slash(guild, channel, fan, "trivia stop")
+        await asyncio.sleep(1.0)  # the stop waits for the game task, itself waiting on BEGIN
         db.execute("ROLLBACK")
-
-    await emulator.wait_for_message(channel, lambda m: "Final standings" in m.text, timeout=10)
+    final = await stop.original(timeout=10)
+    assert not final.is_ephemeral and "Final standings" in final.text
     assert not is_live_question(emulator.messages[question.id])
     for _ in range(2):  # writes after it: shuffle bag draws, a new game
         reply = await (await emulator.slash(guild, channel, fan, "quote")).response()

@@ -85,10 +85,8 @@ async def test_totals_are_built_from_the_scores_of_an_older_database(tmp_path: P
     await store.open()
     try:
         rows = await store.leaderboard(GUILD, "all")
-        assert [(r.user_id, r.points, r.correct, r.answered) for r in rows] == [
-            (7, 1500, 2, 2),
-            (8, 0, 0, 1),
-        ]
+        assert [(r.user_id, r.points, r.correct, r.answered) for r in rows] == [(7, 1500, 2, 2)]
+        assert (await store.player_stats(GUILD, 8)).answered == 1  # kept, without points
         assert (await store.player_stats(GUILD, 7)).best_streak == 2
     finally:
         await store.close()
