@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.domain import trivia
-from bot.domain.clock import Clock, sleep_until
+from bot.domain.clock import Clock, wait_or_timeout
 from bot.domain.models import Dataset
 from bot.domain.refusal import Refusal
 from bot.domain.schedule import parse_run_nonce
@@ -110,6 +110,9 @@ class LiveGame:
     # database agree on which answers a reveal scores.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     stopping: bool = False  # a /trivia stop is under way
+    # Set by /trivia stop: the runner's waits end early and it ends the game itself, at a
+    # point where no request is in flight (see TriviaRunner.stop_game).
+    wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def daily(self) -> bool:
@@ -319,21 +322,19 @@ class TriviaRunner:
     async def stop_game(self, live: LiveGame) -> list[Standing]:
         """End the channel's game now (the caller checked who may, and announces it with the
         standings returned): its open question's buttons close unrevealed, revealed points
-        stay. Once only: mark it stopping first."""
+        stay. Once only: mark it stopping first.
+
+        The runner is asked, not cancelled: it ends the game at its next wait, after any
+        request in flight. (A request cancelled while discord.py sleeps out a global rate
+        limit would leave every later request of the process waiting forever.)"""
         live.stopping = True
+        live.wake.set()
         if live.task is not None:
-            live.task.cancel()
-            await asyncio.gather(live.task, return_exceptions=True)
-        open_question = live.game.current_question()
-        if open_question is not None:
-            message_id = await self._post_question(live, open_question)
-            await self.channel.close_question(live.record, message_id, open_question)
-        live.game.stop(EndReason.STOPPED)
-        await self._finish(live, GameState.STOPPED, announce=False)
+            await asyncio.wait({live.task})  # not gather: our caller's end must not end it
         return live.game.standings()
 
     async def _run_game(self, live: LiveGame) -> None:
-        while live.game.has_next:
+        while live.game.has_next and not live.stopping:
             question = live.game.open_question(self.clock.now())
             # Recorded before it is posted: an answer locked in while the post is on its way
             # belongs to a question the database knows, and a crash in between is mended at
@@ -341,14 +342,32 @@ class TriviaRunner:
             live.message_id = None  # the previous question's message
             await self.store.open_question(live.record.id, question.index, question.opened_at, None)
             await self._post_question(live, question)
-            await sleep_until(self.clock, question.closes_at)
+            await self._wait_until(live, question.closes_at)
+            if live.stopping:
+                break
             revealed_at = self.clock.now()
             await self._reveal(live)
             if live.game.has_next:  # time to read the reveal, counted from when it was made
-                await sleep_until(
-                    self.clock, revealed_at + dt.timedelta(seconds=REVEAL_PAUSE_SECONDS)
+                await self._wait_until(
+                    live, revealed_at + dt.timedelta(seconds=REVEAL_PAUSE_SECONDS)
                 )
-        await self._finish(live, GameState.FINISHED)
+        if live.stopping:
+            await self._end_stopped(live)
+        else:
+            await self._finish(live, GameState.FINISHED)
+
+    async def _wait_until(self, live: LiveGame, moment: dt.datetime) -> None:
+        """Wait until `moment`, or until /trivia stop asks the game to end."""
+        seconds = (moment - self.clock.now()).total_seconds()
+        await wait_or_timeout(self.clock, live.wake, max(0.0, seconds))
+
+    async def _end_stopped(self, live: LiveGame) -> None:
+        open_question = live.game.current_question()
+        if open_question is not None:  # its buttons close; it is not revealed
+            message_id = await self._post_question(live, open_question)
+            await self.channel.close_question(live.record, message_id, open_question)
+        live.game.stop(EndReason.STOPPED)
+        await self._finish(live, GameState.STOPPED, announce=False)
 
     async def _post_question(self, live: LiveGame, question: OpenQuestion) -> int:
         """The open question's message id, posting it if the runner does not know it yet.
@@ -549,7 +568,10 @@ class TriviaRunner:
     async def _run_daily(self, live: LiveGame) -> None:
         question = live.game.current_question()
         if question is not None:
-            await sleep_until(self.clock, question.closes_at)
+            await self._wait_until(live, question.closes_at)
+            if live.stopping:
+                await self._end_stopped(live)
+                return
             await self._reveal(live)
         await self._finish(live, GameState.FINISHED)
 
