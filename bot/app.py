@@ -31,6 +31,7 @@ from bot.scheduler import Dispatcher, create_dispatcher
 from bot.services.content import ContentService
 from bot.services.games import TriviaRunner
 from bot.store.base import Store
+from bot.ui.details import DetailsButton
 
 if TYPE_CHECKING:
     from discord.types.gateway import SessionStartLimit
@@ -167,6 +168,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
             use_gateway(self, self.settings.gateway_url)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.add_dynamic_items(DetailsButton)  # under the replies of several cogs
         await self.games.recover()  # games a restart interrupted; daily reveals re-armed
         await self.sync_commands_if_changed()
         self.dispatcher = create_dispatcher(self)

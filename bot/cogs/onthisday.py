@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import discord
@@ -42,7 +43,13 @@ class OnThisDay(commands.Cog):
         else:
             month, day = today.month, today.day
         found = self.bot.content.day(month, day, today)
-        view = details_view("day", f"{month:02d}-{day:02d}") if found.events else MISSING
+        # "Details": the day's events in full, or the next anniversary's on an empty day.
+        if found.events:
+            detailed: dt.date | None = dt.date(2000, month, day)  # 2000: a leap year
+        else:
+            detailed = found.countdown.next_day if found.countdown else None
+        key = f"{detailed.month:02d}-{detailed.day:02d}" if detailed else ""
+        view = details_view("day", key) if detailed else MISSING
         await interaction.response.send_message(
             embed=embeds.day_embed(found, self.bot.dataset), view=view
         )

@@ -190,25 +190,23 @@ def daily_post_embed(
 def empty_day_embed(
     month: int, day: int, countdown: dates.Countdown, dataset: Dataset
 ) -> discord.Embed:
+    """A day without events: the next anniversary (its first event; "Details" shows the
+    day) and how long ago the last one was."""
     lines = [f"Nothing in the story of “Love wins all” happened on {_day_label(month, day)}."]
-    embed = _embed(f"On this day: {_day_label(month, day)}", "")
     if countdown.next_day is not None:
         lines.append(
             f"The next anniversary is **{_short(countdown.next_day)}**,"
-            f" {_in_days(countdown.days_until)}."
+            f" {_in_days(countdown.days_until)}:"
         )
-        for event in countdown.next_events[:2]:
-            lines.append(f"- **{long_date(event.date)}**: {_event_line(event)}")
+        for event in countdown.next_events[:1]:
+            lines.append(f"**{event.date.year}** — {_event_line(event)}")
     if countdown.previous_day is not None:
         ago = countdown.days_since
         lines.append(
             f"The most recent was **{_short(countdown.previous_day)}**,"
             f" {'yesterday' if ago == 1 else f'{ago} days ago'}."
         )
-        for event in countdown.previous_events[:1]:
-            lines.append(f"- **{long_date(event.date)}**: {_event_line(event)}")
-    embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
-    return embed
+    return _embed(f"On this day: {_day_label(month, day)}", clip("\n".join(lines), DESCRIPTION_MAX))
 
 
 def about_embed(dataset: Dataset, version: str) -> discord.Embed:
@@ -261,46 +259,39 @@ def game_started_embed(starter_id: int, questions: int, level: str, seconds: int
 
 
 FAN_COMMANDS = (
-    ("/quote", "a quote from IU, V and the others (`speaker`, `search`)"),
-    ("/fact", "a fact about the song, the video and the people (`topic`)"),
-    ("/onthisday", "what happened on this day, or any day (`date`)"),
-    ("/about", "what this bot is, and every source it uses"),
+    ("/quote", "a quote from IU, V and the others"),
+    ("/fact", "a fact about the song and its video"),
+    ("/onthisday", "this day (or any day) in the story"),
+    ("/about", "the bot and its sources"),
+    ("/help", "this list"),
 )
 GAME_COMMANDS = (
-    ("/trivia play", "a quiz for everyone in the channel (`questions`, `difficulty`, `topic`)"),
-    ("/trivia stop", "end the channel's quiz (whoever started it, or Manage Messages)"),
-    ("/trivia leaderboard", "the server's top players (`period`: all, week, month)"),
-    ("/trivia stats", "your points, accuracy and streaks, or someone else's"),
+    ("/trivia play", "a quiz for everyone in the channel"),
+    ("/trivia stop · leaderboard · stats", ""),
 )
 MODERATOR_COMMANDS = (
-    ("/schedule add", "a daily quote, fact, on-this-day or trivia post in a channel"),
-    ("/schedule list", "every scheduled post, and whether it works"),
-    ("/schedule pause · resume · remove", "one scheduled post"),
-    ("/schedule preview", "a private sample of a post"),
-    ("/settings timezone", "the server's timezone (`KST`, `Asia/Seoul`, `UTC+9`…)"),
-    ("/settings check", "can the bot post where schedules post?"),
-    ("/trivia reports", "problems fans reported with questions"),
+    ("/schedule add", "a daily post in a channel"),
+    ("/schedule list · preview · pause · resume · remove", ""),
+    ("/settings timezone · check", ""),
+    ("/trivia reports", "questions fans reported"),
 )
 
 
 def _command_lines(commands: tuple[tuple[str, str], ...]) -> str:
-    return "\n".join(f"`{name}` — {what}" for name, what in commands)
+    return "\n".join(f"`{name}` — {what}" if what else f"`{name}`" for name, what in commands)
 
 
 def help_embed(*, in_server: bool, moderator: bool) -> discord.Embed:
-    """/help: the commands the member can use here, one line each, grouped."""
-    embed = _embed("What I can do", "Fans of “Love wins all”, this is for you:")
-    _field(embed, "Everyone", _command_lines((*FAN_COMMANDS, ("/help", "this list"))))
+    """/help: the commands the member can use here, one line each, grouped (a command's
+    options show in Discord as it is typed)."""
+    embed = _embed("What I can do", "")
+    _field(embed, "Everyone", _command_lines(FAN_COMMANDS))
     if in_server:
         _field(embed, "Trivia in this server", _command_lines(GAME_COMMANDS))
     else:
-        _field(
-            embed,
-            "Trivia and daily posts",
-            "They work in servers that added the bot: ask a server's moderators to invite it.",
-        )
+        _field(embed, "Trivia and daily posts", "In servers that added the bot.")
     if moderator:
-        _field(embed, "Moderators (Manage Server)", _command_lines(MODERATOR_COMMANDS))
+        _field(embed, "Moderators", _command_lines(MODERATOR_COMMANDS))
     return embed
 
 

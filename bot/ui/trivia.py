@@ -244,8 +244,11 @@ def reveal_embed(
     embed.add_field(
         name="Source", value=clip(short_source(dataset.source_of(question)), 1024), inline=False
     )
-    embed.set_footer(text=f"Question {question.id}")
-    return embed
+    return embed  # the question's id is under "Details", with its passage
+
+
+# A daily reveal names this many of the fastest right answers and of the longest streaks.
+SHOWN_PLAYERS = 3
 
 
 def _result(reveal: Reveal, daily: bool, streaks: Mapping[int, int] | None) -> str:
@@ -257,16 +260,16 @@ def _result(reveal: Reveal, daily: bool, streaks: Mapping[int, int] | None) -> s
         return result
     if not daily:
         return f"{result} Fastest: <@{right[0].user_id}> (+{right[0].points})."
-    fastest = ", ".join(f"<@{r.user_id}> (+{r.points})" for r in right[:3])
-    result += f"\nFastest right answers: {fastest}."
+    fastest = ", ".join(f"<@{r.user_id}> +{r.points}" for r in right[:SHOWN_PLAYERS])
+    result += f"\nFastest: {fastest}."
     runs = sorted(
         ((streak, user) for user, streak in (streaks or {}).items() if streak >= 2),
         reverse=True,
     )
     if runs:
-        shown = ", ".join(f"<@{user}> {streak} in a row" for streak, user in runs[:5])
-        more = f" and {len(runs) - 5} more" if len(runs) > 5 else ""
-        result += f"\nDaily streaks: {shown}{more}."
+        shown = ", ".join(f"<@{user}> {streak}" for streak, user in runs[:SHOWN_PLAYERS])
+        more = f" and {len(runs) - SHOWN_PLAYERS} more" if len(runs) > SHOWN_PLAYERS else ""
+        result += f"\nDaily streaks (days in a row): {shown}{more}."
     return result
 
 
@@ -311,21 +314,31 @@ def _points(n: int) -> str:
     return f"{n:,} point{'s' if n != 1 else ''}"
 
 
+# Final standings rank this many players by name; the rest are counted (the leaderboard has
+# everyone), so a crowded game's ending still reads on a phone.
+STANDINGS_NAMED = 10
+UNSCORED_NAMED = 5
+
+
 def standings_embed(standings: Sequence[Standing], title: str, note: str = "") -> discord.Embed:
     """The end of a game: players with points ranked (medals for the top three), then who
     played without scoring; a game nobody scored in says so once."""
     lines = [note] if note else []
     scored = [s for s in standings if s.points > 0]
     medals = {1: "🥇", 2: "🥈", 3: "🥉"}
-    for rank, s in enumerate(scored, 1):
+    for rank, s in enumerate(scored[:STANDINGS_NAMED], 1):
         lines.append(
             f"{medals.get(rank, f'**{rank}.**')} <@{s.user_id}> — {_points(s.points)} · "
-            f"{s.correct}/{s.answered} correct · best streak {s.best_streak}"
+            f"{s.correct}/{s.answered} correct"
         )
+    if len(scored) > STANDINGS_NAMED:
+        lines.append(f"…and {len(scored) - STANDINGS_NAMED} more with points.")
     unscored = [s for s in standings if s.points == 0]
-    if unscored:
+    if 0 < len(unscored) <= UNSCORED_NAMED:
         names = ", ".join(f"<@{s.user_id}> (0/{s.answered})" for s in unscored)
         lines.append(f"No points this time: {names}")
+    elif unscored:
+        lines.append(f"No points this time for {len(unscored)} players.")
     if scored:
         lines.append("\nThe points are on the server's leaderboard: `/trivia leaderboard`.")
     elif not standings:
@@ -361,7 +374,7 @@ def leaderboard_embed(
         colour=COLOUR,
     )
     if since is not None:
-        local = since.strftime("%A %d %B, %H:%M")
+        local = f"{since:%A} {since.day} {since:%B %Y, %H:%M}"
         embed.set_footer(text=f"Since {local} {timezone_label(timezone)} (the server's time)")
     return embed
 

@@ -1,0 +1,242 @@
+"""How long the bot's replies are, as a fan reads them on a phone: every reply kind, rendered
+by the bot's own `bot.ui` code over the whole shipped dataset.
+
+    uv run python -m benchmarks.reply_length [--data DIR] [--json]
+
+Visible characters are what Discord shows of the reply's text, not what the bot sends: the
+embed's title, description, field names and values and footer (the buttons under it are not
+counted), with Markdown markers (`**`, `` ` ``, `> `) left out, a link `[text](url)` counted
+as its text, a mention `<@id>` as a 12-character name and a timestamp `<t:N:R>` as "in 20
+seconds". The default reply of every kind must stay within REPLY_LIMIT (the tests hold it:
+tests/test_reply_length.py); the "Details" replies, one click away, are listed for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import re
+import statistics
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bot.config import DEFAULT_DATA_DIR
+from bot.domain.clock import FakeClock
+from bot.domain.dataset import load_dataset
+from bot.domain.models import Dataset
+from bot.domain.schedule import PostKind
+from bot.domain.trivia import OpenQuestion, PlayerResult, Reveal, Standing, shuffled_choices
+from bot.services.content import ContentService, DailyPost
+from bot.ui import details, embeds
+from bot.ui import trivia as trivia_ui
+
+REPLY_LIMIT = 600  # visible characters of a default reply (issue #14)
+TODAY = dt.date(2026, 11, 29)
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+
+_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
+_MENTION = re.compile(r"<@[!&]?\d+>")
+_TIMESTAMP = re.compile(r"<t:\d+(?::[tTdDfFR])?>")
+_MARKUP = re.compile(r"\*\*|__|`|^> ", re.MULTILINE)
+
+
+def visible(text: str | None) -> str:
+    """`text` as Discord shows it (approximately: see the module's docstring)."""
+    if not text:
+        return ""
+    text = _LINK.sub(r"\1", text)
+    text = _MENTION.sub("@" + "x" * 11, text)
+    text = _TIMESTAMP.sub("in 20 seconds", text)
+    return _MARKUP.sub("", text)
+
+
+def visible_length(embed: discord.Embed) -> int:
+    parts = [embed.title, embed.description, embed.footer.text, embed.author.name]
+    for f in embed.fields:
+        parts += [f.name, f.value]
+    return sum(len(visible(p)) for p in parts)
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: str
+    key: str
+    length: int
+    # The text the fan asked for (a quote, fact or question) is shown whole: never cut.
+    whole: bool = True
+
+
+def _reply(kind: str, key: str, embed: discord.Embed, text: str = "") -> Reply:
+    shown = " ".join(visible(p) for p in (embed.description, *(f.value for f in embed.fields)) if p)
+    return Reply(kind, key, visible_length(embed), whole=visible(text) in shown)
+
+
+def _players(n: int) -> list[int]:
+    return [10**17 + i for i in range(n)]
+
+
+def _reveal(question: Any, rng: random.Random, players: int, right: int) -> Reveal:
+    choices = shuffled_choices(question, rng)
+    correct = choices.index(question.answer)
+    wrong = (correct + 1) % len(choices)
+    results = tuple(
+        PlayerResult(
+            user_id=user,
+            choice_index=correct if i < right else wrong,
+            correct=i < right,
+            points=900 - 40 * i if i < right else 0,
+            answered_at=NOW,
+            streak=1 if i < right else 0,
+            total_points=900 - 40 * i if i < right else 0,
+        )
+        for i, user in enumerate(_players(players))
+    )
+    return Reveal(
+        index=0,
+        question=question,
+        choices=choices,
+        correct_index=correct,
+        results=results,
+        right=right,
+        answered=players,
+        ended_silent=False,
+        finished=False,
+    )
+
+
+def measure(dataset: Dataset) -> list[Reply]:
+    """Every reply kind, over every item of the dataset it can show."""
+    rng = random.Random(14)
+    content = ContentService(dataset, None, FakeClock(NOW), rng)  # type: ignore[arg-type]
+    replies: list[Reply] = []
+    for q in dataset.quotes:
+        embed = embeds.quote_embed(q, dataset)
+        replies.append(_reply("/quote", q.id, embed, q.text))
+        replies.append(_detail("/quote · Details", q.id, details.quote_details(q, dataset)))
+        daily = DailyPost(kind=PostKind.QUOTE, quote=q)
+        replies.append(_reply("daily quote", q.id, embeds.daily_post_embed(daily, dataset)))
+    for f in dataset.facts:
+        embed = embeds.fact_embed(f, dataset)
+        replies.append(_reply("/fact", f.id, embed, f.text))
+        replies.append(_detail("/fact · Details", f.id, details.fact_details(f, dataset)))
+    for month, day in _calendar():
+        found = content.day(month, day, TODAY)
+        key = f"{month:02d}-{day:02d}"
+        embed = embeds.day_embed(found, dataset)
+        kind = "/onthisday (a day with events)" if found.events else "/onthisday (an empty day)"
+        replies.append(_reply(kind, key, embed))
+        if found.events:
+            more = details.day_details(dataset, month, day, TODAY)
+            replies.append(_detail("/onthisday · Details", key, more))
+    for q in dataset.questions:
+        open_q = OpenQuestion(
+            0, 5, q, shuffled_choices(q, rng), NOW, NOW + dt.timedelta(seconds=20)
+        )
+        replies.append(
+            _reply("trivia question", q.id, trivia_ui.question_embed(open_q), q.question)
+        )
+        reveal = _reveal(q, rng, players=6, right=4)
+        embed = trivia_ui.reveal_embed(reveal, 5, dataset)
+        replies.append(_reply("trivia reveal (6 players)", q.id, embed))
+        streaks = {user: 12 for user in _players(8)}
+        daily_reveal = _reveal(q, rng, players=8, right=6)
+        embed = trivia_ui.reveal_embed(daily_reveal, 1, dataset, True, streaks)
+        replies.append(_reply("daily trivia reveal (8 players)", q.id, embed))
+        replies.append(_detail("trivia · Details", q.id, details.question_details(q, dataset)))
+    for players in (10, 40):
+        standings = [
+            Standing(u, 4000 - 90 * i if i < players * 4 // 5 else 0, 4, 5, 3, NOW)
+            for i, u in enumerate(_players(players))
+        ]
+        embed = trivia_ui.standings_embed(standings, "Final standings")
+        replies.append(_reply(f"game standings ({players} players)", "-", embed))
+    replies.append(_reply("/about", "-", embeds.about_embed(dataset, "1.0.0")))
+    for where, in_server, moderator in (
+        ("DM", False, False),
+        ("fan", True, False),
+        ("moderator", True, True),
+    ):
+        replies.append(
+            _reply(
+                f"/help ({where})",
+                "-",
+                embeds.help_embed(in_server=in_server, moderator=moderator),
+                None,
+            )
+        )
+    replies.append(_reply("welcome post", "-", embeds.welcome_embed()))
+    return replies
+
+
+def _detail(kind: str, key: str, embed: discord.Embed) -> Reply:
+    return Reply(kind, key, visible_length(embed))
+
+
+def _calendar() -> Iterable[tuple[int, int]]:
+    day = dt.date(2024, 1, 1)  # a leap year: every calendar day
+    while day.year == 2024:
+        yield day.month, day.day
+        day += dt.timedelta(days=1)
+
+
+def table(replies: list[Reply], limit: Callable[[str], bool]) -> list[dict[str, Any]]:
+    rows = []
+    kinds = list(dict.fromkeys(r.kind for r in replies))
+    for kind in kinds:
+        lengths = [r.length for r in replies if r.kind == kind]
+        longest = max((r for r in replies if r.kind == kind), key=lambda r: r.length)
+        rows.append(
+            {
+                "kind": kind,
+                "n": len(lengths),
+                "median": round(statistics.median(lengths)),
+                "max": longest.length,
+                "longest": longest.key,
+                "limited": limit(kind),
+            }
+        )
+    return rows
+
+
+def is_default(kind: str) -> bool:
+    """A default reply (held to REPLY_LIMIT), not a "Details" one."""
+    return "Details" not in kind
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
+    parser.add_argument("--json", action="store_true", help="print the table as JSON")
+    args = parser.parse_args(argv)
+    replies = measure(load_dataset(args.data))
+    rows = table(replies, is_default)
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"visible characters per reply; default replies must be <= {REPLY_LIMIT}\n")
+        print(f"| {'reply':<34} | {'n':>4} | {'median':>6} | {'max':>5} | longest |")
+        print(f"| {'-' * 34} | {'-' * 4} | {'-' * 6} | {'-' * 5} | --- |")
+        for row in rows:
+            print(
+                f"| {row['kind']:<34} | {row['n']:>4} | {row['median']:>6} | {row['max']:>5} |"
+                f" {row['longest']} |"
+            )
+    over = [r for r in rows if r["limited"] and r["max"] > REPLY_LIMIT]
+    cut = [r for r in replies if not r.whole]
+    for r in over:
+        print(f"over the limit: {r['kind']} ({r['max']}, {r['longest']})", file=sys.stderr)
+    for c in cut:
+        print(f"cut: {c.kind} {c.key}", file=sys.stderr)
+    return 1 if over or cut else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""What a new fan or moderator meets first, against the real bot process (issue #14): /help,
+"Details" buttons that outlive a restart, timezones typed as people say them, and weekly
+leaderboards that start in the server's own week.
+
+The module has its own bot, whose clock the tests move forward to the moments they need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.e2e.helpers import all_text, dataset, footer_id, moderator, run
+from tests.e2e.test_trivia_e2e import answer, is_question, question_of, revealed
+from tests.fakediscord.fixtures import Shared
+from tests.fakediscord.models import Channel, Member
+
+
+async def test_help_lists_what_each_member_can_use(shared: Shared) -> None:
+    emulator, guild = shared.emulator, shared.guild
+    general = guild.text_channels[0]
+    fan, mod = emulator.add_member(guild, "fan"), moderator(emulator, guild)
+
+    for_fan = await (await emulator.slash(guild, general, fan, "help")).response()
+    assert for_fan.is_ephemeral
+    text = all_text(for_fan.embeds[0])
+    for command in ("/quote", "/fact", "/onthisday", "/about", "/trivia play"):
+        assert f"`{command}`" in text, command
+    assert "/schedule" not in text and "Moderators" not in text
+
+    for_mod = await (await emulator.slash(guild, general, mod, "help")).response()
+    text = all_text(for_mod.embeds[0])
+    assert "/trivia play" in text
+    assert "/schedule add" in text and "/settings timezone" in text and "/trivia reports" in text
+
+
+async def test_details_work_after_a_restart(shared: Shared) -> None:
+    emulator, guild = shared.emulator, shared.guild
+    general, fan = guild.text_channels[0], emulator.add_member(guild, "fan")
+    inter = await emulator.slash(guild, general, fan, "quote")
+    quote = dataset().quote(footer_id((await inter.response()).embeds[0]))
+    assert quote is not None
+
+    await shared.bot.restart()
+    click = await emulator.click(inter.message, "Details", fan)
+    details = await click.response()
+    assert details.is_ephemeral and click.latency is not None and click.latency < 3
+    shown = all_text(details.embeds[0])
+    assert quote.context in shown
+    assert dataset().source_of(quote).publisher in shown
+
+
+async def play_one(shared: Shared, channel: Channel, player: Member) -> None:
+    """A one-question game that `player` answers right; it ends with its standings."""
+    emulator, guild = shared.emulator, shared.guild
+    started = await (
+        await emulator.slash(guild, channel, player, "trivia play", questions=1, seconds=10)
+    ).response()
+    assert not started.is_ephemeral, started.embeds
+    message = await emulator.wait_for_message(channel, is_question(1, 1), timeout=20)
+    assert "Locked in" in await answer(emulator, message, player, question_of(message).answer)
+    shared.clock.advance(10)
+    await emulator.wait_for_edit(message, revealed, timeout=20)
+    await emulator.wait_for_message(channel, lambda m: "Final standings" in m.text, timeout=20)
+
+
+async def test_a_week_starts_on_monday_in_the_servers_own_timezone(shared: Shared) -> None:
+    emulator, guild = shared.emulator, shared.guild
+    general, mod = guild.text_channels[0], moderator(emulator, guild)
+    early, late = emulator.add_member(guild, "sunday"), emulator.add_member(guild, "monday")
+
+    # "KST", as Korean fans write it, is Asia/Seoul (UTC+9, no daylight saving time).
+    reply = await run(emulator, guild, general, mod, "settings timezone", tz="KST")
+    assert "Asia/Seoul" in reply["description"]
+
+    # Sunday 23:00 in Seoul (14:00 UTC): the last hour of Seoul's week...
+    sunday = dt.datetime(2031, 1, 5, 14, 0, tzinfo=dt.UTC)
+    assert sunday.weekday() == 6 and shared.clock.now() < sunday
+    shared.clock.set(sunday)
+    await play_one(shared, general, early)
+    # ...and Monday 00:30 in Seoul (15:30 UTC), still Sunday in UTC: a new week in Seoul.
+    shared.clock.set(sunday + dt.timedelta(hours=1, minutes=30))
+    await play_one(shared, general, late)
+
+    week = await (
+        await emulator.slash(guild, general, late, "trivia leaderboard", period="week")
+    ).response()
+    board = week.embeds[0]
+    assert f"<@{late.id}>" in board["description"]
+    assert f"<@{early.id}>" not in board["description"]  # last week, in Seoul
+    since = board["footer"]["text"]
+    assert "Since Monday 6 January 2031, 00:00" in since and "Asia/Seoul" in since, since
+
+    ever = await (await emulator.slash(guild, general, late, "trivia leaderboard")).response()
+    assert f"<@{early.id}>" in ever.embeds[0]["description"]
+    assert f"<@{late.id}>" in ever.embeds[0]["description"]
