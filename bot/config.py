@@ -14,6 +14,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.domain.shards import Shards, parse_shard_ids
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 DEFAULT_API_BASE = "https://discord.com/api/v10"
@@ -39,6 +41,18 @@ class Settings:
     gateway_url: str = DEFAULT_GATEWAY_URL
     schedule_grace_minutes: int = 60
     post_rate_per_second: float = 40.0
+    # postgresql://…: PostgreSQL instead of the SQLite file (SPEC §8). Hidden from repr: it
+    # may hold a password.
+    database_url: str | None = field(default=None, repr=False)
+    shard_count: int | None = None  # None: Discord's recommendation
+    shard_ids: frozenset[int] | None = None  # None: every shard
+
+    @property
+    def shards(self) -> Shards:
+        """The servers this process serves (all of them unless SHARD_IDS says otherwise)."""
+        if self.shard_count is None:
+            return Shards()
+        return Shards(self.shard_count, self.shard_ids)
 
 
 def _load_environment(env_file: Path | None) -> dict[str, str]:
@@ -163,6 +177,7 @@ def load_settings(
     data_dir = Path(data_raw).expanduser() if data_raw else DEFAULT_DATA_DIR
     _check_data_dir(data_dir, chosen=bool(data_raw))
     db_raw = values.get("DATABASE_PATH", "").strip() or "lwa.sqlite3"
+    shard_count, shard_ids = _shards(values)
 
     return Settings(
         token=token,
@@ -176,4 +191,39 @@ def load_settings(
         gateway_url=_url(values, "DISCORD_GATEWAY_URL", DEFAULT_GATEWAY_URL, ("ws://", "wss://")),
         schedule_grace_minutes=_int(values, "SCHEDULE_GRACE_MINUTES", 60, minimum=0),
         post_rate_per_second=rate,
+        database_url=_database_url(values),
+        shard_count=shard_count,
+        shard_ids=shard_ids,
     )
+
+
+def _database_url(values: Mapping[str, str]) -> str | None:
+    raw = values.get("DATABASE_URL", "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("postgresql://", "postgres://")):
+        scheme = raw.split("://", 1)[0] if "://" in raw else "no scheme"
+        raise ConfigError(
+            "DATABASE_URL",
+            f"must be a PostgreSQL URL (postgresql://user@host:5432/name), got {scheme}; "
+            "leave it unset to use the SQLite file DATABASE_PATH",
+        )
+    return raw
+
+
+def _shards(values: Mapping[str, str]) -> tuple[int | None, frozenset[int] | None]:
+    raw_count = values.get("SHARD_COUNT", "").strip()
+    count = _int(values, "SHARD_COUNT", 1, minimum=1) if raw_count else None
+    raw_ids = values.get("SHARD_IDS", "").strip()
+    if not raw_ids:
+        return count, None
+    if count is None:
+        raise ConfigError(
+            "SHARD_IDS", "needs SHARD_COUNT too: the total number of shards of all processes"
+        )
+    try:
+        ids = parse_shard_ids(raw_ids)
+        Shards(count, ids)
+    except ValueError as error:
+        raise ConfigError("SHARD_IDS", f"{error} (got {raw_ids!r}, SHARD_COUNT={count})") from None
+    return count, ids
