@@ -71,6 +71,15 @@ def test_the_token_is_never_in_the_repr() -> None:
         ({"SCHEDULE_GRACE_MINUTES": "-5"}, "SCHEDULE_GRACE_MINUTES"),
         ({"POST_RATE_PER_SECOND": "fast"}, "POST_RATE_PER_SECOND"),
         ({"POST_RATE_PER_SECOND": "80"}, "POST_RATE_PER_SECOND"),
+        ({"DATABASE_URL": "mysql://db/lwa"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "lwa.sqlite3"}, "DATABASE_URL"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT"),
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT"),
+        ({"SHARD_IDS": "0"}, "SHARD_IDS"),  # without SHARD_COUNT
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0-2"}, "SHARD_IDS"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "SHARD_IDS"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0,,2"}, "SHARD_IDS"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "first"}, "SHARD_IDS"),
     ],
 )
 def test_a_bad_variable_is_named(env: dict[str, str], variable: str) -> None:
@@ -126,3 +135,18 @@ def test_data_dir_must_be_a_folder(tmp_path: Path) -> None:
             "for the repository's data/ (see .env.example)"
         )
     assert load_settings({"DISCORD_TOKEN": TOKEN, "DATA_DIR": str(tmp_path)}).data_dir == tmp_path
+
+
+def test_shards_and_the_database_url() -> None:
+    url = "postgresql://lwa:secret@127.0.0.1:5432/lwa"
+    settings = load_settings(
+        {"DISCORD_TOKEN": TOKEN, "DATABASE_URL": url, "SHARD_COUNT": "8", "SHARD_IDS": "0-2, 6"}
+    )
+    assert settings.database_url == url
+    assert "secret" not in repr(settings)  # the URL may hold a password
+    assert settings.shard_count == 8 and settings.shard_ids == frozenset({0, 1, 2, 6})
+    assert settings.shards.share == 0.5
+    alone = load_settings({"DISCORD_TOKEN": TOKEN})
+    assert alone.database_url is None and alone.shards.everything and alone.shards.share == 1.0
+    every = load_settings({"DISCORD_TOKEN": TOKEN, "SHARD_COUNT": "3"})
+    assert every.shard_ids is None and every.shards.everything
