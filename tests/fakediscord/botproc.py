@@ -144,11 +144,32 @@ class Forked:
         self.send_signal(signal.SIGKILL)
 
 
+def shard_ids_of(env: dict[str, str]) -> frozenset[int] | None:
+    """The shards a bot started with ``env`` runs: ``SHARD_IDS`` (``0-3``, ``0,2``) of
+    ``SHARD_COUNT``, every one of ``SHARD_COUNT``, or None (the bot asks Discord)."""
+    raw_count = env.get("SHARD_COUNT", "").strip()
+    raw_ids = env.get("SHARD_IDS", "").strip()
+    if raw_ids:
+        ids: set[int] = set()
+        for part in raw_ids.split(","):
+            low, _, high = part.strip().partition("-")
+            ids.update(range(int(low), int(high or low) + 1))
+        return frozenset(ids)
+    if raw_count:
+        return frozenset(range(int(raw_count)))
+    return None
+
+
 class BotProcess:
     """Handle on a bot subprocess (``python -m <module>``) connected to an emulator.
 
     With a ``clock``, the real bot runs through ``tests.fakediscord.clockbot`` on that clock
     (``module`` must be ``"bot"``): the test reads and moves the bot's time with it.
+
+    ``extra_env`` is added to the bot's environment last (it may replace any variable), e.g.
+    ``SHARD_COUNT``, ``SHARD_IDS`` and ``DATABASE_URL`` for one of several processes sharing
+    the shards of one emulator and one database. With ``SHARD_IDS``/``SHARD_COUNT``, being
+    ready means each of those shards has a session that got its GUILD_CREATEs.
     """
 
     def __init__(
@@ -199,6 +220,11 @@ class BotProcess:
             env[CLOCK_FILE_ENV] = str(self.clock.path)
         env.update(self.extra_env)
         return env
+
+    @property
+    def shard_ids(self) -> frozenset[int] | None:
+        """The shards this bot runs (from its environment), or None: all of them."""
+        return shard_ids_of(self.extra_env)
 
     @property
     def pid(self) -> int | None:
@@ -283,7 +309,9 @@ class BotProcess:
     async def wait_ready(self, after: int = 0) -> None:
         assert self.proc is not None
         ready = asyncio.ensure_future(
-            self.emulator.wait_for_ready(after=after, timeout=self.ready_timeout)
+            self.emulator.wait_for_ready(
+                after=after, timeout=self.ready_timeout, shard_ids=self.shard_ids
+            )
         )
         exited = asyncio.ensure_future(self.proc.wait())
         try:

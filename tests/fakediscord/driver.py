@@ -25,6 +25,16 @@ if TYPE_CHECKING:
     from .emulator import Emulator
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+# Discord's interaction context types
+CONTEXT_NAMES = {0: "a server (GUILD)", 1: "the bot's DM (BOT_DM)", 2: "a private channel"}
+
+
+def interaction_context(guild: Guild | None, channel: Channel) -> int:
+    """0 GUILD, 1 BOT_DM (the DM with the app's bot user), 2 PRIVATE_CHANNEL (group DMs and
+    DMs between users)."""
+    if guild is not None:
+        return 0
+    return 1 if channel.with_bot else 2
 
 
 class Driver:
@@ -128,14 +138,22 @@ class Driver:
         message: Message | None = None,
         locale: str = "en-US",
         name: str = "",
+        owners: dict[str, str] | None = None,
     ) -> Interaction:
         """Dispatch INTERACTION_CREATE of type ``itype`` from ``user`` (the facade's
-        ``_new_interaction``)."""
-        session = self.world.shards.for_guild(guild.id if guild else None)
+        ``_new_interaction``). ``owners``: its ``authorizing_integration_owners`` (default: those
+        of the message's interaction for a component, else the server's or bot DM's install).
+
+        In a server (installed or not) it carries ``guild_id``, ``member`` and context 0; in a DM
+        or group DM ``user`` and context 1 (the bot's DM) or 2 (any other private channel). It
+        goes to the session of the guild's shard, shard 0 without a guild."""
+        session = self.world.shards.for_interaction(guild.id if guild else None)
         if session is None:
             raise AssertionError("the bot is not connected to the emulator's gateway (no session)")
         if channel.deleted:
             raise AssertionError(f"channel {channel.name!r} was deleted")
+        if owners is None:
+            owners = self._default_owners(guild, channel, user, message)
         iid = snowflake()
         token = f"aW50ZXJhY3Rpb246{iid}:" + secrets.token_urlsafe(48)
         payload: dict[str, Any] = {
@@ -149,7 +167,11 @@ class Driver:
             "entitlements": [],
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
             "channel_id": str(channel.id),
+            "authorizing_integration_owners": owners,
+            "context": interaction_context(guild, channel),
+            "app_permissions": str(self.world.app_permissions(channel)),
         }
+        forced_ephemeral = False
         if guild is not None:
             assert isinstance(user, Member), "guild interactions need a Member"
             if user.id not in guild.members:
@@ -160,25 +182,22 @@ class Driver:
                 guild={"id": str(guild.id), "locale": guild.preferred_locale, "features": []},
                 guild_locale=guild.preferred_locale,
                 member=user.to_payload(permissions=member_perms),
-                app_permissions=str(self.world.app_permissions(channel)),
                 channel={**channel.to_payload(), "permissions": str(member_perms)},
-                authorizing_integration_owners={"0": str(guild.id)},
-                context=0,
             )
+            # Discord's USE_EXTERNAL_APPS: without it, an app the server did not install
+            # answers the member ephemerally.
+            forced_ephemeral = not guild.installed and not member_perms & P.USE_EXTERNAL_APPS
         else:
             u = user.user if isinstance(user, Member) else user
-            payload.update(
-                user=u.to_payload(),
-                app_permissions=str(P.ALL & ~P.ADMINISTRATOR),
-                channel=channel.to_payload(),
-                authorizing_integration_owners={"0": "0"},
-                context=1,
-            )
+            if channel.is_private and not any(r.id == u.id for r in channel.recipients):
+                raise AssertionError(f"{u.username!r} is not in that private channel")
+            payload.update(user=u.to_payload(), channel=channel.to_payload())
         if message is not None:
             payload["message"] = message.to_payload()
         inter = Interaction(
             self.emu, iid, token, itype, payload, guild, channel, user, command_name=name
         )
+        inter.forced_ephemeral = forced_ephemeral
         if message is not None:
             inter.source_message_id = message.id
         self.world.interactions[iid] = inter
@@ -187,6 +206,77 @@ class Driver:
         inter.dispatched_at = time.monotonic()
         session.dispatch("INTERACTION_CREATE", payload)
         return inter
+
+    def _default_owners(
+        self,
+        guild: Guild | None,
+        channel: Channel,
+        user: Member | User,
+        message: Message | None,
+    ) -> dict[str, str]:
+        """A component's interaction keeps the owners of the interaction that made its
+        message; anything else counts as the server's (or bot DM's) guild install."""
+        if message is not None and message.interaction_owners is not None:
+            return dict(message.interaction_owners)
+        if guild is not None:
+            if guild.installed:
+                return {"0": str(guild.id)}
+            return {"1": str(user.id)}
+        return {"0": "0"} if channel.with_bot else {"1": str(user.id)}
+
+    def authorizing_owners(
+        self, cmd: dict[str, Any], guild: Guild | None, channel: Channel, user: Member | User
+    ) -> dict[str, str]:
+        """The ``authorizing_integration_owners`` of ``cmd`` used by ``user`` in ``channel``:
+        ``"0"`` (the server's id; ``"0"`` in the bot's DM) when a guild install of the app
+        covers it, ``"1"`` (the user's id) when the user's own install does. AssertionError
+        when neither does or the command's ``contexts`` leave this place out: Discord would
+        not show it there."""
+        where = interaction_context(guild, channel)
+        name = cmd.get("name", "?")
+        types: list[int] = [0]
+        contexts: list[int] = [0]
+        if cmd.get("guild_id") is None:  # a guild command: that server's install only
+            types = list(cmd.get("integration_types") or [0])
+            declared = cmd.get("contexts")
+            if declared is not None:
+                contexts = list(declared)
+            elif cmd.get("dm_permission", True) is not False:  # Discord's default: every one
+                contexts = [0, 1, 2]
+        if where not in contexts:
+            raise AssertionError(
+                f"/{name} is not offered in {CONTEXT_NAMES[where]} (its contexts: {contexts}); "
+                "Discord would not show it there"
+            )
+        owners: dict[str, str] = {}
+        if 0 in types:
+            if where == 0 and guild is not None and guild.installed:
+                owners["0"] = str(guild.id)
+            elif where == 1 and self._shares_a_server_with_the_bot(user):
+                owners["0"] = "0"
+        if 1 in types and self.world.user_installed(user):
+            owners["1"] = str(user.id)
+        if not owners:
+            installs = {0: "guild", 1: "user"}
+            if where == 0 and guild is not None and not guild.installed and 1 not in types:
+                why = "the server did not install the app"
+            else:
+                why = "no install of the app covers it"
+            hint = (
+                " (install_for_user() the user?)"
+                if 1 in types and not self.world.user_installed(user)
+                else ""
+            )
+            who = user.name if isinstance(user, Member) else user.username
+            raise AssertionError(
+                f"/{name} (integration_types {[installs.get(t, t) for t in types]}) is not "
+                f"available to {who!r} in {CONTEXT_NAMES[where]}: {why}{hint}; "
+                "Discord would not show it there"
+            )
+        return owners
+
+    def _shares_a_server_with_the_bot(self, user: Member | User) -> bool:
+        return any(user.id in g.members for g in self.world.guilds)
 
     def _resolve_command(
         self, guild: Guild | None, full_name: str
@@ -217,7 +307,9 @@ class Driver:
         self, cmd: dict[str, Any], guild: Guild | None, channel: Channel, user: Member | User
     ) -> None:
         """``user`` could run ``cmd`` in ``channel``: Discord would show it to them (the facade's
-        ``_check_can_use``)."""
+        ``_check_can_use``): an install of the app covers it there (see
+        :meth:`authorizing_owners`), and in a server the member may use commands."""
+        self.authorizing_owners(cmd, guild, channel, user)
         if guild is None or not isinstance(user, Member):
             return
         perms = guild.permissions_in(user, channel)
@@ -228,7 +320,7 @@ class Driver:
                 f"{user.name!r} lacks USE_APPLICATION_COMMANDS in {channel.name!r}"
             )
         required = cmd.get("default_member_permissions")
-        if required is not None and not P.has(perms, int(required)):
+        if guild.installed and required is not None and not P.has(perms, int(required)):
             raise AssertionError(
                 f"{user.name!r} cannot use /{cmd['name']} (default_member_permissions={required}); "
                 "Discord would not show the command"
@@ -255,15 +347,71 @@ class Driver:
         locale: str = "en-US",
         **kw_options: Any,
     ) -> Interaction:
-        """Invoke a slash command (``"trivia play"`` for subcommands) as ``member``."""
+        """Invoke a slash command (``"trivia play"`` for subcommands) as ``member``: in a server
+        (whether it installed the bot or only ``member`` did, see :meth:`install_for_user`), or
+        with ``guild=None`` in a DM or group DM channel."""
         await self._await_command(guild, command)
         cmd, path, leaf = self._resolve_command(guild, command)
         self.emu._check_can_use(cmd, guild, channel, member)
+        owners = self.authorizing_owners(cmd, guild, channel, member)
         values = {**(options or {}), **kw_options}
         opts, resolved, _ = build_options(leaf, values, guild, channel)
         data = command_data(cmd, path, opts, resolved)
         return self.emu._new_interaction(
-            2, guild, channel, member, data, locale=locale, name=command
+            2, guild, channel, member, data, locale=locale, name=command, owners=owners
+        )
+
+    async def slash_dm(
+        self,
+        user: User | Member,
+        command: str,
+        options: dict[str, Any] | None = None,
+        /,
+        *,
+        locale: str = "en-US",
+        **kw_options: Any,
+    ) -> Interaction:
+        """``user`` runs a command in their DM with the app's bot user (context BOT_DM): they
+        installed the app (:meth:`install_for_user`), or share a server with the bot."""
+        u = user.user if isinstance(user, Member) else user
+        channel = self.world.bot_dm(u)
+        return await self.slash(None, channel, u, command, options, locale=locale, **kw_options)
+
+    async def slash_private(
+        self,
+        channel: Channel,
+        user: User | Member,
+        command: str,
+        options: dict[str, Any] | None = None,
+        /,
+        *,
+        locale: str = "en-US",
+        **kw_options: Any,
+    ) -> Interaction:
+        """``user`` runs a command of their user install in a group DM or a DM with another
+        user (context PRIVATE_CHANNEL; see :meth:`group_dm`, :meth:`user_dm`)."""
+        assert channel.is_private and not channel.with_bot, "not a group DM or a DM between users"
+        u = user.user if isinstance(user, Member) else user
+        return await self.slash(None, channel, u, command, options, locale=locale, **kw_options)
+
+    async def slash_user_install(
+        self,
+        guild: Guild,
+        channel: Channel,
+        member: Member,
+        command: str,
+        options: dict[str, Any] | None = None,
+        /,
+        *,
+        locale: str = "en-US",
+        **kw_options: Any,
+    ) -> Interaction:
+        """``member`` runs a command of their user install in a server that did not install
+        the bot (``add_guild(..., installed=False)``): ``guild_id`` and ``member`` present,
+        ``authorizing_integration_owners`` ``{"1": user id}``."""
+        assert not guild.installed, f"{guild.name!r} installed the bot; use slash()"
+        return await self.slash(
+            guild, channel, member, command, options, locale=locale, **kw_options
         )
 
     async def autocomplete(
@@ -305,11 +453,12 @@ class Driver:
         await self._await_command(guild, command)
         cmd, path, leaf = self._resolve_command(guild, command)
         self.emu._check_can_use(cmd, guild, channel, member)
+        owners = self.authorizing_owners(cmd, guild, channel, member)
         values = {**(options or {}), **kw_options, focused: value}
         opts, resolved, ftype = build_options(leaf, values, guild, channel, focused=focused)
         data = command_data(cmd, path, opts, resolved)
         inter = self.emu._new_interaction(
-            4, guild, channel, member, data, locale=locale, name=command
+            4, guild, channel, member, data, locale=locale, name=command, owners=owners
         )
         inter.focused_type = ftype
         return inter
@@ -354,7 +503,7 @@ class Driver:
                 "clicking it sends no interaction"
             )
         channel = channel or self.world.channels[msg.channel_id]
-        guild = self.world.guild_by_id.get(msg.guild_id) if msg.guild_id else None
+        guild = self.world.find_guild(msg.guild_id)
         data: dict[str, Any] = {"custom_id": button["custom_id"], "component_type": 2}
         if "id" in button:
             data["id"] = button["id"]
@@ -398,7 +547,7 @@ class Driver:
         if not lo <= len(values) <= hi:
             raise AssertionError(f"select {custom_id!r} takes {lo}..{hi} values, got {len(values)}")
         channel = self.world.channels[msg.channel_id]
-        guild = self.world.guild_by_id.get(msg.guild_id) if msg.guild_id else None
+        guild = self.world.find_guild(msg.guild_id)
         resolved: dict[str, dict[str, Any]] = {}
         str_values: list[str] = []
         if sel["type"] == 3:
@@ -504,5 +653,6 @@ class Driver:
             message=src,
             locale=locale,
             name=str(modal["custom_id"]),
+            owners=dict(opened_by.payload["authorizing_integration_owners"]),
         )
         return inter

@@ -116,12 +116,17 @@ class Emulator:
     privileged_intents = _Attr[bool]("_gateway")
     # Guilds one shard may hold; past it IDENTIFY is closed with 4011 (None: no limit).
     max_guilds_per_shard = _Attr[int | None]("_gateway")
+    # Seconds between two IDENTIFYs of one rate-limit bucket (Discord: 5); tests shrink it.
+    identify_spacing = _Attr[float]("_gateway")
     global_rate_limit = _Attr[int]("_rest")
     bucket_limit = _Attr[int]("_rest")
     bucket_window = _Attr[float]("_rest")
     interaction_deadline = _Attr[float]("_interaction_routes")
     webhook_ttl = _Attr[float]("_interaction_routes")
-    shard_count = _Attr[int]("_application_routes")
+    # What GET /gateway/bot says: the recommended shards, and IDENTIFYs per 5 s (its buckets:
+    # shard_id % max_concurrency).
+    shard_count = _Attr[int]("_shards")
+    max_concurrency = _Attr[int]("_shards")
     command_wait = _Attr[float]("_driver")
     # Discord's OpenAPI request schemas (../shared); None in a clone without them.
     schema = _Attr[DiscordSchema | None]("_checks")
@@ -137,6 +142,8 @@ class Emulator:
     # -- the world --
     guilds = _Attr[list[Guild]]("_world")
     _guilds = _Attr[dict[int, Guild]]("_world", "guild_by_id")
+    other_guilds = _Attr[dict[int, Guild]]("_world")
+    user_installs = _Attr[set[int]]("_world")
     channels = _Attr[dict[int, Channel]]("_world")
     users = _Attr[dict[int, User]]("_world")
     messages = _Attr[dict[int, Message]]("_world")
@@ -146,7 +153,7 @@ class Emulator:
 
     # -- the gateway --
     sessions = _Attr[dict[str, Session]]("_shards")
-    _shard_sessions = _Attr[dict[int, Session]]("_shards", "by_shard")
+    live_sessions = _Attr[list[Session]]("_shards", "live")
     connections = _Attr[set[GatewayConnection]]("_gateway")
     identify_count = _Attr[int]("_gateway")
     ready_count = _Attr[int]("_gateway")
@@ -164,6 +171,7 @@ class Emulator:
     # -- world building (sync; each change is dispatched to a connected bot) --
     add_user = _Method("_world", World.add_user)
     get_guild = _Method("_world", World.get_guild)
+    find_guild = _Method("_world", World.find_guild)
     add_guild = _Method("_world", World.add_guild)
     remove_guild = _Method("_world", World.remove_guild)
     add_channel = _Method("_world", World.add_channel)
@@ -185,10 +193,18 @@ class Emulator:
     permissions_for = _Method("_world", World.permissions_for)
     app_permissions = _Method("_world", World.app_permissions)
     dm_channel = _Method("_world", World.dm_channel)
+    bot_dm = _Method("_world", World.bot_dm)
+    group_dm = _Method("_world", World.group_dm)
+    user_dm = _Method("_world", World.user_dm)
+    install_for_user = _Method("_world", World.install_for_user)
+    uninstall_for_user = _Method("_world", World.uninstall_for_user)
     channel_messages = _Method("_world", World.channel_messages)
 
     # -- the driver: acting as users, and waiting for the bot --
     slash = _Method("_driver", Driver.slash)
+    slash_dm = _Method("_driver", Driver.slash_dm)
+    slash_private = _Method("_driver", Driver.slash_private)
+    slash_user_install = _Method("_driver", Driver.slash_user_install)
     autocomplete = _Method("_driver", Driver.autocomplete)
     autocomplete_interaction = _Method("_driver", Driver.autocomplete_interaction)
     click = _Method("_driver", Driver.click)
@@ -229,24 +245,28 @@ class Emulator:
         bucket_limit: int = 50,
         bucket_window: float = 1.0,
         shard_count: int = 1,
+        max_concurrency: int = 1,
+        identify_spacing: float = 5.0,
         replay_limit: int = 5000,
         command_wait: float = 10.0,
         privileged_intents: bool = True,
         bot_name: str = "LWA Bot",
     ) -> None:
         ctx = self._ctx = Context(bot_name)
-        shards = self._shards = Shards()
+        shards = self._shards = Shards(shard_count=shard_count, max_concurrency=max_concurrency)
         world = self._world = World(ctx, shards)
+        checks = self._checks = Checks(ctx, load_schema())
         self._gateway = GatewayServer(
             ctx,
             world,
             shards,
+            checks,
             heartbeat_interval=heartbeat_interval,
             replay_limit=replay_limit,
             privileged_intents=privileged_intents,
         )
-        checks = self._checks = Checks(ctx, load_schema())
-        self._application_routes = ApplicationRoutes(ctx, world, shard_count=shard_count)
+        self._gateway.identify_spacing = identify_spacing
+        self._application_routes = ApplicationRoutes(ctx, world, shards)
         self._command_routes = CommandRoutes(ctx, world, checks)
         self._channel_routes = ChannelRoutes(ctx, world, checks)
         self._guild_routes = GuildRoutes(world)

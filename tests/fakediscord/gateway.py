@@ -142,6 +142,7 @@ class Session:
         self.conn: GatewayConnection | None = None
         self.invalidated = False
         self.ready = False
+        self.ready_seq = 0  # the gateway's ready count when its GUILD_CREATEs were all sent
         self.identified_events = 0
 
     def dispatch(self, event: str, data: Any) -> int:
@@ -163,31 +164,85 @@ class Session:
     def wants(self, intent: int) -> bool:
         return bool(self.intents & intent)
 
+    @property
+    def connected(self) -> bool:
+        return self.conn is not None and not self.conn.closed
+
+    def receives(self, guild_id: int | None) -> bool:
+        """Whether this session gets ``guild_id``'s events (DMs, ``None``: shard 0's)."""
+        if guild_id is None:
+            return self.shard_id == 0
+        return (guild_id >> 22) % self.shard_count == self.shard_id
+
 
 class Shards:
-    """The bot's gateway sessions: every one by id (a RESUME names one), and the live one of
-    each shard, which receives the events of that shard's guilds."""
+    """The bot's gateway sessions: every one by id (a RESUME names one), and the live ones, in
+    IDENTIFY order. Discord routes a guild's events to every session whose ``[shard_id,
+    num_shards]`` gets it by ``(guild_id >> 22) % num_shards``; events without a guild (DMs) to
+    shard 0. Sessions may share a shard or use different counts: each is routed by its own.
 
-    def __init__(self) -> None:
+    Also what ``GET /gateway/bot`` answers (``shard_count``, ``max_concurrency``) and when each
+    IDENTIFY rate-limit bucket (``shard_id % max_concurrency``) last started a session."""
+
+    def __init__(self, *, shard_count: int = 1, max_concurrency: int = 1) -> None:
         self.sessions: dict[str, Session] = {}
-        self.by_shard: dict[int, Session] = {}
+        self.live: list[Session] = []
+        # what GET /gateway/bot says: the recommended shards and IDENTIFYs per 5 s
+        self.shard_count = shard_count
+        self.max_concurrency = max_concurrency
+        # bucket -> (monotonic time, session) of the bucket's last accepted IDENTIFY
+        self.bucket_starts: dict[int, tuple[float, Session]] = {}
 
-    def for_guild(self, guild_id: int | None) -> Session | None:
-        """The live session of the shard that holds ``guild_id`` (shard 0 for DMs), if any."""
-        if not self.by_shard:
-            return None
-        count = next(iter(self.by_shard.values())).shard_count
-        shard = 0 if guild_id is None else (guild_id >> 22) % count
-        return self.by_shard.get(shard)
+    def add(self, session: Session) -> None:
+        """A session IDENTIFY started. An earlier session of the same ``[shard_id, num_shards]``
+        whose connection is gone is dropped (it stands for Discord's resume timeout, so a
+        restarted bot's events do not pile up in its predecessor's buffer); one that is still
+        connected stays live beside it, as Discord allows."""
+        for old in self.live:
+            same = (old.shard_id, old.shard_count) == (session.shard_id, session.shard_count)
+            if same and not old.connected:
+                old.invalidated = True
+        self.sessions[session.id] = session
+        self.live = [*self._current(), session]
 
-    def all_ready(self) -> bool:
-        """Every shard identified and got all its GUILD_CREATEs."""
-        sessions = list(self.by_shard.values())
+    def _current(self) -> list[Session]:
+        if any(s.invalidated for s in self.live):
+            self.live = [s for s in self.live if not s.invalidated]
+        return self.live
+
+    @property
+    def by_shard(self) -> dict[int, Session]:
+        """The newest live session of each shard id."""
+        return {s.shard_id: s for s in self._current()}
+
+    def for_guild(self, guild_id: int | None) -> list[Session]:
+        """Every live session that receives ``guild_id``'s events (shard 0's for DMs)."""
+        return [s for s in self._current() if s.receives(guild_id)]
+
+    def for_interaction(self, guild_id: int | None) -> Session | None:
+        """The one session an INTERACTION_CREATE goes to: of those that receive ``guild_id``'s
+        events, the newest connected one (else the newest, which buffers it for a RESUME)."""
+        sessions = self.for_guild(guild_id)
+        connected = [s for s in sessions if s.connected]
+        pick = connected or sessions
+        return pick[-1] if pick else None
+
+    def all_ready(self, shard_ids: Iterable[int] | None = None, *, after: int = 0) -> bool:
+        """Each of ``shard_ids`` (default: every shard of the newest session's count) has a live
+        session that got all its GUILD_CREATEs as the gateway's ready number ``after + 1`` or
+        later (so that a restarted bot's predecessors do not count)."""
+        sessions = self._current()
         if not sessions:
             return False
-        count = sessions[0].shard_count
-        return len(sessions) >= count and all(s.ready for s in sessions)
+        if shard_ids is None:
+            count = sessions[-1].shard_count
+            wanted = set(range(count))
+            sessions = [s for s in sessions if s.shard_count == count]
+        else:
+            wanted = set(shard_ids)
+        ready = {s.shard_id for s in sessions if s.ready and s.ready_seq > after}
+        return wanted <= ready
 
     @property
     def connected(self) -> bool:
-        return any(s.conn is not None and not s.conn.closed for s in self.by_shard.values())
+        return any(s.connected for s in self._current())

@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import json
 import secrets
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -20,6 +21,8 @@ from . import gateway as gw
 from .context import Context
 from .gateway import GatewayConnection, Session, Shards
 from .models import Guild
+from .rest import Checks, Violation
+from .validation import FieldError
 from .world import World
 
 IdentifyHandler = Callable[[GatewayConnection, dict[str, Any]], Awaitable[None]]
@@ -31,6 +34,7 @@ class GatewayServer:
         ctx: Context,
         world: World,
         shards: Shards,
+        checks: Checks,
         *,
         heartbeat_interval: int,
         replay_limit: int,
@@ -39,11 +43,15 @@ class GatewayServer:
         self.ctx = ctx
         self.world = world
         self.shards = shards
+        self.checks = checks
         self.heartbeat_interval = heartbeat_interval
         self.replay_limit = replay_limit
         self.privileged_intents = privileged_intents
         # Guilds one shard may hold; past it IDENTIFY is closed with 4011 (None: no limit).
         self.max_guilds_per_shard: int | None = None
+        # Discord's IDENTIFY window: one per rate-limit bucket (shard_id % max_concurrency)
+        # per this many seconds; tests shrink it
+        self.identify_spacing = 5.0
         self.connections: set[GatewayConnection] = set()
         self.identify_count = 0
         self.ready_count = 0
@@ -72,12 +80,18 @@ class GatewayServer:
     # ======================================================================
     # waiting
     # ======================================================================
-    async def wait_for_ready(self, after: int = 0, timeout: float = 30.0) -> None:
-        """Wait until more than ``after`` READY+GUILD_CREATE sequences completed (per shard)."""
+    async def wait_for_ready(
+        self, after: int = 0, timeout: float = 30.0, *, shard_ids: Iterable[int] | None = None
+    ) -> None:
+        """Wait until more than ``after`` READY+GUILD_CREATE sequences completed and every shard
+        (or each of ``shard_ids``, for a bot that runs some of them) has a connected session
+        that got its GUILD_CREATEs."""
+        wanted = None if shard_ids is None else frozenset(shard_ids)
         await self.ctx.wait_until(
-            lambda: self.ready_count >= after + 1 and self.shards.all_ready(),
+            lambda: self.ready_count >= after + 1 and self.shards.all_ready(wanted, after=after),
             timeout,
-            "the bot to IDENTIFY and receive all GUILD_CREATEs",
+            "the bot to IDENTIFY and receive all GUILD_CREATEs"
+            + (f" (shards {sorted(wanted)})" if wanted is not None else ""),
         )
 
     async def wait_for_resume(self, after: int, timeout: float = 15.0) -> None:
@@ -195,17 +209,17 @@ class GatewayServer:
             return
         shard = d.get("shard") or [0, 1]
         shard_id, shard_count = int(shard[0]), int(shard[1])
+        if self._too_soon(conn, d, shard_id, shard_count):
+            return
         intents = int(d.get("intents", 0))
         self.identify_count += 1
         self.ctx.stats["gateway:identify"] += 1
-        old = self.shards.by_shard.get(shard_id)
-        if old is not None:
-            old.invalidated = True
         session = Session(secrets.token_hex(16), shard_id, shard_count, intents, self.replay_limit)
-        self.shards.sessions[session.id] = session
-        self.shards.by_shard[shard_id] = session
         session.conn = conn
         conn.session = session
+        self.shards.add(session)
+        bucket = shard_id % max(1, self.shards.max_concurrency)
+        self.shards.bucket_starts[bucket] = (time.monotonic(), session)
         guilds = [g for g in self.world.guilds if (g.id >> 22) % shard_count == shard_id]
         ready = {
             "v": 10,
@@ -233,6 +247,44 @@ class GatewayServer:
         session.dispatch("READY", ready)
         self._spawn(self._stream_guilds(session, conn, guilds))
 
+    def _too_soon(
+        self, conn: GatewayConnection, d: dict[str, Any], shard_id: int, shard_count: int
+    ) -> bool:
+        """Discord's ``max_concurrency``: one IDENTIFY per rate-limit bucket (``shard_id %
+        max_concurrency``) per ``identify_spacing`` seconds; one too soon is answered with
+        INVALID_SESSION (op 9, not resumable) and recorded in ``violations``. The window is
+        held against the bucket's last session while it is still connected: a bot that
+        restarts after its connection is gone is not held to it (see README)."""
+        bucket = shard_id % max(1, self.shards.max_concurrency)
+        now = time.monotonic()
+        last = self.shards.bucket_starts.get(bucket)
+        if last is None or now - last[0] >= self.identify_spacing or not last[1].connected:
+            return False
+        waited = now - last[0]
+        shown = {k: v for k, v in d.items() if k != "token"}
+        self.checks.violations.append(
+            Violation(
+                "GATEWAY",
+                f"IDENTIFY shard [{shard_id}, {shard_count}]",
+                [
+                    FieldError(
+                        ("shard",),
+                        "IDENTIFY_RATE_LIMITED",
+                        f"IDENTIFY {waited:.2f}s after shard {last[1].shard_id}'s in rate-limit "
+                        f"bucket {bucket} (max_concurrency={self.shards.max_concurrency}); "
+                        f"Discord allows one per bucket per {self.identify_spacing:g}s and "
+                        "answers INVALID_SESSION",
+                    )
+                ],
+                shown,
+            )
+        )
+        self.ctx.stats["violations"] += 1
+        self.ctx.stats["gateway:identify_too_soon"] += 1
+        conn.send_op(gw.INVALID_SESSION, False)
+        self.ctx.notify()
+        return True
+
     async def _stream_guilds(
         self, session: Session, conn: GatewayConnection, guilds: list[Guild]
     ) -> None:
@@ -249,6 +301,7 @@ class GatewayServer:
         await conn.drain()
         session.ready = True
         self.ready_count += 1
+        session.ready_seq = self.ready_count
         self.ctx.notify()
 
     def _members_chunk(self, session: Session, d: dict[str, Any]) -> None:
@@ -286,7 +339,7 @@ class GatewayServer:
             session is not None
             and not session.invalidated
             and d.get("token") == self.ctx.token
-            and self.shards.by_shard.get(session.shard_id) is session
+            and session in self.shards.live
         )
         frames = (
             session.replay_after(int(d.get("seq") or 0)) if session is not None and ok else None

@@ -94,6 +94,9 @@ class Interaction:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     command_name: str = ""
     focused_type: int | None = None
+    # a server that did not install the app, and a member without USE_EXTERNAL_APPS there:
+    # Discord makes the app's responses ephemeral
+    forced_ephemeral: bool = False
 
     def __repr__(self) -> str:
         cb = self.callback.type_name if self.callback else "no response"
@@ -103,6 +106,23 @@ class Interaction:
     @property
     def member(self) -> Member | User:
         return self.user
+
+    @property
+    def owners(self) -> dict[str, str]:
+        """Its ``authorizing_integration_owners`` ({"0": guild id or "0", "1": user id})."""
+        owners: dict[str, str] = self.payload.get("authorizing_integration_owners") or {}
+        return owners
+
+    @property
+    def context(self) -> int:
+        """0 GUILD, 1 BOT_DM, 2 PRIVATE_CHANNEL."""
+        return int(self.payload.get("context", 0))
+
+    @property
+    def user_install_only(self) -> bool:
+        """Authorized by a user install alone (no guild install covers it): Discord's
+        follow-up limit applies."""
+        return "1" in self.owners and "0" not in self.owners
 
     @property
     def latency(self) -> float | None:

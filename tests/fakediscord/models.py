@@ -32,6 +32,24 @@ def snowflake() -> int:
         return candidate
 
 
+def snowflake_on_shard(shard_id: int, shard_count: int) -> int:
+    """A unique, increasing snowflake whose guild lands on ``shard_id`` of ``shard_count`` by
+    Discord's formula ``(id >> 22) % shard_count`` (its timestamp moved up to the next
+    millisecond that does, at most ``shard_count - 1`` ms ahead)."""
+    if shard_count < 1 or not 0 <= shard_id < shard_count:
+        raise ValueError(f"shard {shard_id} is not one of 0..{shard_count - 1}")
+    global _last
+    with _lock:
+        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        candidate = max((ms << 22) | (next(_counter) & 0xFFF), _last + 1)
+        stamp = candidate >> 22
+        ahead = (shard_id - stamp) % shard_count
+        if ahead:
+            candidate = (stamp + ahead) << 22
+        _last = candidate
+        return candidate
+
+
 def iso(ts: float | None = None) -> str:
     t = dt.datetime.fromtimestamp(time.time() if ts is None else ts, dt.UTC)
     return t.isoformat(timespec="microseconds")
@@ -40,6 +58,7 @@ def iso(ts: float | None = None) -> str:
 TEXT = 0
 DM = 1
 VOICE = 2
+GROUP_DM = 3
 CATEGORY = 4
 NEWS = 5
 
@@ -123,16 +142,35 @@ class Channel:
     deleted: bool = False
     last_message_id: int | None = None
     recipients: list[User] = field(default_factory=list)
+    # a group DM's owner; and whether a DM (type 1) is the one with the app's bot user
+    owner_id: int | None = None
+    with_bot: bool = False
 
     @property
     def mention(self) -> str:
         return f"<#{self.id}>"
+
+    @property
+    def is_private(self) -> bool:
+        """A DM or a group DM (no guild)."""
+        return self.type in (DM, GROUP_DM)
 
     def to_payload(self) -> dict[str, Any]:
         if self.type == DM:
             return {
                 "id": str(self.id),
                 "type": DM,
+                "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+                "recipients": [u.to_payload() for u in self.recipients],
+                "flags": 0,
+            }
+        if self.type == GROUP_DM:
+            return {
+                "id": str(self.id),
+                "type": GROUP_DM,
+                "name": self.name or None,
+                "icon": None,
+                "owner_id": str(self.owner_id) if self.owner_id else None,
                 "last_message_id": str(self.last_message_id) if self.last_message_id else None,
                 "recipients": [u.to_payload() for u in self.recipients],
                 "flags": 0,
@@ -223,6 +261,9 @@ class Guild:
     preferred_locale: str = "en-US"
     joined_at: str = field(default_factory=iso)
     bot_user_id: int = 0
+    # False: a server that did not install the app (its members may have, to their account)
+    installed: bool = True
+    system_channel_id: int | None = None
 
     @property
     def everyone(self) -> Role:
@@ -290,7 +331,7 @@ class Guild:
             "features": [],
             "mfa_level": 0,
             "application_id": None,
-            "system_channel_id": None,
+            "system_channel_id": str(self.system_channel_id) if self.system_channel_id else None,
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "max_presences": None,
@@ -310,13 +351,17 @@ class Guild:
             "incidents_data": None,
         }
 
-    def to_create_payload(self, *, include_members: bool = True) -> dict[str, Any]:
+    def to_create_payload(
+        self, *, include_members: bool = True, joining: bool = False
+    ) -> dict[str, Any]:
+        """GUILD_CREATE's payload. ``joining``: the bot was just added to the server; Discord
+        leaves ``unavailable`` out then (it is false when a guild of READY is backfilled), and
+        that is how clients tell a join from a server becoming available."""
         data = self.to_payload()
         members = list(self.members.values())
         data.update(
             joined_at=self.joined_at,
             large=len(members) > 250,
-            unavailable=False,
             member_count=len(members),
             voice_states=[],
             members=[m.to_payload() for m in members[:250]]
@@ -330,6 +375,8 @@ class Guild:
             soundboard_sounds=[],
             lazy=True,
         )
+        if not joining:
+            data["unavailable"] = False
         return data
 
 
@@ -383,6 +430,8 @@ class Message:
     interaction_user: User | None = None
     interaction_name: str | None = None
     interaction_type: int | None = None
+    # the interaction's authorizing_integration_owners ({"0": guild id or "0", "1": user id})
+    interaction_owners: dict[str, str] | None = None
     webhook_id: int | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     reactions: dict[str, set[int]] = field(default_factory=dict)
@@ -479,7 +528,9 @@ class Message:
                 "id": str(self.interaction_id),
                 "type": self.interaction_type or 2,
                 "user": self.interaction_user.to_payload(),
-                "authorizing_integration_owners": {"0": str(self.guild_id or 0)},
+                "authorizing_integration_owners": dict(
+                    self.interaction_owners or {"0": str(self.guild_id or 0)}
+                ),
             }
             data["interaction"] = {
                 "id": str(self.interaction_id),

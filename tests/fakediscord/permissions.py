@@ -114,6 +114,12 @@ DEFAULT_BOT = (
     | USE_APPLICATION_COMMANDS
 )
 
+#: ``app_permissions`` of an interaction in a DM or group DM with other users (Discord's
+#: interaction object docs: "ATTACH_FILES | EMBED_LINKS | MENTION_EVERYONE for (G)DMs with other
+#: users, and additionally USE_EXTERNAL_EMOJIS for DMs with the app's bot user").
+PRIVATE_CHANNEL_APP = ATTACH_FILES | EMBED_LINKS | MENTION_EVERYONE
+BOT_DM_APP = PRIVATE_CHANNEL_APP | USE_EXTERNAL_EMOJIS
+
 ROLE_OVERWRITE = 0
 MEMBER_OVERWRITE = 1
 

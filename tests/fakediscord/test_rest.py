@@ -193,8 +193,7 @@ async def test_interaction_double_ack_and_webhook_ttl(emulator: Emulator) -> Non
     # a fake gateway session so the emulator has someone to dispatch to
     from tests.fakediscord import gateway as gw
 
-    session = gw.Session("s", 0, 1, 0, 10)
-    emulator._shard_sessions[0] = session
+    emulator._shards.add(gw.Session("s", 0, 1, 0, 10))
     inter = await emulator.slash(g, g.text_channels[0], fan, "x")
     url = f"{emulator.api_base}/interactions/{inter.id}/{inter.token}/callback"
     async with aiohttp.ClientSession() as s:

@@ -237,7 +237,7 @@ async def _interaction(emulator: Emulator) -> Interaction:
         "type": 1,
         "options": [],
     }
-    emulator._shard_sessions[0] = gw.Session("s", 0, 1, 0, 10)
+    emulator._shards.add(gw.Session("s", 0, 1, 0, 10))
     return await emulator.slash(g, g.text_channels[0], fan, "x")
 
 

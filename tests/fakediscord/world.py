@@ -17,8 +17,10 @@ from .context import Context
 from .gateway import Shards
 from .interactions import Interaction
 from .models import (
+    DM,
     FLAG_LOADING,
     FLAG_SUPPRESS_EMBEDS,
+    GROUP_DM,
     TEXT,
     Channel,
     Guild,
@@ -27,6 +29,7 @@ from .models import (
     Role,
     User,
     snowflake,
+    snowflake_on_shard,
 )
 from .permissions import Overwrite
 
@@ -38,8 +41,14 @@ class World:
     def __init__(self, ctx: Context, shards: Shards) -> None:
         self.ctx = ctx
         self.shards = shards
+        # the servers that installed the bot (it is a member; they reach it over the gateway)
         self.guilds: list[Guild] = []
         self.guild_by_id: dict[int, Guild] = {}
+        # servers that did not: the bot is not in them, yet a member who installed the app to
+        # their account can use its user-install commands there
+        self.other_guilds: dict[int, Guild] = {}
+        # the users who installed the app to their account (a user install)
+        self.user_installs: set[int] = set()
         self.channels: dict[int, Channel] = {}
         self.users: dict[int, User] = {ctx.bot_user.id: ctx.bot_user}
         self.messages: dict[int, Message] = {}
@@ -68,6 +77,12 @@ class World:
     def get_guild(self, guild_id: int) -> Guild:
         return self.guild_by_id[guild_id]
 
+    def find_guild(self, guild_id: int | None) -> Guild | None:
+        """Any server of the world, whether it installed the bot or not."""
+        if guild_id is None:
+            return None
+        return self.guild_by_id.get(guild_id) or self.other_guilds.get(guild_id)
+
     def add_guild(
         self,
         name: str = "Test Guild",
@@ -77,13 +92,33 @@ class World:
         bot_permissions: int = P.DEFAULT_BOT,
         locale: str = "en-US",
         channel_name: str | None = "general",
+        installed: bool = True,
+        shard: int | None = None,
+        shard_count: int | None = None,
+        system_channel: bool = False,
     ) -> Guild:
+        """A server. ``installed=False``: one that did not install the bot (no bot member or
+        role, no GUILD_CREATE; see :meth:`install_for_user`). ``shard``: its id lands on that
+        shard of ``shard_count`` (default: the emulator's ``shard_count``) by Discord's
+        formula ``(guild_id >> 22) % shard_count``. ``system_channel``: the first channel is the
+        server's system channel (where Discord posts joins; bots post welcomes there)."""
         bot_user = self.ctx.bot_user
         owner = owner or self.add_user(f"{name}-owner")
         self.users.setdefault(owner.id, owner)
-        gid = snowflake()
+        if shard is None:
+            gid = snowflake()
+        else:
+            gid = snowflake_on_shard(shard, shard_count or self.shards.shard_count)
         guild = Guild(gid, name, owner.id, preferred_locale=locale, bot_user_id=bot_user.id)
         guild.roles[gid] = Role(gid, gid, "@everyone", everyone_permissions, position=0)
+        guild.members[owner.id] = Member(owner, gid)
+        if not installed:
+            guild.installed = False
+            self.other_guilds[gid] = guild
+            if channel_name:
+                self._make_channel(guild, channel_name, TEXT, [])
+            self.ctx.notify()
+            return guild
         bot_role = Role(
             snowflake(),
             gid,
@@ -94,15 +129,16 @@ class World:
             bot_id=bot_user.id,
         )
         guild.roles[bot_role.id] = bot_role
-        guild.members[owner.id] = Member(owner, gid)
         guild.members[bot_user.id] = Member(bot_user, gid, roles=[bot_role.id])
         self.guilds.append(guild)
         self.guild_by_id[gid] = guild
         if channel_name:
-            self._make_channel(guild, channel_name, TEXT, [])
-        session = self.shards.for_guild(gid)
-        if session is not None and session.wants(gw.INTENT_GUILDS):
-            session.dispatch("GUILD_CREATE", guild.to_create_payload())
+            first = self._make_channel(guild, channel_name, TEXT, [])
+            if system_channel:
+                guild.system_channel_id = first.id
+        for session in self.shards.for_guild(gid):
+            if session.wants(gw.INTENT_GUILDS):
+                session.dispatch("GUILD_CREATE", guild.to_create_payload(joining=True))
         self.ctx.notify()
         return guild
 
@@ -116,13 +152,39 @@ class World:
 
     def guild_of(self, channel: Channel) -> Guild:
         assert channel.guild_id is not None, "not a guild channel"
-        return self.guild_by_id[channel.guild_id]
+        guild = self.find_guild(channel.guild_id)
+        assert guild is not None, f"no guild {channel.guild_id}"
+        return guild
+
+    def _guild(self, guild_id: int) -> Guild:
+        guild = self.find_guild(guild_id)
+        if guild is None:
+            raise KeyError(guild_id)
+        return guild
 
     def _guild_event(self, guild: Guild, event: str, data: Any, intent: int) -> None:
-        session = self.shards.for_guild(guild.id)
-        if session is not None and session.wants(intent):
-            session.dispatch(event, data)
+        if guild.installed:  # the bot hears nothing of a server it is not in
+            for session in self.shards.for_guild(guild.id):
+                if session.wants(intent):
+                    session.dispatch(event, data)
         self.ctx.notify()
+
+    # ======================================================================
+    # user installs
+    # ======================================================================
+    def install_for_user(self, user: User | Member) -> None:
+        """``user`` installs the app to their account (Discord's USER_INSTALL): its
+        user-install commands follow them to DMs, group DMs and servers without the bot.
+        Discord tells the bot nothing over the gateway."""
+        self.user_installs.add(user.id)
+        self.ctx.notify()
+
+    def uninstall_for_user(self, user: User | Member) -> None:
+        self.user_installs.discard(user.id)
+        self.ctx.notify()
+
+    def user_installed(self, user: User | Member) -> bool:
+        return user.id in self.user_installs
 
     # ======================================================================
     # channels and permission overwrites
@@ -185,6 +247,34 @@ class World:
         """The DM channel the bot opened with ``user`` (if any)."""
         return self.dm_channels.get(user.id)
 
+    def bot_dm(self, user: User | Member) -> Channel:
+        """The DM channel between ``user`` and the app's bot user (made on first use; the same
+        one ``POST /users/@me/channels`` gives the bot)."""
+        u = user.user if isinstance(user, Member) else user
+        ch = self.dm_channels.get(u.id)
+        if ch is None:
+            ch = Channel(snowflake(), None, "", type=DM, recipients=[u], with_bot=True)
+            self.dm_channels[u.id] = ch
+            self.channels[ch.id] = ch
+        return ch
+
+    def group_dm(self, *users: User | Member, name: str = "") -> Channel:
+        """A group DM of ``users`` (the first owns it); the bot is not in it."""
+        people = [u.user if isinstance(u, Member) else u for u in users]
+        assert len(people) >= 2, "a group DM has at least two people"
+        ch = Channel(
+            snowflake(), None, name, type=GROUP_DM, recipients=people, owner_id=people[0].id
+        )
+        self.channels[ch.id] = ch
+        return ch
+
+    def user_dm(self, user: User | Member, other: User | Member) -> Channel:
+        """A DM between two users (not with the bot): a PRIVATE_CHANNEL context."""
+        a, b = (u.user if isinstance(u, Member) else u for u in (user, other))
+        ch = Channel(snowflake(), None, "", type=DM, recipients=[a, b])
+        self.channels[ch.id] = ch
+        return ch
+
     # ======================================================================
     # roles and members
     # ======================================================================
@@ -202,7 +292,7 @@ class World:
     def update_role(self, /, role: Role, **changes: Any) -> Role:
         for k, v in changes.items():
             setattr(role, k, v)
-        guild = self.guild_by_id[role.guild_id]
+        guild = self._guild(role.guild_id)
         self._guild_event(
             guild,
             "GUILD_ROLE_UPDATE",
@@ -212,7 +302,7 @@ class World:
         return role
 
     def delete_role(self, role: Role) -> None:
-        guild = self.guild_by_id[role.guild_id]
+        guild = self._guild(role.guild_id)
         del guild.roles[role.id]
         for m in guild.members.values():
             if role.id in m.roles:
@@ -254,7 +344,7 @@ class World:
             member.roles = [r.id for r in roles]
         if nick is not None:
             member.nick = nick
-        guild = self.guild_by_id[member.guild_id]
+        guild = self._guild(member.guild_id)
         is_bot = member.id == self.ctx.bot_user.id
         intent = gw.INTENT_GUILDS if is_bot else gw.INTENT_GUILD_MEMBERS
         self._guild_event(
@@ -263,17 +353,17 @@ class World:
         return member
 
     def add_member_role(self, member: Member, role: Role) -> Member:
-        guild = self.guild_by_id[member.guild_id]
+        guild = self._guild(member.guild_id)
         return self.update_member(member, roles=[*(guild.roles[r] for r in member.roles), role])
 
     def remove_member_role(self, member: Member, role: Role) -> Member:
-        guild = self.guild_by_id[member.guild_id]
+        guild = self._guild(member.guild_id)
         return self.update_member(
             member, roles=[guild.roles[r] for r in member.roles if r != role.id]
         )
 
     def remove_member(self, member: Member) -> None:
-        guild = self.guild_by_id[member.guild_id]
+        guild = self._guild(member.guild_id)
         guild.members.pop(member.id, None)
         self._guild_event(
             guild,
@@ -292,7 +382,24 @@ class World:
         return self.guild_of(channel).permissions_in(member, channel)
 
     def app_permissions(self, channel: Channel) -> int:
+        """The app's permissions in ``channel``, as an interaction's ``app_permissions`` says:
+        the bot's own in a server that installed it; in one that did not, those of @everyone
+        there (the app acts with no role of its own: the emulator's reading, see README); in a
+        DM with the bot or another private channel, the bits Discord documents for them."""
+        if channel.is_private:
+            return P.BOT_DM_APP if channel.with_bot else P.PRIVATE_CHANNEL_APP
         guild = self.guild_of(channel)
+        if not guild.installed:
+            everyone = guild.everyone.permissions
+            if everyone & P.ADMINISTRATOR:
+                return P.ALL
+            return P.apply_overwrites(
+                everyone,
+                guild_id=guild.id,
+                user_id=0,
+                member_role_ids=(),
+                overwrites=channel.overwrites,
+            )
         return guild.permissions_in(guild.me, channel)
 
     # ======================================================================
@@ -321,8 +428,9 @@ class World:
         channel.last_message_id = msg.id
         guild = self.guild_by_id.get(channel.guild_id or 0)
         if guild is not None:
-            session = self.shards.for_guild(guild.id)
-            if session is not None and session.wants(gw.INTENT_GUILD_MESSAGES):
+            for session in self.shards.for_guild(guild.id):
+                if not session.wants(gw.INTENT_GUILD_MESSAGES):
+                    continue
                 data = msg.to_payload()
                 if not session.wants(gw.INTENT_MESSAGE_CONTENT):
                     data["content"] = ""
@@ -391,10 +499,18 @@ class World:
         self.ctx.notify()
 
     def _message_event(self, event: str, msg: Message, data: dict[str, Any] | None = None) -> None:
-        session = self.shards.for_guild(msg.guild_id)
-        intent = gw.INTENT_GUILD_MESSAGES if msg.guild_id else gw.INTENT_DIRECT_MESSAGES
-        if session is not None and session.wants(intent):
-            session.dispatch(event, data if data is not None else msg.to_payload())
+        if msg.guild_id is not None:
+            if msg.guild_id not in self.guild_by_id:
+                return  # a server without the bot: it gets no events from there
+            intent = gw.INTENT_GUILD_MESSAGES
+        else:
+            channel = self.channels.get(msg.channel_id)
+            if channel is None or not channel.with_bot:
+                return  # a group DM or a DM between users: the bot is not in it
+            intent = gw.INTENT_DIRECT_MESSAGES
+        for session in self.shards.for_guild(msg.guild_id):
+            if session.wants(intent):
+                session.dispatch(event, data if data is not None else msg.to_payload())
 
     def _apply_attachments(
         self, msg: Message, payload: dict[str, Any], files: list[Upload], *, edit: bool

@@ -6,17 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import Context
-from ..models import DM, Channel, snowflake
+from ..gateway import Shards
 from ..rest import Request, not_found, route
 from ..world import World
 
 
 class ApplicationRoutes:
-    def __init__(self, ctx: Context, world: World, *, shard_count: int) -> None:
+    def __init__(self, ctx: Context, world: World, shards: Shards) -> None:
         self.ctx = ctx
         self.world = world
-        # what GET /gateway/bot recommends
-        self.shard_count = shard_count
+        # what GET /gateway/bot says (``shard_count``, ``max_concurrency``)
+        self.shards = shards
 
     @route("GET", "/users/@me")
     async def me(self, req: Request) -> Any:
@@ -42,12 +42,7 @@ class ApplicationRoutes:
         user = self.world.users.get(rid)
         if user is None:
             raise not_found("User", 10013)
-        ch = self.world.dm_channels.get(rid)
-        if ch is None:
-            ch = Channel(snowflake(), None, "", type=DM, recipients=[user])
-            self.world.dm_channels[rid] = ch
-            self.world.channels[ch.id] = ch
-        return ch.to_payload()
+        return self.world.bot_dm(user).to_payload()
 
     @route("GET", "/gateway", auth=False)
     async def gateway(self, req: Request) -> Any:
@@ -57,12 +52,12 @@ class ApplicationRoutes:
     async def gateway_bot(self, req: Request) -> Any:
         return {
             "url": self.ctx.gateway_url,
-            "shards": self.shard_count,
+            "shards": self.shards.shard_count,
             "session_start_limit": {
                 "total": 1000,
                 "remaining": 999,
                 "reset_after": 14400000,
-                "max_concurrency": 1,
+                "max_concurrency": self.shards.max_concurrency,
             },
         }
 
@@ -93,8 +88,8 @@ class ApplicationRoutes:
             "terms_of_service_url": None,
             "privacy_policy_url": None,
             "approximate_guild_count": len(self.world.guilds),
-            "approximate_user_install_count": 0,
-            "integration_types_config": {"0": {}},
+            "approximate_user_install_count": len(self.world.user_installs),
+            "integration_types_config": {"0": {}, "1": {}},
             "guild_id": None,
             "primary_sku_id": None,
             "slug": None,

@@ -134,9 +134,16 @@ class ChannelRoutes:
         return ch
 
     def _require(self, ch: Channel, *bits: int) -> None:
-        """The bot may see ``ch`` (50001) and has each of ``bits`` there (50013)."""
+        """The bot may see ``ch`` (50001) and has each of ``bits`` there (50013). It cannot see
+        a channel of a server that did not install it, nor a group DM or a DM between users
+        (it answers those only through an interaction's response and follow-ups)."""
         if ch.guild_id is None:
-            return
+            if ch.with_bot:
+                return
+            raise ApiError(403, 50001, "Missing Access")
+        guild = self.world.find_guild(ch.guild_id)
+        if guild is None or not guild.installed:
+            raise ApiError(403, 50001, "Missing Access")
         perms = self.world.app_permissions(ch)
         if not perms & P.VIEW_CHANNEL:
             raise ApiError(403, 50001, "Missing Access")

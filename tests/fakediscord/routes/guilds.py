@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import Guild
-from ..rest import Request, not_found, route
+from ..rest import ApiError, Request, not_found, route
 from ..world import World
 
 
@@ -52,5 +52,7 @@ class GuildRoutes:
         gid = req.params["guild_id"]
         guild = self.world.guild_by_id.get(int(gid)) if gid.isdigit() else None
         if guild is None:
+            if gid.isdigit() and int(gid) in self.world.other_guilds:
+                raise ApiError(403, 50001, "Missing Access")  # a server without the bot
             raise not_found("Guild", 10004)
         return guild

@@ -12,11 +12,15 @@ from typing import Any
 from ..context import Context
 from ..interactions import CallbackResponse, Interaction
 from ..models import FLAG_EPHEMERAL, FLAG_LOADING, Member, Message
-from ..rest import ApiError, Checks, Request, not_found, route
+from ..rest import ApiError, Checks, Request, Violation, not_found, route
 from ..validation import FieldError, validate_autocomplete, validate_message, validate_modal
 from ..world import Upload, World
 
 WEBHOOK_MESSAGE = "/webhooks/{application_id}/{interaction_token}/messages/{message_id}"
+# Discord: "Apps are limited to 5 followup messages per interaction if it was initiated from a
+# user-installed app and isn't installed in the server (meaning the authorizing integration
+# owners object only contains USER_INSTALL)"; past it, 40094.
+USER_INSTALL_FOLLOWUP_LIMIT = 5
 
 # the callback types Discord accepts for each interaction type
 ALLOWED_CALLBACKS = {
@@ -102,6 +106,8 @@ class InteractionRoutes:
             )
             if ctype == 4:
                 payload["flags"] = flags
+            if inter.forced_ephemeral:
+                payload["flags"] = int(payload.get("flags") or 0) | FLAG_EPHEMERAL
             message = self._interaction_message(inter, payload, req.files if ctype == 4 else [])
             inter.original_id = message.id
         elif ctype in (6, 7):
@@ -137,14 +143,37 @@ class InteractionRoutes:
         inter = self._webhook_interaction(req)
         payload = req.payload if isinstance(req.payload, dict) else {}
         self.checks.check(req, validate_message(payload, interaction=True), payload)
-        self.ctx.stats["followups"] += 1
         original = inter.original_message
-        if (
+        replaces_thinking = (
             original is not None
             and original.is_loading
-            and inter.callback
+            and inter.callback is not None
             and inter.callback.type == 5
+        )
+        if (
+            not replaces_thinking
+            and inter.user_install_only
+            and len(inter.followup_ids) >= USER_INSTALL_FOLLOWUP_LIMIT
         ):
+            error = FieldError(
+                (),
+                "MAX_FOLLOWUP_MESSAGES",
+                f"follow-up {len(inter.followup_ids) + 1} to an interaction authorized by a user "
+                f"install alone (authorizing_integration_owners {inter.owners}); Discord allows "
+                f"{USER_INSTALL_FOLLOWUP_LIMIT}",
+            )
+            self.checks.violations.append(Violation(req.method, req.path, [error], payload))
+            self.ctx.stats["violations"] += 1
+            self.ctx.stats["followups:over_limit"] += 1
+            self.ctx.notify()
+            raise ApiError(
+                400, 40094, "This interaction has hit the maximum number of follow up messages"
+            )
+        self.ctx.stats["followups"] += 1
+        if inter.forced_ephemeral:
+            payload = {**payload, "flags": int(payload.get("flags") or 0) | FLAG_EPHEMERAL}
+        if replaces_thinking:
+            assert original is not None
             # The first followup after a deferred response replaces the "thinking" message.
             msg = self.world.edit_message(
                 original, {k: v for k, v in payload.items() if k != "flags"}, req.files
@@ -189,6 +218,7 @@ class InteractionRoutes:
             interaction_user=inter.user.user if isinstance(inter.user, Member) else inter.user,
             interaction_name=inter.command_name,
             interaction_type=inter.type,
+            interaction_owners=dict(inter.owners) or None,
             webhook_id=self.ctx.application_id,
         )
 
