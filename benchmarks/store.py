@@ -1,4 +1,5 @@
-"""The store's hot queries on a real SQLite file, through the bot's own `SQLiteStore`.
+"""The store's hot queries on a real SQLite file, through the bot's own `SQLiteStore`, and the
+same on PostgreSQL through `PostgresStore` (a fresh database on the local server), in one run.
 
 Seeded (in one transaction each, with SQL matching the migrations):
 - 10,000 shuffle bags (one per channel);
@@ -14,29 +15,39 @@ in a small server, `player_stats`, `running_game`, `claim_due_runs` (a batch of 
 the same aiosqlite connection. Also the throughput of 50 concurrent `draw`s (every /quote does
 one) against 50 concurrent `SELECT 1`s.
 
-Every statement each operation runs is captured (sqlite3 trace callback) and shown with its
-`EXPLAIN QUERY PLAN`; a full SCAN of a table that holds more than 1,000 rows is flagged.
+Every statement each operation runs on SQLite is captured (sqlite3 trace callback) and shown
+with its `EXPLAIN QUERY PLAN`; a full SCAN of a table that holds more than 1,000 rows is flagged.
+
+PostgreSQL (`--backend both`, the default, or `postgres`): the same rows seeded (COPY), the same
+operations; each backend's figures against its own `SELECT 1`, and PostgreSQL / SQLite per
+operation. The server is `LWA_BENCH_POSTGRES_URL` (default the local server's `postgres`
+database); the benchmark creates a database `lwa_bench_<random>` there and drops it afterwards.
 
     uv run python -m benchmarks.store [--quick] [--scores 100000] [--schedules 100000]
+        [--backend both|sqlite|postgres]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
+import os
 import random
 import re
+import secrets
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import header, machine, ratio, summary, table, write_results
 from bot.domain.schedule import ALL_DAYS, format_days
 from bot.domain.trivia import period_key
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import MIGRATIONS_DIR, SQLiteStore, _iso
 
 BIG_GUILD = 1
@@ -44,83 +55,59 @@ SMALL_GUILD = 1000
 NOW = dt.datetime(2024, 3, 4, 9, 0, tzinfo=dt.UTC)
 BIG_TABLE_ROWS = 1000
 QUOTE_IDS = [f"q-bench-{i}" for i in range(80)]
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+BAG_COLUMNS = ("scope_id", "kind", "filter_key", "remaining", "last_id", "updated_at")
+GAME_COLUMNS = [
+    "id",
+    "guild_id",
+    "channel_id",
+    "starter_id",
+    "kind",
+    "difficulty",
+    "seconds",
+    "question_ids",
+    "choices",
+    "state",
+    "revealed",
+    "started_at",
+]
+SCORE_COLUMNS = [
+    "game_id",
+    "question_index",
+    "guild_id",
+    "user_id",
+    "question_id",
+    "correct",
+    "points",
+    "streak",
+    "revealed_at",
+]
+SCHEDULE_COLUMNS = [
+    "guild_id",
+    "channel_id",
+    "content",
+    "local_time",
+    "timezone",
+    "days",
+    "state",
+    "next_run_at",
+    "created_by",
+    "created_at",
+]
+INSTANT_COLUMNS = {"updated_at", "started_at", "revealed_at", "next_run_at", "created_at"}
 
 
 async def seed(store: SQLiteStore, args: argparse.Namespace) -> dict[str, int]:
+    """The SQLite file, seeded in one transaction with the rows of `seed_rows`."""
     db = store.db
-    rng = random.Random(7)
-    counts: dict[str, int] = {}
+    rows, counts = seed_rows(args)
     async with store.transaction():
-        await db.executemany(
-            "INSERT INTO shuffle_bags (scope_id, kind, filter_key, remaining, last_id, updated_at)"
-            " VALUES (?, 'quote', '', ?, NULL, ?)",
-            [
-                (10_000 + c, json.dumps(rng.sample(QUOTE_IDS, 40)), _iso(NOW))
-                for c in range(args.bags)
-            ],
-        )
-        counts["shuffle_bags"] = args.bags
-
-        # Leaderboard rows: games of 50 questions, each answered by every player of the game.
-        players_big = max(1, args.scores // 50)
-        game_rows: list[tuple[Any, ...]] = []
-        score_rows: list[tuple[Any, ...]] = []
-        game_id = 0
-
-        def add_game(guild: int, players: int, questions: int) -> None:
-            nonlocal game_id
-            game_id += 1
-            started = NOW - dt.timedelta(days=rng.randint(0, 60))
-            game_rows.append(
-                (
-                    game_id,
-                    guild,
-                    500 + guild,
-                    1,
-                    "game",
-                    "mixed",
-                    20,
-                    "[]",
-                    "[]",
-                    "finished",
-                    questions,
-                    _iso(started),
-                )
+        for table, columns in TABLE_COLUMNS.items():
+            marks = ", ".join("?" * len(columns))
+            await db.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows[table]
             )
-            for q in range(questions):
-                for p in range(players):
-                    correct = rng.random() < 0.6
-                    score_rows.append(
-                        (
-                            game_id,
-                            q,
-                            guild,
-                            100_000 + p,
-                            f"t-{q}",
-                            int(correct),
-                            rng.randint(500, 1000) if correct else 0,
-                            rng.randint(0, 5),
-                            _iso(started),
-                        )
-                    )
-
-        # The big server: 2,000 players in games of 50 players x 50 questions.
-        for start in range(0, players_big, 50):
-            add_game(BIG_GUILD, min(50, players_big - start), 50)
-        # 100 small servers, 100 rows each.
-        for guild in range(SMALL_GUILD, SMALL_GUILD + 100):
-            add_game(guild, 10, 10)
-        await db.executemany(
-            "INSERT INTO trivia_games (id, guild_id, channel_id, starter_id, kind, difficulty,"
-            " seconds, question_ids, choices, state, revealed, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            game_rows,
-        )
-        await db.executemany(
-            "INSERT INTO trivia_scores (game_id, question_index, guild_id, user_id, question_id,"
-            " correct, points, streak, revealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            score_rows,
-        )
         # The per-period totals the bot keeps up to date at each reveal, built from the
         # seeded answers by migration 005's own backfill statements.
         migration = (MIGRATIONS_DIR / "005_trivia_totals.sql").read_text(encoding="utf-8")
@@ -128,42 +115,149 @@ async def seed(store: SQLiteStore, args: argparse.Namespace) -> dict[str, int]:
         for statement in backfill.split("\n", 1)[1].split(";"):
             if statement.strip():
                 await db.execute(statement)
-        counts["trivia_games"] = len(game_rows)
-        counts["trivia_scores"] = len(score_rows)
-        counts["trivia_scores_in_big_guild"] = sum(1 for r in score_rows if r[2] == BIG_GUILD)
-
-        if args.schedules:
-            days = format_days(ALL_DAYS)
-            rows = []
-            for i in range(args.schedules):
-                if i < args.due:
-                    due = NOW
-                else:
-                    due = NOW + dt.timedelta(minutes=1 + rng.randint(0, 24 * 60 - 2))
-                rows.append(
-                    (
-                        i // 10 + 1,
-                        900_000 + i,
-                        "quote",
-                        due.strftime("%H:%M"),
-                        "UTC",
-                        days,
-                        "active",
-                        _iso(due),
-                        42,
-                        _iso(NOW - dt.timedelta(days=1)),
-                    )
-                )
-            await db.executemany(
-                "INSERT INTO schedules (guild_id, channel_id, content, local_time, timezone,"
-                " days, state, next_run_at, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            counts["schedules"] = len(rows)
-            counts["schedules_due_now"] = args.due
     await db.execute("ANALYZE")
     return counts
+
+
+# PostgreSQL's version of migration 005's backfill (weeks from Monday, UTC).
+PG_TOTALS = [
+    f"INSERT INTO trivia_totals SELECT guild_id, {period}, user_id, SUM(points), SUM(correct),"
+    " COUNT(*), MAX(streak), MIN(revealed_at) FROM trivia_scores GROUP BY 1, 2, 3"
+    for period in (
+        "'all'",
+        "'week:' || to_char(date_trunc('week', revealed_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+        "'month:' || to_char(date_trunc('month', revealed_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+    )
+]
+
+
+async def seed_postgres(store: PostgresStore, args: argparse.Namespace) -> dict[str, int]:
+    """The same rows into PostgreSQL, by COPY, in one transaction; then ANALYZE."""
+    rows, counts = seed_rows(args)
+    async with store.pool.acquire() as conn:
+        async with conn.transaction():
+            for table, columns in TABLE_COLUMNS.items():
+                instants = [i for i, c in enumerate(columns) if c in INSTANT_COLUMNS]
+                records = [
+                    tuple(
+                        dt.datetime.fromisoformat(v) if i in instants else v
+                        for i, v in enumerate(row)
+                    )
+                    for row in rows[table]
+                ]
+                await conn.copy_records_to_table(table, records=records, columns=list(columns))
+            for statement in PG_TOTALS:
+                await conn.execute(statement)
+            await conn.execute(
+                "SELECT setval(pg_get_serial_sequence('trivia_games', 'id'), MAX(id))"
+                " FROM trivia_games"
+            )
+        await conn.execute("ANALYZE")
+    return counts
+
+
+TABLE_COLUMNS = {
+    "shuffle_bags": BAG_COLUMNS,
+    "trivia_games": tuple(GAME_COLUMNS),
+    "trivia_scores": tuple(SCORE_COLUMNS),
+    "schedules": tuple(SCHEDULE_COLUMNS),
+}
+
+
+def seed_rows(args: argparse.Namespace) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, int]]:
+    """The seeded rows, the same for every backend (instants as UTC ISO text)."""
+    rng = random.Random(7)
+    counts: dict[str, int] = {}
+    seeded: dict[str, list[tuple[Any, ...]]] = {}
+    seeded["shuffle_bags"] = [
+        (10_000 + c, "quote", "", json.dumps(rng.sample(QUOTE_IDS, 40)), None, _iso(NOW))
+        for c in range(args.bags)
+    ]
+    counts["shuffle_bags"] = args.bags
+
+    # Leaderboard rows: games of 50 questions, each answered by every player of the game.
+    players_big = max(1, args.scores // 50)
+    game_rows: list[tuple[Any, ...]] = []
+    score_rows: list[tuple[Any, ...]] = []
+    game_id = 0
+
+    def add_game(guild: int, players: int, questions: int) -> None:
+        nonlocal game_id
+        game_id += 1
+        started = NOW - dt.timedelta(days=rng.randint(0, 60))
+        game_rows.append(
+            (
+                game_id,
+                guild,
+                500 + guild,
+                1,
+                "game",
+                "mixed",
+                20,
+                "[]",
+                "[]",
+                "finished",
+                questions,
+                _iso(started),
+            )
+        )
+        for q in range(questions):
+            for p in range(players):
+                correct = rng.random() < 0.6
+                score_rows.append(
+                    (
+                        game_id,
+                        q,
+                        guild,
+                        100_000 + p,
+                        f"t-{q}",
+                        int(correct),
+                        rng.randint(500, 1000) if correct else 0,
+                        rng.randint(0, 5),
+                        _iso(started),
+                    )
+                )
+
+    # The big server: 2,000 players in games of 50 players x 50 questions.
+    for start in range(0, players_big, 50):
+        add_game(BIG_GUILD, min(50, players_big - start), 50)
+    # 100 small servers, 100 rows each.
+    for guild in range(SMALL_GUILD, SMALL_GUILD + 100):
+        add_game(guild, 10, 10)
+    seeded["trivia_games"] = game_rows
+    seeded["trivia_scores"] = score_rows
+    counts["trivia_games"] = len(game_rows)
+    counts["trivia_scores"] = len(score_rows)
+    counts["trivia_scores_in_big_guild"] = sum(1 for r in score_rows if r[2] == BIG_GUILD)
+
+    if args.schedules:
+        days = format_days(ALL_DAYS)
+        rows: list[tuple[Any, ...]] = []
+        for i in range(args.schedules):
+            if i < args.due:
+                due = NOW
+            else:
+                due = NOW + dt.timedelta(minutes=1 + rng.randint(0, 24 * 60 - 2))
+            rows.append(
+                (
+                    i // 10 + 1,
+                    900_000 + i,
+                    "quote",
+                    due.strftime("%H:%M"),
+                    "UTC",
+                    days,
+                    "active",
+                    _iso(due),
+                    42,
+                    _iso(NOW - dt.timedelta(days=1)),
+                )
+            )
+        seeded["schedules"] = rows
+        counts["schedules"] = len(rows)
+        counts["schedules_due_now"] = args.due
+    else:
+        seeded["schedules"] = []
+    return seeded, counts
 
 
 class Tracer:
@@ -221,7 +315,7 @@ async def plans(
     return out
 
 
-async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+async def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lwa-bench-") as tmp:
         store = SQLiteStore(Path(tmp) / "store.sqlite3")
         await store.open()
@@ -229,19 +323,117 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             t = time.perf_counter()
             counts = await seed(store, args)
             seeded_s = time.perf_counter() - t
-            print(f"seeded in {seeded_s:.1f} s: {counts}", flush=True)
+            print(f"SQLite seeded in {seeded_s:.1f} s: {counts}", flush=True)
             return await run_ops(store, args, counts, seeded_s)
         finally:
             await store.close()
 
 
+@contextlib.asynccontextmanager
+async def bench_database() -> AsyncIterator[str]:
+    """A fresh database on the local PostgreSQL server, dropped afterwards."""
+    import asyncpg
+
+    admin_url = os.environ.get("LWA_BENCH_POSTGRES_URL", "").strip() or DEFAULT_POSTGRES
+    name = f"lwa_bench_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin = await asyncpg.connect(admin_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
+    async with bench_database() as url:
+        store = PostgresStore(url)
+        await store.open()
+        try:
+            t = time.perf_counter()
+            counts = await seed_postgres(store, args)
+            seeded_s = time.perf_counter() - t
+            print(f"PostgreSQL seeded in {seeded_s:.1f} s: {counts}", flush=True)
+            return await run_ops(store, args, counts, seeded_s)
+        finally:
+            await store.close()
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if args.backend in ("both", "sqlite"):
+        out["sqlite"] = await bench_sqlite(args)
+    if args.backend in ("both", "postgres"):
+        out["postgres"] = await bench_postgres(args)
+    if "sqlite" in out and "postgres" in out:
+        out["comparison"] = compare(out["sqlite"], out["postgres"])
+    return out
+
+
+def compare(lite: dict[str, Any], pg: dict[str, Any]) -> list[list[Any]]:
+    """PostgreSQL against SQLite per operation, both measured in this run; and each against
+    its own `SELECT 1`, which takes the connection's round trip out of the comparison."""
+    rows: list[list[Any]] = []
+    lite_base = lite["operations_s"]["SELECT 1 (baseline)"]["p50"]
+    pg_base = pg["operations_s"]["SELECT 1 (baseline)"]["p50"]
+    for name, s in lite["operations_s"].items():
+        other = pg["operations_s"].get(name)
+        if other is None:
+            continue
+        rows.append(
+            [
+                name,
+                s["p50"] * 1000,
+                other["p50"] * 1000,
+                ratio(other["p50"], s["p50"]),
+                ratio(s["p50"], lite_base),
+                ratio(other["p50"], pg_base),
+            ]
+        )
+    for key, label in (
+        ("select1_x50_per_s", "50 concurrent SELECT 1, ops/s"),
+        ("draw_x50_per_s", "50 concurrent draw, ops/s"),
+        ("draw_x1_per_s", "1 at a time draw, ops/s"),
+    ):
+        a, b = lite["concurrency"][key], pg["concurrency"][key]
+        rows.append([label, a, b, ratio(b, a), "", ""])
+    print()
+    print(
+        table(
+            [
+                "operation",
+                "SQLite p50 ms",
+                "PostgreSQL p50 ms",
+                "PostgreSQL / SQLite",
+                "SQLite / its SELECT 1",
+                "PostgreSQL / its SELECT 1",
+            ],
+            rows,
+            title="PostgreSQL against SQLite, same rows, same run (throughput rows: ops/s)",
+        )
+    )
+    return rows
+
+
 async def run_ops(
-    store: SQLiteStore, args: argparse.Namespace, counts: dict[str, int], seeded_s: float
+    store: SQLiteStore | PostgresStore,
+    args: argparse.Namespace,
+    counts: dict[str, int],
+    seeded_s: float,
 ) -> dict[str, Any]:
     tracer = Tracer()
-    await store.db.set_trace_callback(tracer)
+    lite = store if isinstance(store, SQLiteStore) else None
+    backend = "SQLite" if lite else "PostgreSQL"
+    if lite:
+        await lite.db.set_trace_callback(tracer)
     rng = random.Random(3)
-    sizes = await table_sizes(store)
+    sizes = await table_sizes(lite) if lite else {}
     scopes = iter(range(10**9))
     users = iter(range(10**9))
 
@@ -258,8 +450,12 @@ async def run_ops(
     )
 
     async def select1() -> None:
-        async with store.db.execute("SELECT 1") as cursor:
-            await cursor.fetchone()
+        if lite:
+            async with lite.db.execute("SELECT 1") as cursor:
+                await cursor.fetchone()
+        else:  # the way every statement of the store goes: a pooled connection
+            assert isinstance(store, PostgresStore)
+            await store._fetchval("SELECT 1")
 
     async def draw() -> None:
         await store.draw(10_000 + next(scopes) % args.bags, "quote", "", QUOTE_IDS, rng)
@@ -326,7 +522,7 @@ async def run_ops(
     if args.schedules:
         # Claims of full batches only: every claim moves its runs' schedules to tomorrow.
         tracer.capturing = True
-        claim_times = []
+        claim_times: list[float] = []
         while len(claimed) + 200 <= args.due and len(claim_times) < args.slow_runs:
             before = len(claimed)
             t = time.perf_counter()
@@ -335,9 +531,10 @@ async def run_ops(
             if len(claimed) - before < 200:
                 break
         tracer.capturing = False
-        explained["claim_due_runs (batch of 200)"] = await plans(
-            store, list(dict.fromkeys(tracer.statements))[:6], sizes
-        )
+        if lite:
+            explained["claim_due_runs (batch of 200)"] = await plans(
+                lite, list(dict.fromkeys(tracer.statements))[:6], sizes
+            )
         tracer.statements.clear()
     for name, op, runs in ops:
         times = await measure(op, runs)
@@ -345,13 +542,15 @@ async def run_ops(
         tracer.capturing = True
         await op()
         tracer.capturing = False
-        explained[name] = await plans(store, list(tracer.statements), sizes)
+        if lite:
+            explained[name] = await plans(lite, list(tracer.statements), sizes)
         s = summary(times)
         if baseline is None:
             baseline = s["p50"]
         results[name] = s
-        print(f"  {name}: p50 {s['p50'] * 1000:.3f} ms", flush=True)
-    await store.db.set_trace_callback(None)
+        print(f"  {backend}: {name}: p50 {s['p50'] * 1000:.3f} ms", flush=True)
+    if lite:
+        await lite.db.set_trace_callback(None)  # type: ignore[arg-type]
     if args.schedules:
         results["claim_due_runs (batch of 200)"] = summary(claim_times)
 
@@ -385,7 +584,7 @@ async def run_ops(
         table(
             ["operation", "p50 ms", "p95 ms", "p50 / SELECT 1", "note"],
             rows,
-            title=f"Store operations (seeded: {counts})",
+            title=f"{backend} store operations (seeded: {counts})",
         )
     )
     crows = [
@@ -402,8 +601,9 @@ async def run_ops(
         ],
     ]
     print()
-    print(table(["throughput", "ops/s", "ratio to baseline"], crows))
-    print("\nEXPLAIN QUERY PLAN of every statement each operation ran:")
+    print(table(["throughput", "ops/s", "ratio to baseline"], crows, title=backend))
+    if lite:
+        print("\nEXPLAIN QUERY PLAN of every statement each operation ran:")
     flagged = []
     for name, entries in explained.items():
         for e in entries:
@@ -414,7 +614,9 @@ async def run_ops(
             if mark:
                 print(mark)
                 flagged.append({"operation": name, **e})
-    if not flagged:
+    if not lite:
+        pass
+    elif not flagged:
         print("\nno full SCAN of a table with more than 1,000 rows")
     else:
         print(f"\n{len(flagged)} statement(s) SCAN a big table (see above)")
@@ -442,6 +644,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=None, help="runs of a fast operation")
     parser.add_argument("--slow-runs", type=int, default=None, help="runs of a slow one")
     parser.add_argument("--concurrent-ops", type=int, default=None)
+    parser.add_argument(
+        "--backend",
+        choices=("both", "sqlite", "postgres"),
+        default="both",
+        help="PostgreSQL: LWA_BENCH_POSTGRES_URL, default the local server",
+    )
     args = parser.parse_args()
     q = args.quick
     args.scores = args.scores if args.scores is not None else (10_000 if q else 100_000)

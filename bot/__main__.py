@@ -1,4 +1,5 @@
-"""`lwa-bot` / `python -m bot`: run | check [--online] | preview KIND | reports (SPEC §2, §4).
+"""`lwa-bot` / `python -m bot`: run | check [--online] | preview KIND | reports |
+migrate --to DATABASE_URL (SPEC §2, §4, §8).
 
 Exit codes: 0 normal, 2 bad configuration (one line naming the variable; a token or gateway
 settings Discord refuses count), 3 invalid dataset (every problem, one a line), 1 when
@@ -36,7 +37,7 @@ from bot.domain import dates
 from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
 from bot.domain.dataset import DatasetError, load_dataset
 from bot.domain.models import TOPICS, Dataset
-from bot.store import Store, StoreError, open_store
+from bot.store import Store, StoreError, describe_backend, open_store
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DATASET = 0, 1, 2, 3
 PREVIEW_KINDS = ("quote", "fact", "trivia", "onthisday")
@@ -82,7 +83,8 @@ async def _database(
     try:
         store = await open_store(settings, clock, writable=writable)
     except StoreError as error:
-        raise _ConfigFailure(f"DATABASE_PATH: {error} (see .env.example)") from None
+        variable = "DATABASE_URL" if settings.database_url else "DATABASE_PATH"
+        raise _ConfigFailure(f"{variable}: {error} (see .env.example)") from None
     try:
         yield store
     finally:
@@ -191,7 +193,7 @@ async def _check(settings: Settings, dataset: Dataset, *, online: bool) -> int:
         d: sum(q.difficulty == d for q in dataset.questions) for d in ("easy", "medium", "hard")
     }
     print("trivia by difficulty: " + ", ".join(f"{n} {d}" for d, n in by_difficulty.items()))
-    print(f"database {settings.database_path}: schema version {schema}")
+    print(f"database: {describe_backend(settings)}, schema version {schema}")
     target = f"server {settings.dev_guild_id}" if settings.dev_guild_id else "global"
     print(f"slash commands sync: {target}")
     return EXIT_OK
@@ -211,6 +213,38 @@ async def _reports(settings: Settings, dataset: Dataset) -> int:
             f"question {r.question_id}  reporter {r.reporter_id}\n"
             f"    Q: {text}\n    Report: {r.reason}"
         )
+    return EXIT_OK
+
+
+async def _migrate(settings: Settings, target_url: str, *, replace: bool) -> int:
+    """Copy the SQLite database DATABASE_PATH into PostgreSQL at `target_url` (SPEC §8)."""
+    from bot.store.migrate import MigrationFailed, MigrationRefused, SourceUnusable, migrate
+
+    if not target_url.startswith(("postgresql://", "postgres://")):
+        scheme = target_url.split("://", 1)[0] if "://" in target_url else "no scheme"
+        return _fail(
+            EXIT_CONFIG,
+            [
+                "DATABASE_URL (--to): must be a PostgreSQL URL "
+                f"(postgresql://user@host:5432/name), got {scheme} (see .env.example)"
+            ],
+        )
+    try:
+        result = await migrate(settings.database_path, target_url, replace=replace)
+    except StoreError as error:
+        variable = "DATABASE_PATH" if isinstance(error, SourceUnusable) else "DATABASE_URL (--to)"
+        return _fail(EXIT_CONFIG, [f"{variable}: {error} (see .env.example)"])
+    except (MigrationRefused, MigrationFailed) as error:
+        return _fail(EXIT_FAILED, [f"migrate: {error}"])
+    print(f"copied {result.source} into the {result.target}:")
+    for table in result.tables:
+        print(f"  {table.table}: {table.rows} rows ({table.group})")
+    total = sum(t.rows for t in result.tables)
+    replaced = ", replacing what it held" if result.replaced else ""
+    print(
+        f"{total} rows in {len(result.tables)} tables, counts verified{replaced}; schema version "
+        f"{result.schema_version}. Set DATABASE_URL to it to run the bot on PostgreSQL."
+    )
     return EXIT_OK
 
 
@@ -274,6 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
     prev = sub.add_parser("preview", help="print a sample post as plain text")
     prev.add_argument("kind", choices=PREVIEW_KINDS)
     sub.add_parser("reports", help="list every server's trivia question reports")
+    move = sub.add_parser(
+        "migrate", help="copy the SQLite database (DATABASE_PATH) into PostgreSQL"
+    )
+    move.add_argument(
+        "--to", required=True, metavar="DATABASE_URL", help="postgresql://user@host:5432/name"
+    )
+    move.add_argument(
+        "--replace",
+        action="store_true",
+        help="overwrite a target that already holds other data",
+    )
     return parser
 
 
@@ -288,6 +333,11 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except ConfigError as error:
         return _fail(EXIT_CONFIG, [str(error)])
     setup_logging(settings)
+    if command == "migrate":  # needs no dataset
+        try:
+            return asyncio.run(_migrate(settings, args.to, replace=args.replace))
+        except KeyboardInterrupt:
+            return _fail(EXIT_FAILED, ["migrate: interrupted; running it again is safe"])
     try:
         dataset = load_dataset(settings.data_dir)
     except DatasetError as error:

@@ -32,3 +32,42 @@ def need(path: Path, what: str) -> None:
     if required():
         pytest.fail(f"{reason}, and {REQUIRE_SHARED}=1 makes this check mandatory", pytrace=False)
     pytest.skip(reason)
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+# The machines of this project (and CI) run a PostgreSQL server on 127.0.0.1:5432 with trust
+# authentication; a clone elsewhere may have none. Tests that need it skip there with one line,
+# and CI sets `LWA_REQUIRE_POSTGRES=1`, which turns a missing server into a failure.
+REQUIRE_POSTGRES = "LWA_REQUIRE_POSTGRES"
+POSTGRES_URL = "LWA_TEST_POSTGRES_URL"  # the maintenance database tests create theirs from
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+_postgres_problem: dict[str, str | None] = {}  # per URL: None when it answered
+
+
+def postgres_url() -> str:
+    """The URL of the test server's maintenance database (`LWA_TEST_POSTGRES_URL`)."""
+    return os.environ.get(POSTGRES_URL, "").strip() or DEFAULT_POSTGRES_URL
+
+
+async def need_postgres() -> str:
+    """The maintenance URL; skips the calling test (fails it under `LWA_REQUIRE_POSTGRES=1`)
+    when no PostgreSQL server answers there. Asked once per test process."""
+    import asyncpg  # here: the rest of this module is imported by tests that need no driver
+
+    url = postgres_url()
+    if url not in _postgres_problem:
+        try:
+            conn = await asyncpg.connect(url, timeout=5)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            _postgres_problem[url] = f"{type(error).__name__}: {error}".splitlines()[0]
+        else:
+            await conn.close()
+            _postgres_problem[url] = None
+    problem = _postgres_problem[url]
+    if problem is None:
+        return url
+    where = url.split("@")[-1]  # never a password
+    reason = f"no PostgreSQL server answers at {where} ({problem}); set {POSTGRES_URL} to use one"
+    if os.environ.get(REQUIRE_POSTGRES, "") == "1":
+        pytest.fail(f"{reason}, and {REQUIRE_POSTGRES}=1 makes it mandatory", pytrace=False)
+    pytest.skip(reason)

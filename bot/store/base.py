@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.schedule import PostKind, RunState, ScheduleState
+from bot.domain.shards import Shards
 from bot.domain.trivia import DailyStreak, GameKind, GameState
 
 
@@ -213,7 +214,8 @@ class TriviaStore(Protocol):
 
     async def running_game(self, channel_id: int) -> GameRecord | None: ...
 
-    async def running_games(self) -> list[GameRecord]: ...
+    async def running_games(self, *, shards: Shards | None = None) -> list[GameRecord]:
+        """Every running game, by id; with `shards`, only those of servers in these shards."""
 
     async def open_question(
         self, game_id: int, index: int, opened_at: dt.datetime, message_id: int | None
@@ -316,17 +318,25 @@ class ScheduleStore(Protocol):
     ) -> ScheduleRecord | None:
         """Make the schedule active again from `next_run_at`, forgetting past failures."""
 
-    async def next_due_at(self) -> dt.datetime | None:
-        """When the earliest active schedule is due (the head of the due-time index)."""
+    async def next_due_at(self, *, shards: Shards | None = None) -> dt.datetime | None:
+        """When the earliest active schedule is due (the head of the due-time index); with
+        `shards`, the earliest of servers in these shards."""
 
     async def claim_due_runs(
-        self, now: dt.datetime, *, grace: dt.timedelta, limit: int
+        self,
+        now: dt.datetime,
+        *,
+        grace: dt.timedelta,
+        limit: int,
+        shards: Shards | None = None,
     ) -> list[ScheduleRun]:
         """Atomically claim up to `limit` runs due at or before `now`: record each as 'claimed'
-        and advance its schedule to the next run. A run is claimed once only, whoever claims.
+        and advance its schedule to the next run. A run is claimed once only, whoever claims,
+        even by two processes on one database at the same moment.
 
         After downtime, a schedule's next run is counted from `now - grace` at the earliest,
-        so runs missed long ago are not claimed one by one."""
+        so runs missed long ago are not claimed one by one. With `shards`, only runs of
+        servers in these shards (`(guild_id >> 22) % count`; no server counts as shard 0)."""
 
     async def sent_run(
         self, schedule_id: int, due_at: dt.datetime
@@ -334,8 +344,9 @@ class ScheduleStore(Protocol):
         """(message id, sent at) of a run recorded as sent; None otherwise."""
         ...
 
-    async def unfinished_runs(self) -> list[ScheduleRun]:
-        """Runs claimed but never recorded as sent, skipped or failed (a crash in between)."""
+    async def unfinished_runs(self, *, shards: Shards | None = None) -> list[ScheduleRun]:
+        """Runs claimed but never recorded as sent, skipped or failed (a crash in between);
+        with `shards`, only those of servers in these shards."""
 
     async def mark_run_sent(
         self, schedule_id: int, due_at: dt.datetime, message_id: int, sent_at: dt.datetime
@@ -360,6 +371,19 @@ class ScheduleStore(Protocol):
         in a row. A run already sent is left as it is. Returns the schedule as it is now."""
 
 
-class Store(DatabaseStore, SettingsStore, BagStore, TriviaStore, ScheduleStore, Protocol):
+class GatewayStore(Protocol):
+    """What processes sharing the database coordinate about Discord's gateway (SPEC §8)."""
+
+    async def claim_identify_slot(
+        self, bucket: int, now: dt.datetime, spacing: dt.timedelta
+    ) -> dt.datetime:
+        """Reserve the next moment this IDENTIFY bucket (`shard_id % max_concurrency`) may
+        IDENTIFY: `max(now, last reserved + spacing)`, stored and returned, atomically across
+        processes. The caller waits until then; nothing is held meanwhile."""
+
+
+class Store(
+    DatabaseStore, SettingsStore, BagStore, TriviaStore, ScheduleStore, GatewayStore, Protocol
+):
     """Everything the bot keeps (SPEC §7). A backend implements all of it; the store contract
     tests (tests/store) run against every backend."""

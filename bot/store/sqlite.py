@@ -23,6 +23,7 @@ from bot.domain import rotation
 from bot.domain import schedule as schedule_rules
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.schedule import PostKind, RunState, ScheduleState
+from bot.domain.shards import Shards
 from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys
 from bot.store.base import (
     GameAlreadyRunning,
@@ -37,6 +38,7 @@ from bot.store.base import (
     StoreUnavailable,
     TooManySchedules,
 )
+from bot.store.common import next_identify_slot, shard_ids, unusable_reason
 
 __all__ = ["SQLiteStore", "StoreError", "StoreUnavailable", "migrations"]
 log = logging.getLogger(__name__)
@@ -75,6 +77,16 @@ def _iso(instant: dt.datetime) -> str:
 
 def _instant(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
+
+
+def _in_shards(shards: Shards | None, column: str) -> tuple[str, tuple[int, ...]]:
+    """` AND ((guild_id >> 22) % ?) IN (?, …)` and its parameters, or nothing for all shards
+    (rows without a server, guild_id 0, are shard 0's)."""
+    ids = shard_ids(shards)
+    if ids is None or shards is None:
+        return "", ()
+    marks = ", ".join("?" * len(ids))
+    return f" AND (({column} >> 22) % ?) IN ({marks})", (shards.count, *ids)
 
 
 _GAME_COLUMNS = (
@@ -491,9 +503,12 @@ class SQLiteStore:
             row = await cursor.fetchone()
         return _game(row) if row else None
 
-    async def running_games(self) -> list[GameRecord]:
+    async def running_games(self, *, shards: Shards | None = None) -> list[GameRecord]:
+        in_shards, args = _in_shards(shards, "guild_id")
         async with self.db.execute(
-            f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE state = 'running' ORDER BY id"
+            f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE state = 'running'{in_shards}"
+            " ORDER BY id",
+            args,
         ) as cursor:
             rows = await cursor.fetchall()
         return [_game(row) for row in rows]
@@ -853,23 +868,30 @@ class SQLiteStore:
             )
         return await self.schedule(schedule_id, guild_id)
 
-    async def next_due_at(self) -> dt.datetime | None:
+    async def next_due_at(self, *, shards: Shards | None = None) -> dt.datetime | None:
+        in_shards, args = _in_shards(shards, "guild_id")
         async with self.db.execute(
-            "SELECT MIN(next_run_at) FROM schedules WHERE state = 'active'"
+            f"SELECT MIN(next_run_at) FROM schedules WHERE state = 'active'{in_shards}", args
         ) as cursor:
             row = await cursor.fetchone()
         return _instant(str(row[0])) if row and row[0] is not None else None
 
     async def claim_due_runs(
-        self, now: dt.datetime, *, grace: dt.timedelta, limit: int
+        self,
+        now: dt.datetime,
+        *,
+        grace: dt.timedelta,
+        limit: int,
+        shards: Shards | None = None,
     ) -> list[ScheduleRun]:
         claimed: list[ScheduleRun] = []
+        in_shards, args = _in_shards(shards, "s.guild_id")
         async with self.transaction() as db:
             async with db.execute(
                 f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s"
-                " WHERE s.state = 'active' AND s.next_run_at <= ?"
+                f" WHERE s.state = 'active' AND s.next_run_at <= ?{in_shards}"
                 " ORDER BY s.next_run_at, s.id LIMIT ?",
-                (_iso(now), limit),
+                (_iso(now), *args, limit),
             ) as cursor:
                 rows = await cursor.fetchall()
             for row in rows:
@@ -907,24 +929,20 @@ class SQLiteStore:
     async def _pause_unusable(
         self, db: aiosqlite.Connection, schedule_id: int, timezone: object, error: Exception
     ) -> None:
-        if isinstance(error, KeyError) or "zone" in str(error).lower():  # ZoneInfoNotFoundError
-            reason = (
-                f"its timezone “{timezone}” is not known on this host: remove this schedule "
-                "and add it again with a timezone such as Asia/Seoul"
-            )
-        else:
-            reason = "its stored settings are damaged: remove this schedule and add it again"
+        reason = unusable_reason(timezone, error)
         await db.execute(
             "UPDATE schedules SET state = 'paused', failing_reason = ? WHERE id = ?",
             (reason, schedule_id),
         )
         log.warning("schedule #%d paused: %s (%s)", schedule_id, reason, error)
 
-    async def unfinished_runs(self) -> list[ScheduleRun]:
+    async def unfinished_runs(self, *, shards: Shards | None = None) -> list[ScheduleRun]:
+        in_shards, args = _in_shards(shards, "s.guild_id")
         async with self.db.execute(
             f"SELECT {self._SCHEDULE_COLUMNS}, r.due_at, r.state, r.claimed_at"
             " FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id"
-            " WHERE r.state = 'claimed' ORDER BY r.due_at, s.id"
+            f" WHERE r.state = 'claimed'{in_shards} ORDER BY r.due_at, s.id",
+            args,
         ) as cursor:
             rows = await cursor.fetchall()
         runs: list[ScheduleRun] = []
@@ -1014,6 +1032,25 @@ class SQLiteStore:
             ) as cursor:
                 row = await cursor.fetchone()
         return _schedule(row) if row else None
+
+    # --- IDENTIFY turns -----------------------------------------------------------------------
+
+    async def claim_identify_slot(
+        self, bucket: int, now: dt.datetime, spacing: dt.timedelta
+    ) -> dt.datetime:
+        async with self.transaction() as db:
+            async with db.execute(
+                "SELECT slot_at FROM identify_slots WHERE bucket = ?", (bucket,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            last = _instant(str(row[0])) if row else None
+            slot = next_identify_slot(last, _instant(_iso(now)), spacing)
+            await db.execute(
+                "INSERT INTO identify_slots (bucket, slot_at) VALUES (?, ?)"
+                " ON CONFLICT (bucket) DO UPDATE SET slot_at = excluded.slot_at",
+                (bucket, _iso(slot)),
+            )
+        return slot
 
 
 def _schedule(row: sqlite3.Row | tuple[object, ...]) -> ScheduleRecord:

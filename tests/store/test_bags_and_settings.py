@@ -11,8 +11,8 @@ from bot.store.base import Store
 from tests.store.conftest import Backend
 
 
-def bag(backend: Backend, scope_id: int, kind: str, filter_key: str) -> list[str]:
-    rows = backend.execute(
+async def bag(backend: Backend, scope_id: int, kind: str, filter_key: str) -> list[str]:
+    rows = await backend.execute(
         "SELECT remaining FROM shuffle_bags WHERE scope_id = ? AND kind = ? AND filter_key = ?",
         scope_id,
         kind,
@@ -49,11 +49,11 @@ async def test_shuffle_bag_never_repeats_within_a_round_and_survives_a_reopen(
     try:
         second_half = [await store.draw(1, "quote", "all", ids, rng) for _ in range(3)]
         assert sorted(first_half + second_half) == ids
-        assert bag(backend, 1, "quote", "all") == []
+        assert await bag(backend, 1, "quote", "all") == []
         # Another channel, and another filter, have bags of their own.
         assert await store.draw(2, "quote", "all", ids, rng) in ids
-        assert len(bag(backend, 2, "quote", "all")) == 5
-        assert bag(backend, 1, "quote", "speaker=v") == []
+        assert len(await bag(backend, 2, "quote", "all")) == 5
+        assert await bag(backend, 1, "quote", "speaker=v") == []
     finally:
         await store.close()
 

@@ -116,16 +116,17 @@ async def test_a_claim_records_the_run_and_advances_the_schedule(backend: Backen
 
         # Even if the schedule were put back (a bug, a second writer), the run is not claimed
         # twice: the database's unique key refuses it.
-        backend.execute(
+        await backend.execute(
             "UPDATE schedules SET next_run_at = ? WHERE id = ?",
-            "2024-01-24T09:00:00.000000+00:00",
+            dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC),
             record.id,
         )
         assert await store.claim_due_runs(at_nine, grace=GRACE, limit=10) == []
 
         await store.mark_run_sent(record.id, run.due_at, 555, at_nine)
         assert await store.unfinished_runs() == []
-        assert backend.execute("SELECT state, message_id FROM schedule_runs") == [("sent", 555)]
+        rows = await backend.execute("SELECT state, message_id FROM schedule_runs")
+        assert rows == [("sent", 555)]
     finally:
         await store.close()
 
@@ -195,7 +196,7 @@ async def test_two_stores_on_one_database_never_claim_the_same_run(backend: Back
         assert len(claimed) == 60
         assert len(set(claimed)) == 60  # nobody claimed a run someone else had
         assert sum(1 for result in results if result) >= 2  # both really took part
-        assert backend.execute("SELECT COUNT(*) FROM schedule_runs") == [(60,)]
+        assert await backend.execute("SELECT COUNT(*) FROM schedule_runs") == [(60,)]
     finally:
         await first.close()
         await second.close()
@@ -210,10 +211,10 @@ async def test_a_row_this_host_cannot_use_is_paused_and_the_others_are_claimed(
         bad = await add(store, guild_id=1)
         good = await add(store, guild_id=2)
         # As if made on a host that knew the zone (a database moved to this one).
-        backend.execute(f"UPDATE schedules SET {damage} WHERE id = ?", bad.id)
+        await backend.execute(f"UPDATE schedules SET {damage} WHERE id = ?", bad.id)
         claimed = await store.claim_due_runs(NOW, grace=GRACE, limit=10)
         assert [run.schedule.id for run in claimed] == [good.id]
-        [(state, reason)] = backend.execute(
+        [(state, reason)] = await backend.execute(
             "SELECT state, failing_reason FROM schedules WHERE id = ?", bad.id
         )
         assert state == "paused" and "remove this schedule and add it again" in reason

@@ -1,0 +1,32 @@
+"""What both backends share: the shard filter of the scheduler's and the games' queries, the
+reason a schedule this host cannot use is paused with, and the IDENTIFY slot rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.domain.shards import Shards
+
+
+def shard_ids(shards: Shards | None) -> list[int] | None:
+    """The shards to filter on, or None when every server is this process's (no filter)."""
+    if shards is None or shards.everything:
+        return None
+    return shards.sorted_ids
+
+
+def unusable_reason(timezone: object, error: Exception) -> str:
+    """Why a schedule this host cannot use was paused, for the moderator and the log."""
+    if isinstance(error, KeyError) or "zone" in str(error).lower():  # ZoneInfoNotFoundError
+        return (
+            f"its timezone “{timezone}” is not known on this host: remove this schedule "
+            "and add it again with a timezone such as Asia/Seoul"
+        )
+    return "its stored settings are damaged: remove this schedule and add it again"
+
+
+def next_identify_slot(
+    last: dt.datetime | None, now: dt.datetime, spacing: dt.timedelta
+) -> dt.datetime:
+    """The next moment a bucket may IDENTIFY: now, or `spacing` after the last one taken."""
+    return now if last is None else max(now, last + spacing)

@@ -1,0 +1,183 @@
+"""What is PostgreSQL's own in the PostgreSQL store: its migrations, the same tables as the
+SQLite schema, and what the operator is told when the database cannot be opened or goes away
+(SPEC §2, §8). What every backend must do is in the contract tests beside this file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from bot.store.base import StoreError, StoreUnavailable
+from bot.store.postgres import PostgresStore, describe_url, migrations
+from bot.store.sqlite import SQLiteStore
+from tests.shared import need_postgres
+from tests.store.postgres import fresh_database, with_database
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def via(url: str, port: int, password: str | None = None) -> str:
+    """`url` through 127.0.0.1:`port` (and with a password, to see it is never shown)."""
+    parts = urlsplit(url)
+    user = parts.username or "postgres"
+    auth = f"{user}:{password}" if password else user
+    return urlunsplit(parts._replace(netloc=f"{auth}@127.0.0.1:{port}"))
+
+
+async def test_migrations_make_the_sqlite_schema_on_an_empty_database(tmp_path: Path) -> None:
+    sqlite = SQLiteStore(tmp_path / "lwa.sqlite3")
+    await sqlite.open()
+    await sqlite.close()
+    with sqlite3.connect(tmp_path / "lwa.sqlite3") as raw:
+        sqlite_tables = {
+            str(r[0])
+            for r in raw.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    async with fresh_database() as url:
+        store = PostgresStore(url)
+        await store.open()
+        try:
+            assert await store.schema_version() == max(n for n, _ in migrations())
+            conn = await asyncpg.connect(url)
+            try:
+                rows = await conn.fetch(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                )
+            finally:
+                await conn.close()
+            assert {str(r[0]) for r in rows} == sqlite_tables | {"schema_migrations"}
+        finally:
+            await store.close()
+        again = PostgresStore(url)  # a second start has nothing left to do
+        await again.open()
+        await again.close()
+
+
+async def test_two_processes_starting_at_once_migrate_once() -> None:
+    async with fresh_database() as url:
+        stores = [PostgresStore(url) for _ in range(3)]
+        await asyncio.gather(*(s.open() for s in stores))
+        versions = {await s.schema_version() for s in stores}
+        for s in stores:
+            await s.close()
+    assert versions == {max(n for n, _ in migrations())}
+
+
+async def test_a_database_newer_than_the_bot_is_refused() -> None:
+    async with fresh_database() as url:
+        store = PostgresStore(url)
+        await store.open()
+        await store.close()
+        conn = await asyncpg.connect(url)
+        await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'x')")
+        await conn.close()
+        with pytest.raises(StoreError, match="newer than this bot knows"):
+            await PostgresStore(url).open()
+
+
+async def test_an_unreachable_server_is_one_sentence_without_the_password() -> None:
+    url = via(await need_postgres(), free_port(), password="s3cret-pw")
+    with pytest.raises(StoreError) as caught:
+        await PostgresStore(url).open()
+    message = str(caught.value)
+    assert "cannot reach PostgreSQL at 127.0.0.1:" in message and "DATABASE_URL" in message
+    assert "s3cret-pw" not in message and "\n" not in message
+
+
+async def test_a_missing_database_is_named() -> None:
+    url = with_database(await need_postgres(), "lwa_t_does_not_exist")
+    with pytest.raises(StoreError, match=r"lwa_t_does_not_exist .*does not exist"):
+        await PostgresStore(url).open()
+
+
+def test_the_url_is_described_without_its_password() -> None:
+    text = describe_url("postgresql://lwa:hunter2@db.example:6543/bot")
+    assert text == "PostgreSQL database bot on db.example:6543 (user lwa)"
+    assert "hunter2" not in repr(PostgresStore("postgresql://lwa:hunter2@db.example/bot"))
+
+
+class Proxy:
+    """A TCP relay in front of the test server: closing it is the server going away (every
+    connection cut, new ones refused); starting it again is the server coming back."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self.relay, "127.0.0.1", self.port)
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in list(self.writers):
+            writer.transport.abort()
+        await self.server.wait_closed()
+        self.server = None
+
+    async def relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self.writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self.writers -= {writer, up_writer}
+
+
+@contextlib.asynccontextmanager
+async def proxied_store() -> AsyncIterator[tuple[PostgresStore, Proxy]]:
+    async with fresh_database() as url:
+        parts = urlsplit(url)
+        proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+        await proxy.start()
+        store = PostgresStore(via(url, proxy.port))
+        await store.open()
+        try:
+            yield store, proxy
+        finally:
+            await store.close()
+            if proxy.server is not None:
+                await proxy.stop()
+
+
+async def test_a_server_that_goes_away_is_unavailable_then_used_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with proxied_store() as (store, proxy):
+        await store.set_meta("k", "before")
+        await proxy.stop()
+        for _ in range(2):  # the pooled connection is cut, and a new one is refused
+            with pytest.raises(StoreUnavailable):
+                await store.set_meta("k", "during")
+            with pytest.raises(StoreUnavailable):
+                await store.get_meta("k")
+        assert not store.healthy
+        # Said when it changes (the connection cut, then refused), not at every call.
+        assert sum("cannot be used" in r.getMessage() for r in caplog.records) <= 2
+        await proxy.start()
+        assert await store.get_meta("k") == "before"  # nothing half-written
+        await store.set_meta("k", "after")
+        assert await store.get_meta("k") == "after" and store.healthy
+        assert any("can be used again" in r.getMessage() for r in caplog.records)

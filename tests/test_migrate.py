@@ -1,0 +1,473 @@
+"""`lwa-bot migrate --to DATABASE_URL` (SPEC §2, §8): a server's whole history, made through the
+store as the bot makes it, moves from SQLite into PostgreSQL and reads back the same there; a
+second run changes nothing; a target holding other data is refused unless told."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from bot.__main__ import main
+from bot.domain.schedule import ALL_DAYS, WEEKDAYS
+from bot.domain.trivia import DailyStreak, period_key
+from bot.store.base import ScoreRow, Store
+from bot.store.migrate import TABLE_GROUPS, MigrationRefused, all_tables, migrate
+from bot.store.postgres import PostgresStore
+from bot.store.sqlite import SQLiteStore
+from tests.store.postgres import fresh_database
+
+GUILD, OTHER_GUILD = 4_000_000_000_000_000, 5_000_000_000_000_000  # real-sized snowflakes
+T0 = dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC)
+GRACE = dt.timedelta(minutes=60)
+QUOTES = [f"q-{n}" for n in range(8)]
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.token-for-migrate-tests"
+
+
+async def build_history(path: Path) -> None:
+    """A bot's life in SQLite, through the store API: settings, notes, bags, games with
+    answers and reveals (a daily question with streaks), a running game, reports, schedules
+    with runs sent, failed, skipped and one interrupted, a removed schedule, IDENTIFY turns."""
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        await store.set_meta("command_sync_hash", "abc123")
+        await store.set_guild_timezone(GUILD, "Asia/Seoul")
+        rng = random.Random(5)
+        for scope in (11, 12, GUILD):
+            for _ in range(3):
+                await store.draw(scope, "quote", "all", QUOTES, rng)
+        await store.draw(11, "fact", "topic=mv", QUOTES[:3], rng)
+
+        game = await store.create_game(
+            guild_id=GUILD,
+            channel_id=21,
+            starter_id=1,
+            kind="game",
+            difficulty="mixed",
+            seconds=20,
+            question_ids=["t-a", "t-b"],
+            choices=[["A", "B", "C"], ["D", "E"]],
+            started_at=T0,
+        )
+        for index in range(2):
+            opened = T0 + dt.timedelta(seconds=30 * index)
+            await store.open_question(game.id, index, opened, message_id=900 + index)
+            for user in (101, 102, 103):
+                await store.record_answer(
+                    game.id, index, user, user % 3, opened + dt.timedelta(seconds=user % 7)
+                )
+            await store.record_reveal(
+                game.id,
+                index,
+                [
+                    ScoreRow(101, f"t-{'ab'[index]}", True, 900 - index, index + 1),
+                    ScoreRow(102, f"t-{'ab'[index]}", index == 0, 700 if index == 0 else 0, 1),
+                    ScoreRow(103, f"t-{'ab'[index]}", False, 0, 0),
+                ],
+                opened + dt.timedelta(seconds=20),
+                timezone="Asia/Seoul",
+            )
+        await store.end_game(game.id, "finished", T0 + dt.timedelta(minutes=2))
+        daily = await store.create_game(
+            guild_id=GUILD,
+            channel_id=22,
+            starter_id=0,
+            kind="daily",
+            difficulty="mixed",
+            seconds=3600,
+            question_ids=["t-c"],
+            choices=[["X", "Y"]],
+            started_at=T0 + dt.timedelta(days=1),
+            run_key="7:2024-01-25T09:00:00+00:00",
+        )
+        await store.open_question(daily.id, 0, T0 + dt.timedelta(days=1), message_id=950)
+        await store.record_answer(daily.id, 0, 101, 1, T0 + dt.timedelta(days=1, minutes=5))
+        await store.record_reveal(
+            daily.id,
+            0,
+            [ScoreRow(101, "t-c", True, 1000, 1)],
+            T0 + dt.timedelta(days=1, hours=1),
+            streaks={101: DailyStreak(current=1, best=1, last_game_id=daily.id)},
+        )
+        running = await store.create_game(
+            guild_id=OTHER_GUILD,
+            channel_id=31,
+            starter_id=2,
+            kind="game",
+            difficulty="easy",
+            seconds=15,
+            question_ids=["t-d"],
+            choices=[["P", "Q"]],
+            started_at=T0 + dt.timedelta(days=2),
+        )
+        await store.open_question(running.id, 0, T0 + dt.timedelta(days=2), message_id=None)
+        await store.record_answer(running.id, 0, 201, 0, T0 + dt.timedelta(days=2, seconds=3))
+        await store.add_report(
+            guild_id=GUILD,
+            channel_id=21,
+            question_id="t-a",
+            reporter_id=102,
+            reason="Two answers look right",
+            created_at=T0 + dt.timedelta(minutes=3),
+        )
+
+        def schedule(**changes: Any) -> dict[str, Any]:
+            values: dict[str, Any] = dict(
+                guild_id=GUILD,
+                channel_id=41,
+                content="quote",
+                local_time=dt.time(9, 0),
+                timezone="UTC",
+                days=ALL_DAYS,
+                role_id=None,
+                next_run_at=T0,
+                created_by=7,
+                created_at=T0 - dt.timedelta(days=1),
+                limit=25,
+            )
+            values.update(changes)
+            return values
+
+        sent = await store.add_schedule(**schedule())
+        failed = await store.add_schedule(**schedule(channel_id=42, content="fact"))
+        skipped = await store.add_schedule(**schedule(channel_id=43, content="onthisday"))
+        unfinished = await store.add_schedule(
+            **schedule(channel_id=44, content="trivia", role_id=55, days=WEEKDAYS)
+        )
+        removed = await store.add_schedule(**schedule(channel_id=45))
+        await store.add_schedule(
+            **schedule(
+                guild_id=OTHER_GUILD,
+                channel_id=46,
+                timezone="Asia/Seoul",
+                next_run_at=T0 + dt.timedelta(hours=3),
+            )
+        )
+        paused = await store.add_schedule(**schedule(channel_id=47))
+        await store.pause_schedule(paused.id, GUILD)
+        claimed = await store.claim_due_runs(T0, grace=GRACE, limit=50)
+        runs = {run.schedule.id: run for run in claimed}
+        await store.mark_run_sent(sent.id, runs[sent.id].due_at, 5001, T0 + dt.timedelta(seconds=1))
+        await store.mark_run_failed(
+            failed.id,
+            runs[failed.id].due_at,
+            "403",
+            failing_reason="the bot cannot send messages in #news",
+            pause_after=3,
+        )
+        await store.mark_run_skipped(skipped.id, runs[skipped.id].due_at, "too late")
+        assert unfinished.id in runs  # claimed, never finished: a crash in between
+        await store.remove_schedule(removed.id, GUILD)  # its id is never given again
+
+        await store.claim_identify_slot(0, T0, dt.timedelta(seconds=5))
+    finally:
+        await store.close()
+
+
+async def snapshot(store: Store) -> dict[str, Any]:
+    """Everything the bot reads back, through the store API."""
+    week = period_key("week", T0)
+    month = period_key("month", T0)
+    games = [await store.game(n) for n in range(1, 5)]
+    return {
+        "meta": await store.get_meta("command_sync_hash"),
+        "timezone": (await store.guild_timezone(GUILD), await store.guild_timezone(1)),
+        "leaderboards": {
+            period: await store.leaderboard(GUILD, period) for period in ("all", week, month)
+        },
+        "ranks": [await store.leaderboard_row(GUILD, u, "all") for u in (101, 102, 103)],
+        "stats": [await store.player_stats(GUILD, u) for u in (101, 102, 103, 104)],
+        "games": games,
+        "answers": [await store.game_answers(n) for n in range(1, 5)],
+        "run_game": await store.game_for_run("7:2024-01-25T09:00:00+00:00"),
+        "running": await store.running_games(),
+        "asked": await store.last_asked(GUILD),
+        "streaks": await store.daily_streaks(GUILD, [101, 102]),
+        "reports": await store.reports(None),
+        "schedules": (await store.schedules(GUILD), await store.schedules(OTHER_GUILD)),
+        "next_due": await store.next_due_at(),
+        "unfinished": await store.unfinished_runs(),
+        "sent": await store.sent_run(1, T0),
+    }
+
+
+async def raw_bags(url: str) -> list[tuple[Any, ...]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT scope_id, kind, filter_key, remaining, last_id FROM shuffle_bags"
+            " ORDER BY 1, 2, 3"
+        )
+    finally:
+        await conn.close()
+    return [tuple(r) for r in rows]
+
+
+def sqlite_bags(path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as raw:
+        return list(
+            raw.execute(
+                "SELECT scope_id, kind, filter_key, remaining, last_id FROM shuffle_bags"
+                " ORDER BY 1, 2, 3"
+            )
+        )
+
+
+async def opened_sqlite(path: Path) -> SQLiteStore:
+    store = SQLiteStore(path)
+    await store.open()
+    return store
+
+
+async def opened_postgres(url: str) -> PostgresStore:
+    store = PostgresStore(url)
+    await store.open()
+    return store
+
+
+async def test_every_table_of_the_sqlite_schema_is_copied(tmp_path: Path) -> None:
+    store = await opened_sqlite(tmp_path / "lwa.sqlite3")
+    async with store.db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ) as cursor:
+        names = {str(r[0]) async for r in cursor}
+    await store.close()
+    assert names == set(all_tables())
+    assert len(all_tables()) == len(set(all_tables())) and len(TABLE_GROUPS) == 5
+
+
+async def test_a_migrated_database_reads_back_the_same_on_postgresql(tmp_path: Path) -> None:
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    sqlite_store = await opened_sqlite(source)
+    expected = await snapshot(sqlite_store)
+    await sqlite_store.close()
+    assert expected["leaderboards"]["all"] and expected["unfinished"] and expected["running"]
+
+    async with fresh_database() as url:
+        result = await migrate(source, url)
+        counts = {t.table: t.rows for t in result.tables}
+        assert counts["trivia_answers"] == 8 and counts["schedule_runs"] == 4
+        assert counts["shuffle_bags"] == 4 and counts["trivia_reports"] == 1
+        assert not result.replaced
+
+        store = await opened_postgres(url)
+        try:
+            assert await snapshot(store) == expected
+            assert await raw_bags(url) == sqlite_bags(source)
+            # The bag goes on where it was: the same draw from the same state.
+            other = await opened_sqlite(source)
+            try:
+                for scope in (11, GUILD):
+                    assert await store.draw(
+                        scope, "quote", "all", QUOTES, random.Random(scope)
+                    ) == await other.draw(scope, "quote", "all", QUOTES, random.Random(scope))
+            finally:
+                await other.close()
+            # A new schedule takes a number SQLite never gave out (5 was removed there).
+            new = await store.add_schedule(
+                guild_id=GUILD,
+                channel_id=48,
+                content="fact",
+                local_time=dt.time(10, 0),
+                timezone="UTC",
+                days=ALL_DAYS,
+                role_id=None,
+                next_run_at=T0 + dt.timedelta(days=2),
+                created_by=7,
+                created_at=T0,
+                limit=25,
+            )
+            assert new.id == 8
+            game = await store.create_game(
+                guild_id=GUILD,
+                channel_id=23,
+                starter_id=1,
+                kind="game",
+                difficulty="mixed",
+                seconds=20,
+                question_ids=["t-e"],
+                choices=[["A", "B"]],
+                started_at=T0,
+            )
+            assert game.id == 4
+            # The next run of a migrated schedule is claimed once, on PostgreSQL.
+            later = T0 + dt.timedelta(days=1, seconds=1)
+            claimed = await store.claim_due_runs(later, grace=GRACE, limit=50)
+            assert sorted(r.schedule.channel_id for r in claimed) == [41, 42, 43, 44, 46]
+            assert await store.claim_due_runs(later, grace=GRACE, limit=50) == []
+        finally:
+            await store.close()
+
+
+async def test_running_it_again_gives_the_same_result_and_refuses_other_data(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    async with fresh_database() as url:
+        first = await migrate(source, url)
+        store = await opened_postgres(url)
+        once = await snapshot(store)
+        await store.close()
+
+        second = await migrate(source, url)  # again, over its own untouched copy
+        assert second.tables == first.tables and second.replaced
+        store = await opened_postgres(url)
+        try:
+            assert await snapshot(store) == once  # no duplicates, nothing lost
+            await store.set_meta("command_sync_hash", "changed-on-postgres")  # a bot ran on it
+        finally:
+            await store.close()
+        with pytest.raises(MigrationRefused, match="changed since it was copied"):
+            await migrate(source, url)
+
+        # The source moved on (the bot kept running on SQLite): with --replace, the new state.
+        sqlite_store = await opened_sqlite(source)
+        await sqlite_store.set_guild_timezone(GUILD, "Europe/Paris")
+        await sqlite_store.close()
+        await migrate(source, url, replace=True)
+        store = await opened_postgres(url)
+        try:
+            assert await store.guild_timezone(GUILD) == "Europe/Paris"
+            assert await store.get_meta("command_sync_hash") == "abc123"
+        finally:
+            await store.close()
+
+
+async def test_a_target_holding_other_data_is_refused_unless_told(tmp_path: Path) -> None:
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    async with fresh_database() as url:
+        store = await opened_postgres(url)
+        await store.set_guild_timezone(77, "UTC")  # another bot's data
+        await store.close()
+        with pytest.raises(MigrationRefused, match=r"already holds data \(1 in guild_settings"):
+            await migrate(source, url)
+        store = await opened_postgres(url)
+        try:
+            assert await store.guild_timezone(77) == "UTC"  # untouched
+            assert await store.schedules(GUILD) == []
+        finally:
+            await store.close()
+        result = await migrate(source, url, replace=True)
+        assert result.replaced
+        store = await opened_postgres(url)
+        try:
+            assert await store.guild_timezone(77) is None
+            assert await store.guild_timezone(GUILD) == "Asia/Seoul"
+        finally:
+            await store.close()
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> Iterator[Callable[..., Result]]:
+    """`cli("migrate", "--to", url, DATABASE_PATH=...)`: `main(argv)` with exactly those
+    settings, from an empty folder (no .env). From an async test, through a thread
+    (`asyncio.to_thread(cli, ...)`): main() runs its own event loop."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for name in list(os.environ):
+        if name.startswith(("DISCORD_", "DATABASE_", "DATA_DIR", "DEV_GUILD", "SHARD_")):
+            monkeypatch.delenv(name)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+
+    def run(*argv: str, **env: str) -> Result:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return Result(code, out, err)
+
+    try:
+        yield run
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+async def test_the_cli_migrates_and_check_reports_postgresql(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    async with fresh_database() as url:
+        done = await asyncio.to_thread(cli, "migrate", "--to", url, DATABASE_PATH=str(source))
+        assert done.code == 0, done.err
+        assert "  schedule_runs: 4 rows (schedules and runs)" in done.out
+        assert "  trivia_scores: 7 rows (trivia)" in done.out
+        assert "counts verified" in done.out and "schema version 2" in done.out
+        again = await asyncio.to_thread(cli, "migrate", "--to", url, DATABASE_PATH=str(source))
+        assert again.code == 0 and "replacing what it held" in again.out
+
+        checked = await asyncio.to_thread(cli, "check", DISCORD_TOKEN=TOKEN, DATABASE_URL=url)
+        assert checked.code == 0, checked.err
+        db_name = url.rsplit("/", 1)[1]
+        assert f"database: PostgreSQL database {db_name} on 127.0.0.1:5432" in checked.out
+        assert "schema version 2" in checked.out
+
+        store = await opened_postgres(url)
+        await store.set_guild_timezone(77, "UTC")
+        await store.close()
+        other = tmp_path / "other.sqlite3"
+        await build_history(other)
+        refused = await asyncio.to_thread(cli, "migrate", "--to", url, DATABASE_PATH=str(other))
+        assert refused.code == 1 and refused.err.count("\n") == 1
+        assert "--replace" in refused.err
+    sqlite_check = await asyncio.to_thread(
+        cli, "check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(source), DATABASE_URL=""
+    )
+    assert f"database: SQLite file {source}, schema version 7" in sqlite_check.out
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_bad_or_unreachable_url_is_one_line_and_exit_2(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    source = tmp_path / "lwa.sqlite3"
+    sqlite3.connect(source).close()
+    wrong = cli("migrate", "--to", "mysql://u@h/db", DATABASE_PATH=str(source))
+    assert wrong.code == 2 and wrong.err.startswith("DATABASE_URL (--to): must be a PostgreSQL")
+    url = f"postgresql://lwa:s3cret-pw@127.0.0.1:{closed_port()}/lwa"
+    down = cli("migrate", "--to", url, DATABASE_PATH=str(source))
+    assert down.code == 2 and down.err.count("\n") == 1
+    assert down.err.startswith("DATABASE_URL (--to): cannot reach PostgreSQL at 127.0.0.1:")
+    assert "s3cret-pw" not in down.err
+    missing = cli("migrate", "--to", url, DATABASE_PATH=str(tmp_path / "none.sqlite3"))
+    assert missing.code == 2 and missing.err.startswith("DATABASE_PATH: there is no SQLite")
+    # The bot itself, on an unreachable DATABASE_URL: a configuration error too.
+    run = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_URL=url)
+    assert run.code == 2 and run.err.startswith("DATABASE_URL: cannot reach PostgreSQL")
+    assert "s3cret-pw" not in run.err
