@@ -23,8 +23,9 @@ from discord.ext import commands
 
 from bot.config import DEFAULT_GATEWAY_URL, Settings
 from bot.connection import UNREACHABLE, describe_unreachable
-from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
+from bot.domain.clock import Backoff, Clock, SystemClock, sleep_until, wait_or_timeout
 from bot.domain.models import Dataset
+from bot.domain.shards import describe as describe_shards
 from bot.errors import BotTree
 from bot.posting import DiscordTriviaChannel
 from bot.scheduler import Dispatcher, create_dispatcher
@@ -86,6 +87,15 @@ def client_options() -> dict[str, Any]:
     }
 
 
+def shard_options(settings: Settings) -> dict[str, Any]:
+    """The shards this process runs (SPEC §8): `SHARD_COUNT` and `SHARD_IDS`, or every shard
+    Discord recommends when they are unset."""
+    if settings.shard_count is None:
+        return {}
+    ids = sorted(settings.shard_ids) if settings.shard_ids is not None else None
+    return {"shard_count": settings.shard_count, "shard_ids": ids}
+
+
 def use_gateway(client: discord.AutoShardedClient, gateway_url: str) -> None:
     """Connect to `gateway_url` whatever `GET /gateway/bot` answers.
 
@@ -131,6 +141,10 @@ def retry_gateway_until_ready(bot: LoveWinsAllBot) -> None:
     bot.http.ws_connect = ws_connect  # type: ignore[method-assign]
 
 
+# Discord's pace for IDENTIFY: one per rate-limit bucket every 5 seconds.
+IDENTIFY_SPACING = dt.timedelta(seconds=5)
+
+
 class LoveWinsAllBot(commands.AutoShardedBot):
     def __init__(
         self,
@@ -142,7 +156,12 @@ class LoveWinsAllBot(commands.AutoShardedBot):
     ) -> None:
         # No time limit on a shard's first connection: `retry_gateway_until_ready` keeps trying
         # while Discord is unreachable, and a limit would end that with a traceback.
-        super().__init__(**client_options(), tree_cls=BotTree, shard_connect_timeout=None)
+        super().__init__(
+            **client_options(),
+            **shard_options(settings),
+            tree_cls=BotTree,
+            shard_connect_timeout=None,
+        )
         self.settings = settings
         self.dataset = dataset
         self.store = store
@@ -158,10 +177,31 @@ class LoveWinsAllBot(commands.AutoShardedBot):
             rng=self.rng,
             channel=DiscordTriviaChannel(self),
             grace=dt.timedelta(minutes=settings.schedule_grace_minutes),
+            shards=settings.shards,
         )
         self.dispatcher: Dispatcher | None = None  # scheduled posts (SPEC §6)
+        self._max_concurrency: int | None = None  # Discord's, for IDENTIFY turns
         self._closed = asyncio.Event()
         retry_gateway_until_ready(self)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Take a turn to IDENTIFY (SPEC §8). Discord allows one IDENTIFY per bucket
+        (`shard_id % max_concurrency`) every 5 seconds, counted over every process of the
+        bot. With PostgreSQL the processes share the turns through the database; alone on
+        SQLite, discord.py's own pacing (5 s between this process's shards) is enough."""
+        if self.settings.database_url is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        if self._max_concurrency is None:
+            _shards, _url, limits = await self.http.get_bot_gateway()
+            self._max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
+        bucket = (shard_id or 0) % self._max_concurrency
+        turn = await self.store.claim_identify_slot(bucket, self.clock.now(), IDENTIFY_SPACING)
+        if turn > self.clock.now():
+            log.info(
+                "shard %s waits %s for its turn to identify", shard_id, turn - self.clock.now()
+            )
+        await sleep_until(self.clock, turn)
 
     async def setup_hook(self) -> None:
         if self.settings.gateway_url != DEFAULT_GATEWAY_URL:
@@ -178,10 +218,9 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         """Whose shuffle bag an interaction draws from (SPEC §4): the channel's, in a server
         that installed the bot; the fan's own everywhere else (DMs, group DMs, servers where
         only the fan installed it), so repeats stay away there too."""
-        only_the_fan = interaction.is_user_integration() and not interaction.is_guild_integration()
-        if interaction.guild_id is not None and not only_the_fan:
+        if interaction.guild_id is not None and interaction.is_guild_integration():
             return interaction.channel_id or interaction.guild_id
-        return interaction.user.id
+        return interaction.user.id  # also whoever clicks a button under a fan's reply
 
     @property
     def closing(self) -> bool:
@@ -290,11 +329,14 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         log.info("removed the slash commands %s, where they were synced last", _where(scope))
 
     async def on_ready(self) -> None:
+        count = self.shard_count or 1
+        mine = self.shard_ids if self.shard_ids is not None else range(count)
         log.info(
-            "ready as %s in %d servers (%d shards)",
+            "ready as %s in %d servers (shards %s of %d)",
             self.user,
             len(self.guilds),
-            self.shard_count or 1,
+            describe_shards(mine),
+            count,
         )
 
 

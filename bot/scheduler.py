@@ -29,6 +29,7 @@ import discord
 from bot.checks import missing_post_permissions
 from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
 from bot.domain.schedule import PostKind, catch_up, post_title, run_nonce
+from bot.domain.shards import Shards
 from bot.domain.trivia import OpenQuestion
 from bot.store.base import GameRecord, ScheduleRecord, ScheduleRun, Store, StoreUnavailable
 from bot.ui import embeds
@@ -145,6 +146,7 @@ class Dispatcher:
         post: PostMaker,
         grace: dt.timedelta,
         rate: float,
+        shards: Shards | None = None,
         workers: int = WORKERS,
         batch: int = CLAIM_BATCH,
         pace_clock: Clock | None = None,
@@ -154,8 +156,10 @@ class Dispatcher:
     ) -> None:
         """`clock` says when runs are due and times the waits between them; `pace_clock`
         (default `clock`) paces the sends, which Discord's rate limit measures in real time.
-        `sleep` and `idle` replace the clocks' waits in tests that step time themselves."""
+        `sleep` and `idle` replace the clocks' waits in tests that step time themselves.
+        `shards`: only the runs of those shards' servers (SPEC §8; default every server)."""
         self.store = store
+        self.shards = shards
         self.clock = clock
         self.grace = grace
         self.bucket = TokenBucket(rate, pace_clock or clock, sleep)
@@ -242,7 +246,7 @@ class Dispatcher:
 
     async def _wait_for_next(self) -> None:
         self._wake.clear()
-        next_at = await self.store.next_due_at()
+        next_at = await self.store.next_due_at(shards=self.shards)
         seconds = MAX_IDLE_SECONDS
         if next_at is not None:
             seconds = min(seconds, (next_at - self.clock.now()).total_seconds())
@@ -258,7 +262,7 @@ class Dispatcher:
     async def recover(self) -> int:
         """Finish the runs a crash left claimed: resend them within the grace window (same
         nonce, so Discord keeps one message), skip the older ones. Returns how many."""
-        runs = await self.store.unfinished_runs()
+        runs = await self.store.unfinished_runs(shards=self.shards)
         if runs:
             log.info("found %d scheduled run(s) interrupted by a restart", len(runs))
             await self._deliver_all(runs)
@@ -267,7 +271,7 @@ class Dispatcher:
     async def run_due(self) -> int:
         """Claim and deliver one batch of due runs; returns how many were claimed."""
         runs = await self.store.claim_due_runs(
-            self.clock.now(), grace=self.grace, limit=self._batch
+            self.clock.now(), grace=self.grace, limit=self._batch, shards=self.shards
         )
         if runs:
             await self._deliver_all(runs)
@@ -531,7 +535,9 @@ def create_dispatcher(bot: LoveWinsAllBot) -> Dispatcher:
         sender=discord_sender(bot),
         post=post_maker(bot),
         grace=dt.timedelta(minutes=bot.settings.schedule_grace_minutes),
-        rate=bot.settings.post_rate_per_second,
+        # The ceiling is for all processes together: each paces at its shards' share.
+        rate=bot.settings.post_rate_per_second * bot.settings.shards.share,
+        shards=bot.settings.shards,
         pace_clock=SystemClock(),
         explain=lambda schedule, error: explain_failure(bot, schedule, error),
     )

@@ -32,6 +32,7 @@ from bot.domain.clock import Clock, wait_or_timeout
 from bot.domain.models import Dataset
 from bot.domain.refusal import Refusal
 from bot.domain.schedule import parse_run_nonce
+from bot.domain.shards import Shards
 from bot.domain.trivia import (
     AnswerOutcome,
     AnswerResult,
@@ -138,6 +139,7 @@ class TriviaRunner:
         rng: random.Random,
         channel: TriviaChannel,
         grace: dt.timedelta,
+        shards: Shards | None = None,
     ) -> None:
         self.store = store
         self.dataset = dataset
@@ -146,6 +148,7 @@ class TriviaRunner:
         self.rng = rng
         self.channel = channel
         self.grace = grace
+        self.shards = shards  # the servers whose games this process plays (SPEC §8)
         self.live: dict[int, LiveGame] = {}  # game id -> game being played
         self._starting: set[int] = set()  # channels where a game is being created
 
@@ -154,7 +157,7 @@ class TriviaRunner:
     async def recover(self) -> None:
         """At start: close the games a crash or restart interrupted (revealing their open
         question, so no live buttons stay behind), and re-arm daily questions' reveals."""
-        for record in await self.store.running_games():
+        for record in await self.store.running_games(shards=self.shards):
             try:
                 if record.kind == GameKind.DAILY and not record.opened_at:
                     if not await self._open_posted_daily(record):
@@ -385,7 +388,7 @@ class TriviaRunner:
         async with live.lock:  # after any answer being stored: it is scored, or it is refused
             now = self.clock.now()
             reveal = live.game.reveal(now)
-        timezone, streaks = await self._reveal_context(live, reveal)
+        streaks = await self._daily_streaks(live, reveal) if live.daily else None
         rows = [
             ScoreRow(
                 user_id=r.user_id,
@@ -409,6 +412,8 @@ class TriviaRunner:
                     {user: streak.current for user, streak in (streaks or {}).items()},
                 )
         finally:
+            timezone = await self._timezone(live)  # where its week and month begin
+
             await self._saved(
                 f"the reveal of trivia game {live.record.id}, question {reveal.index + 1}",
                 lambda: self.store.record_reveal(
@@ -417,22 +422,24 @@ class TriviaRunner:
             )
         return reveal
 
-    async def _reveal_context(
-        self, live: LiveGame, reveal: Reveal
-    ) -> tuple[str, dict[int, DailyStreak] | None]:
-        """The server's timezone (its leaderboard weeks and months) and, for a daily question,
-        the players' new daily streaks. Best effort: a database that cannot be read now costs
-        the streaks, not the reveal."""
+    async def _timezone(self, live: LiveGame) -> str:
+        """The server's timezone, for its leaderboard weeks and months; UTC when the
+        database cannot say now (recording the reveal then fails and says so anyway)."""
+        try:
+            return await self.content.server_timezone(live.record.guild_id)
+        except StoreUnavailable:
+            return "UTC"
+
+    async def _daily_streaks(self, live: LiveGame, reveal: Reveal) -> dict[int, DailyStreak] | None:
+        """The players' daily streaks after this daily question. Best effort: a database that
+        cannot be read now costs the streaks, not the reveal."""
         guild_id = live.record.guild_id
         try:
-            timezone = await self.content.server_timezone(guild_id)
-            if not live.daily:
-                return timezone, None
             previous = await self.store.previous_daily(guild_id, live.record.id)
             known = await self.store.daily_streaks(guild_id, [r.user_id for r in reveal.results])
         except StoreUnavailable:
-            return "UTC", None
-        return timezone, {
+            return None
+        return {
             r.user_id: known.get(r.user_id, DailyStreak()).after(
                 live.record.id, previous, r.correct
             )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.e2e.helpers import all_text, dataset, footer_id, moderator, run
+from tests.e2e.helpers import NO_PINGS, all_text, dataset, footer_id, moderator, run
 from tests.e2e.test_trivia_e2e import answer, is_question, question_of, revealed
+from tests.fakediscord import permissions as P
 from tests.fakediscord.fixtures import Shared
 from tests.fakediscord.models import Channel, Member
 
@@ -60,7 +61,9 @@ async def play_one(shared: Shared, channel: Channel, player: Member) -> None:
     assert "Locked in" in await answer(emulator, message, player, question_of(message).answer)
     shared.clock.advance(10)
     await emulator.wait_for_edit(message, revealed, timeout=20)
-    await emulator.wait_for_message(channel, lambda m: "Final standings" in m.text, timeout=20)
+    await emulator.wait_for_message(  # this game's: the channel may have had others
+        channel, lambda m: "Final standings" in m.text, timeout=20, after=message.id
+    )
 
 
 async def test_a_week_starts_on_monday_in_the_servers_own_timezone(shared: Shared) -> None:
@@ -93,3 +96,24 @@ async def test_a_week_starts_on_monday_in_the_servers_own_timezone(shared: Share
     ever = await (await emulator.slash(guild, general, late, "trivia leaderboard")).response()
     assert f"<@{early.id}>" in ever.embeds[0]["description"]
     assert f"<@{late.id}>" in ever.embeds[0]["description"]
+
+
+async def test_a_welcome_when_the_bot_joins_a_server(shared: Shared) -> None:
+    emulator = shared.emulator
+    await shared.bot.wait_for_log("ready as")  # a server added now is one the bot joins
+    joined = emulator.add_guild("New fans", system_channel=True)
+    quiet = emulator.add_guild("Quiet fans")  # no system channel: nowhere to say hello
+    muted = emulator.add_guild(  # the bot may read its system channel, not write there
+        "Muted fans", system_channel=True, everyone_permissions=P.VIEW_CHANNEL, bot_permissions=0
+    )
+    lobby = joined.text_channels[0]
+    welcome = await emulator.wait_for_message(lobby, lambda m: bool(m.embeds), timeout=10)
+    text = welcome.text
+    assert "/quote" in text and "/help" in text and "/schedule add" in text
+    assert welcome.allowed_mentions == NO_PINGS
+
+    await shared.bot.restart()  # every server is known at start: nobody is welcomed twice
+    await shared.bot.wait_for_log("ready as")
+    assert [m.id for m in emulator.channel_messages(lobby)] == [welcome.id]
+    for guild in (quiet, muted):
+        assert emulator.channel_messages(guild.text_channels[0]) == []

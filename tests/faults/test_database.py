@@ -196,18 +196,31 @@ async def test_a_schema_1_database_is_migrated_and_keeps_its_rows(
     assert not board.is_ephemeral
 
 
+async def recorded_message(path: Path, message_id: int) -> None:
+    """Wait until the running game's question message is recorded in the database."""
+    for _ in range(250):
+        with database(path) as db:
+            if db.execute(
+                "SELECT 1 FROM trivia_games WHERE current_message = ?", (message_id,)
+            ).fetchone():
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"message {message_id} was never recorded as the game's question")
+
+
 async def test_stopping_a_game_while_its_write_waits_for_the_database_leaves_it_usable(
     emulator: Emulator, bot: BotProcess
 ) -> None:
-    """/trivia stop cancels the game's task while that task waits for BEGIN to return (the
-    database is busy). The BEGIN still happens in aiosqlite's thread: the transaction must not
-    stay open on the shared connection, or every later write fails."""
+    """/trivia stop comes while the game's task waits for BEGIN to return (the database is
+    busy). The stop waits for that write rather than cutting it off, then ends the game; the
+    transaction must not stay open on the shared connection, or every later write fails."""
     guild = emulator.guilds[0]
     channel = guild.text_channels[0]
     fan = emulator.add_member(guild, "fan")
     await start_game(emulator, guild, channel, fan, questions=2, seconds=10)
     question = await emulator.wait_for_message(channel, is_question(1, 2), timeout=10)
     assert bot.clock is not None
+    await recorded_message(bot.database_path, question.id)  # the game waits on nothing now
     with database(bot.database_path) as db:
         db.execute("BEGIN EXCLUSIVE")
         bot.clock.advance(10)  # the question closes: its reveal is shown, and its record waits
@@ -217,7 +230,7 @@ async def test_stopping_a_game_while_its_write_waits_for_the_database_leaves_it_
         await asyncio.sleep(1.0)  # the stop waits for the game task, itself waiting on BEGIN
         db.execute("ROLLBACK")
     final = await stop.original(timeout=10)
-    assert not final.is_ephemeral and "Final standings" in final.text
+    assert not final.is_ephemeral and "Final standings" in final.text, final.text
     assert not is_live_question(emulator.messages[question.id])
     for _ in range(2):  # writes after it: shuffle bag draws, a new game
         reply = await (await emulator.slash(guild, channel, fan, "quote")).response()
