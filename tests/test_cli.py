@@ -35,6 +35,7 @@ SETTINGS_PREFIXES = (
     "LOG_LEVEL",
     "SCHEDULE_",
     "POST_RATE",
+    "SHARD_",
 )
 TOKEN_REFUSED = "DISCORD_TOKEN was refused by Discord: check the token in .env (see .env.example)"
 

@@ -24,6 +24,18 @@ from .emulator import Emulator
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FORKABLE = {"bot": "bot", "tests.fakediscord.samplebot": "sample"}  # module -> zygote target
 
+# Settings an operator may have exported in the shell the tests run from; a test's bot gets
+# only the ones the test gives it.
+OPERATOR_SETTINGS = (
+    "DATA_DIR",
+    "DATABASE_URL",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+    "DEV_GUILD_ID",
+    "SCHEDULE_GRACE_MINUTES",
+    "POST_RATE_PER_SECOND",
+)
+
 
 class Process(Protocol):
     """What BotProcess needs of a process: asyncio's, or a child of the zygote."""
@@ -209,7 +221,8 @@ class BotProcess:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.pop("DATA_DIR", None)
+        for name in OPERATOR_SETTINGS:  # a developer's own set-up must not leak into the bot
+            env.pop(name, None)
         env.update(self.emulator.bot_env())
         env.update(
             DATABASE_PATH=str(self.database_path),
