@@ -62,7 +62,7 @@ class Zygote:
         self.folder = tempfile.mkdtemp(prefix="lwa-zygote-")
         self.socket_path = os.path.join(self.folder, "socket")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakediscord.zygote", self.socket_path],
+            [sys.executable, "-m", "tests.fakediscord.zygote", self.socket_path, str(os.getpid())],
             cwd=REPO_ROOT,
             stdin=subprocess.DEVNULL,
         )

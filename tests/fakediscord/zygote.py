@@ -1,4 +1,4 @@
-"""A fork server for the bot processes of the tests: `python -m tests.fakediscord.zygote SOCKET`.
+"""A fork server for the bot processes of the tests: `python -m tests.fakediscord.zygote SOCKET PID`
 
 Starting a bot process costs about a second of CPU, nearly all of it importing discord.py and
 aiohttp. The zygote imports them once; each bot the tests start is then a `fork()` of it: a real,
@@ -83,7 +83,9 @@ def _become_child(request: dict[str, Any], keep_closed: list[socket.socket]) -> 
         return 1
 
 
-def serve(path: str) -> None:
+def serve(path: str, parent: int) -> None:
+    """Answer fork requests on the socket at `path` while process `parent` (the test process
+    that started the zygote) lives."""
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(f"{path}.binding")
     server.listen(16)
@@ -93,8 +95,9 @@ def serve(path: str) -> None:
     buffers: dict[socket.socket, bytes] = {}
     children: dict[int, socket.socket] = {}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    parent = os.getppid()
-    while os.getppid() == parent:  # the test process went away: so do we
+    # The test process went away (even before this line ran: then the parent is already
+    # another process): so do we, rather than live on as an orphan.
+    while os.getppid() == parent:
         for key, _ in selector.select(timeout=0.02):
             sock = key.fileobj
             assert isinstance(sock, socket.socket)
@@ -134,4 +137,4 @@ def serve(path: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], int(sys.argv[2]))
