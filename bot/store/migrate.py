@@ -139,13 +139,15 @@ async def _target_rows(conn: Any) -> dict[str, int]:
 
 
 async def _checksum(conn: Any) -> str:
-    """What the target holds (every copied table, the marker aside), as one digest."""
+    """What the target holds (every copied table, the marker aside), as one digest. Which
+    process owns an unfinished run (`claimed_by`) is bookkeeping, not history: left out."""
     parts = []
+    row = "md5((to_jsonb(t) - 'claimed_by')::text)"
     for table in all_tables():
         where = " WHERE t.key <> $1" if table == "meta" else ""
         args = (MARKER,) if table == "meta" else ()
         digest = await conn.fetchval(
-            f"SELECT md5(COALESCE(string_agg(md5(t::text), '' ORDER BY md5(t::text)), ''))"
+            f"SELECT md5(COALESCE(string_agg({row}, '' ORDER BY {row}), ''))"
             f" FROM {table} AS t{where}",
             *args,
         )

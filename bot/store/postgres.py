@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import re
+import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
@@ -65,6 +66,7 @@ TRANSACTION_TRIES = 5  # a deadlock or serialization failure is retried, then re
 LOCK_MIGRATE = 0x4C57_0001
 LOCK_SCHEDULE_LIMIT = 0x4C57_0002
 LOCK_IDENTIFY = 0x4C57_0003
+LOCK_RUN_OWNER = 0x4C57_0004  # with hashtext(instance id): held by a live process
 
 # What "the database cannot be reached or written right now" looks like from asyncpg: no
 # connection (refused, reset, closed under us), no answer in time, the server shutting down or
@@ -204,6 +206,9 @@ class PostgresStore:
         ] = collections.OrderedDict()
         self._bag_locks = [asyncio.Lock() for _ in range(BAG_LOCKS)]
         self._problem: str | None = None
+        # This process's id on its claims, and the connection that holds its owner lock.
+        self.instance = secrets.token_hex(8)
+        self._owner: asyncpg.Connection | None = None
 
     def __repr__(self) -> str:  # never the URL: it may hold a password
         return f"PostgresStore({describe_url(self.url)})"
@@ -235,6 +240,7 @@ class PostgresStore:
             await self._migrate()
             if check_writable:
                 await self._check_writable()
+                await self._hold_owner_lock()
         except (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             await self.close()
             raise StoreError(self._explain(exc)) from None
@@ -330,7 +336,23 @@ class PostgresStore:
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_MIGRATE)
 
+    async def _hold_owner_lock(self) -> None:
+        """Hold the advisory lock on this process's id for as long as it lives (on a
+        connection of its own): the runs it claims are recognisably a live process's."""
+        self._owner = await asyncpg.connect(
+            self.url, timeout=CONNECT_TIMEOUT_S, server_settings=SESSION_SETTINGS
+        )
+        await self._owner.execute(
+            "SELECT pg_advisory_lock($1, hashtext($2))", LOCK_RUN_OWNER, self.instance
+        )
+
     async def close(self) -> None:
+        if self._owner is not None:
+            owner, self._owner = self._owner, None
+            try:
+                await asyncio.wait_for(owner.close(), timeout=10)
+            except UNAVAILABLE:
+                owner.terminate()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             try:
@@ -1027,12 +1049,13 @@ class PostgresStore:
             schedule_ids = [r.id for r in records]
             # The run is inserted by whoever wins its unique key, and only then is it theirs.
             won = await conn.fetch(
-                "INSERT INTO schedule_runs (schedule_id, due_at, claimed_at)"
-                " SELECT id, due, $3 FROM unnest($1::bigint[], $2::timestamptz[]) AS v(id, due)"
+                "INSERT INTO schedule_runs (schedule_id, due_at, claimed_at, claimed_by)"
+                " SELECT id, due, $3, $4 FROM unnest($1::bigint[], $2::timestamptz[]) AS v(id, due)"
                 " ON CONFLICT (schedule_id, due_at) DO NOTHING RETURNING schedule_id",
                 schedule_ids,
                 [r.next_run_at for r in records],
                 at,
+                self.instance,
             )
             await conn.execute(
                 "UPDATE schedules SET next_run_at = v.next"
@@ -1062,22 +1085,24 @@ class PostgresStore:
         log.warning("schedule #%d paused: %s (%s)", schedule_id, reason, error)
 
     async def unfinished_runs(self, *, shards: Shards | None = None) -> list[ScheduleRun]:
+        """The claimed, unsent runs of processes that died (of these shards), now this
+        process's to finish. A live process's runs are left to it, even on the same shards."""
         ids = shard_ids(shards)
-        sql = (
+        shard_sql, shard_args = "", []
+        if ids is not None:
+            assert shards is not None
+            shard_sql = " AND ((s.guild_id >> 22) % $2) = ANY($3::bigint[])"
+            shard_args = [shards.count, ids]
+        await self._take_over_dead_owners(shard_sql, shard_args)
+        rows = await self._fetch(
             f"SELECT {_SCHEDULE_COLUMNS}, r.due_at AS run_due_at, r.state AS run_state,"
             " r.claimed_at AS run_claimed_at"
             " FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id"
-            " WHERE r.state = 'claimed'"
+            f" WHERE r.state = 'claimed' AND r.claimed_by = $1{shard_sql}"
+            " ORDER BY r.due_at, s.id",
+            self.instance,
+            *shard_args,
         )
-        if ids is None:
-            rows = await self._fetch(sql + " ORDER BY r.due_at, s.id")
-        else:
-            assert shards is not None
-            rows = await self._fetch(
-                sql + " AND ((s.guild_id >> 22) % $1) = ANY($2::bigint[]) ORDER BY r.due_at, s.id",
-                shards.count,
-                ids,
-            )
         runs: list[ScheduleRun] = []
         for row in rows:
             try:
@@ -1096,6 +1121,47 @@ class PostgresStore:
             except (ValueError, KeyError, TypeError) as error:
                 await self._fail_unusable_run(row, error)
         return runs
+
+    async def _take_over_dead_owners(self, shard_sql: str, shard_args: list[Any]) -> None:
+        """Make this process the owner of the unfinished runs whose owner is gone: its owner
+        lock is free (or the run predates owners, e.g. copied by `migrate`). Each run moves in
+        one UPDATE, so two processes starting together never both take it."""
+        owners = await self._fetch(
+            "SELECT DISTINCT r.claimed_by FROM schedule_runs r"
+            " JOIN schedules s ON s.id = r.schedule_id"
+            f" WHERE r.state = 'claimed' AND r.claimed_by IS DISTINCT FROM $1{shard_sql}",
+            self.instance,
+            *shard_args,
+        )
+
+        owner_at = f"${len(shard_args) + 2}"  # after $1 and the shard parameters
+
+        async def take(conn: Any, owner: str | None) -> None:
+            await conn.execute(
+                "UPDATE schedule_runs r SET claimed_by = $1 FROM schedules s"
+                " WHERE s.id = r.schedule_id AND r.state = 'claimed'"
+                f" AND r.claimed_by IS NOT DISTINCT FROM {owner_at}::text{shard_sql}",
+                self.instance,
+                *shard_args,
+                owner,
+            )
+
+        for row in owners:
+            owner = row["claimed_by"]
+            async with self.pool.acquire() as conn:
+                if owner is not None:
+                    alive = not await conn.fetchval(
+                        "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_RUN_OWNER, owner
+                    )
+                    if alive:
+                        continue
+                try:
+                    await take(conn, owner)
+                finally:
+                    if owner is not None:
+                        await conn.execute(
+                            "SELECT pg_advisory_unlock($1, hashtext($2))", LOCK_RUN_OWNER, owner
+                        )
 
     async def _fail_unusable_run(self, row: Any, error: Exception) -> None:
         async def work(conn: Any) -> None:

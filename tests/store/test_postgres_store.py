@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import socket
 import sqlite3
 from collections.abc import AsyncIterator
@@ -15,11 +16,13 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from bot.domain.shards import Shards
 from bot.store.base import StoreError, StoreUnavailable
 from bot.store.postgres import PostgresStore, describe_url, migrations
 from bot.store.sqlite import SQLiteStore
 from tests.shared import need_postgres
 from tests.store.postgres import fresh_database, with_database
+from tests.store.test_schedules_store import GRACE, NOW, add
 
 
 def free_port() -> int:
@@ -181,3 +184,39 @@ async def test_a_server_that_goes_away_is_unavailable_then_used_again(
         await store.set_meta("k", "after")
         assert await store.get_meta("k") == "after" and store.healthy
         assert any("can be used again" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_starting_process_takes_over_only_the_runs_of_processes_that_died() -> None:
+    """Unfinished runs are left to a live process even when another one starts on the same
+    shards (a misconfiguration); the runs of a process that died are taken over, once."""
+    async with fresh_database() as url:
+        alive, dying = PostgresStore(url), PostgresStore(url)
+        await alive.open()
+        await dying.open()
+        try:
+            for n in range(6):
+                await add(alive, 1 << 22 | n, next_run_at=NOW)
+            later = NOW + dt.timedelta(minutes=1)
+            mine = await alive.claim_due_runs(later, grace=GRACE, limit=3)
+            theirs = await dying.claim_due_runs(later, grace=GRACE, limit=3)
+            assert len(mine) == len(theirs) == 3
+            await dying.close()  # it died with 3 runs claimed and not sent
+
+            starting = [PostgresStore(url) for _ in range(2)]
+            for store in starting:
+                await store.open()
+            try:
+                taken = await asyncio.gather(*(s.unfinished_runs() for s in starting))
+                ids = sorted(r.schedule.id for runs in taken for r in runs)
+                assert ids == sorted(r.schedule.id for r in theirs)  # each once, none of mine
+                again = await starting[0].unfinished_runs(shards=Shards(1))
+                assert again == taken[0]  # what it took stays its own
+                assert sorted(r.schedule.id for r in await alive.unfinished_runs()) == sorted(
+                    r.schedule.id for r in mine
+                )
+            finally:
+                for store in starting:
+                    await store.close()
+        finally:
+            await alive.close()
+            await dying.close()
