@@ -90,6 +90,14 @@ def migrations() -> list[tuple[int, Path]]:
     return found
 
 
+async def _keep_session(conn: Any) -> None:
+    """The pool's reset on release. asyncpg's default sends one more statement on every
+    release (RESET ALL, UNLISTEN *, CLOSE ALL, unlock all advisory locks): a second round
+    trip for each one-statement call. Pooled connections keep no session state (no LISTEN,
+    no cursor, no SET; session locks are taken on connections of their own), so there is
+    nothing to reset; an open transaction is still rolled back by the pool itself."""
+
+
 def describe_url(url: str) -> str:
     """`PostgreSQL database lwa on 127.0.0.1:5432 (user lwa)`: the URL without its password."""
     try:
@@ -236,6 +244,7 @@ class PostgresStore:
                 timeout=CONNECT_TIMEOUT_S,
                 command_timeout=COMMAND_TIMEOUT_S,
                 server_settings=SESSION_SETTINGS,
+                reset=_keep_session,
             )
             await self._migrate()
             if check_writable:
@@ -304,37 +313,40 @@ class PostgresStore:
                 await tr.rollback()
 
     async def _migrate(self) -> None:
-        async with self.pool.acquire() as conn:
+        # On a connection of its own: the session lock ends with it, whatever happens.
+        conn = await asyncpg.connect(
+            self.url, timeout=CONNECT_TIMEOUT_S, server_settings=SESSION_SETTINGS
+        )
+        try:
             # One process migrates at a time; the others wait, then find nothing left to do.
             await conn.execute("SELECT pg_advisory_lock($1)", LOCK_MIGRATE)
-            try:
-                await conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                    " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            current = int(
+                await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            )
+            latest = max((n for n, _ in migrations()), default=0)
+            if current > latest:
+                raise StoreError(
+                    f"the {describe_url(self.url)} has schema version {current}, newer than "
+                    f"this bot knows ({latest}); upgrade the bot"
                 )
-                current = int(
-                    await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-                )
-                latest = max((n for n, _ in migrations()), default=0)
-                if current > latest:
-                    raise StoreError(
-                        f"the {describe_url(self.url)} has schema version {current}, newer than "
-                        f"this bot knows ({latest}); upgrade the bot"
+            for number, path in migrations():
+                if number <= current:
+                    continue
+                # One transaction per migration: a crash leaves the previous version.
+                async with conn.transaction():
+                    await conn.execute(path.read_text(encoding="utf-8"))
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                        number,
+                        path.name,
                     )
-                for number, path in migrations():
-                    if number <= current:
-                        continue
-                    # One transaction per migration: a crash leaves the previous version.
-                    async with conn.transaction():
-                        await conn.execute(path.read_text(encoding="utf-8"))
-                        await conn.execute(
-                            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                            number,
-                            path.name,
-                        )
-            finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_MIGRATE)
+        finally:
+            await conn.close()
 
     async def _hold_owner_lock(self) -> None:
         """Hold the advisory lock on this process's id for as long as it lives (on a
@@ -1146,22 +1158,19 @@ class PostgresStore:
                 owner,
             )
 
+        def taker(owner: str | None) -> Callable[[Any], Awaitable[None]]:
+            async def work(conn: Any) -> None:
+                # The owner's lock, free only if its process is gone, is held until commit.
+                if owner is not None and not await conn.fetchval(
+                    "SELECT pg_try_advisory_xact_lock($1, hashtext($2))", LOCK_RUN_OWNER, owner
+                ):
+                    return  # alive: its runs stay its own
+                await take(conn, owner)
+
+            return work
+
         for row in owners:
-            owner = row["claimed_by"]
-            async with self.pool.acquire() as conn:
-                if owner is not None:
-                    alive = not await conn.fetchval(
-                        "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_RUN_OWNER, owner
-                    )
-                    if alive:
-                        continue
-                try:
-                    await take(conn, owner)
-                finally:
-                    if owner is not None:
-                        await conn.execute(
-                            "SELECT pg_advisory_unlock($1, hashtext($2))", LOCK_RUN_OWNER, owner
-                        )
+            await self._transact(taker(row["claimed_by"]))
 
     async def _fail_unusable_run(self, row: Any, error: Exception) -> None:
         async def work(conn: Any) -> None:
