@@ -116,12 +116,12 @@ def measure(dataset: Dataset) -> list[Reply]:
     rng = random.Random(14)
     content = ContentService(dataset, None, FakeClock(NOW), rng)  # type: ignore[arg-type]
     replies: list[Reply] = []
-    for q in dataset.quotes:
-        embed = embeds.quote_embed(q, dataset)
-        replies.append(_reply("/quote", q.id, embed, q.text))
-        replies.append(_detail("/quote · Details", q.id, details.quote_details(q, dataset)))
-        daily = DailyPost(kind=PostKind.QUOTE, quote=q)
-        replies.append(_reply("daily quote", q.id, embeds.daily_post_embed(daily, dataset)))
+    for quote in dataset.quotes:
+        embed = embeds.quote_embed(quote, dataset)
+        replies.append(_reply("/quote", quote.id, embed, quote.text))
+        replies.append(_detail("/quote · Details", quote.id, details.quote_details(quote, dataset)))
+        daily = DailyPost(kind=PostKind.QUOTE, quote=quote)
+        replies.append(_reply("daily quote", quote.id, embeds.daily_post_embed(daily, dataset)))
     for f in dataset.facts:
         embed = embeds.fact_embed(f, dataset)
         replies.append(_reply("/fact", f.id, embed, f.text))
@@ -168,7 +168,6 @@ def measure(dataset: Dataset) -> list[Reply]:
                 f"/help ({where})",
                 "-",
                 embeds.help_embed(in_server=in_server, moderator=moderator),
-                None,
             )
         )
     replies.append(_reply("welcome post", "-", embeds.welcome_embed()))
