@@ -13,16 +13,23 @@ For each bot, in the same run and alternating which goes first:
 The emulator's interaction deadline is raised to 60 s so that a slow answer is measured rather
 than refused; answers later than 3 s are counted as deadline misses.
 
-    uv run python -m benchmarks.interactions [--quick] [--rounds R] [--total N] ...
+`--backend postgres` runs the real bot on PostgreSQL (`DATABASE_URL`, a fresh database
+`lwa_bench_<random>` per round on the server `LWA_BENCH_POSTGRES_URL`, default the local one,
+dropped afterwards) instead of SQLite; `--backend both` runs the real bot on each, and the bare
+bot, in every round (the order rotating), and reports PostgreSQL / SQLite beside bot / bare.
+
+    uv run python -m benchmarks.interactions [--quick] [--backend sqlite|postgres|both] ...
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sqlite3
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,8 @@ from benchmarks.common import (
     log_problems,
     machine,
     median,
+    postgres_database,
+    postgres_version,
     ratio,
     start_bot,
     stop_bot,
@@ -47,6 +56,12 @@ from tests.fakediscord.models import Channel, Guild, Member, Message
 
 DEADLINE = 3.0
 CHANNELS = 50
+
+# The kinds of bot process a round runs: the real bot on SQLite, the real bot on PostgreSQL,
+# the bare discord.py bot (the baseline).
+BOT, BOT_PG, BARE = "bot", "bot-pg", "bare"
+LABELS = {BOT: "bot (SQLite)", BOT_PG: "bot (PostgreSQL)", BARE: "bare"}
+KINDS = {"sqlite": (BOT, BARE), "postgres": (BOT_PG, BARE), "both": (BOT, BOT_PG, BARE)}
 
 
 def _latencies(inters: list[Interaction]) -> tuple[list[float], int, int]:
@@ -142,7 +157,7 @@ async def click_storm(world: World, kind: str, clicks: int) -> dict[str, Any]:
     emu = world.emu
     channel = world.storm_channel
     starter = world.members[0]
-    if kind == "bot":
+    if kind != BARE:
         start = await emu.slash(
             world.guild, channel, starter, "trivia play", questions=1, seconds=30
         )
@@ -190,18 +205,47 @@ def answers_stored(db: Path) -> int:
     return int(row[0])
 
 
+async def answers_stored_postgres(url: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT COUNT(*) FROM trivia_answers"))
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def database_for(kind: str) -> AsyncIterator[str | None]:
+    """A fresh PostgreSQL database for the bot on PostgreSQL (None for the others)."""
+    if kind != BOT_PG:
+        yield None
+        return
+    async with postgres_database() as url:
+        yield url
+
+
 async def one_run(kind: str, args: argparse.Namespace, workdir: Path, rnd: int) -> dict[str, Any]:
+    async with database_for(kind) as url:
+        return await _one_run(kind, args, workdir, rnd, url)
+
+
+async def _one_run(
+    kind: str, args: argparse.Namespace, workdir: Path, rnd: int, database_url: str | None
+) -> dict[str, Any]:
     emu = BenchEmulator(interaction_deadline=60.0)
     await emu.start()
     try:
         world = World(emu, members=args.clicks)
-        module = BOT_MODULE if kind == "bot" else BARE_MODULE
+        module = BARE_MODULE if kind == BARE else BOT_MODULE
         name = f"{kind}-r{rnd}"
         extra: dict[str, str] = {}
+        if database_url is not None:
+            extra["DATABASE_URL"] = database_url
         if args.profile:
             RESULTS_DIR.mkdir(parents=True, exist_ok=True)
             out = RESULTS_DIR / f"profile-interactions-{kind}.txt"
-            extra = {"BENCH_PROFILE_MODULE": module, "BENCH_PROFILE_OUT": str(out)}
+            extra |= {"BENCH_PROFILE_MODULE": module, "BENCH_PROFILE_OUT": str(out)}
             module = "benchmarks.profiled"
         proc, startup = await start_bot(emu, module, workdir, name=name, extra_env=extra)
         try:
@@ -223,25 +267,39 @@ async def one_run(kind: str, args: argparse.Namespace, workdir: Path, rnd: int) 
             "violations": [str(v)[:300] for v in emu.violations[:5]],
             "log_errors": log_problems(proc),
         }
-        if kind == "bot":
+        if kind == BOT:
             result["click_storm"]["answers_in_database"] = answers_stored(proc.database_path)
+        elif database_url is not None:
+            stored = await answers_stored_postgres(database_url)
+            result["click_storm"]["answers_in_database"] = stored
         return result
     finally:
         await emu.stop()
 
 
-def _row(label: str, bot: float, bare: float, higher_is_better: bool = True) -> list[Any]:
-    return [label, bot, bare, ratio(bot, bare)]
+def _pairs(kinds: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """The ratios a run reports: (name, numerator kind, denominator kind)."""
+    out = []
+    if BOT in kinds:
+        out.append(("bot/bare", BOT, BARE))
+    if BOT_PG in kinds:
+        out.append(("PG bot/bare", BOT_PG, BARE))
+    if BOT in kinds and BOT_PG in kinds:
+        out.append(("PG/SQLite", BOT_PG, BOT))
+    return out
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    kinds: tuple[str, ...] = KINDS[args.backend]
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="lwa-bench-") as tmp:
         workdir = Path(tmp)
         for rnd in range(args.rounds):
-            order = ("bot", "bare") if rnd % 2 == 0 else ("bare", "bot")
+            # Each kind goes first in turn (with two kinds: bot, bare / bare, bot as before).
+            shift = rnd % len(kinds)
+            order = kinds[shift:] + kinds[:shift]
             for kind in order:
-                print(f"round {rnd + 1}/{args.rounds}: {kind} ...", flush=True)
+                print(f"round {rnd + 1}/{args.rounds}: {LABELS[kind]} ...", flush=True)
                 run = await one_run(kind, args, workdir, rnd)
                 cl, bu, st = run["closed_loop"], run["burst"], run["click_storm"]
                 print(
@@ -270,81 +328,89 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     def total(kind: str, *path: str) -> int:
         return int(sum(of(kind, *path)))
 
-    per_round_ratio = [
-        ratio(b["closed_loop"]["per_s"], a["closed_loop"]["per_s"])
-        for b, a in zip(
-            [r for r in runs if r["kind"] == "bot"],
-            [r for r in runs if r["kind"] == "bare"],
-            strict=True,
-        )
-    ]
-    rows = []
+    def per_round(top: str, bottom: str, *path: str) -> list[float]:
+        """top/bottom of each round (the same round: the same load on the machine)."""
+        return [ratio(a, b) for a, b in zip(of(top, *path), of(bottom, *path), strict=True)]
+
+    pairs = _pairs(kinds)
+    rows: list[list[Any]] = []
     for section, label in (
         ("closed_loop", f"/quote x{args.total} @{args.concurrency}"),
         ("burst", f"/quote burst {args.burst} in flight"),
         ("click_storm", f"click storm {args.clicks}"),
     ):
-        rows.append(
-            _row(f"{label}: per s", med("bot", section, "per_s"), med("bare", section, "per_s"))
-        )
-        for q in ("p50", "p95", "p99"):
+        figures = [("per s", ("per_s",), 1.0)] + [
+            (f"{q} ms", ("latency", q), 1000.0) for q in ("p50", "p95", "p99")
+        ]
+        for name, path, scale in figures:
+            values = {k: med(k, section, *path) * scale for k in kinds}
             rows.append(
-                _row(
-                    f"{label}: {q} ms",
-                    med("bot", section, "latency", q) * 1000,
-                    med("bare", section, "latency", q) * 1000,
-                )
+                [f"{label}: {name}"]
+                + [values[k] for k in kinds]
+                + [ratio(values[a], values[b]) for _, a, b in pairs]
             )
         rows.append(
-            [
-                f"{label}: >3 s (sum)",
-                total("bot", section, "deadline_misses"),
-                total("bare", section, "deadline_misses"),
-                "-",
-            ]
+            [f"{label}: >3 s (sum)"]
+            + [total(k, section, "deadline_misses") for k in kinds]
+            + ["-" for _ in pairs]
         )
     print()
     print(
         table(
-            ["figure (median of rounds)", "bot", "bare", "bot/bare"],
+            ["figure (median of rounds)"] + [LABELS[k] for k in kinds] + [n for n, _, _ in pairs],
             rows,
             title="Interactions through the emulator",
         )
     )
-    throughput_ratio = median(per_round_ratio)
-    burst_p99 = max(of("bot", "burst", "latency", "p99"))
-    storm_p99 = max(of("bot", "click_storm", "latency", "p99"))
-    locked = of("bot", "click_storm", "locked_in_replies")
-    stored = of("bot", "click_storm", "answers_in_database")
-    targets = {
-        "quote_throughput_ratio": {
-            "value": throughput_ratio,
+    ratios_per_round = {name: per_round(a, b, "closed_loop", "per_s") for name, a, b in pairs}
+    targets: dict[str, dict[str, Any]] = {}
+    if BOT in kinds:
+        value = median(ratios_per_round["bot/bare"])
+        targets["quote_throughput_ratio"] = {
+            "value": value,
             "target": ">= 0.9",
-            "pass": throughput_ratio >= 0.9,
-        },
-        "quote_burst_p99_s": {
+            "pass": value >= 0.9,
+        }
+    if BOT_PG in kinds and BOT in kinds:
+        value = median(ratios_per_round["PG/SQLite"])
+        targets["quote_throughput_postgres_vs_sqlite"] = {
+            "value": value,
+            "target": ">= 0.85",
+            "pass": value >= 0.85,
+        }
+    bots = [k for k in kinds if k != BARE]
+    for k in bots:
+        suffix = "" if k == BOT else "_postgres"
+        burst_p99 = max(of(k, "burst", "latency", "p99"))
+        storm_p99 = max(of(k, "click_storm", "latency", "p99"))
+        misses = sum(
+            total(k, section, "deadline_misses")
+            for section in ("closed_loop", "burst", "click_storm")
+        )
+        locked = of(k, "click_storm", "locked_in_replies")
+        stored = of(k, "click_storm", "answers_in_database")
+        targets[f"quote_burst_p99_s{suffix}"] = {
             "value": burst_p99,
             "target": "well under 3 s",
             "pass": burst_p99 < DEADLINE,
-        },
-        "click_storm_p99_s": {
+        }
+        targets[f"click_storm_p99_s{suffix}"] = {
             "value": storm_p99,
             "target": "under 3 s",
             "pass": storm_p99 < DEADLINE,
-        },
-        "deadline_misses_bot": {
-            "value": total("bot", "burst", "deadline_misses")
-            + total("bot", "click_storm", "deadline_misses")
-            + total("bot", "closed_loop", "deadline_misses"),
+        }
+        targets[f"deadline_misses_bot{suffix}"] = {
+            "value": misses,
             "target": "0",
-        },
-        "every_click_locked_and_stored": {
+            "pass": misses == 0,
+        }
+        targets[f"every_click_locked_and_stored{suffix}"] = {
             "value": f"{locked} replies, {stored} rows, of {args.clicks} per round",
             "pass": all(x == args.clicks for x in locked + stored),
-        },
-    }
-    targets["deadline_misses_bot"]["pass"] = targets["deadline_misses_bot"]["value"] == 0
-    print("\nthroughput ratio per round:", ", ".join(f"{r:.3f}" for r in per_round_ratio))
+        }
+    print()
+    for name, per in ratios_per_round.items():
+        print(f"/quote throughput {name} per round:", ", ".join(f"{r:.3f}" for r in per))
     for name, t in targets.items():
         print(
             f"target {name}: {t['value']} (target {t.get('target', 'all')}) "
@@ -358,8 +424,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             )
     return {
         "parameters": vars(args),
+        "kinds": list(kinds),
         "table": rows,
-        "throughput_ratio_per_round": per_round_ratio,
+        "throughput_ratio_per_round": ratios_per_round.get("bot/bare", []),
+        "throughput_ratios_per_round": ratios_per_round,
         "targets": targets,
         "runs": runs,
     }
@@ -375,6 +443,13 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=None, help="click storm size (500)")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument(
+        "--backend",
+        choices=tuple(KINDS),
+        default="sqlite",
+        help="the real bot's database: sqlite (default), postgres, or both (then PostgreSQL / "
+        "SQLite is reported too); PostgreSQL: LWA_BENCH_POSTGRES_URL, default the local server",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="run each bot under pyinstrument (needs `uv run --with pyinstrument`); the text "
@@ -389,9 +464,12 @@ def main() -> None:
     if quick:
         args.warmup = min(args.warmup, 30)
     info = machine()
+    if args.backend != "sqlite":
+        info["postgresql"] = asyncio.run(postgres_version())
     header("interactions", info, args)
     data = asyncio.run(main_async(args))
-    write_results("interactions", {"machine": info, **data})
+    name = "interactions" if args.backend == "sqlite" else f"interactions-{args.backend}"
+    write_results(name, {"machine": info, **data})
 
 
 if __name__ == "__main__":
