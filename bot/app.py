@@ -31,6 +31,7 @@ from bot.posting import DiscordTriviaChannel
 from bot.scheduler import Dispatcher, create_dispatcher
 from bot.services.content import ContentService
 from bot.services.games import TriviaRunner
+from bot.services.schedules import ScheduleService
 from bot.store.base import Store
 from bot.ui.details import DetailsButton
 
@@ -180,6 +181,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
             shards=settings.shards,
         )
         self.dispatcher: Dispatcher | None = None  # scheduled posts (SPEC §6)
+        self.schedules = ScheduleService(store, self.clock, wake=self._wake_dispatcher)
         self._max_concurrency: int | None = None  # Discord's, for IDENTIFY turns
         self._closed = asyncio.Event()
         retry_gateway_until_ready(self)
@@ -213,6 +215,10 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         await self.sync_commands_if_changed()
         self.dispatcher = create_dispatcher(self)
         self.dispatcher.start(before=self.wait_until_ready)
+
+    def _wake_dispatcher(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
 
     def scope(self, interaction: discord.Interaction[Any]) -> int:
         """Whose shuffle bag an interaction draws from (SPEC §4): the channel's, in a server

@@ -1,7 +1,7 @@
 """/schedule add | list | remove | pause | resume | preview: moderators' daily posts (SPEC §6).
 
-The posting itself is `bot.scheduler`; this cog only takes what moderators ask for (checked by
-`bot.checks`), stores it and wakes the dispatcher.
+The rules are `bot.services.schedules` (as `bot.schedules`) and the posting is `bot.scheduler`;
+this cog reads what moderators ask for (checked by `bot.checks`) and shows the result.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from bot.checks import (
 )
 from bot.domain import schedule as rules
 from bot.domain.schedule import MAX_SCHEDULES_PER_GUILD, POST_KINDS, PostKind
-from bot.errors import UserError
-from bot.store.base import ScheduleRecord, TooManySchedules
+from bot.store.base import ScheduleRecord
 from bot.ui import embeds
 from bot.ui import trivia as trivia_ui
 
@@ -38,13 +37,6 @@ CONTENT_CHOICES = [
     app_commands.Choice(name=info.choice, value=kind) for kind, info in POST_KINDS.items()
 ]
 ScheduleId = app_commands.Transform[int, ScheduleNumber]
-
-
-def not_found(schedule_id: int) -> UserError:
-    # Also what another server's id gets: its schedules are never touched from here.
-    return UserError(
-        f"There is no schedule #{schedule_id} in this server. `/schedule list` shows their ids."
-    )
 
 
 class Schedules(commands.Cog):
@@ -58,18 +50,11 @@ class Schedules(commands.Cog):
 
     def __init__(self, bot: LoveWinsAllBot) -> None:
         self.bot = bot
-
-    async def _find(self, guild_id: int, schedule_id: int) -> ScheduleRecord:
-        record = await self.bot.store.schedule(schedule_id, guild_id)
-        if record is None:
-            raise not_found(schedule_id)
-        return record
+        self.schedules = bot.schedules
 
     async def _changed(
         self, interaction: discord.Interaction, title: str, record: ScheduleRecord, detail: str
     ) -> None:
-        if self.bot.dispatcher is not None:
-            self.bot.dispatcher.wake()  # the due-time index changed
         await interaction.response.send_message(
             embed=embeds.schedule_changed_embed(title, record, detail), ephemeral=True
         )
@@ -96,31 +81,17 @@ class Schedules(commands.Cog):
         role: discord.Role | None = None,
     ) -> None:
         guild_id = interaction.guild_id or 0
-        tz = timezone or await self.bot.content.server_timezone(guild_id)
-        day_set = days or rules.ALL_DAYS
         notes = role_notes(channel, role, guild_id)
-        now = self.bot.clock.now()
-        try:
-            record = await self.bot.store.add_schedule(
-                guild_id=guild_id,
-                channel_id=channel.id,
-                content=PostKind(content.value),
-                local_time=time,
-                timezone=tz,
-                days=day_set,
-                role_id=role.id if role else None,
-                next_run_at=rules.next_run_after(time, tz, day_set, now),
-                created_by=interaction.user.id,
-                created_at=now,
-                limit=MAX_SCHEDULES_PER_GUILD,
-            )
-        except TooManySchedules:
-            raise UserError(
-                f"This server already has {MAX_SCHEDULES_PER_GUILD} schedules, the most it can "
-                "have. Remove one with `/schedule remove` first."
-            ) from None
-        if self.bot.dispatcher is not None:
-            self.bot.dispatcher.wake()
+        record = await self.schedules.add(
+            guild_id=guild_id,
+            channel_id=channel.id,
+            content=PostKind(content.value),
+            local_time=time,
+            timezone=timezone or await self.bot.content.server_timezone(guild_id),
+            days=days or rules.ALL_DAYS,
+            role_id=role.id if role else None,
+            created_by=interaction.user.id,
+        )
         await interaction.response.send_message(
             embed=embeds.schedule_added_embed(record, notes), ephemeral=True
         )
@@ -128,7 +99,7 @@ class Schedules(commands.Cog):
     @schedule.command(name="list", description="Every scheduled post of this server")
     @manage_server
     async def list_(self, interaction: discord.Interaction) -> None:
-        records = await self.bot.store.schedules(interaction.guild_id or 0)
+        records = await self.schedules.in_server(interaction.guild_id or 0)
         await interaction.response.send_message(
             embed=embeds.schedules_embed(records, MAX_SCHEDULES_PER_GUILD), ephemeral=True
         )
@@ -137,10 +108,7 @@ class Schedules(commands.Cog):
     @manage_server
     @app_commands.describe(id="The schedule's number (see /schedule list)")
     async def remove(self, interaction: discord.Interaction, id: ScheduleId) -> None:
-        guild_id = interaction.guild_id or 0
-        record = await self._find(guild_id, id)
-        if not await self.bot.store.remove_schedule(id, guild_id):
-            raise not_found(id)
+        record = await self.schedules.remove(interaction.guild_id or 0, id)
         await self._changed(
             interaction, f"Schedule #{id} removed", record, "It will not post again."
         )
@@ -149,11 +117,7 @@ class Schedules(commands.Cog):
     @manage_server
     @app_commands.describe(id="The schedule's number (see /schedule list)")
     async def pause(self, interaction: discord.Interaction, id: ScheduleId) -> None:
-        guild_id = interaction.guild_id or 0
-        await self._find(guild_id, id)
-        record = await self.bot.store.pause_schedule(id, guild_id)
-        if record is None:
-            raise not_found(id)
+        record = await self.schedules.pause(interaction.guild_id or 0, id)
         await self._changed(
             interaction,
             f"Schedule #{id} paused",
@@ -165,20 +129,7 @@ class Schedules(commands.Cog):
     @manage_server
     @app_commands.describe(id="The schedule's number (see /schedule list)")
     async def resume(self, interaction: discord.Interaction, id: ScheduleId) -> None:
-        guild_id = interaction.guild_id or 0
-        current = await self._find(guild_id, id)
-        if rules.usable_timezone(current.timezone) is None:
-            raise UserError(
-                f"Schedule #{id} uses the timezone “{current.timezone}”, which this host does "
-                "not know. Remove it with `/schedule remove` and add it again with a timezone "
-                "such as Asia/Seoul."
-            )
-        next_run = rules.next_run_after(
-            current.local_time, current.timezone, current.days, self.bot.clock.now()
-        )
-        record = await self.bot.store.resume_schedule(id, guild_id, next_run)
-        if record is None:
-            raise not_found(id)
+        record = await self.schedules.resume(interaction.guild_id or 0, id)
         await self._changed(
             interaction,
             f"Schedule #{id} resumed",

@@ -1,0 +1,110 @@
+"""Moderators' scheduled posts (SPEC §6): adding, pausing, resuming and removing them.
+
+What `/schedule` asks for, with the rules that hold whoever asks: a server's schedules are
+touched only from that server, a server has at most `MAX_SCHEDULES_PER_GUILD`, a schedule
+resumes only in a timezone this host knows, and every change wakes the dispatcher (its
+due-time index changed). Posting them is `bot.scheduler`'s work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from bot.domain import schedule as rules
+from bot.domain.clock import Clock
+from bot.domain.refusal import Refusal
+from bot.domain.schedule import MAX_SCHEDULES_PER_GUILD, PostKind
+from bot.store.base import ScheduleRecord, Store, TooManySchedules
+
+
+def not_found(schedule_id: int) -> Refusal:
+    # Also what another server's id gets: its schedules are never touched from here.
+    return Refusal(
+        f"There is no schedule #{schedule_id} in this server. `/schedule list` shows their ids."
+    )
+
+
+class ScheduleService:
+    def __init__(self, store: Store, clock: Clock, wake: Callable[[], None]) -> None:
+        self.store = store
+        self.clock = clock
+        self._wake = wake  # the dispatcher looks at the due-time index again
+
+    async def add(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        content: PostKind,
+        local_time: dt.time,
+        timezone: str,
+        days: frozenset[int],
+        role_id: int | None,
+        created_by: int,
+    ) -> ScheduleRecord:
+        now = self.clock.now()
+        try:
+            record = await self.store.add_schedule(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                content=content,
+                local_time=local_time,
+                timezone=timezone,
+                days=days,
+                role_id=role_id,
+                next_run_at=rules.next_run_after(local_time, timezone, days, now),
+                created_by=created_by,
+                created_at=now,
+                limit=MAX_SCHEDULES_PER_GUILD,
+            )
+        except TooManySchedules:
+            raise Refusal(
+                f"This server already has {MAX_SCHEDULES_PER_GUILD} schedules, the most it can "
+                "have. Remove one with `/schedule remove` first."
+            ) from None
+        self._wake()
+        return record
+
+    async def in_server(self, guild_id: int) -> list[ScheduleRecord]:
+        return await self.store.schedules(guild_id)
+
+    async def find(self, guild_id: int, schedule_id: int) -> ScheduleRecord:
+        record = await self.store.schedule(schedule_id, guild_id)
+        if record is None:
+            raise not_found(schedule_id)
+        return record
+
+    async def remove(self, guild_id: int, schedule_id: int) -> ScheduleRecord:
+        """The schedule as it was, now deleted."""
+        record = await self.find(guild_id, schedule_id)
+        if not await self.store.remove_schedule(schedule_id, guild_id):
+            raise not_found(schedule_id)
+        self._wake()
+        return record
+
+    async def pause(self, guild_id: int, schedule_id: int) -> ScheduleRecord:
+        await self.find(guild_id, schedule_id)
+        record = await self.store.pause_schedule(schedule_id, guild_id)
+        if record is None:
+            raise not_found(schedule_id)
+        self._wake()
+        return record
+
+    async def resume(self, guild_id: int, schedule_id: int) -> ScheduleRecord:
+        """Active again (failures forgotten), next due at its next time from now."""
+        current = await self.find(guild_id, schedule_id)
+        if rules.usable_timezone(current.timezone) is None:
+            raise Refusal(
+                f"Schedule #{schedule_id} uses the timezone “{current.timezone}”, which this "
+                "host does not know. Remove it with `/schedule remove` and add it again with a "
+                "timezone such as Asia/Seoul."
+            )
+        next_run = rules.next_run_after(
+            current.local_time, current.timezone, current.days, self.clock.now()
+        )
+        record = await self.store.resume_schedule(schedule_id, guild_id, next_run)
+        if record is None:
+            raise not_found(schedule_id)
+        self._wake()
+        return record
