@@ -190,9 +190,13 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         """Take a turn to IDENTIFY (SPEC §8). Discord allows one IDENTIFY per bucket
         (`shard_id % max_concurrency`) every 5 seconds, counted over every process of the
         bot. With PostgreSQL the processes share the turns through the database; alone on
-        SQLite, discord.py's own pacing (5 s between this process's shards) is enough."""
+        SQLite, discord.py's own pacing is enough: 5 s before every IDENTIFY but the first
+        (another shard's, or again after a session was invalidated), here on the bot's clock
+        like every other wait of the bot."""
         if self.settings.database_url is None:
-            await super().before_identify_hook(shard_id, initial=initial)
+            if not initial:
+                log.info("shard %s identifies in %s (Discord's pace)", shard_id, IDENTIFY_SPACING)
+                await self.clock.sleep(IDENTIFY_SPACING.total_seconds())
             return
         if self._max_concurrency is None:
             _shards, _url, limits = await self.http.get_bot_gateway()

@@ -3,20 +3,25 @@
 
 from __future__ import annotations
 
+from bot.app import IDENTIFY_SPACING
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
 
 from .helpers import click_answer, is_question, question_of, revealed, start_game, wrong_label
 
 
-async def reconnect(emulator: Emulator, code: int) -> None:
+async def reconnect(emulator: Emulator, bot: BotProcess, code: int) -> None:
     """Close every gateway connection with `code` and wait until the bot is back."""
     readies, resumes = emulator.ready_count, emulator.resume_count
+    mark = len(bot.this_run())
     await emulator.close_gateway(code)
     if code == 4000:  # the session stays resumable
         await emulator.wait_for_resume(after=resumes, timeout=15)
         assert emulator.ready_count == readies
-    else:  # invalidated: RESUME is refused, the bot must IDENTIFY again (after 5 s)
+    else:  # invalidated: RESUME is refused, the bot must IDENTIFY again, 5 s later
+        assert bot.clock is not None
+        await bot.wait_for_log("identifies in 0:00:05", after=mark)
+        bot.clock.advance(IDENTIFY_SPACING.total_seconds())
         await emulator.wait_for_ready(after=readies, timeout=20)
 
 
@@ -30,16 +35,16 @@ async def test_the_game_carries_on_through_gateway_closes(
 
     q1 = await emulator.wait_for_message(channel, is_question(1, 2), timeout=10)
     for fan, code in zip(fans, (4000, 1000), strict=True):  # while question 1 is open
-        await reconnect(emulator, code)
+        await reconnect(emulator, bot, code)
         assert "Locked in" in await click_answer(emulator, q1, fan, question_of(q1).answer)
     assert bot.clock is not None
     bot.clock.advance(13)  # question 1's time is up
     await emulator.wait_for_edit(q1, revealed, timeout=20)
 
-    await reconnect(emulator, 4009)  # during the pause: question 2 is posted meanwhile
+    await reconnect(emulator, bot, 4009)  # during the pause: question 2 is posted meanwhile
     q2 = await emulator.wait_for_message(channel, is_question(2, 2), timeout=20)
     assert "Locked in" in await click_answer(emulator, q2, fans[0], question_of(q2).answer)
-    await reconnect(emulator, 1001)  # while question 2 is open
+    await reconnect(emulator, bot, 1001)  # while question 2 is open
     wrong = wrong_label(q2, question_of(q2))
     assert "Locked in" in await click_answer(emulator, q2, fans[1], wrong)
     bot.clock.advance(13)  # question 2's time is up
