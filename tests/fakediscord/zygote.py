@@ -24,17 +24,17 @@ import signal
 import socket
 import sys
 import traceback
-from pathlib import Path
 from typing import Any
 
 # Imported here, once: every child inherits them (which is the point of the zygote).
 import bot.app
 from bot.__main__ import main
 from tests.fakediscord import samplebot
-from tests.fakediscord.clock import CLOCK_FILE_ENV, FileClock
+from tests.fakediscord.clockbot import clock_from_env, prompt_guilds
 from tests.readonly import obey_file_modes
 
 PRELOADED = (bot.app,)
+prompt_guilds()  # as tests.fakediscord.clockbot does: every child inherits it
 
 
 def _run_child(request: dict[str, Any]) -> int:
@@ -42,9 +42,7 @@ def _run_child(request: dict[str, Any]) -> int:
     if request["target"] == "sample":
         samplebot.main()
         return 0
-    clock_file = os.environ.get(CLOCK_FILE_ENV)
-    clock = FileClock(Path(clock_file)) if clock_file else None
-    return main(request["argv"], clock=clock)
+    return main(request["argv"], clock=clock_from_env())
 
 
 def _become_child(request: dict[str, Any], keep_closed: list[socket.socket]) -> int:
