@@ -29,7 +29,7 @@ from bot.domain.shards import describe as describe_shards
 from bot.errors import BotTree
 from bot.posting import DiscordTriviaChannel
 from bot.scheduler import Dispatcher, create_dispatcher
-from bot.services.content import ContentService
+from bot.services.content import BagScope, ContentService
 from bot.services.games import TriviaRunner
 from bot.services.schedules import ScheduleService
 from bot.store.base import Store
@@ -224,13 +224,15 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         if self.dispatcher is not None:
             self.dispatcher.wake()
 
-    def scope(self, interaction: discord.Interaction[Any]) -> int:
+    def scope(self, interaction: discord.Interaction[Any]) -> BagScope:
         """Whose shuffle bag an interaction draws from (SPEC §4): the channel's, in a server
-        that installed the bot; the fan's own everywhere else (DMs, group DMs, servers where
-        only the fan installed it), so repeats stay away there too."""
+        that installed the bot (only this process, which runs the server's shard, serves it);
+        the fan's own everywhere else (DMs, group DMs, servers where only the fan installed
+        it), so repeats stay away there too, whichever process answers the fan."""
         if interaction.guild_id is not None and interaction.is_guild_integration():
-            return interaction.channel_id or interaction.guild_id
-        return interaction.user.id  # also whoever clicks a button under a fan's reply
+            return BagScope(interaction.channel_id or interaction.guild_id, exclusive=True)
+        # Also whoever clicks a button under a fan's reply.
+        return BagScope(interaction.user.id, exclusive=False)
 
     @property
     def closing(self) -> bool:

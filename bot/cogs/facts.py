@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.checks import anywhere
 from bot.domain.models import TOPICS
 from bot.errors import OneErrorPath, reply_in_time
+from bot.services.content import BagScope
 from bot.ui import embeds
 from bot.ui.details import details_view
 
@@ -49,8 +50,8 @@ class AnotherFactButton(
         await reply_in_time(interaction, fact_reply(bot, bot.scope(interaction), topic))
 
 
-async def fact_reply(bot: LoveWinsAllBot, scope_id: int, topic: str) -> dict[str, Any]:
-    fact = await bot.content.fact(scope_id, topic or None)
+async def fact_reply(bot: LoveWinsAllBot, scope: BagScope, topic: str) -> dict[str, Any]:
+    fact = await bot.content.fact(scope, topic or None)
     return {
         "embed": embeds.fact_embed(fact, bot.dataset),
         "view": details_view("fact", fact.id, AnotherFactButton(topic)),

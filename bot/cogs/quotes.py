@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.checks import Speaker, anywhere
 from bot.domain.models import Person
 from bot.errors import OneErrorPath, reply_in_time
+from bot.services.content import BagScope
 from bot.ui import embeds
 from bot.ui.details import details_view
 
@@ -55,9 +56,9 @@ class AnotherQuoteButton(
 
 
 async def quote_reply(
-    bot: LoveWinsAllBot, scope_id: int, speaker: str, search: str
+    bot: LoveWinsAllBot, scope: BagScope, speaker: str, search: str
 ) -> dict[str, Any]:
-    quote = await bot.content.quote(scope_id, speaker, search)
+    quote = await bot.content.quote(scope, speaker, search)
     return {
         "embed": embeds.quote_embed(quote, bot.dataset),
         "view": quote_view(quote.id, speaker, search),

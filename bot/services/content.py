@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.domain import catalog, dates, rotation, trivia
 from bot.domain import schedule as rules
@@ -42,6 +43,15 @@ class DailyPost:
     no_events_on: dt.date | None = None  # an on-this-day post that became a fact
 
 
+class BagScope(NamedTuple):
+    """Whose shuffle bag a draw takes from: a server's channel (or, for scheduled posts, the
+    server), which only the process running the server's shard serves (`exclusive`), or a
+    fan's own, which any process may serve."""
+
+    id: int
+    exclusive: bool
+
+
 class ContentService:
     def __init__(self, dataset: Dataset, store: Store, clock: Clock, rng: random.Random) -> None:
         self.dataset = dataset
@@ -51,8 +61,8 @@ class ContentService:
 
     # --- quotes and facts ---------------------------------------------------------------------
 
-    async def quote(self, scope_id: int, speaker: str = "", search: str = "") -> Quote:
-        """A random quote matching the filters, not repeated in `scope_id` until the others
+    async def quote(self, scope: BagScope, speaker: str = "", search: str = "") -> Quote:
+        """A random quote matching the filters, not repeated in `scope` until the others
         matching them were shown (the shuffle bag)."""
         matching = catalog.quotes_matching(self.dataset, speaker or None, search or None)
         if not matching:
@@ -63,7 +73,10 @@ class ContentService:
                 "out the speaker to search every quote."
             )
         key = rotation.filter_key("quote", speaker=speaker, search=search)
-        picked = await self.store.draw(scope_id, "quote", key, [q.id for q in matching], self.rng)
+        ids = [q.id for q in matching]
+        picked = await self.store.draw(
+            scope.id, "quote", key, ids, self.rng, exclusive=scope.exclusive
+        )
         quote = self.dataset.quote(picked)
         assert quote is not None  # the bag only holds ids of `matching`
         return quote
@@ -77,13 +90,16 @@ class ContentService:
             )
         return quote
 
-    async def fact(self, scope_id: int, topic: str | None = None) -> Fact:
+    async def fact(self, scope: BagScope, topic: str | None = None) -> Fact:
         """A random fact on `topic` (any, by default), with the same no-repeat rule."""
         facts = catalog.facts_about(self.dataset, topic)
         if not facts:
             raise Refusal("There are no facts on that topic yet. Try `/fact` without a topic.")
         key = rotation.filter_key("fact", topic=topic or "")
-        picked = await self.store.draw(scope_id, "fact", key, [f.id for f in facts], self.rng)
+        ids = [f.id for f in facts]
+        picked = await self.store.draw(
+            scope.id, "fact", key, ids, self.rng, exclusive=scope.exclusive
+        )
         fact = self.dataset.fact(picked)
         assert fact is not None
         return fact
@@ -130,11 +146,13 @@ class ContentService:
         """A scheduled post's content. Real posts draw from the server's shuffle bag (no repeat
         until all were posted); a `sample` (a preview) leaves the bag alone."""
 
+        server = BagScope(guild_id, exclusive=True)  # its runs are claimed by one process
+
         async def a_fact() -> Fact:
-            return self.rng.choice(self.dataset.facts) if sample else await self.fact(guild_id)
+            return self.rng.choice(self.dataset.facts) if sample else await self.fact(server)
 
         if kind is PostKind.QUOTE:
-            quote = self.rng.choice(self.dataset.quotes) if sample else await self.quote(guild_id)
+            quote = self.rng.choice(self.dataset.quotes) if sample else await self.quote(server)
             return DailyPost(kind, quote=quote)
         if kind is PostKind.FACT:
             return DailyPost(kind, fact=await a_fact())

@@ -176,11 +176,16 @@ class BagStore(Protocol):
         filter_key: str,
         candidates: Sequence[str],
         rng: random.Random,
+        *,
+        exclusive: bool = False,
     ) -> str:
         """Pick the next id from the (scope, kind, filter) shuffle bag, atomically.
 
         Nothing repeats within a round: an id comes again only after every other candidate
-        has been drawn once.
+        has been drawn once. `exclusive`: only this process draws from this bag (a server's
+        channel, which only the process running the server's shard serves), so a backend may
+        return the pick before the bag is written, and write it by `close()`; otherwise (a
+        fan's own bag, which any process may serve) the pick is returned once written.
         """
 
 

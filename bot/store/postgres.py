@@ -54,6 +54,7 @@ T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations_postgres"
 BAG_CACHE_SIZE = 50_000  # shuffle bags kept in memory, each with the version it was read at
 BAG_LOCKS = 256  # draws of one bag in one process take turns (a stripe of locks, by key)
+BagKey = tuple[int, str, str]  # (scope id, kind, filter key)
 CONNECT_TIMEOUT_S = 10.0
 COMMAND_TIMEOUT_S = 60.0
 # The durability the SQLite store has (WAL, synchronous=NORMAL): a commit survives the bot's
@@ -209,10 +210,11 @@ class PostgresStore:
         self._pool: asyncpg.Pool | None = None
         # Shuffle bags as last written, with their version: a draw is one conditional write,
         # and a bag another process drew from since is read again (the write says so).
-        self._bags: collections.OrderedDict[
-            tuple[int, str, str], tuple[list[str], str | None, int]
-        ] = collections.OrderedDict()
+        self._bags: collections.OrderedDict[BagKey, tuple[list[str], str | None, int]] = (
+            collections.OrderedDict()
+        )
         self._bag_locks = [asyncio.Lock() for _ in range(BAG_LOCKS)]
+        self._bag_writes: dict[BagKey, asyncio.Task[None]] = {}  # exclusive bags' writes
         self._problem: str | None = None
         # This process's id on its claims, and the connection that holds its owner lock.
         self.instance = secrets.token_hex(8)
@@ -359,6 +361,8 @@ class PostgresStore:
         )
 
     async def close(self) -> None:
+        if self._bag_writes and self._pool is not None:  # the draws written behind replies
+            await asyncio.wait(list(self._bag_writes.values()), timeout=10)
         if self._owner is not None:
             owner, self._owner = self._owner, None
             try:
@@ -494,47 +498,95 @@ class PostgresStore:
         filter_key: str,
         candidates: Sequence[str],
         rng: random.Random,
+        *,
+        exclusive: bool = False,
     ) -> str:
         key = (scope_id, kind, filter_key)
         async with self._bag_locks[hash(key) % BAG_LOCKS]:
+            if exclusive and key in self._bags:
+                # Only this process draws here: pick from the bag as last drawn and write it
+                # behind the reply, after the bag's previous write (see _write_behind).
+                remaining, last, version = self._bags[key]
+                pick, left = rotation.draw(candidates, remaining, rng, last=last)
+                self._bags[key] = (left, pick, version + 1)
+                self._bags.move_to_end(key)
+                self._write_behind(key, left, pick, version)
+                return pick
+            pending = self._bag_writes.get(key)
+            if pending is not None:  # the bag's last write first, so the read below sees it
+                await asyncio.wait([pending])
             bag = self._bags.pop(key, None)  # forgotten until written: a failed write re-reads
             for _ in range(50):
                 if bag is None:
-                    row = await self._fetchrow(
-                        "SELECT remaining, last_id, version FROM shuffle_bags"
-                        " WHERE scope_id = $1 AND kind = $2 AND filter_key = $3",
-                        *key,
-                    )
-                    bag = (
-                        (list(json.loads(row["remaining"])), row["last_id"], int(row["version"]))
-                        if row
-                        else ([], None, 0)
-                    )
+                    bag = await self._read_bag(key)
                 remaining, last, version = bag
                 pick, left = rotation.draw(candidates, remaining, rng, last=last)
-                # Written only over the version drawn from (0: the bag did not exist yet).
-                written = await self._fetchval(
-                    "INSERT INTO shuffle_bags"
-                    " (scope_id, kind, filter_key, remaining, last_id, updated_at, version)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, 1)"
-                    " ON CONFLICT (scope_id, kind, filter_key) DO UPDATE SET"
-                    " remaining = EXCLUDED.remaining, last_id = EXCLUDED.last_id,"
-                    " updated_at = EXCLUDED.updated_at, version = shuffle_bags.version + 1"
-                    " WHERE shuffle_bags.version = $7"
-                    " RETURNING version",
-                    *key,
-                    json.dumps(left),
-                    pick,
-                    _utc(self._clock.now()),
-                    version,
-                )
+                written = await self._write_bag(key, left, pick, version)
                 if written is not None:
-                    self._bags[key] = (left, pick, int(written))
+                    self._bags[key] = (left, pick, written)
                     if len(self._bags) > BAG_CACHE_SIZE:
                         self._bags.popitem(last=False)
                     return pick
                 bag = None  # another process drew from this bag meanwhile: read it again
         raise StoreUnavailable(f"the shuffle bag {key} kept changing under the bot; try again")
+
+    async def _read_bag(self, key: BagKey) -> tuple[list[str], str | None, int]:
+        row = await self._fetchrow(
+            "SELECT remaining, last_id, version FROM shuffle_bags"
+            " WHERE scope_id = $1 AND kind = $2 AND filter_key = $3",
+            *key,
+        )
+        if row is None:
+            return [], None, 0
+        return list(json.loads(row["remaining"])), row["last_id"], int(row["version"])
+
+    async def _write_bag(self, key: BagKey, left: list[str], pick: str, version: int) -> int | None:
+        """The bag after a draw, written only over the version it was drawn from (0: the bag
+        did not exist yet); its new version, or None when another process wrote it first."""
+        written = await self._fetchval(
+            "INSERT INTO shuffle_bags"
+            " (scope_id, kind, filter_key, remaining, last_id, updated_at, version)"
+            " VALUES ($1, $2, $3, $4, $5, $6, 1)"
+            " ON CONFLICT (scope_id, kind, filter_key) DO UPDATE SET"
+            " remaining = EXCLUDED.remaining, last_id = EXCLUDED.last_id,"
+            " updated_at = EXCLUDED.updated_at, version = shuffle_bags.version + 1"
+            " WHERE shuffle_bags.version = $7"
+            " RETURNING version",
+            *key,
+            json.dumps(left),
+            pick,
+            _utc(self._clock.now()),
+            version,
+        )
+        return None if written is None else int(written)
+
+    def _write_behind(self, key: BagKey, left: list[str], pick: str, version: int) -> None:
+        """Write an exclusive bag's draw in the background, after the bag's previous write
+        (so the versions follow each other). If it cannot be written (the database is away,
+        or a misconfigured second process drew here too), the cached bag is forgotten and the
+        next draw reads it again: at worst a pick is not remembered and may come back early.
+        A crash loses only the writes still in flight, with the same worst case."""
+        previous = self._bag_writes.get(key)
+
+        async def write() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            try:
+                written = await self._write_bag(key, left, pick, version)
+            except Exception as error:  # logged here: nobody awaits this task
+                log.warning("a shuffle bag could not be saved (%s); it is read again", error)
+                written = None
+            if written is None:
+                self._bags.pop(key, None)
+
+        task = asyncio.get_running_loop().create_task(write())
+        self._bag_writes[key] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._bag_writes.get(key) is finished:
+                del self._bag_writes[key]
+
+        task.add_done_callback(done)
 
     # --- trivia -------------------------------------------------------------------------------
 

@@ -406,6 +406,8 @@ class SQLiteStore:
         filter_key: str,
         candidates: Sequence[str],
         rng: random.Random,
+        *,
+        exclusive: bool = False,  # one process, one file: every draw is written at once
     ) -> str:
         key = (scope_id, kind, filter_key)
         async with self._bag_lock:
