@@ -15,7 +15,7 @@ import sqlite3
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -287,36 +287,12 @@ def postgres_admin_url() -> str:
     return os.environ.get("LWA_BENCH_POSTGRES_URL", "").strip() or DEFAULT_POSTGRES_URL
 
 
-def url_with_database(url: str, name: str) -> str:
-    """`url` pointing at database `name` instead (user, host, port and options kept)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-@contextlib.asynccontextmanager
-async def postgres_database(prefix: str = "lwa_bench") -> AsyncIterator[str]:
+def postgres_database(prefix: str = "lwa_bench") -> contextlib.AbstractAsyncContextManager[str]:
     """The URL of a new empty database `<prefix>_<random>` on the benchmark server, dropped
     (with any connection still open to it) on exit."""
-    import secrets
+    from tests.store.postgres import new_database
 
-    import asyncpg
-
-    admin_url = postgres_admin_url()
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield url_with_database(admin_url, name)
-    finally:
-        admin = await asyncpg.connect(admin_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    return new_database(postgres_admin_url(), prefix)
 
 
 async def postgres_version() -> str:

@@ -31,20 +31,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import json
-import os
 import random
 import re
-import secrets
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import header, machine, ratio, summary, table, write_results
+from benchmarks.common import (
+    header,
+    machine,
+    postgres_database,
+    ratio,
+    summary,
+    table,
+    write_results,
+)
 from bot.domain.schedule import ALL_DAYS, format_days
 from bot.domain.trivia import period_key
 from bot.store.postgres import PostgresStore
@@ -55,7 +60,6 @@ SMALL_GUILD = 1000
 NOW = dt.datetime(2024, 3, 4, 9, 0, tzinfo=dt.UTC)
 BIG_TABLE_ROWS = 1000
 QUOTE_IDS = [f"q-bench-{i}" for i in range(80)]
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 BAG_COLUMNS = ("scope_id", "kind", "filter_key", "remaining", "last_id", "updated_at")
 GAME_COLUMNS = [
@@ -329,30 +333,8 @@ async def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
             await store.close()
 
 
-@contextlib.asynccontextmanager
-async def bench_database() -> AsyncIterator[str]:
-    """A fresh database on the local PostgreSQL server, dropped afterwards."""
-    import asyncpg
-
-    admin_url = os.environ.get("LWA_BENCH_POSTGRES_URL", "").strip() or DEFAULT_POSTGRES
-    name = f"lwa_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin = await asyncpg.connect(admin_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
 async def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
-    async with bench_database() as url:
+    async with postgres_database() as url:
         store = PostgresStore(url)
         await store.open()
         try:

@@ -21,9 +21,9 @@ def with_database(url: str, name: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(prefix: str = "lwa_t") -> AsyncIterator[str]:
-    """The URL of a new empty database, dropped (with any connection left to it) on exit."""
-    admin_url = await need_postgres()
+async def new_database(admin_url: str, prefix: str) -> AsyncIterator[str]:
+    """The URL of a new empty database `<prefix>_<random>` on the server of `admin_url`,
+    dropped (with any connection left to it) on exit. The benchmarks use it too."""
     name = f"{prefix}_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(admin_url)
     try:
@@ -38,3 +38,10 @@ async def fresh_database(prefix: str = "lwa_t") -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(prefix: str = "lwa_t") -> AsyncIterator[str]:
+    """A new empty database on the test server, dropped on exit (skips without a server)."""
+    async with new_database(await need_postgres(), prefix) as url:
+        yield url
