@@ -39,6 +39,7 @@ import sqlite3
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,45 +68,6 @@ from tests.fakediscord.interactions import Interaction
 DEADLINE = 3.0
 
 
-async def seed(
-    db_path: Path, channels: list[tuple[int, int]], contents: list[str], due: dt.datetime
-) -> float:
-    """One active daily schedule per (guild, channel), all due at `due`."""
-    started = time.perf_counter()
-    store = SQLiteStore(db_path)
-    await store.open()  # the bot's own migrations
-    try:
-        days = format_days(ALL_DAYS)
-        created = _iso(due - dt.timedelta(days=1))
-        rows = [
-            (
-                guild_id,
-                channel_id,
-                contents[i % len(contents)],
-                due.strftime("%H:%M"),
-                "UTC",
-                days,
-                None,
-                "active",
-                0,
-                _iso(due),
-                4242,
-                created,
-            )
-            for i, (guild_id, channel_id) in enumerate(channels)
-        ]
-        async with store.transaction() as db:
-            await db.executemany(
-                "INSERT INTO schedules (guild_id, channel_id, content, local_time, timezone,"
-                " days, role_id, state, failures, next_run_at, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-    finally:
-        await store.close()
-    return time.perf_counter() - started
-
-
 SCHEDULE_COLUMNS = (
     "guild_id",
     "channel_id",
@@ -122,6 +84,55 @@ SCHEDULE_COLUMNS = (
 )
 
 
+def schedule_rows(
+    channels: list[tuple[int, int]],
+    contents: list[str],
+    due: dt.datetime,
+    instant: Callable[[dt.datetime], Any],
+) -> list[tuple[Any, ...]]:
+    """One active daily schedule per (guild, channel), all due at `due`, as rows in the
+    order of SCHEDULE_COLUMNS; `instant` writes a moment as the database stores it."""
+    days = format_days(ALL_DAYS)
+    created = instant(due - dt.timedelta(days=1))
+    return [
+        (
+            guild_id,
+            channel_id,
+            contents[i % len(contents)],
+            due.strftime("%H:%M"),
+            "UTC",
+            days,
+            None,
+            "active",
+            0,
+            instant(due),
+            4242,
+            created,
+        )
+        for i, (guild_id, channel_id) in enumerate(channels)
+    ]
+
+
+async def seed(
+    db_path: Path, channels: list[tuple[int, int]], contents: list[str], due: dt.datetime
+) -> float:
+    """One active daily schedule per (guild, channel), all due at `due`."""
+    started = time.perf_counter()
+    store = SQLiteStore(db_path)
+    await store.open()  # the bot's own migrations
+    try:
+        rows = schedule_rows(channels, contents, due, _iso)
+        async with store.transaction() as db:
+            await db.executemany(
+                f"INSERT INTO schedules ({', '.join(SCHEDULE_COLUMNS)})"
+                f" VALUES ({', '.join('?' for _ in SCHEDULE_COLUMNS)})",
+                rows,
+            )
+    finally:
+        await store.close()
+    return time.perf_counter() - started
+
+
 async def seed_postgres(
     url: str, channels: list[tuple[int, int]], contents: list[str], due: dt.datetime
 ) -> float:
@@ -131,25 +142,7 @@ async def seed_postgres(
     store = PostgresStore(url)
     await store.open()
     try:
-        days = format_days(ALL_DAYS)
-        created = due - dt.timedelta(days=1)
-        records = [
-            (
-                guild_id,
-                channel_id,
-                contents[i % len(contents)],
-                due.strftime("%H:%M"),
-                "UTC",
-                days,
-                None,
-                "active",
-                0,
-                due,
-                4242,
-                created,
-            )
-            for i, (guild_id, channel_id) in enumerate(channels)
-        ]
+        records = schedule_rows(channels, contents, due, lambda instant: instant)
         async with store.pool.acquire() as conn:
             await conn.copy_records_to_table(
                 "schedules", records=records, columns=list(SCHEDULE_COLUMNS)
