@@ -52,6 +52,14 @@ def place(emulator: Emulator) -> tuple[Guild, Channel, Member]:
     return guild, guild.text_channels[0], moderator(emulator, guild)
 
 
+def early_in_a_minute(bot: BotProcess) -> None:
+    """Move the bot's clock to 5 s past the next minute, so that schedules added right after
+    (`add_schedule`, due whole minutes from now) fall due in the minutes the test expects,
+    however slowly a busy machine runs the test."""
+    assert bot.clock is not None
+    bot.clock.set((bot.clock.now() + dt.timedelta(minutes=1)).replace(second=5, microsecond=0))
+
+
 async def add_schedule(
     emulator: Emulator, bot: BotProcess, guild: Guild, mod: Member, channel: Channel, minutes: int
 ) -> tuple[int, dt.datetime]:
@@ -81,6 +89,7 @@ async def test_a_lock_held_across_the_due_minute_delays_the_post_but_stops_nothi
     guild, channel, mod = place(emulator)
     later = emulator.add_channel(guild, "later")
     await asyncio.sleep(0.3)
+    early_in_a_minute(bot)
     await add_schedule(emulator, bot, guild, mod, channel, 2)
     _, second_due = await add_schedule(emulator, bot, guild, mod, later, 3)
     assert bot.clock is not None
@@ -131,6 +140,7 @@ async def test_a_schedule_this_host_cannot_use_is_paused_and_the_others_post(
     guild, channel, mod = place(emulator)
     moved = emulator.add_channel(guild, "moved")
     await asyncio.sleep(0.3)
+    early_in_a_minute(bot)  # both due in the same minute
     good, due = await add_schedule(emulator, bot, guild, mod, channel, 2)
     bad, _ = await add_schedule(emulator, bot, guild, mod, moved, 2)
     with database(bot.database_path) as db:  # as if made on a host that knew this zone
