@@ -146,6 +146,8 @@ async def test_a_stop_while_answers_are_open_ends_the_game_without_waiting_for_t
         if clock.sleepers:
             break
         await asyncio.sleep(0.01)
+    else:
+        pytest.fail("the runner never waited for the answers")
     _, live = await games.game_here(CHANNEL) or pytest.fail("no game here")
 
     await asyncio.wait_for(games.stop_game(live), 5)  # the clock never moved

@@ -62,14 +62,15 @@ async def test_dm_quotes_do_not_repeat_until_all_were_shown(shared: Shared) -> N
     edam = {q.id for q in dataset().quotes if q.speaker == "edam"}
     assert len(edam) >= 2, "the dataset has several quotes by EDAM"
     seen = []
-    for _ in edam:
+    for _ in range(len(edam) - 1):  # all but one
         reply = await (await emulator.slash_dm(fan, "quote", speaker="edam")).response()
         seen.append(footer_id(reply.embeds[0]))
-    assert sorted(seen) == sorted(edam)
-    # The bag is the fan's, not the channel's: in a group DM it carries on where the DM left.
+    assert len(set(seen)) == len(seen) and set(seen) < edam
+    # The bag is the fan's, not the channel's: in a group DM it carries on where the DM left,
+    # with the one quote not shown yet.
     group = emulator.group_dm(fan, emulator.add_user("friend"))
     reply = await (await emulator.slash_private(group, fan, "quote", speaker="edam")).response()
-    assert footer_id(reply.embeds[0]) in edam
+    assert footer_id(reply.embeds[0]) == (edam - set(seen)).pop()
 
 
 async def test_fact_and_help_in_a_server_without_the_bot(shared: Shared) -> None:

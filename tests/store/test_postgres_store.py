@@ -180,7 +180,8 @@ async def test_a_server_that_goes_away_is_unavailable_then_used_again(
                 await store.get_meta("k")
         assert not store.healthy
         # Said when it changes (the connection cut, then refused), not at every call.
-        assert sum("cannot be used" in r.getMessage() for r in caplog.records) <= 2
+        said = sum("cannot be used" in r.getMessage() for r in caplog.records)
+        assert 1 <= said <= 2
         await proxy.start()
         assert await store.get_meta("k") == "before"  # nothing half-written
         await store.set_meta("k", "after")
