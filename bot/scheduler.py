@@ -242,6 +242,9 @@ class Dispatcher:
                     exc_info=not isinstance(error, StoreUnavailable | UnfinishedRuns),
                 )
                 if not self._stopping:
+                    # A wake from before the failure (a schedule changed) must not skip the
+                    # pause: during an outage that would retry, and log, without end.
+                    self._wake.clear()
                     await self._idle(self._wake, delay)
 
     async def _wait_for_next(self) -> None:

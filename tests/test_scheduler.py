@@ -585,3 +585,34 @@ async def test_a_round_that_fails_is_logged_and_tried_again_the_dispatcher_lives
         assert caplog.text.count("scheduled posts: error") == 2
         assert not task.done()
         await world.dispatcher.stop()
+
+
+async def test_a_wake_from_before_an_outage_does_not_skip_the_pause_between_tries(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    async with World(tmp_path, clock, fake_discord) as world:
+        from bot.domain.clock import wait_or_timeout
+
+        world.dispatcher._idle = functools.partial(wait_or_timeout, clock)  # really wait
+        tries = 0
+
+        async def down(*args: Any, **kwargs: Any) -> Any:
+            nonlocal tries
+            tries += 1
+            await asyncio.sleep(0)  # as a real connection would, so a busy loop shows as tries
+            raise StoreUnavailable("the database is down")
+
+        world.store.claim_due_runs = down  # type: ignore[method-assign]
+        world.dispatcher.wake()  # a moderator changed a schedule just before
+        task = world.dispatcher.start()
+        await asyncio.sleep(0.2)
+        assert tries == 1  # then it waits its pause, and the clock does not move
+        clock.advance(1.0)
+        for _ in range(100):
+            if tries == 2:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        assert tries == 2  # one more try after the pause, then the next, longer pause
+        assert not task.done()
+        await world.dispatcher.stop()
