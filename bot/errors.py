@@ -31,10 +31,7 @@ log = logging.getLogger(__name__)
 DEFER_AFTER_SECONDS = 2.0  # of work
 DEFER_BY_AGE_SECONDS = 2.5  # since Discord created the interaction (a backlog counts too)
 
-PERMISSION_NAMES = {
-    "manage_guild": "Manage Server",
-    "manage_messages": "Manage Messages",
-}
+PERMISSION_NAMES = {"manage_guild": "Manage Server"}  # others read well as .title() gives them
 
 
 class UserError(app_commands.AppCommandError):
@@ -98,8 +95,8 @@ def error_embed(interaction: discord.Interaction[Any], error: BaseException) -> 
         return embeds.user_error_embed(str(error))
     if isinstance(error, StoreUnavailable):  # the store logged why, once, for the operator
         return embeds.user_error_embed(
-            "I couldn't save that just now: the bot's storage is busy or unavailable. "
-            "Nothing was changed; please try again in a moment."
+            "My storage is busy or unavailable right now, so I couldn't do that. Nothing was "
+            "changed; please try again in a minute."
         )
     if isinstance(error, app_commands.MissingPermissions):
         return embeds.user_error_embed(_missing_permissions_text(error.missing_permissions))
@@ -151,9 +148,6 @@ class OneErrorPath:
     """Mixin for the bot's DynamicItems: their callback runs `clicked`, and whatever it raises
     goes down the one error path (discord.py would only log it, and the user would see
     "This interaction failed")."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)  # DynamicItem's template
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import missing_post_permissions
+from bot.checks import anywhere, missing_post_permissions
 from bot.ui import embeds
 
 if TYPE_CHECKING:
@@ -21,8 +21,7 @@ class Help(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="help", description="Every command you can use here, one line each")
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     async def help(self, interaction: discord.Interaction) -> None:
         in_server = interaction.guild_id is not None and interaction.is_guild_integration()
         moderator = in_server and interaction.permissions.manage_guild

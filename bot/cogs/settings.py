@@ -56,12 +56,13 @@ class ServerSettings(commands.Cog):
             by_channel.setdefault(record.channel_id, []).append(record)
         guild = interaction.guild or self.bot.get_guild(guild_id)
         me = await bot_member(self.bot, guild) if guild else None
-        lines = [
+        health = [
             channel_health(guild, me, channel_id, records)
             for channel_id, records in by_channel.items()
         ]
+        lines = [line for _, line in health]
         timezone = await self.bot.store.guild_timezone(guild_id)
-        all_well = all(line.startswith("✅") for line in lines)
+        all_well = all(well for well, _ in health)
         await interaction.response.send_message(
             embed=embeds.settings_check_embed(lines, timezone, self.bot.dataset.version, all_well),
             ephemeral=True,
@@ -73,26 +74,30 @@ def channel_health(
     me: discord.Member | None,
     channel_id: int,
     records: list[ScheduleRecord],
-) -> str:
-    """One line of /settings check: can the bot post where these schedules post?"""
+) -> tuple[bool, str]:
+    """One line of /settings check: can the bot post where these schedules post? With
+    whether all is well there (no permission missing, no schedule paused or failing)."""
     ids = ", ".join(f"#{r.id}" for r in records)
     channel = guild.get_channel(channel_id) if guild else None
     if channel is None:
-        return (
+        return False, (
             f"❌ <#{channel_id}> (schedules {ids}): the channel was deleted or I can't see it. "
             "Remove those schedules, or give my role **View Channel** there."
         )
     if me is None:
-        return f"❔ <#{channel_id}> ({ids}): I couldn't check my permissions."
+        return False, (
+            f"❔ <#{channel_id}> ({ids}): I couldn't check my permissions. "
+            "Run `/settings check` again in a minute."
+        )
     missing = missing_post_permissions(channel.permissions_for(me))
     if missing:
-        return f"❌ <#{channel_id}> ({ids}): {permission_fix(missing, channel.name)}"
+        return False, f"❌ <#{channel_id}> ({ids}): {permission_fix(missing, channel.name)}"
     line = f"✅ <#{channel_id}> ({ids}): I can view, send and embed here."
     stopped = [r for r in records if r.state == "paused" or r.failing]
     if stopped:
         which = ", ".join(f"#{r.id}" for r in stopped)
         line += f" {which} paused or failing: `/schedule resume` restarts them."
-    return line
+    return not stopped, line
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import SERVER_INSTALLS, manage_server, missing_post_permissions
+from bot.checks import SERVER_INSTALLS, manage_server, missing_post_permissions, permission_fix
 from bot.domain import trivia
 from bot.domain.models import DIFFICULTIES, TOPICS
 from bot.errors import UserError, reply_in_time, report_error
@@ -58,10 +58,8 @@ class Trivia(commands.Cog):
         level = difficulty.value if difficulty is not None else "mixed"
         missing = missing_post_permissions(interaction.app_permissions)
         if missing:
-            raise UserError(
-                f"I can't run a quiz here: I need the **{missing[0]}** permission in "
-                "this channel. Ask a moderator to allow it, or play in another channel."
-            )
+            where = getattr(interaction.channel, "name", None) or "this channel"
+            raise UserError(f"I can't run a quiz here. {permission_fix(missing, where)}")
         await self.bot.games.start_game(
             guild_id=interaction.guild_id or 0,
             channel_id=interaction.channel_id or 0,
