@@ -96,7 +96,7 @@ ExplainFailure = Callable[[ScheduleRecord, discord.HTTPException], str]
 
 
 class ContentUnavailable(Exception):
-    """A post cannot be made right now (e.g. the trivia feature is not loaded)."""
+    """The post maker could not make a post, so nothing was posted."""
 
 
 class UnfinishedRuns(Exception):

@@ -84,8 +84,7 @@ class ScheduleService:
         return record
 
     async def pause(self, guild_id: int, schedule_id: int) -> ScheduleRecord:
-        await self.find(guild_id, schedule_id)
-        record = await self.store.pause_schedule(schedule_id, guild_id)
+        record = await self.store.pause_schedule(schedule_id, guild_id)  # None: not this server's
         if record is None:
             raise not_found(schedule_id)
         self._wake()

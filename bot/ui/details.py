@@ -35,7 +35,7 @@ KINDS = ("quote", "fact", "question", "day")
 class DetailsButton(
     OneErrorPath,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"lwa:details:(?P<kind>quote|fact|question|day):(?P<key>[a-z0-9-]{1,60})",
+    template=rf"lwa:details:(?P<kind>{'|'.join(KINDS)}):(?P<key>[a-z0-9-]{{1,60}})",
 ):
     """ "Details" under a quote, a fact, a day or a revealed question."""
 
