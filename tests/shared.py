@@ -8,6 +8,7 @@ the check instead, so it never silently skips.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,10 @@ async def need_postgres() -> str:
     if os.environ.get(REQUIRE_POSTGRES, "") == "1":
         pytest.fail(f"{reason}, and {REQUIRE_POSTGRES}=1 makes it mandatory", pytrace=False)
     pytest.skip(reason)
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import logging
 import os
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import VALID, write_dataset
 from tests.fakediscord.emulator import Emulator
 from tests.readonly import assert_read_only, permission_bits_apply
+from tests.shared import closed_port
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.token-for-cli-tests"
 SETTINGS_PREFIXES = (
@@ -87,13 +87,6 @@ def cli(
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (it was free a moment ago)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 _NOWHERE = closed_port()

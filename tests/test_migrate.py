@@ -9,7 +9,6 @@ import datetime as dt
 import logging
 import os
 import random
-import socket
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from bot.store.migrate import TABLE_GROUPS, MigrationRefused, all_tables, migrat
 from bot.store.postgres import PostgresStore, migrations
 from bot.store.sqlite import SQLiteStore
 from bot.store.sqlite import migrations as sqlite_migrations
+from tests.shared import closed_port
 from tests.store.postgres import fresh_database
 
 GUILD, OTHER_GUILD = 4_000_000_000_000_000, 5_000_000_000_000_000  # real-sized snowflakes
@@ -449,12 +449,6 @@ async def test_the_cli_migrates_and_check_reports_postgresql(
     )
     latest = max(number for number, _ in sqlite_migrations())
     assert f"database: SQLite file {source}, schema version {latest}" in sqlite_check.out
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_bad_or_unreachable_url_is_one_line_and_exit_2(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.e2e.helpers import NO_PINGS, all_text, dataset, footer_id, moderator, run
-from tests.e2e.test_trivia_e2e import answer, is_question, question_of, revealed
 from tests.fakediscord import permissions as P
 from tests.fakediscord.fixtures import Shared
 from tests.fakediscord.models import Channel, Member
+from tests.faults.helpers import click_answer, is_question, question_of, revealed
 
 
 async def test_help_lists_what_each_member_can_use(shared: Shared) -> None:
@@ -58,7 +58,7 @@ async def play_one(shared: Shared, channel: Channel, player: Member) -> None:
     ).response()
     assert not started.is_ephemeral, started.embeds
     message = await emulator.wait_for_message(channel, is_question(1, 1), timeout=20)
-    assert "Locked in" in await answer(emulator, message, player, question_of(message).answer)
+    assert "Locked in" in await click_answer(emulator, message, player, question_of(message).answer)
     shared.clock.advance(10)
     await emulator.wait_for_edit(message, revealed, timeout=20)
     await emulator.wait_for_message(  # this game's: the channel may have had others

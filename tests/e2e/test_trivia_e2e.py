@@ -13,65 +13,30 @@ from typing import Any
 
 import pytest
 
-from bot.domain.models import Question
 from bot.services.games import REVEAL_PAUSE_SECONDS
 from tests.dataset_factory import write_dataset
-from tests.e2e.helpers import NO_PINGS, dataset
+from tests.e2e.helpers import NO_PINGS, dataset, posts
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.fixtures import Shared
-from tests.fakediscord.models import Channel, Guild, Member, Message
+from tests.faults.helpers import (
+    click_answer,
+    is_question,
+    question_of,
+    revealed,
+    start_game,
+    wrong_label,
+)
 
 SUCCESS, SECONDARY = 3, 2
 MANAGE_GUILD = 1 << 5
-
-
-def question_of(message: Message) -> Question:
-    text = message.embed["description"]
-    return next(q for q in dataset().questions if q.question == text)
-
-
-def is_question(n: int, total: int) -> Any:
-    return lambda m: (
-        m.embeds
-        and m.embed.get("title") == f"Question {n}/{total}"
-        and any(not b.get("disabled") for b in m.buttons)
-    )
-
-
-def revealed(message: Message) -> bool:
-    """The answer buttons are off (Details and Report a problem stay clickable)."""
-    answers = [b for b in message.buttons if str(b.get("custom_id", "")).startswith("lwa:t:")]
-    return bool(answers) and all(b.get("disabled") for b in answers)
-
-
-async def answer(emulator: Emulator, message: Message, member: Member, label: str) -> str:
-    click = await emulator.click(message, label, member)
-    reply = await click.response()
-    assert reply.is_ephemeral
-    assert click.latency is not None and click.latency < 3
-    return str(reply.embeds[0]["description"])
-
-
-def wrong_label(message: Message, question: Question) -> str:
-    return next(b["label"] for b in message.buttons if b["label"] != question.answer)
-
-
-async def start(
-    emulator: Emulator, guild: Guild, channel: Channel, member: Member, **options: Any
-) -> None:
-    reply = await (
-        await emulator.slash(guild, channel, member, "trivia play", **options)
-    ).response()
-    assert not reply.is_ephemeral, reply.embeds
-    assert reply.data["allowed_mentions"] == NO_PINGS
 
 
 async def test_a_two_question_game_with_three_fans(shared: Shared) -> None:
     emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]
     right, wrong, silent = (emulator.add_member(guild, n) for n in ("right", "wrong", "silent"))
-    await start(emulator, guild, channel, right, questions=2, seconds=10)
+    await start_game(emulator, guild, channel, right, questions=2, seconds=10)
 
     for n in (1, 2):
         message = await emulator.wait_for_message(channel, is_question(n, 2), timeout=20)
@@ -79,11 +44,13 @@ async def test_a_two_question_game_with_three_fans(shared: Shared) -> None:
         assert 2 <= len(message.buttons) <= 4
         assert sorted(b["label"] for b in message.buttons) == sorted(question.choices)
         assert message.allowed_mentions == NO_PINGS
-        assert "Locked in" in await answer(emulator, message, right, question.answer)
-        assert "already answered" in await answer(
+        assert "Locked in" in await click_answer(emulator, message, right, question.answer)
+        assert "already answered" in await click_answer(
             emulator, message, right, wrong_label(message, question)
         )
-        assert "Locked in" in await answer(emulator, message, wrong, wrong_label(message, question))
+        assert "Locked in" in await click_answer(
+            emulator, message, wrong, wrong_label(message, question)
+        )
 
         shared.clock.advance(10)  # the question's time is up
         shown = await emulator.wait_for_edit(message, revealed, timeout=20)
@@ -119,7 +86,7 @@ async def test_one_game_per_channel_and_who_may_stop_it(shared: Shared) -> None:
     emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]
     starter, fan = emulator.add_member(guild, "starter"), emulator.add_member(guild, "fan")
-    await start(emulator, guild, channel, starter, questions=3, seconds=30)
+    await start_game(emulator, guild, channel, starter, questions=3, seconds=30)
     message = await emulator.wait_for_message(channel, is_question(1, 3), timeout=20)
 
     second = await (await emulator.slash(guild, channel, fan, "trivia play")).response()
@@ -138,7 +105,7 @@ async def test_one_game_per_channel_and_who_may_stop_it(shared: Shared) -> None:
         message, lambda m: all(b.get("disabled") for b in m.buttons), timeout=10
     )
     assert closed.buttons
-    posted = [m for m in emulator.channel_messages(channel) if m.interaction_id is None]
+    posted = posts(emulator, channel)
     assert not [m for m in posted if "Final standings" in m.text]  # nothing besides the reply
     again = await (
         await emulator.slash(guild, channel, fan, "trivia play", questions=1, seconds=10)
@@ -152,15 +119,15 @@ async def test_a_killed_bot_closes_the_game_and_keeps_the_points(
     guild = emulator.guilds[0]
     channel = guild.text_channels[0]
     fan = emulator.add_member(guild, "fan")
-    await start(emulator, guild, channel, fan, questions=3, seconds=10)
+    await start_game(emulator, guild, channel, fan, questions=3, seconds=10)
     first = await emulator.wait_for_message(channel, is_question(1, 3), timeout=20)
-    await answer(emulator, first, fan, question_of(first).answer)
+    await click_answer(emulator, first, fan, question_of(first).answer)
     assert bot.clock is not None
     bot.clock.advance(10)
     await emulator.wait_for_edit(first, revealed, timeout=20)
     bot.clock.advance(REVEAL_PAUSE_SECONDS)
     second = await emulator.wait_for_message(channel, is_question(2, 3), timeout=20)
-    await answer(emulator, second, fan, question_of(second).answer)
+    await click_answer(emulator, second, fan, question_of(second).answer)
 
     await bot.kill()  # SIGKILL: no chance to clean up
     await bot.restart()
@@ -177,7 +144,7 @@ async def test_two_hundred_fans_click_at_once(shared: Shared) -> None:
     emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]
     fans = [emulator.add_member(guild, f"fan{n}") for n in range(200)]
-    await start(emulator, guild, channel, fans[0], questions=1, seconds=15)
+    await start_game(emulator, guild, channel, fans[0], questions=1, seconds=15)
     message = await emulator.wait_for_message(channel, is_question(1, 1), timeout=20)
     question = question_of(message)
     labels = [b["label"] for b in message.buttons]
@@ -199,7 +166,7 @@ async def test_reporting_a_question(shared: Shared) -> None:
     fan = emulator.add_member(guild, "fan")
     mods = emulator.add_role(guild, "mods", permissions=MANAGE_GUILD)
     moderator = emulator.add_member(guild, "moderator", roles=[mods])
-    await start(emulator, guild, channel, fan, questions=1, seconds=10)
+    await start_game(emulator, guild, channel, fan, questions=1, seconds=10)
     message = await emulator.wait_for_message(channel, is_question(1, 1), timeout=20)
     question = question_of(message)
     shared.clock.advance(10)

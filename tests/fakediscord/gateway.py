@@ -210,11 +210,6 @@ class Shards:
             self.live = [s for s in self.live if not s.invalidated]
         return self.live
 
-    @property
-    def by_shard(self) -> dict[int, Session]:
-        """The newest live session of each shard id."""
-        return {s.shard_id: s for s in self._current()}
-
     def for_guild(self, guild_id: int | None) -> list[Session]:
         """Every live session that receives ``guild_id``'s events (shard 0's for DMs)."""
         return [s for s in self._current() if s.receives(guild_id)]

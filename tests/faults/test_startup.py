@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.clock import BotClock
 from tests.fakediscord.emulator import Emulator
+from tests.shared import closed_port
 
 TOKEN_REFUSED = "DISCORD_TOKEN was refused by Discord: check the token in .env (see .env.example)"
 SHARDS_4010 = (
@@ -66,13 +66,6 @@ def printed(bot: BotProcess) -> list[str]:
 async def exit_code(bot: BotProcess, timeout: float = 20) -> int:
     assert bot.proc is not None
     return await asyncio.wait_for(bot.proc.wait(), timeout)
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (it was free a moment ago)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.asynccontextmanager

@@ -9,7 +9,6 @@ import contextlib
 import datetime as dt
 import json
 import random
-import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,15 +21,9 @@ from bot.domain.shards import Shards
 from bot.store.base import StoreError, StoreUnavailable
 from bot.store.postgres import PostgresStore, describe_url, migrations
 from bot.store.sqlite import SQLiteStore
-from tests.shared import need_postgres
+from tests.shared import closed_port, need_postgres
 from tests.store.postgres import fresh_database, with_database
 from tests.store.test_schedules_store import GRACE, NOW, add
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def via(url: str, port: int, password: str | None = None) -> str:
@@ -95,7 +88,7 @@ async def test_a_database_newer_than_the_bot_is_refused() -> None:
 
 
 async def test_an_unreachable_server_is_one_sentence_without_the_password() -> None:
-    url = via(await need_postgres(), free_port(), password="s3cret-pw")
+    url = via(await need_postgres(), closed_port(), password="s3cret-pw")
     with pytest.raises(StoreError) as caught:
         await PostgresStore(url).open()
     message = str(caught.value)
@@ -121,7 +114,7 @@ class Proxy:
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
-        self.port = free_port()
+        self.port = closed_port()
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
 
