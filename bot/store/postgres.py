@@ -80,6 +80,13 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.ReadOnlySQLTransactionError,
 )
+# InterfaceErrors that are the bot's own mistake (a value of the wrong type for a query, a bad
+# option), not the database's state: they go up as themselves, with their traceback.
+BUGS: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.DataError,
+    asyncpg.exceptions.ClientConfigurationError,
+    asyncpg.exceptions.UnsupportedClientFeatureError,
+)
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -420,6 +427,8 @@ class PostgresStore:
         try:
             async with self.pool.acquire() as conn:
                 result = await work(conn)
+        except BUGS:
+            raise
         except UNAVAILABLE as error:
             raise self._unavailable(error) from error
         self._ok()
@@ -440,6 +449,8 @@ class PostgresStore:
                     ) from error
                 await asyncio.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
                 continue
+            except BUGS:
+                raise
             except UNAVAILABLE as error:
                 raise self._unavailable(error) from error
             self._ok()

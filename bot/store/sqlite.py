@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeGuard
 
 import aiosqlite
 
@@ -57,6 +58,24 @@ def _can_create_files_in(folder: Path) -> bool:
             return True
     except OSError:
         return False
+
+
+# What "the file cannot be written right now" looks like from SQLite (result codes, extended
+# ones included: SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED…). Any other OperationalError
+# (no such column, a syntax error) is the bot's own mistake and goes up as itself.
+UNAVAILABLE_CODES = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+    "SQLITE_IOERR",
+    "SQLITE_CANTOPEN",
+)
+
+
+def _unavailable(error: BaseException) -> TypeGuard[sqlite3.OperationalError]:
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return isinstance(error, sqlite3.OperationalError) and name.startswith(UNAVAILABLE_CODES)
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -347,7 +366,7 @@ class SQLiteStore:
             except BaseException as error:
                 with contextlib.suppress(sqlite3.OperationalError):  # BEGIN itself failed
                     await self.db.execute("ROLLBACK")
-                if isinstance(error, sqlite3.OperationalError):
+                if _unavailable(error):
                     raise self._unwritable(error) from error
                 raise
         self._written()
@@ -368,6 +387,8 @@ class SQLiteStore:
             else:
                 cursor = await self.db.execute(sql, params)
         except sqlite3.OperationalError as error:
+            if not _unavailable(error):
+                raise
             raise self._unwritable(error) from error
         self._written()
         return cursor

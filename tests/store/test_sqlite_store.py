@@ -90,3 +90,22 @@ async def test_totals_are_built_from_the_scores_of_an_older_database(tmp_path: P
         assert (await store.player_stats(GUILD, 7)).best_streak == 2
     finally:
         await store.close()
+
+
+async def test_a_mistake_in_a_statement_is_a_bug_not_an_unavailable_database(
+    tmp_path: Path,
+) -> None:
+    """Only SQLite's "cannot be written now" codes (busy, full, read-only, I/O…) become
+    StoreUnavailable; "no such column" goes up as itself, with its traceback, and the store
+    stays healthy (no "cannot be written" in the log, no "try again" for the user)."""
+    store = await opened(tmp_path / "lwa.sqlite3")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="no such column") as raised:
+            async with store.transaction() as db:
+                await db.execute("UPDATE meta SET nothing_like_this = 1")
+        assert type(raised.value) is sqlite3.OperationalError
+        assert store.healthy
+        await store.set_meta("k", "still writable")
+        assert await store.get_meta("k") == "still writable"
+    finally:
+        await store.close()
