@@ -273,9 +273,13 @@ async def test_a_reveal_that_cannot_be_saved_ends_the_game_visibly_and_frees_the
         assert "Locked in" in await click_answer(emulator, second, fan, question_of(second).answer)
 
         disk.fill()
-        for _ in range(4):  # the question's end, then the pauses between tries to save
+        # The question's end, then the pauses between tries to save: the clock moves on until
+        # the game says it had to stop (a move made before the bot sleeps would be lost).
+        for _ in range(100):
             bot.clock.advance(10)
             await asyncio.sleep(0.2)
+            if any("had to stop" in m.text for m in emulator.channel_messages(channel)):
+                break
         stopped = await emulator.wait_for_message(
             channel, lambda m: "had to stop" in m.text, timeout=10
         )
