@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import logging
 import random
-import re
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -45,7 +44,7 @@ from bot.store.base import (
     StoreUnavailable,
     TooManySchedules,
 )
-from bot.store.common import next_identify_slot, shard_ids, unusable_reason
+from bot.store.common import next_identify_slot, numbered_migrations, shard_ids, unusable_reason
 
 __all__ = ["PostgresStore", "describe_url", "migrations"]
 log = logging.getLogger(__name__)
@@ -90,12 +89,7 @@ BUGS: tuple[type[BaseException], ...] = (
 
 
 def migrations() -> list[tuple[int, Path]]:
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        match = re.match(r"^(\d+)_", path.name)
-        if match:
-            found.append((int(match[1]), path))
-    return found
+    return numbered_migrations(MIGRATIONS_DIR)
 
 
 async def _keep_session(conn: Any) -> None:
@@ -229,10 +223,6 @@ class PostgresStore:
 
     def __repr__(self) -> str:  # never the URL: it may hold a password
         return f"PostgresStore({describe_url(self.url)})"
-
-    @property
-    def description(self) -> str:
-        return describe_url(self.url)
 
     @property
     def pool(self) -> asyncpg.Pool:

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import random
-import re
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -39,7 +38,7 @@ from bot.store.base import (
     StoreUnavailable,
     TooManySchedules,
 )
-from bot.store.common import next_identify_slot, shard_ids, unusable_reason
+from bot.store.common import next_identify_slot, numbered_migrations, shard_ids, unusable_reason
 
 __all__ = ["SQLiteStore", "StoreError", "StoreUnavailable", "migrations"]
 log = logging.getLogger(__name__)
@@ -79,12 +78,7 @@ def _unavailable(error: BaseException) -> TypeGuard[sqlite3.OperationalError]:
 
 
 def migrations() -> list[tuple[int, Path]]:
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        match = re.match(r"^(\d+)_", path.name)
-        if match:
-            found.append((int(match[1]), path))
-    return found
+    return numbered_migrations(MIGRATIONS_DIR)
 
 
 def _iso(instant: dt.datetime) -> str:

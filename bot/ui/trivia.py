@@ -19,6 +19,7 @@ from bot.domain.models import Dataset, Question
 from bot.domain.schedule import ALL_DAYS, PostKind, post_title, timezone_label
 from bot.domain.trivia import AnswerOutcome, OpenQuestion, Reveal, Standing, shuffled_choices
 from bot.errors import OneErrorPath, UserError, reply_in_time
+from bot.services.games import DAILY_SECONDS
 from bot.store.base import LeaderRow, PlayerStats, Report
 from bot.ui.details import DetailsButton
 from bot.ui.embeds import COLOUR, clip, join_within, short_source
@@ -209,7 +210,7 @@ def sample_question(
         question=question,
         choices=shuffled_choices(question, rng),
         opened_at=now,
-        closes_at=now + dt.timedelta(hours=1),
+        closes_at=now + dt.timedelta(seconds=DAILY_SECONDS),  # as the daily post
     )
     title = post_title(PostKind.TRIVIA, ALL_DAYS)
     return question_embed(sample, title, closes=False), closed_view(0, sample)
