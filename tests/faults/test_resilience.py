@@ -61,9 +61,16 @@ def early_in_a_minute(bot: BotProcess) -> None:
 
 
 async def add_schedule(
-    emulator: Emulator, bot: BotProcess, guild: Guild, mod: Member, channel: Channel, minutes: int
+    emulator: Emulator,
+    bot: BotProcess,
+    guild: Guild,
+    mod: Member,
+    channel: Channel,
+    minutes: int,
+    content: str = "quote",
 ) -> tuple[int, dt.datetime]:
-    """A daily quote due `minutes` from the bot's now (UTC); its id and due time."""
+    """A daily post (a quote by default) due `minutes` from the bot's now (UTC); its id and
+    due time."""
     assert bot.clock is not None
     due = (bot.clock.now() + dt.timedelta(minutes=minutes)).replace(second=0, microsecond=0)
     added = await run(
@@ -73,7 +80,7 @@ async def add_schedule(
         mod,
         "schedule add",
         channel=channel,
-        content="quote",
+        content=content,
         time=due.strftime("%H:%M"),
         timezone="UTC",
     )
@@ -356,18 +363,7 @@ async def test_a_daily_question_sent_but_not_recorded_as_open_is_revealed_after_
     guild, channel, mod = place(emulator)
     player = emulator.add_member(guild, "player")
     assert bot.clock is not None
-    due = (bot.clock.now() + dt.timedelta(minutes=2)).replace(second=0, microsecond=0)
-    await run(
-        emulator,
-        guild,
-        channel,
-        mod,
-        "schedule add",
-        channel=channel,
-        content="trivia",
-        time=due.strftime("%H:%M"),
-        timezone="UTC",
-    )
+    _, due = await add_schedule(emulator, bot, guild, mod, channel, 2, content="trivia")
     bot.clock.set(due)
     question = await emulator.wait_for_message(channel, lambda m: bool(m.buttons), timeout=10)
     asked = question_of(question)
