@@ -220,26 +220,40 @@ class Dispatcher:
         """Recover, then claim and deliver due runs until stopped. A round that fails (the
         database locked or full, a bug) is logged with an error id and tried again after a
         pause (1 s doubling to 5 minutes), starting with the runs it may have left claimed: one
-        bad moment never stops every server's posts."""
+        bad moment never stops every server's posts. Runs left claimed because their state
+        could not be written are recovered on a pause of their own, so they never hold up the
+        other servers' due posts either."""
         backoff = Backoff(first=1.0, ceiling=RETRY_CEILING_SECONDS)
-        recovered = False
+        recovery = Backoff(first=1.0, ceiling=RETRY_CEILING_SECONDS)
+        recover_at: dt.datetime | None = self.clock.now()  # None: nothing left to recover
         while not self._stopping:
             try:
-                if not recovered:
-                    await self.recover()
-                    recovered = True
-                if not await self.run_due():
-                    await self._wait_for_next()
+                if recover_at is not None and self.clock.now() >= recover_at:
+                    try:
+                        await self.recover()
+                        recover_at = None
+                        recovery.reset()
+                    except UnfinishedRuns as error:  # each run was logged; the rest goes on
+                        delay = recovery.next()
+                        recover_at = self.clock.now() + dt.timedelta(seconds=delay)
+                        log.warning("scheduled posts: %s; trying them again in %g s", error, delay)
+                try:
+                    due = await self.run_due()
+                except UnfinishedRuns:  # left claimed: the next round recovers them
+                    recover_at = self.clock.now()
+                    due = 1
+                if not due:
+                    await self._wait_for_next(until=recover_at)
                 backoff.reset()
             except Exception as error:
-                recovered = False
+                recover_at = self.clock.now()
                 delay = backoff.next()
                 log.error(
                     "scheduled posts: error %s in a round (%s); trying again in %g s",
                     secrets.token_hex(4),
                     _describe(error),
                     delay,
-                    exc_info=not isinstance(error, StoreUnavailable | UnfinishedRuns),
+                    exc_info=not isinstance(error, StoreUnavailable),
                 )
                 if not self._stopping:
                     # A wake from before the failure (a schedule changed) must not skip the
@@ -247,12 +261,16 @@ class Dispatcher:
                     self._wake.clear()
                     await self._idle(self._wake, delay)
 
-    async def _wait_for_next(self) -> None:
+    async def _wait_for_next(self, until: dt.datetime | None = None) -> None:
+        """Sleep until the next due run (or `until`, when runs wait to be recovered), or until
+        woken by a change of schedules."""
         self._wake.clear()
         next_at = await self.store.next_due_at(shards=self.shards)
         seconds = MAX_IDLE_SECONDS
         if next_at is not None:
             seconds = min(seconds, (next_at - self.clock.now()).total_seconds())
+        if until is not None:
+            seconds = min(seconds, (until - self.clock.now()).total_seconds())
         if seconds > 0 and not self._stopping:
             log.debug(
                 "nothing due; next scheduled run %s",

@@ -616,3 +616,41 @@ async def test_a_wake_from_before_an_outage_does_not_skip_the_pause_between_trie
         assert tries == 2  # one more try after the pause, then the next, longer pause
         assert not task.done()
         await world.dispatcher.stop()
+
+
+async def test_a_run_that_cannot_be_finished_never_holds_up_the_other_servers_posts(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One run cannot be finished: its channel refuses the post and its failure can never be
+    written (a bad row). It stays claimed and is tried again on a pause of its own, growing;
+    the schedule of another server due ten minutes later still posts on time."""
+    async with World(tmp_path, clock, fake_discord) as world:
+        stuck = await world.add()
+        later = NINE + dt.timedelta(minutes=10)
+        await world.add(channel_id=CHANNEL + 1, at=dt.time(9, 10), next_run_at=later)
+        fake_discord.refuse[CHANNEL] = http_error(
+            discord.Forbidden, 403, 50013, "Missing Permissions"
+        )
+        mark_failed = world.store.mark_run_failed
+        tries = 0
+
+        async def failing(schedule_id: int, *args: Any, **kwargs: Any) -> Any:
+            nonlocal tries
+            if schedule_id == stuck.id:
+                tries += 1
+                raise StoreUnavailable("this row cannot be written")
+            return await mark_failed(schedule_id, *args, **kwargs)
+
+        world.store.mark_run_failed = failing  # type: ignore[method-assign]
+        clock.set(NINE)
+        task = world.dispatcher.start()
+        for _ in range(500):
+            if fake_discord.posts(CHANNEL + 1):
+                break
+            await asyncio.sleep(0.01)
+        assert [p.at for p in fake_discord.posts(CHANNEL + 1)] == [later]  # on time, once
+        assert tries >= 3  # tried again and again meanwhile
+        assert "trying them again in 1 s" in caplog.text
+        assert "trying them again in 2 s" in caplog.text  # each pause longer than the last
+        assert not task.done()
+        await world.dispatcher.stop()
