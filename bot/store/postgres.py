@@ -220,6 +220,7 @@ class PostgresStore:
         # This process's id on its claims, and the connection that holds its owner lock.
         self.instance = secrets.token_hex(8)
         self._owner: asyncpg.Connection | None = None
+        self._owner_lock = asyncio.Lock()
 
     def __repr__(self) -> str:  # never the URL: it may hold a password
         return f"PostgresStore({describe_url(self.url)})"
@@ -356,6 +357,24 @@ class PostgresStore:
         await self._owner.execute(
             "SELECT pg_advisory_lock($1, hashtext($2))", LOCK_RUN_OWNER, self.instance
         )
+
+    async def _keep_owner_lock(self) -> None:
+        """Take the owner lock again if its connection was lost (the server restarted, or cut
+        an idle connection): without it, a process starting meanwhile would take this live
+        process's claimed runs for a dead one's. Checked before every claim and recovery."""
+        if self._owner is not None and not self._owner.is_closed():
+            return
+        async with self._owner_lock:
+            if self._owner is not None and not self._owner.is_closed():
+                return
+            if self._owner is not None:
+                self._owner.terminate()
+                self._owner = None
+                log.warning("the connection holding this process's run lock was lost; taken again")
+            try:
+                await self._hold_owner_lock()
+            except UNAVAILABLE as error:
+                raise self._unavailable(error) from error
 
     async def close(self) -> None:
         if self._bag_writes and self._pool is not None:  # the draws written behind replies
@@ -1073,6 +1092,7 @@ class PostgresStore:
         limit: int,
         shards: Shards | None = None,
     ) -> list[ScheduleRun]:
+        await self._keep_owner_lock()
         at = _utc(now)
         ids = shard_ids(shards)
         shard_sql, shard_args = "", []
@@ -1152,6 +1172,7 @@ class PostgresStore:
     async def unfinished_runs(self, *, shards: Shards | None = None) -> list[ScheduleRun]:
         """The claimed, unsent runs of processes that died (of these shards), now this
         process's to finish. A live process's runs are left to it, even on the same shards."""
+        await self._keep_owner_lock()
         ids = shard_ids(shards)
         shard_sql, shard_args = "", []
         if ids is not None:

@@ -301,3 +301,31 @@ async def test_an_exclusive_bag_drawn_from_by_a_second_process_stays_a_valid_bag
         finally:
             await one.close()
             await two.close()
+
+
+async def test_a_process_whose_run_lock_connection_was_lost_takes_the_lock_again() -> None:
+    """The server cut the connection that holds a live process's owner lock: at its next claim
+    the process takes the lock again, so a process starting after that still leaves its
+    claimed runs alone."""
+    async with fresh_database() as url:
+        alive = PostgresStore(url)
+        await alive.open()
+        try:
+            for n in range(3):
+                await add(alive, 1 << 22 | n, next_run_at=NOW)
+            later = NOW + dt.timedelta(minutes=1)
+            mine = await alive.claim_due_runs(later, grace=GRACE, limit=2)
+            assert alive._owner is not None
+            alive._owner.terminate()  # as a server restart or an idle cut would
+            mine += await alive.claim_due_runs(later, grace=GRACE, limit=2)  # lock taken again
+            starting = PostgresStore(url)
+            await starting.open()
+            try:
+                assert await starting.unfinished_runs() == []  # none of a live process's
+            finally:
+                await starting.close()
+            assert sorted(r.schedule.id for r in await alive.unfinished_runs()) == sorted(
+                r.schedule.id for r in mine
+            )
+        finally:
+            await alive.close()
