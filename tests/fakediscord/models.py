@@ -483,7 +483,7 @@ class Message:
                 parts.append(str(c.get("content", "")))
         return "\n".join(p for p in parts if p)
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self, *, with_nonce: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": str(self.id),
             "type": 20 if self.interaction_type == 2 else (19 if self.message_reference else 0),
@@ -516,7 +516,7 @@ class Message:
         }
         if self.guild_id is not None:
             data["guild_id"] = str(self.guild_id)
-        if self.nonce is not None:
+        if self.nonce is not None and with_nonce:
             data["nonce"] = self.nonce
         if self.webhook_id is not None:
             data["webhook_id"] = str(self.webhook_id)
