@@ -20,7 +20,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.domain.schedule import ALL_DAYS, WEEKDAYS
-from bot.domain.trivia import DailyStreak, period_key
+from bot.domain.trivia import period_key
 from bot.store.base import ScoreRow, Store
 from bot.store.migrate import TABLE_GROUPS, MigrationRefused, all_tables, migrate
 from bot.store.postgres import PostgresStore, migrations
@@ -102,7 +102,7 @@ async def build_history(path: Path) -> None:
             0,
             [ScoreRow(101, "t-c", True, 1000, 1)],
             T0 + dt.timedelta(days=1, hours=1),
-            streaks={101: DailyStreak(current=1, best=1, last_game_id=daily.id)},
+            daily=True,
         )
         running = await store.create_game(
             guild_id=OTHER_GUILD,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -562,3 +562,18 @@ class DailyStreak:
         """The current streak, read after the server's latest revealed daily question: a
         player who did not answer it has lost their streak."""
         return self.current if self.last_game_id == latest_game_id else 0
+
+
+def streaks_after(
+    game_id: int,
+    latest_game_id: int | None,
+    known: Mapping[int, DailyStreak],
+    answers: Iterable[tuple[int, bool]],
+) -> dict[int, DailyStreak]:
+    """Every answering player's daily streak once daily question `game_id` is revealed:
+    `latest_game_id` is the server's daily question revealed just before it, `known` the
+    players' streaks as they stand, `answers` (player, answered right)."""
+    return {
+        user_id: known.get(user_id, DailyStreak()).after(game_id, latest_game_id, correct)
+        for user_id, correct in answers
+    }

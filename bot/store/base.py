@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -143,7 +143,17 @@ class ScheduleRun:
 
 
 class DatabaseStore(Protocol):
-    """The database itself: opening, its schema, and the bot's own small notes."""
+    """The database itself: opening, its schema, its health, and the bot's own small notes."""
+
+    on_error: Callable[[str], None] | None
+    """Told the kind of every error that made the database unusable for a moment
+    (`unavailable`, `timeout`, `lost_connection`, `locked`, `full`, `read_only`, `other`):
+    the operator's metrics."""
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the database answered its last use."""
+        ...
 
     async def open(self) -> None:
         """Create the database if needed and apply pending migrations."""
@@ -245,17 +255,19 @@ class TriviaStore(Protocol):
         revealed_at: dt.datetime,
         *,
         timezone: str = "UTC",
-        streaks: Mapping[int, DailyStreak] | None = None,
+        daily: bool = False,
     ) -> None:
         """Score a revealed question into the leaderboard, once (a repeat is ignored): its
-        weeks and months are the server's (`timezone`); a daily question's `streaks` are the
-        players' new daily streaks."""
+        weeks and months are the server's (`timezone`). A `daily` question also moves its
+        players' daily streaks on (`DailyStreak.after`, from the server's latest daily) and
+        becomes the server's latest daily, in the same transaction and one reveal of the
+        server at a time, so two reveals at the same moment never lose a streak."""
 
     async def daily_streaks(self, guild_id: int, user_ids: Sequence[int]) -> dict[int, DailyStreak]:
         """The players' daily streaks in the server, as last recorded."""
 
-    async def previous_daily(self, guild_id: int, game_id: int) -> int | None:
-        """The server's daily question revealed before `game_id`, if any."""
+    async def latest_daily(self, guild_id: int) -> int | None:
+        """The server's daily question whose reveal was recorded last, if any."""
 
     async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None: ...
 

@@ -41,6 +41,7 @@ TABLE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "trivia_asked",
             "trivia_totals",
             "daily_streaks",
+            "daily_latest",
             "trivia_reports",
         ),
     ),

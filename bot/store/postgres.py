@@ -30,7 +30,7 @@ from bot.domain import schedule as schedule_rules
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.schedule import PostKind, RunState, ScheduleState
 from bot.domain.shards import Shards
-from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys
+from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys, streaks_after
 from bot.store.base import (
     GameAlreadyRunning,
     GameRecord,
@@ -67,6 +67,7 @@ LOCK_MIGRATE = 0x4C57_0001
 LOCK_SCHEDULE_LIMIT = 0x4C57_0002
 LOCK_IDENTIFY = 0x4C57_0003
 LOCK_RUN_OWNER = 0x4C57_0004  # with hashtext(instance id): held by a live process
+LOCK_DAILY = 0x4C57_0005  # with the server: its daily reveals move streaks on one at a time
 
 # What "the database cannot be reached or written right now" looks like from asyncpg: no
 # connection (refused, reset, closed under us), no answer in time, the server shutting down or
@@ -217,6 +218,7 @@ class PostgresStore:
         self._bag_locks = [asyncio.Lock() for _ in range(BAG_LOCKS)]
         self._bag_writes: dict[BagKey, asyncio.Task[None]] = {}  # exclusive bags' writes
         self._problem: str | None = None
+        self.on_error: Callable[[str], None] | None = None
         # This process's id on its claims, and the connection that holds its owner lock.
         self.instance = secrets.token_hex(8)
         self._owner: asyncpg.Connection | None = None
@@ -400,17 +402,22 @@ class PostgresStore:
     def _unavailable(self, error: BaseException) -> StoreUnavailable:
         """Log (once) that the database cannot be used, and why; the error to raise."""
         if isinstance(error, asyncpg.exceptions.DiskFullError):
-            why = "its disk is full"
+            why, kind = "its disk is full", "full"
         elif isinstance(error, asyncpg.exceptions.ReadOnlySQLTransactionError):
-            why = "it has become read-only"
+            why, kind = "it has become read-only", "read_only"
         elif isinstance(error, asyncpg.exceptions.OperatorInterventionError):
-            why = f"the server is shutting down or starting ({error})"
+            why, kind = f"the server is shutting down or starting ({error})", "unavailable"
         elif isinstance(error, TimeoutError):
-            why = "no answer in time"
+            why, kind = "no answer in time", "timeout"
+        elif isinstance(error, ConnectionError):
+            why, kind = f"the connection was lost ({error.strerror or error})", "lost_connection"
         elif isinstance(error, OSError):
-            why = f"cannot reach the server ({error.strerror or error})"
+            why, kind = f"cannot reach the server ({error.strerror or error})", "unavailable"
         else:
-            why = f"the connection was lost ({self._scrub(str(error)) or type(error).__name__})"
+            lost = self._scrub(str(error)) or type(error).__name__
+            why, kind = f"the connection was lost ({lost})", "lost_connection"
+        if self.on_error is not None:
+            self.on_error(kind)
         problem = f"the {describe_url(self.url)} cannot be used: {why}"
         if self._problem != problem:
             log.error(
@@ -746,9 +753,15 @@ class PostgresStore:
         return answers
 
     async def daily_streaks(self, guild_id: int, user_ids: Sequence[int]) -> dict[int, DailyStreak]:
+        return await self._run(lambda conn: self._daily_streaks(conn, guild_id, user_ids))
+
+    @staticmethod
+    async def _daily_streaks(
+        conn: Any, guild_id: int, user_ids: Sequence[int]
+    ) -> dict[int, DailyStreak]:
         if not user_ids:
             return {}
-        rows = await self._fetch(
+        rows = await conn.fetch(
             "SELECT user_id, current, best, last_game_id FROM daily_streaks"
             " WHERE guild_id = $1 AND user_id = ANY($2::bigint[])",
             guild_id,
@@ -759,12 +772,9 @@ class PostgresStore:
             for uid, cur, best, last in rows
         }
 
-    async def previous_daily(self, guild_id: int, game_id: int) -> int | None:
+    async def latest_daily(self, guild_id: int) -> int | None:
         value = await self._fetchval(
-            "SELECT MAX(id) FROM trivia_games WHERE guild_id = $1 AND kind = 'daily'"
-            " AND revealed > 0 AND id < $2",
-            guild_id,
-            game_id,
+            "SELECT game_id FROM daily_latest WHERE guild_id = $1", guild_id
         )
         return int(value) if value is not None else None
 
@@ -776,7 +786,7 @@ class PostgresStore:
         revealed_at: dt.datetime,
         *,
         timezone: str = "UTC",
-        streaks: Mapping[int, DailyStreak] | None = None,
+        daily: bool = False,
     ) -> None:
         at = _utc(revealed_at)
 
@@ -826,7 +836,21 @@ class PostgresStore:
             await conn.execute(
                 "UPDATE trivia_games SET revealed = $1 WHERE id = $2", index + 1, game_id
             )
-            if streaks:
+            if daily:
+                # The server's daily reveals take turns (in any process): each reads the
+                # streaks the one before wrote.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock($1, $2)", LOCK_DAILY, _lock_key(guild_id)
+                )
+                latest = await conn.fetchval(
+                    "SELECT game_id FROM daily_latest WHERE guild_id = $1", guild_id
+                )
+                streaks = streaks_after(
+                    game_id,
+                    None if latest is None else int(latest),
+                    await self._daily_streaks(conn, guild_id, [r.user_id for r in ordered]),
+                    [(r.user_id, r.correct) for r in ordered],
+                )
                 await conn.executemany(
                     "INSERT INTO daily_streaks (guild_id, user_id, current, best, last_game_id)"
                     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, user_id) DO UPDATE SET"
@@ -836,6 +860,12 @@ class PostgresStore:
                         (guild_id, user_id, st.current, st.best, st.last_game_id)
                         for user_id, st in sorted(streaks.items())
                     ],
+                )
+                await conn.execute(
+                    "INSERT INTO daily_latest (guild_id, game_id) VALUES ($1, $2)"
+                    " ON CONFLICT (guild_id) DO UPDATE SET game_id = EXCLUDED.game_id",
+                    guild_id,
+                    game_id,
                 )
 
         await self._transact(work)
@@ -911,13 +941,8 @@ class PostgresStore:
         )
         ranked = await self.leaderboard_row(guild_id, user_id, "all")
         daily = (await self.daily_streaks(guild_id, [user_id])).get(user_id, DailyStreak())
-        latest = await self._fetchval(
-            "SELECT MAX(id) FROM trivia_games WHERE guild_id = $1 AND kind = 'daily'"
-            " AND revealed > 0",
-            guild_id,
-        )
         return PlayerStats(
-            daily_streak=daily.as_of(int(latest) if latest else None),
+            daily_streak=daily.as_of(await self.latest_daily(guild_id)),
             best_daily_streak=daily.best,
             user_id=user_id,
             points=points,

@@ -12,7 +12,7 @@ import os
 import random
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeGuard
@@ -24,7 +24,7 @@ from bot.domain import schedule as schedule_rules
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.schedule import PostKind, RunState, ScheduleState
 from bot.domain.shards import Shards
-from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys
+from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys, streaks_after
 from bot.store.base import (
     GameAlreadyRunning,
     GameRecord,
@@ -165,6 +165,7 @@ class SQLiteStore:
         self._file_problem: str | None = None
         self._file_id: tuple[int, int] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self.on_error: Callable[[str], None] | None = None
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -285,16 +286,20 @@ class SQLiteStore:
     def _unwritable(self, error: sqlite3.OperationalError) -> StoreUnavailable:
         """Log (once) that the database cannot be written, and why; the error to raise."""
         name = getattr(error, "sqlite_errorname", "")
+        kind = "other"
         if name.startswith("SQLITE_FULL"):
-            why = "the disk is full"
-        elif name.startswith("SQLITE_BUSY"):
-            why = f"another program has kept it locked for more than {BUSY_TIMEOUT_MS // 1000} s"
+            why, kind = "the disk is full", "full"
+        elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            seconds = BUSY_TIMEOUT_MS // 1000
+            why, kind = f"another program has kept it locked for more than {seconds} s", "locked"
         elif name.startswith("SQLITE_READONLY"):
-            why = "it has become read-only for the bot"
+            why, kind = "it has become read-only for the bot", "read_only"
         elif name.startswith("SQLITE_IOERR"):
             why = f"the disk reported an error ({error})"
         else:
-            why = str(error)
+            why, kind = str(error), "unavailable"
+        if self.on_error is not None:
+            self.on_error(kind)
         problem = f"the database {self.path} cannot be written: {why}"
         if self._write_problem != problem:
             log.error(
@@ -576,10 +581,16 @@ class SQLiteStore:
         return answers
 
     async def daily_streaks(self, guild_id: int, user_ids: Sequence[int]) -> dict[int, DailyStreak]:
+        return await self._daily_streaks(self.db, guild_id, user_ids)
+
+    @staticmethod
+    async def _daily_streaks(
+        db: aiosqlite.Connection, guild_id: int, user_ids: Sequence[int]
+    ) -> dict[int, DailyStreak]:
         if not user_ids:
             return {}
         marks = ", ".join("?" * len(user_ids))
-        async with self.db.execute(
+        async with db.execute(
             "SELECT user_id, current, best, last_game_id FROM daily_streaks"
             f" WHERE guild_id = ? AND user_id IN ({marks})",
             (guild_id, *user_ids),
@@ -589,14 +600,16 @@ class SQLiteStore:
                 async for uid, cur, best, last in cursor
             }
 
-    async def previous_daily(self, guild_id: int, game_id: int) -> int | None:
-        async with self.db.execute(
-            "SELECT MAX(id) FROM trivia_games WHERE guild_id = ? AND kind = 'daily'"
-            " AND revealed > 0 AND id < ?",
-            (guild_id, game_id),
+    async def latest_daily(self, guild_id: int) -> int | None:
+        return await self._latest_daily(self.db, guild_id)
+
+    @staticmethod
+    async def _latest_daily(db: aiosqlite.Connection, guild_id: int) -> int | None:
+        async with db.execute(
+            "SELECT game_id FROM daily_latest WHERE guild_id = ?", (guild_id,)
         ) as cursor:
             row = await cursor.fetchone()
-        return int(row[0]) if row and row[0] is not None else None
+        return int(row[0]) if row else None
 
     async def record_reveal(
         self,
@@ -606,8 +619,10 @@ class SQLiteStore:
         revealed_at: dt.datetime,
         *,
         timezone: str = "UTC",
-        streaks: Mapping[int, DailyStreak] | None = None,
+        daily: bool = False,
     ) -> None:
+        # One writer at a time (BEGIN IMMEDIATE): a daily reveal reads the streaks it moves on
+        # with nothing written in between.
         async with self.transaction() as db:
             async with db.execute(
                 "SELECT guild_id, revealed FROM trivia_games WHERE id = ?", (game_id,)
@@ -657,16 +672,28 @@ class SQLiteStore:
             await db.execute(
                 "UPDATE trivia_games SET revealed = ? WHERE id = ?", (index + 1, game_id)
             )
-            if streaks:
+            if daily:
+                guild_id = int(row[0])
+                streaks = streaks_after(
+                    game_id,
+                    await self._latest_daily(db, guild_id),
+                    await self._daily_streaks(db, guild_id, [r.user_id for r in rows]),
+                    [(r.user_id, r.correct) for r in rows],
+                )
                 await db.executemany(
                     "INSERT INTO daily_streaks (guild_id, user_id, current, best, last_game_id)"
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET"
                     " current = excluded.current, best = excluded.best,"
                     " last_game_id = excluded.last_game_id",
                     [
-                        (row[0], user_id, st.current, st.best, st.last_game_id)
+                        (guild_id, user_id, st.current, st.best, st.last_game_id)
                         for user_id, st in streaks.items()
                     ],
+                )
+                await db.execute(
+                    "INSERT INTO daily_latest (guild_id, game_id) VALUES (?, ?)"
+                    " ON CONFLICT (guild_id) DO UPDATE SET game_id = excluded.game_id",
+                    (guild_id, game_id),
                 )
 
     async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None:
@@ -735,14 +762,8 @@ class SQLiteStore:
             games_row = await cursor.fetchone()
         ranked = await self.leaderboard_row(guild_id, user_id, "all")
         daily = (await self.daily_streaks(guild_id, [user_id])).get(user_id, DailyStreak())
-        async with self.db.execute(
-            "SELECT MAX(id) FROM trivia_games WHERE guild_id = ? AND kind = 'daily'"
-            " AND revealed > 0",
-            (guild_id,),
-        ) as cursor:
-            latest = await cursor.fetchone()
         return PlayerStats(
-            daily_streak=daily.as_of(int(latest[0]) if latest and latest[0] else None),
+            daily_streak=daily.as_of(await self.latest_daily(guild_id)),
             best_daily_streak=daily.best,
             user_id=user_id,
             points=points,

@@ -10,9 +10,11 @@ import pytest
 
 from bot.domain.trivia import period_key
 from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow, Store
+from tests.store.conftest import Backend
 
 GUILD, CHANNEL = 100, 200
 T0 = dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC)  # a Wednesday
+DAY = dt.timedelta(days=1)
 
 
 async def new_game(
@@ -205,3 +207,38 @@ async def test_period_totals_add_up_to_the_all_time_totals(store: Store) -> None
     assert third is not None and third.rank == 3
     # No points in March: not ranked that month.
     assert await store.leaderboard_row(GUILD, 2, period_key("month", days[1])) is None
+
+
+async def test_daily_reveals_at_the_same_moment_each_move_the_streak_on(
+    store: Store, backend: Backend
+) -> None:
+    """A daily question revealed (the fan right: a streak of 1), then two more revealed at the
+    same moment, from two connections (two processes): the fan is right on both, and the
+    streak counts all three; the server's latest daily is whichever was recorded last."""
+    fan = 5
+
+    async def daily(at: dt.datetime) -> GameRecord:
+        game = await new_game(store, kind="daily", questions=("t-a",), at=at)
+        await store.open_question(game.id, 0, at, message_id=None)
+        return game
+
+    first = await daily(T0)
+    await store.record_reveal(first.id, 0, [ScoreRow(fan, "t-a", True, 900, 1)], T0, daily=True)
+    assert await store.latest_daily(GUILD) == first.id
+    one, two = await daily(T0 + DAY), await daily(T0 + DAY)
+    other = await backend.open()
+    try:
+        await asyncio.gather(
+            *(
+                s.record_reveal(g.id, 0, [ScoreRow(fan, "t-a", True, 900, 1)], T0 + DAY, daily=True)
+                for s, g in ((store, one), (other, two))
+            )
+        )
+    finally:
+        await other.close()
+    streak = (await store.daily_streaks(GUILD, [fan]))[fan]
+    assert (streak.current, streak.best) == (3, 3)
+    assert await store.latest_daily(GUILD) == streak.last_game_id
+    assert streak.last_game_id in (one.id, two.id)
+    stats = await store.player_stats(GUILD, fan)
+    assert (stats.daily_streak, stats.best_daily_streak) == (3, 3)
