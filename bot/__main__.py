@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Sequence
 import discord
 
 from bot import __version__
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, check_database_url, load_settings
 from bot.connection import (
     FATAL_CLOSES,
     TOKEN_REFUSED,
@@ -220,15 +220,10 @@ async def _migrate(settings: Settings, target_url: str, *, replace: bool) -> int
     """Copy the SQLite database DATABASE_PATH into PostgreSQL at `target_url` (SPEC §8)."""
     from bot.store.migrate import MigrationFailed, MigrationRefused, SourceUnusable, migrate
 
-    if not target_url.startswith(("postgresql://", "postgres://")):
-        scheme = target_url.split("://", 1)[0] if "://" in target_url else "no scheme"
-        return _fail(
-            EXIT_CONFIG,
-            [
-                "DATABASE_URL (--to): must be a PostgreSQL URL "
-                f"(postgresql://user@host:5432/name), got {scheme} (see .env.example)"
-            ],
-        )
+    try:  # checked as DATABASE_URL is, and never echoed (it may hold a password)
+        target_url = check_database_url(target_url, "--to")
+    except ConfigError as error:
+        return _fail(EXIT_CONFIG, [f"DATABASE_URL (--to): {error.problem} (see .env.example)"])
     try:
         result = await migrate(settings.database_path, target_url, replace=replace)
     except StoreError as error:

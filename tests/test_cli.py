@@ -36,6 +36,7 @@ SETTINGS_PREFIXES = (
     "SCHEDULE_",
     "POST_RATE",
     "SHARD_",
+    "METRICS_",
 )
 TOKEN_REFUSED = "DISCORD_TOKEN was refused by Discord: check the token in .env (see .env.example)"
 
@@ -210,6 +211,65 @@ def test_a_database_path_under_a_file_is_a_clear_error(cli: Cli, tmp_path: Path)
         f"DATABASE_PATH: cannot create the folder {blocker} for the database: a file is in the "
         "way (see .env.example)"
     )
+
+
+# Passwords pasted into DATABASE_URL without percent-encoding: never shown, not even in part.
+UNENCODED_PASSWORDS = ["Xq7S3/abcK", "Lm#9Qz8vTr", "Rt5?Wn6Yb2", "Hk2@Ps9Vd4", "a/Zb#Yc?Xd@W"]
+
+
+def _leaks(secret: str, text: str) -> list[str]:
+    return [secret[i : i + 3] for i in range(len(secret) - 2) if secret[i : i + 3] in text]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("postgresql://u:p@127.0.0.1:99999/db", "has a port that is not a number from 1 to 65535"),
+        ("postgresql://u:p@[bad/db", "has a `[` that does not open an IPv6 address"),
+        ("postgresql://u:p@127.0.0.1:5432", "names no database"),
+    ],
+    ids=["port-99999", "stray-bracket", "no-database"],
+)
+def test_a_database_url_that_cannot_be_used_is_one_line_and_exit_2(
+    cli: Cli, tmp_path: Path, url: str, problem: str
+) -> None:
+    for command in ("check", "run"):
+        result = cli(command, **OFFLINE, DATABASE_URL=url)
+        assert result.code == 2, result.err
+        assert result.line.startswith(f"DATABASE_URL {problem}") and result.out == ""
+        assert result.line.endswith("(see .env.example)")
+
+
+@pytest.mark.parametrize("password", UNENCODED_PASSWORDS)
+def test_an_unencoded_password_is_never_printed(cli: Cli, password: str) -> None:
+    url = f"postgresql://lwa:{password}@127.0.0.1:{closed_port()}/lwa"
+    result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_URL=url)
+    assert result.code == 2
+    assert "must be percent-encoded: `/` as %2F, `#` as %23, `?` as %3F, `@` as %40" in result.line
+    assert _leaks(password, result.out + result.err) == []
+
+
+@pytest.mark.timeout(20)
+def test_a_shard_range_beyond_the_count_is_one_line_and_exit_2(cli: Cli) -> None:
+    """It used to build three billion numbers (0.5 GB a second) before looking at the count."""
+    result = cli("check", DISCORD_TOKEN=TOKEN, SHARD_COUNT="4", SHARD_IDS="0-3000000000")
+    assert result.code == 2
+    assert result.line == (
+        "SHARD_IDS shard 4 is outside 0-3 (there are 4) (got '0-3000000000', SHARD_COUNT=4) "
+        "(see .env.example)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [({"METRICS_PORT": "99999"}, "METRICS_PORT"), ({"METRICS_HOST": "0.0.0.0:9"}, "METRICS_HOST")],
+)
+def test_a_bad_metrics_setting_is_one_line_and_exit_2(
+    cli: Cli, env: dict[str, str], variable: str
+) -> None:
+    result = cli("check", DISCORD_TOKEN=TOKEN, **env)
+    assert result.code == 2 and result.line.startswith(f"{variable} must be")
 
 
 def _existing_database(path: Path) -> None:

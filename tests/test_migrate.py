@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 import random
@@ -18,11 +19,19 @@ from typing import Any
 import asyncpg
 import pytest
 
+import bot.store.migrate as migrate_module
 from bot.__main__ import main
 from bot.domain.schedule import ALL_DAYS, WEEKDAYS
 from bot.domain.trivia import period_key
 from bot.store.base import ScoreRow, Store
-from bot.store.migrate import TABLE_GROUPS, MigrationRefused, all_tables, migrate
+from bot.store.migrate import (
+    MARKER,
+    TABLE_GROUPS,
+    MigrationFailed,
+    MigrationRefused,
+    all_tables,
+    migrate,
+)
 from bot.store.postgres import PostgresStore, migrations
 from bot.store.sqlite import SQLiteStore
 from bot.store.sqlite import migrations as sqlite_migrations
@@ -375,6 +384,107 @@ async def test_a_target_holding_other_data_is_refused_unless_told(tmp_path: Path
             await store.close()
 
 
+def interrupt_before(monkeypatch: pytest.MonkeyPatch, group: str) -> None:
+    """The next copy stops (the connection lost) when it reaches `group`: the groups before
+    it are committed, that one and the later ones are not."""
+    copy_group = migrate_module._copy_group
+
+    async def failing(conn: Any, name: str, tables: Any, rows: Any) -> Any:
+        if name == group:
+            raise ConnectionResetError("connection lost mid-copy")
+        return await copy_group(conn, name, tables, rows)
+
+    monkeypatch.setattr(migrate_module, "_copy_group", failing)
+
+
+@pytest.mark.parametrize("group", ["settings and notes", "trivia", "gateway turns"])
+async def test_an_interrupted_copy_untouched_since_is_finished_by_running_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group: str
+) -> None:
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    sqlite_store = await opened_sqlite(source)
+    expected = await snapshot(sqlite_store)
+    await sqlite_store.close()
+    async with fresh_database() as url:
+        with monkeypatch.context() as patch:
+            interrupt_before(patch, group)
+            with pytest.raises(MigrationFailed, match="running migrate again copies"):
+                await migrate(source, url)
+        await migrate(source, url)  # no --replace needed: nothing but this tool wrote there
+        store = await opened_postgres(url)
+        try:
+            assert await snapshot(store) == expected
+        finally:
+            await store.close()
+
+
+@pytest.mark.parametrize("group", ["settings and notes", "trivia", "gateway turns"])
+async def test_an_interrupted_copy_a_bot_wrote_to_since_is_refused_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group: str
+) -> None:
+    """A half-made copy that a bot has written to since holds data of its own: running
+    migrate again without --replace must not delete it."""
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    async with fresh_database() as url:
+        with monkeypatch.context() as patch:
+            interrupt_before(patch, group)
+            with pytest.raises(MigrationFailed):
+                await migrate(source, url)
+        store = await opened_postgres(url)  # a bot, started on the half-made copy
+        try:
+            await store.set_guild_timezone(77, "Europe/Paris")
+            before = await snapshot(store)
+        finally:
+            await store.close()
+        with pytest.raises(MigrationRefused) as refused:
+            await migrate(source, url)
+        assert " in guild_settings" in str(refused.value)
+        assert "an earlier migrate that did not finish" in str(refused.value)
+        assert "written to since" in str(refused.value)
+        assert "--replace to discard" in str(refused.value)
+        store = await opened_postgres(url)
+        try:
+            assert await store.guild_timezone(77) == "Europe/Paris"  # nothing deleted
+            assert await snapshot(store) == before
+        finally:
+            await store.close()
+        await migrate(source, url, replace=True)  # told: the copy replaces it
+        store = await opened_postgres(url)
+        try:
+            assert await store.guild_timezone(77) is None
+            assert await store.guild_timezone(GUILD) == "Asia/Seoul"
+        finally:
+            await store.close()
+
+
+async def test_a_half_made_copy_from_an_older_version_is_refused_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older migrate noted a copy in progress without a checksum: nothing says whether a
+    bot wrote to it since, so it is not replaced without --replace."""
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    async with fresh_database() as url:
+        with monkeypatch.context() as patch:
+            interrupt_before(patch, "trivia")
+            with pytest.raises(MigrationFailed):
+                await migrate(source, url)
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(
+                "UPDATE meta SET value = $1 WHERE key = $2",
+                json.dumps({"source": str(source.resolve()), "state": "copying"}),
+                MARKER,
+            )
+        finally:
+            await conn.close()
+        with pytest.raises(MigrationRefused, match="kept no checksum"):
+            await migrate(source, url)
+        assert (await migrate(source, url, replace=True)).replaced
+
+
 # --- the command line --------------------------------------------------------------------
 
 
@@ -396,7 +506,9 @@ def cli(
     work.mkdir()
     monkeypatch.chdir(work)
     for name in list(os.environ):
-        if name.startswith(("DISCORD_", "DATABASE_", "DATA_DIR", "DEV_GUILD", "SHARD_")):
+        if name.startswith(
+            ("DISCORD_", "DATABASE_", "DATA_DIR", "DEV_GUILD", "SHARD_", "METRICS_")
+        ):
             monkeypatch.delenv(name)
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
@@ -469,3 +581,61 @@ def test_a_bad_or_unreachable_url_is_one_line_and_exit_2(
     run = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_URL=url)
     assert run.code == 2 and run.err.startswith("DATABASE_URL: cannot reach PostgreSQL")
     assert "s3cret-pw" not in run.err
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("postgresql://u:p@127.0.0.1:99999/db", "has a port that is not a number from 1 to 65535"),
+        ("postgresql://u:p@[bad/db", "has a `[` that does not open an IPv6 address"),
+        ("postgresql://u:p@127.0.0.1:5432", "names no database"),
+        ("postgresql://lwa:Xq7S3/abcK@127.0.0.1/lwa", "cannot be read"),
+        ("postgresql://lwa:Lm#9Qz8vTr@127.0.0.1/lwa", "has a `#`"),
+        ("postgresql://lwa:Rt5?Wn6Yb2@127.0.0.1/lwa", "cannot be read"),
+        ("postgresql://lwa:Hk2@Ps9Vd4@127.0.0.1/lwa", "cannot be read"),
+        ("postgresql://lwa:a/Zb#Yc?Xd@W@127.0.0.1/lwa", "has a `#`"),
+    ],
+)
+def test_a_to_url_that_cannot_be_used_is_one_line_and_exit_2(
+    tmp_path: Path, cli: Callable[..., Result], url: str, problem: str
+) -> None:
+    """`--to` is checked as DATABASE_URL is, and never printed: not even a part of the
+    password (anything between `lwa:` and the host's `@`)."""
+    source = tmp_path / "lwa.sqlite3"
+    sqlite3.connect(source).close()
+    result = cli("migrate", "--to", url, DATABASE_PATH=str(source))
+    assert result.code == 2 and result.out == "" and result.err.count("\n") == 1, result.err
+    assert result.err.startswith(f"DATABASE_URL (--to): {problem}")
+    assert result.err.rstrip().endswith("(see .env.example)")
+    password = url.split("lwa:", 1)[1].rsplit("@", 1)[0] if "lwa:" in url else ""
+    pieces = [password[i : i + 3] for i in range(len(password) - 2)]
+    assert [p for p in pieces if p in result.out + result.err] == []
+
+
+async def test_the_cli_refuses_a_half_made_copy_a_bot_wrote_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Result]
+) -> None:
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    async with fresh_database() as url:
+        with monkeypatch.context() as patch:
+            interrupt_before(patch, "trivia")
+            stopped = await asyncio.to_thread(
+                cli, "migrate", "--to", url, DATABASE_PATH=str(source)
+            )
+        assert stopped.code == 1 and "running migrate again" in stopped.err
+        store = await opened_postgres(url)
+        try:
+            await store.set_guild_timezone(77, "Europe/Paris")  # a bot ran on it meanwhile
+        finally:
+            await store.close()
+        again = await asyncio.to_thread(cli, "migrate", "--to", url, DATABASE_PATH=str(source))
+        assert again.code == 1 and again.out == "" and again.err.count("\n") == 1
+        assert again.err.startswith("migrate: ") and "--replace" in again.err
+        assert "replacing" not in again.out + again.err
+        store = await opened_postgres(url)
+        try:
+            assert await store.guild_timezone(77) == "Europe/Paris"
+            assert await store.guild_timezone(GUILD) == "Asia/Seoul"  # the first group's copy
+        finally:
+            await store.close()

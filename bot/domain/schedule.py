@@ -204,7 +204,9 @@ def usable_timezone(name: str | None) -> str | None:
 
 
 # What people type for a timezone besides its IANA name (SPEC §6): the abbreviations fans of a
-# K-pop song most often use, each mapped to one region that keeps its rules.
+# K-pop song most often use, each mapped to one region that keeps its rules. These win over
+# tzdata's legacy names of the same spelling (EST, MST, CET, EET are fixed offsets there, with no
+# summer time: an hour off all summer for someone who typed EST in New York).
 TIMEZONE_ABBREVIATIONS: dict[str, str] = {
     "kst": "Asia/Seoul",
     "jst": "Asia/Tokyo",
@@ -230,8 +232,7 @@ TIMEZONE_ABBREVIATIONS: dict[str, str] = {
     "aedt": "Australia/Sydney",
     "nzst": "Pacific/Auckland",
     "brt": "America/Sao_Paulo",
-    "gmt": "UTC",
-    "utc": "UTC",
+    "utc": "UTC",  # "GMT" is tzdata's own name for the same time, and reads as itself
     "z": "UTC",
 }
 # Offsets that are not whole hours have no Etc/ zone: each maps to the region that uses it.
@@ -244,25 +245,43 @@ _FRACTIONAL_OFFSETS: dict[int, str] = {
     9 * 60 + 30: "Australia/Darwin",
     -(3 * 60 + 30): "America/St_Johns",
 }
+# The offsets places use: from UTC-12 (Baker Island) to UTC+14 (Line Islands).
+_OFFSET_RANGE_MINUTES = range(-12 * 60, 14 * 60 + 1)
 _OFFSET = re.compile(
     r"(?:utc|gmt)?\s*(?P<sign>[+\-−])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?",
     re.IGNORECASE,
 )
 
 
-def _offset_zone(text: str) -> str | None:
-    """ "UTC+9", "GMT+09:00", "+0530" -> a zone with that offset (Etc/GMT-9: IANA's sign is the
-    other way round), or None when `text` is not an offset."""
+def _offset_minutes(text: str) -> int | None:
+    """ "UTC+9" -> 540, "GMT-03:30" -> -210: the offset `text` spells, in minutes east of UTC,
+    or None when `text` is not an offset."""
     match = _OFFSET.fullmatch(text.strip())
     if match is None:
         return None
     hours, minutes = int(match["hours"]), int(match["minutes"] or 0)
-    if hours > 14 or minutes >= 60:
+    if minutes >= 60:
         return None
     sign = -1 if match["sign"] in "-−" else 1
+    return sign * (hours * 60 + minutes)
+
+
+def _offset_zone(text: str) -> str | None:
+    """ "UTC+9", "GMT+09:00", "+0530" -> a zone with that offset (Etc/GMT-9: IANA's sign is the
+    other way round), or None when `text` is not an offset some place uses."""
+    offset = _offset_minutes(text)
+    if offset is None or offset not in _OFFSET_RANGE_MINUTES:
+        return None
+    hours, minutes = divmod(abs(offset), 60)
     if minutes == 0:
-        return "UTC" if hours == 0 else f"Etc/GMT{'-' if sign > 0 else '+'}{hours}"
-    return _FRACTIONAL_OFFSETS.get(sign * (hours * 60 + minutes))
+        return "UTC" if hours == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{hours}"
+    return _FRACTIONAL_OFFSETS.get(offset)
+
+
+def _known(zone: str | None) -> str | None:
+    """`zone` when this host has it as a region, else None: nothing read from what someone
+    typed may name a zone that later fails to load."""
+    return zone if zone is not None and usable_timezone(zone) == zone else None
 
 
 def _city_zone(folded: str) -> str | None:
@@ -280,20 +299,33 @@ def parse_timezone(name: str) -> str:
     common abbreviation ("KST"), an offset ("UTC+9", "GMT+09:00") or a city ("Seoul")."""
     cleaned = name.strip().replace(" ", "_")
     folded = cleaned.casefold()
-    canonical = (
-        _timezones_by_folded_name().get(folded)
-        or TIMEZONE_ABBREVIATIONS.get(folded)
-        or _offset_zone(name)
-        or _city_zone(folded)
-    )
-    if canonical is not None:
-        return canonical
+    for canonical in _meanings(name, folded):
+        if canonical is not None:
+            return canonical
+    offset = _offset_minutes(name)
+    if offset is not None and offset not in _OFFSET_RANGE_MINUTES:
+        raise ScheduleInputError(
+            f"“{_shorten(name)}” is not a timezone any place uses: UTC offsets run from UTC-12 "
+            "to UTC+14. Use a name such as Asia/Seoul, Europe/Berlin or UTC, or KST, or UTC+9."
+        )
     suggestions = timezone_suggestions(cleaned, limit=3) if cleaned else []
     if suggestions:
         hint = f"did you mean {' or '.join(suggestions)}?"
     else:
         hint = "use a name such as Asia/Seoul, Europe/Berlin or UTC, or KST, or UTC+9."
     raise ScheduleInputError(f"I don't know the timezone “{_shorten(name)}”; {hint}")
+
+
+def _meanings(typed: str, folded: str) -> list[str | None]:
+    """What `typed` (`folded`: trimmed, spaces as underscores, casefolded) may mean, best first,
+    each a zone this host knows or None: the bot's own abbreviations before tzdata's names
+    (whose EST or CET are fixed legacy zones), then an offset, then a city."""
+    return [
+        _known(TIMEZONE_ABBREVIATIONS.get(folded)),
+        _timezones_by_folded_name().get(folded),
+        _known(_offset_zone(typed)),
+        _city_zone(folded),
+    ]
 
 
 def timezone_label(name: str) -> str:
@@ -314,16 +346,7 @@ def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
         return []
     if not needle:
         return list(COMMON_TIMEZONES[:limit])
-    meant = [
-        zone
-        for zone in (
-            _timezones_by_folded_name().get(needle),
-            TIMEZONE_ABBREVIATIONS.get(needle),
-            _offset_zone(prefix),
-            _city_zone(needle),
-        )
-        if zone is not None
-    ]
+    meant = [zone for zone in _meanings(prefix, needle) if zone is not None]
 
     def rank(name: str) -> tuple[int, str]:
         folded = name.casefold()

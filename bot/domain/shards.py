@@ -30,9 +30,7 @@ class Shards:
                 raise ValueError("the shard list is empty")
             outside = sorted(i for i in self.ids if not 0 <= i < self.count)
             if outside:
-                raise ValueError(
-                    f"shard {outside[0]} is outside 0-{self.count - 1} (there are {self.count})"
-                )
+                raise ValueError(_outside(outside[0], self.count))
 
     @property
     def everything(self) -> bool:
@@ -52,9 +50,11 @@ class Shards:
         return self.everything or shard_of(guild_id, self.count) in (self.ids or ())
 
 
-def parse_shard_ids(text: str) -> frozenset[int]:
-    """`0-3`, `0,2,4`, `0-1,5`: the shard numbers named. ValueError says what is wrong."""
-    ids: set[int] = set()
+def parse_shard_ids(text: str, count: int) -> frozenset[int]:
+    """`0-3`, `0,2,4`, `0-1,5`: the shard numbers named, each below `count`. ValueError says
+    what is wrong. Every range is checked against `count` before any number is made, so a
+    mistyped `0-3000000000` costs nothing."""
+    ranges: list[range] = []
     for part in (p.strip() for p in text.split(",")):
         if not part:
             raise ValueError("has an empty item (two commas, or one at an end)")
@@ -66,8 +66,15 @@ def parse_shard_ids(text: str) -> frozenset[int]:
             raise ValueError(f"{part!r} is not a shard number or a range like 0-3") from None
         if low < 0 or high < low:
             raise ValueError(f"{part!r} is not a range from a lower to a higher shard")
-        ids.update(range(low, high + 1))
-    return frozenset(ids)
+        ranges.append(range(low, high + 1))
+    outside = [max(r.start, count) for r in ranges if r.stop > count]
+    if outside:
+        raise ValueError(_outside(min(outside), count))
+    return frozenset(i for r in ranges for i in r)
+
+
+def _outside(shard: int, count: int) -> str:
+    return f"shard {shard} is outside 0-{count - 1} (there are {count})"
 
 
 def describe(ids: Iterable[int]) -> str:

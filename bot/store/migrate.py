@@ -6,10 +6,12 @@ notes, shuffle bags, trivia, schedules and their runs, gateway turns), and each 
 count is checked inside its transaction before it commits. Identity sequences are set past the
 highest id the SQLite database ever gave out, so a schedule's `#N` is never given twice.
 
-Running it again is safe: the target remembers (in `meta`) which source it was copied from and
-a checksum of what it held after the copy. Copying the same source again over that untouched
-copy replaces it (the same result, no duplicates). A target holding anything else (data from
-elsewhere, or written by the bot since the copy) is refused unless `replace=True`.
+Running it again is safe: the target remembers (in `meta`) which source it is copied from and
+a checksum of what it holds, written in the same transaction as each group's copy, so the note
+always describes what this tool left there, even when a copy stopped halfway. Copying the same
+source again over a target untouched since (a finished copy, or a half-made one) replaces it:
+the same result, no duplicates. A target holding anything else (data from elsewhere, or written
+by a bot since this tool wrote it, finished or not) is refused unless `replace=True`.
 """
 
 from __future__ import annotations
@@ -198,13 +200,12 @@ async def _copy(
         held = {t: n for t, n in (await _target_rows(conn)).items() if n}
         marker_text = await conn.fetchval("SELECT value FROM meta WHERE key = $1", MARKER)
         marker = json.loads(marker_text) if marker_text else None
+        checksum = await _checksum(conn)
+        # Ours: what this tool left there from this source, finished or not, untouched since.
         ours = (
             marker is not None
             and marker.get("source") == source_id
-            and (
-                marker.get("state") == "copying"  # an earlier run of ours stopped halfway
-                or marker.get("checksum") == await _checksum(conn)  # untouched since
-            )
+            and marker.get("checksum") == checksum
         )
         if held and not ours and not replace:
             what = ", ".join(f"{n} in {t}" for t, n in held.items())
@@ -212,16 +213,31 @@ async def _copy(
                 origin = "not copied from this SQLite database"
             elif marker.get("source") != source_id:
                 origin = f"copied from another SQLite database ({marker.get('source')})"
+            elif marker.get("state") == "copying" and "checksum" not in marker:
+                origin = (
+                    "half-copied from this one by an earlier migrate that did not finish and "
+                    "kept no checksum (an older version), so a bot may have written to it since"
+                )
+            elif marker.get("state") == "copying":
+                origin = (
+                    "half-copied from this one by an earlier migrate that did not finish, and "
+                    "written to since (a bot ran on it?)"
+                )
             else:
                 origin = "changed since it was copied from this one (a bot ran on it?)"
             raise MigrationRefused(
                 f"the {describe_url(target_url)} already holds data ({what} rows), "
-                f"{origin}; run again with --replace to overwrite it"
+                f"{origin}; run again with --replace to discard it and copy again"
             )
-        await _set_marker(conn, {"source": source_id, "state": "copying"})
+        copying = {"source": source_id, "state": "copying"}
+        await _set_marker(conn, {**copying, "checksum": checksum})
         copied: list[TableCopied] = []
         for group, group_tables in TABLE_GROUPS:
-            copied += await _copy_group(conn, group, group_tables, tables)
+            # The group and the note of what the target now holds commit together: a copy
+            # stopped at any point leaves a note that matches the target until a bot writes.
+            async with conn.transaction():
+                copied += await _copy_group(conn, group, group_tables, tables)
+                await _set_marker(conn, {**copying, "checksum": await _checksum(conn)})
         await _set_sequences(conn, tables, sequences)
         await _set_marker(
             conn,

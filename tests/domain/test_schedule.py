@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 
 from bot.domain.clock import FakeClock
 from bot.domain.schedule import (
     ALL_DAYS,
+    TIMEZONE_ABBREVIATIONS,
     WEEKDAYS,
     WEEKENDS,
     PostKind,
@@ -135,6 +136,81 @@ def test_parse_timezone_suggests_a_close_name() -> None:
 def test_timezones_people_type(typed: str, zone: str) -> None:
     assert parse_timezone(typed) == zone
     assert timezone_suggestions(typed)[0] == zone  # the autocomplete finds it first
+
+
+HOST_ZONES = available_timezones()
+JANUARY, JULY = datetime(2025, 1, 15, 12), datetime(2025, 7, 15, 12)
+
+
+def _offset_spellings(minutes: int) -> list[str]:
+    """How people type the offset `minutes` east of UTC: UTC+9, GMT+09:00, +0930, utc−3."""
+    hours, rest = divmod(abs(minutes), 60)
+    typed: list[str] = []
+    for sign in ("+", "-", "−") if minutes == 0 else (("+",) if minutes > 0 else ("-", "−")):
+        if rest == 0:
+            typed += [f"UTC{sign}{hours}", f"gmt {sign} {hours}", f"{sign}{hours:02d}"]
+        typed += [f"UTC{sign}{hours}:{rest:02d}", f"GMT{sign}{hours:02d}{rest:02d}"]
+    return typed
+
+
+@pytest.mark.parametrize("hours", range(-15, 16))
+@pytest.mark.parametrize("extra", [0, 30, 45])
+def test_every_offset_is_a_zone_the_host_knows_or_is_refused(hours: int, extra: int) -> None:
+    """Offsets run from UTC-12 to UTC+14: anything else is refused with the usual sentence,
+    never read as a zone that does not exist (Etc/GMT+13), which would break every later use."""
+    minutes = hours * 60 + (extra if hours >= 0 else -extra)
+    for typed in _offset_spellings(minutes):
+        for suggested in timezone_suggestions(typed):
+            assert suggested in HOST_ZONES, (typed, suggested)
+        if not -12 * 60 <= minutes <= 14 * 60:
+            with pytest.raises(ScheduleInputError) as caught:
+                parse_timezone(typed)
+            assert "UTC-12" in str(caught.value) and "UTC+14" in str(caught.value), typed
+            continue
+        try:
+            zone = parse_timezone(typed)
+        except ScheduleInputError:
+            assert extra, f"{typed} is a whole-hour offset in range, and must be understood"
+            continue
+        assert zone in HOST_ZONES, (typed, zone)
+        offsets = {ZoneInfo(zone).utcoffset(day) for day in (JANUARY, JULY)}
+        assert timedelta(minutes=minutes) in offsets, (typed, zone)
+
+
+@pytest.mark.parametrize("typed", ["UTC-13", "UTC-14", "GMT-13:00", "-14", "utc−13", "UTC+15"])
+def test_offsets_beyond_the_earths_are_refused_kindly(typed: str) -> None:
+    with pytest.raises(ScheduleInputError) as caught:
+        parse_timezone(typed)
+    assert str(caught.value) == (
+        f"“{typed}” is not a timezone any place uses: UTC offsets run from UTC-12 to UTC+14. "
+        "Use a name such as Asia/Seoul, Europe/Berlin or UTC, or KST, or UTC+9."
+    )
+    assert not [z for z in timezone_suggestions(typed) if z.startswith("Etc/GMT+1")]
+
+
+@pytest.mark.parametrize(("abbreviation", "zone"), sorted(TIMEZONE_ABBREVIATIONS.items()))
+def test_every_abbreviation_means_the_bots_own_zone(abbreviation: str, zone: str) -> None:
+    """The bot's table wins over tzdata's legacy names (EST, MST, CET, EET are fixed zones
+    there, without daylight saving): EST means New York's time, summer included."""
+    assert zone in HOST_ZONES
+    for typed in (abbreviation, abbreviation.upper(), f" {abbreviation.capitalize()} "):
+        assert parse_timezone(typed) == zone, typed
+        assert timezone_suggestions(typed)[0] == zone, typed
+
+
+def test_a_name_the_host_does_not_know_is_never_returned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the table says, parse_timezone only returns zones this host can load."""
+    monkeypatch.setitem(TIMEZONE_ABBREVIATIONS, "mrt", "Mars/Olympus")
+    with pytest.raises(ScheduleInputError, match="I don't know the timezone “MRT”"):
+        parse_timezone("MRT")
+    assert "Mars/Olympus" not in timezone_suggestions("mrt")
+
+
+def test_eastern_and_mountain_time_keep_summer_time() -> None:
+    assert ZoneInfo(parse_timezone("EST")).utcoffset(JULY) == timedelta(hours=-4)
+    assert ZoneInfo(parse_timezone("MST")).utcoffset(JULY) == timedelta(hours=-6)
+    assert ZoneInfo(parse_timezone("CET")).utcoffset(JULY) == timedelta(hours=2)
+    assert parse_timezone("EST5EDT") == "EST5EDT"  # tzdata's other names still read as typed
 
 
 def test_an_offset_zone_is_shown_with_its_offset() -> None:

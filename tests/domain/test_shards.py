@@ -27,13 +27,33 @@ def test_a_process_owns_only_its_shards_servers() -> None:
     [("0", {0}), ("0-3", {0, 1, 2, 3}), ("0,2,4", {0, 2, 4}), (" 0-1 , 5 ", {0, 1, 5})],
 )
 def test_shard_lists_as_operators_write_them(text: str, ids: set[int]) -> None:
-    assert parse_shard_ids(text) == ids
+    assert parse_shard_ids(text, 8) == ids
 
 
 @pytest.mark.parametrize("text", ["", "0,", "a", "3-1", "-1", "1-b"])
 def test_what_is_not_a_shard_list(text: str) -> None:
     with pytest.raises(ValueError):
-        parse_shard_ids(text)
+        parse_shard_ids(text, 8)
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize(
+    ("text", "outside"),
+    [
+        ("0-3000000000", 4),
+        ("0-1000000000000000000", 4),
+        ("2,7-9", 7),
+        ("1,4", 4),
+        ("99999999999999", 99999999999999),
+    ],
+)
+def test_ranges_are_checked_against_the_count_before_anything_is_built(
+    text: str, outside: int
+) -> None:
+    """`0-3000000000` with 4 shards is refused at once; it never becomes three billion numbers."""
+    with pytest.raises(ValueError) as caught:
+        parse_shard_ids(text, 4)
+    assert str(caught.value) == f"shard {outside} is outside 0-3 (there are 4)"
 
 
 def test_shards_outside_the_count_or_none_at_all() -> None:
