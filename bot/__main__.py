@@ -18,6 +18,7 @@ import random
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -38,6 +39,10 @@ from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
 from bot.domain.dataset import DatasetError, load_dataset
 from bot.domain.models import TOPICS, Dataset
 from bot.store import Store, StoreError, describe_backend, open_store
+
+if TYPE_CHECKING:
+    from bot.app import LoveWinsAllBot
+    from bot.metrics import Metrics
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DATASET = 0, 1, 2, 3
 PREVIEW_KINDS = ("quote", "fact", "trivia", "onthisday")
@@ -104,12 +109,43 @@ async def _run(settings: Settings, dataset: Dataset, clock: Clock) -> int:
 
 
 async def _serve(settings: Settings, dataset: Dataset, clock: Clock, store: Store) -> int:
+    from bot.metrics import Metrics, MetricsServer, MetricsServerError
+
+    bots: list[LoveWinsAllBot] = []  # the current attempt's bot
+    metrics = Metrics()
+
+    async def health() -> tuple[bool, list[str]]:
+        if not bots:
+            return False, ["gateway: not connected"]
+        return await bots[-1].health()
+
+    if settings.metrics_port is None:
+        return await _connect(settings, dataset, clock, store, metrics, bots)
+    server = MetricsServer(metrics, settings.metrics_host, settings.metrics_port, health)
+    try:
+        await server.start()
+    except MetricsServerError as error:
+        return _fail(EXIT_CONFIG, [f"{error} (see .env.example)"])
+    try:
+        return await _connect(settings, dataset, clock, store, metrics, bots)
+    finally:
+        await server.stop()
+
+
+async def _connect(
+    settings: Settings,
+    dataset: Dataset,
+    clock: Clock,
+    store: Store,
+    metrics: Metrics,
+    bots: list[LoveWinsAllBot],
+) -> int:
+    """Run the bot until it is stopped: a fresh one after each failure to reach Discord."""
     from bot.app import GatewayConnectAborted, LoveWinsAllBot, apply_endpoints
 
     apply_endpoints(settings)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
-    bots: list[LoveWinsAllBot] = []  # the current attempt's bot
     closing: list[asyncio.Task[None]] = []
 
     def shut_down(name: str) -> None:
@@ -126,7 +162,7 @@ async def _serve(settings: Settings, dataset: Dataset, clock: Clock, store: Stor
         # Discord unreachable at start-up is not a configuration error (SPEC §2): one line,
         # then a fresh bot after a pause (1 s doubling to 60 s) until it connects or is stopped.
         while not stopping.is_set():
-            bot = LoveWinsAllBot(settings, dataset, store, clock=clock)
+            bot = LoveWinsAllBot(settings, dataset, store, clock=clock, metrics=metrics)
             bots[:] = [bot]
             try:
                 async with bot:

@@ -1,9 +1,12 @@
 """The bot: one AutoShardedBot subclass that owns the shared resources (SPEC §2, §8).
 
-`setup_hook` loads the cogs (which register their persistent buttons) and syncs the command
-tree only when it changed since the last sync, to stay clear of Discord's rate limits; when
-the scope changed (global <-> DEV_GUILD_ID), the commands are removed from the scope it left.
-Until the bot is first ready, a gateway it cannot reach is retried with one log line a try.
+`setup_hook` loads the cogs (which register their persistent buttons), closes or re-arms the
+games a restart interrupted, and syncs the command tree only when it changed since the last
+sync, to stay clear of Discord's rate limits (when the scope changed, global <-> DEV_GUILD_ID,
+the commands are removed from the scope it left). Those two need the database: when it does
+not answer, each is a log line (never a traceback) and is tried again once the bot is
+connected, until the database answers; the scheduler starts after them. Until the bot is
+first ready, a gateway it cannot reach is retried with one log line a try.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import hashlib
 import json
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -26,13 +30,14 @@ from bot.connection import UNREACHABLE, describe_unreachable
 from bot.domain.clock import Backoff, Clock, SystemClock, sleep_until, wait_or_timeout
 from bot.domain.models import Dataset
 from bot.domain.shards import describe as describe_shards
-from bot.errors import BotTree
-from bot.posting import DiscordTriviaChannel
-from bot.scheduler import Dispatcher, create_dispatcher
+from bot.errors import BotTree, done
+from bot.metrics import Metrics
+from bot.posting import DiscordTriviaChannel, ScheduledPosts
+from bot.scheduler import Dispatcher
 from bot.services.content import BagScope, ContentService
 from bot.services.games import TriviaRunner
 from bot.services.schedules import ScheduleService
-from bot.store.base import Store
+from bot.store.base import Store, StoreUnavailable
 from bot.ui.details import DetailsButton
 
 if TYPE_CHECKING:
@@ -142,8 +147,14 @@ def retry_gateway_until_ready(bot: LoveWinsAllBot) -> None:
     bot.http.ws_connect = ws_connect  # type: ignore[method-assign]
 
 
-# Discord's pace for IDENTIFY: one per rate-limit bucket every 5 seconds.
+# Discord's pace for IDENTIFY: one per rate-limit bucket every 5 seconds. Turns are taken a
+# little further apart than that: two processes' IDENTIFYs travel by different connections,
+# and one that arrives a few milliseconds early is refused (op 9) and costs 5 s more.
 IDENTIFY_SPACING = dt.timedelta(seconds=5)
+IDENTIFY_MARGIN = dt.timedelta(milliseconds=500)
+# The buttons' custom_id kinds (`lwa:<kind>:…`), for the operator's metrics.
+BUTTON_KINDS = ("t", "report", "details", "quote", "fact", "sources", "reportform")
+HEALTH_DATABASE_SECONDS = 1.5  # within /healthz's own 2 s
 
 
 class LoveWinsAllBot(commands.AutoShardedBot):
@@ -154,6 +165,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         store: Store,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         # No time limit on a shard's first connection: `retry_gateway_until_ready` keeps trying
         # while Discord is unreachable, and a limit would end that with a traceback.
@@ -168,6 +180,9 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
+        self.metrics = metrics or Metrics()
+        self.metrics.refresh = self._refresh_metrics
+        store.on_error = self.metrics.store_error
         # What the bot does, shared by the cogs and the scheduler (bot/services).
         self.content = ContentService(dataset, store, self.clock, self.rng)
         self.games = TriviaRunner(
@@ -183,6 +198,8 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         self.dispatcher: Dispatcher | None = None  # scheduled posts (SPEC §6)
         self.schedules = ScheduleService(store, self.clock, wake=self._wake_dispatcher)
         self._max_concurrency: int | None = None  # Discord's, for IDENTIFY turns
+        # Start-up work left for when the bot is connected (the database did not answer).
+        self._start_up_left: list[tuple[str, Callable[[], Awaitable[object]]]] = []
         self._closed = asyncio.Event()
         retry_gateway_until_ready(self)
 
@@ -202,12 +219,15 @@ class LoveWinsAllBot(commands.AutoShardedBot):
             _shards, _url, limits = await self.http.get_bot_gateway()
             self._max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
         bucket = (shard_id or 0) % self._max_concurrency
-        turn = await self.store.claim_identify_slot(bucket, self.clock.now(), IDENTIFY_SPACING)
+        asked = self.clock.now()
+        spacing = IDENTIFY_SPACING + IDENTIFY_MARGIN
+        turn = await self.store.claim_identify_slot(bucket, asked, spacing)
         if turn > self.clock.now():
             log.info(
                 "shard %s waits %s for its turn to identify", shard_id, turn - self.clock.now()
             )
         await sleep_until(self.clock, turn)
+        self.metrics.identify_wait((self.clock.now() - asked).total_seconds())
 
     async def setup_hook(self) -> None:
         if self.settings.gateway_url != DEFAULT_GATEWAY_URL:
@@ -215,10 +235,78 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(DetailsButton)  # under the replies of several cogs
-        await self.games.recover()  # games a restart interrupted; daily reveals re-armed
-        await self.sync_commands_if_changed()
-        self.dispatcher = create_dispatcher(self)
-        self.dispatcher.start(before=self.wait_until_ready)
+        for command in self.tree.walk_commands():
+            self.metrics.register_command(command.qualified_name)
+        for kind in BUTTON_KINDS:
+            self.metrics.register_command(f"button:{kind}")
+        for what, step in (
+            ("recover the trivia games a restart interrupted", self.games.recover),
+            ("sync the slash commands", self.sync_commands_if_changed),
+        ):
+            try:
+                await step()
+            except StoreUnavailable as error:
+                log.warning("could not %s (%s); trying again once connected", what, error)
+                self._start_up_left.append((what, step))
+        self.dispatcher = Dispatcher(
+            store=self.store,
+            clock=self.clock,
+            poster=ScheduledPosts(self),
+            grace=dt.timedelta(minutes=self.settings.schedule_grace_minutes),
+            # The ceiling is for all processes together: each paces at its shards' share.
+            rate=self.settings.post_rate_per_second * self.settings.shards.share,
+            shards=self.settings.shards,
+            pace_clock=SystemClock(),  # Discord's rate limit counts real seconds
+            observe=self.metrics.post,  # type: ignore[arg-type]
+        )
+        self.dispatcher.start(before=self._start_up)
+
+    async def _start_up(self) -> None:
+        """Once ready: the start-up work the database did not let `setup_hook` do, each step
+        tried again (1 s doubling to a minute) until the database answers. The scheduler
+        starts after it."""
+        await self.wait_until_ready()
+        for what, step in self._start_up_left:
+            backoff = Backoff()
+            while True:
+                try:
+                    await step()
+                    break
+                except StoreUnavailable as error:
+                    delay = backoff.next()
+                    log.warning("could not %s (%s); trying again in %g s", what, error, delay)
+                    await self.wait_closed(delay)
+                    if self.closing:
+                        return
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[Any], command: object
+    ) -> None:
+        done(interaction)
+
+    def _refresh_metrics(self) -> None:
+        """The gauges read at scrape time."""
+        self.metrics.store_health(self.store.healthy)
+        self.metrics.live_games(len(self.games.live))
+        shards = list(self.shards.values())
+        self.metrics.shards(sum(not s.is_closed() for s in shards), len(shards))
+
+    async def health(self) -> tuple[bool, list[str]]:
+        """For `/healthz`: the gateway connected and the database answering (SPEC §2)."""
+        reasons: list[str] = []
+        shards = list(self.shards.values())
+        closed = [s.id for s in shards if s.is_closed()]
+        if not self.is_ready() or self.is_closed() or not shards:
+            reasons.append("gateway: not connected")
+        elif closed:
+            reasons.append(f"gateway: shard(s) {describe_shards(closed)} not connected")
+        try:
+            await asyncio.wait_for(self.store.schema_version(), HEALTH_DATABASE_SECONDS)
+        except TimeoutError:
+            reasons.append(f"database: no answer within {HEALTH_DATABASE_SECONDS:g} s")
+        except Exception as error:
+            reasons.append(f"database: {type(error).__name__}")
+        return not reasons, reasons
 
     def _wake_dispatcher(self) -> None:
         if self.dispatcher is not None:

@@ -28,6 +28,9 @@ POST_PERMISSIONS = (
     ("send_messages", "Send Messages"),
     ("embed_links", "Embed Links"),
 )
+# Scheduled posts also read the channel's history: after a restart, the bot looks there for a
+# post it may have sent before it went down, so it never posts one twice.
+SCHEDULE_PERMISSIONS = (*POST_PERMISSIONS, ("read_message_history", "Read Message History"))
 T = TypeVar("T")
 MAX_SCHEDULE_NUMBER = 2**53 - 1
 POST_CHANNEL_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
@@ -50,9 +53,13 @@ SERVER_INSTALLS = app_commands.AppInstallationType(guild=True, user=False)  # wi
 manage_server = app_commands.checks.has_permissions(manage_guild=True)
 
 
-def missing_post_permissions(permissions: discord.Permissions) -> list[str]:
-    """The permissions the bot lacks to post an embed in a channel, by their Discord names."""
-    return [label for attribute, label in POST_PERMISSIONS if not getattr(permissions, attribute)]
+def missing_post_permissions(
+    permissions: discord.Permissions, *, scheduled: bool = False
+) -> list[str]:
+    """The permissions the bot lacks to post an embed in a channel (`scheduled`: a schedule's
+    posts), by their Discord names."""
+    needed = SCHEDULE_PERMISSIONS if scheduled else POST_PERMISSIONS
+    return [label for attribute, label in needed if not getattr(permissions, attribute)]
 
 
 def permission_fix(missing: list[str], channel_name: str) -> str:
@@ -166,8 +173,9 @@ def _person_label(person: Person) -> str:
 
 
 class PostChannel(app_commands.Transformer[Any]):
-    """A channel of this server where the bot can post: a text or announcement channel in
-    which it can view, send and embed. Anything else is refused, naming what to fix."""
+    """A channel of this server where the bot can post on a schedule: a text or announcement
+    channel in which it can view, send, embed and read the history. Anything else is refused,
+    naming what to fix."""
 
     @property
     def type(self) -> discord.AppCommandOptionType:
@@ -198,7 +206,7 @@ class PostChannel(app_commands.Transformer[Any]):
         me = await bot_member(bot, guild)
         if me is None:
             raise UserError("I couldn't check my permissions in that channel; try again shortly.")
-        missing = missing_post_permissions(channel.permissions_for(me))
+        missing = missing_post_permissions(channel.permissions_for(me), scheduled=True)
         if missing:
             raise UserError(permission_fix(missing, channel.name))
         return channel

@@ -1,20 +1,22 @@
-"""The one error path for every interaction (SPEC §3).
+"""The one error path for every interaction, and the one way to answer it in time (SPEC §3).
 
 A mistake the user can fix (`UserError`, a domain `Refusal`, a failed check) gets an ephemeral
 sentence saying what to do instead. The database being unavailable gets a kind "try again" (the
 store logs why, once, for the operator). Anything else gets an ephemeral apology with a short
 error id; the log has the traceback under the same id.
 
-Slash commands reach it through `BotTree.on_error`; buttons (DynamicItems) through the
-`OneErrorPath` mixin; the report form through `report_error` directly.
+Every interaction is armed against Discord's 3-second limit before anything of it runs
+(`arm`): if its answer is not ready in time, it is deferred, and the answer (`respond`) follows
+as the deferral's follow-up. Slash commands are armed and checked by `BotTree`; buttons
+(DynamicItems) by the `OneErrorPath` mixin; the report form by its listener.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable
 from typing import Any
 
 import discord
@@ -27,54 +29,120 @@ from bot.ui import embeds
 log = logging.getLogger(__name__)
 
 # Discord drops an interaction not answered within 3 s of its creation. Work that may wait on
-# the database (another writer holding it, a busy disk) defers when it runs past either mark.
+# the database (another writer holding it, a busy disk, a server that hangs) defers when it
+# runs past either mark.
 DEFER_AFTER_SECONDS = 2.0  # of work
 DEFER_BY_AGE_SECONDS = 2.5  # since Discord created the interaction (a backlog counts too)
 
 PERMISSION_NAMES = {"manage_guild": "Manage Server"}  # others read well as .title() gives them
+PRIVATE = "private"  # a command's (or its group's) extras key: its replies are ephemeral
+DEFERRAL = "lwa:deferral"  # where an interaction keeps its Deferral (Interaction.extras)
 
 
 class UserError(app_commands.AppCommandError):
     """A mistake the user can fix; the message is shown to them as it is."""
 
 
-async def send_ephemeral(interaction: discord.Interaction[Any], embed: discord.Embed) -> None:
-    if interaction.response.is_done():
-        await interaction.followup.send(embed=embed, ephemeral=True)
-    else:
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+class NotInThisServer(app_commands.CheckFailure):
+    """A command for servers that added the bot, used where it was not added (a server where
+    only the fan installed the bot)."""
 
 
-async def reply_in_time(
-    interaction: discord.Interaction[Any],
-    work: Awaitable[dict[str, Any]],
-    *,
-    ephemeral: bool = False,
+# --- answering in time ------------------------------------------------------------------------
+
+
+class Deferral:
+    """An interaction's guard against Discord's 3-second limit: when its answer is not ready
+    after `DEFER_AFTER_SECONDS` of work (or `DEFER_BY_AGE_SECONDS` after Discord created it),
+    it is deferred ("thinking…"). The fast path costs one timer, no task."""
+
+    def __init__(self, interaction: discord.Interaction[Any], *, ephemeral: bool) -> None:
+        self.interaction = interaction
+        self.ephemeral = ephemeral
+        self._task: asyncio.Task[None] | None = None
+        age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+        delay = max(0.0, min(DEFER_AFTER_SECONDS, DEFER_BY_AGE_SECONDS - age))
+        self._timer = asyncio.get_running_loop().call_later(delay, self._defer)
+
+    def _defer(self) -> None:
+        if self.interaction.response.is_done():
+            return
+        log.warning("interaction %s is slow (the database?); deferring it", self.interaction.id)
+        self._task = asyncio.get_running_loop().create_task(self._send())
+
+    async def _send(self) -> None:
+        await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+        _acknowledged(self.interaction, deferred=True)
+
+    async def settle(self) -> None:
+        """No deferral from now on; one already on its way is sent first."""
+        self._timer.cancel()  # no await since the caller's work ended: it cannot fire later
+        if self._task is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self._task
+
+
+def arm(interaction: discord.Interaction[Any], *, ephemeral: bool) -> None:
+    """Start the interaction's `Deferral` (once: a second call keeps the first)."""
+    if DEFERRAL not in interaction.extras:
+        interaction.extras[DEFERRAL] = Deferral(interaction, ephemeral=ephemeral)
+
+
+def is_private(command: object) -> bool:
+    """Whether a slash command answers privately (its own or its group's `extras`)."""
+    for part in (command, getattr(command, "root_parent", None)):
+        if part is not None and getattr(part, "extras", {}).get(PRIVATE):
+            return True
+    return False
+
+
+async def respond(
+    interaction: discord.Interaction[Any], *, ephemeral: bool | None = None, **reply: Any
 ) -> None:
-    """Send what `work` builds (send_message keyword arguments), deferring first when it takes
-    too long for Discord's limit, so the interaction is never lost. The fast path costs one
-    timer, no extra task."""
-    loop = asyncio.get_running_loop()
-    age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
-    deferral: list[asyncio.Task[Any]] = []
-
-    def defer() -> None:
-        log.warning("interaction %s is slow (the database?); deferring it", interaction.id)
-        deferral.append(
-            loop.create_task(interaction.response.defer(ephemeral=ephemeral, thinking=True))
-        )
-
-    timer = loop.call_later(max(0.0, min(DEFER_AFTER_SECONDS, DEFER_BY_AGE_SECONDS - age)), defer)
-    try:
-        reply = await work
-    finally:
-        timer.cancel()  # no await since `work` ended: the timer cannot fire after this check
-        if deferral:
-            await asyncio.gather(*deferral, return_exceptions=True)  # sent before anything else
+    """Answer the interaction with `reply` (send_message keyword arguments): as its response,
+    or as the follow-up of its deferral. `ephemeral` defaults to what it was armed with (after
+    a deferral, Discord keeps the deferral's)."""
+    deferral: Deferral | None = interaction.extras.get(DEFERRAL)
+    if deferral is not None:
+        await deferral.settle()
+    private = ephemeral if ephemeral is not None else bool(deferral and deferral.ephemeral)
     if interaction.response.is_done():
-        await interaction.followup.send(**reply, ephemeral=ephemeral)
+        await interaction.followup.send(**reply, ephemeral=private)
     else:
-        await interaction.response.send_message(**reply, ephemeral=ephemeral)
+        await interaction.response.send_message(**reply, ephemeral=private)
+        _acknowledged(interaction, deferred=False)
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], embed: discord.Embed) -> None:
+    await respond(interaction, embed=embed, ephemeral=True)
+
+
+def metric_name(interaction: discord.Interaction[Any]) -> str:
+    """What an interaction is, for the operator's metrics: a command's name, or a button's
+    kind (`button:t` for an answer, `button:details` …)."""
+    if interaction.command is not None:
+        return interaction.command.qualified_name
+    custom_id = str(dict(interaction.data or {}).get("custom_id", ""))
+    parts = custom_id.split(":")
+    return f"button:{parts[1]}" if len(parts) > 1 and parts[0] == "lwa" else "other"
+
+
+def _acknowledged(interaction: discord.Interaction[Any], *, deferred: bool) -> None:
+    """For the metrics: how long Discord waited for this interaction's first answer."""
+    metrics = getattr(interaction.client, "metrics", None)
+    if metrics is not None:
+        seconds = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+        metrics.acked(metric_name(interaction), seconds, deferred)
+
+
+def done(interaction: discord.Interaction[Any], outcome: str = "ok") -> None:
+    """For the metrics: how an interaction ended."""
+    metrics = getattr(interaction.client, "metrics", None)
+    if metrics is not None:
+        metrics.interaction(metric_name(interaction), outcome)
+
+
+# --- the one error path -------------------------------------------------------------------------
 
 
 def _missing_permissions_text(missing: list[str]) -> str:
@@ -87,10 +155,15 @@ def _missing_permissions_text(missing: list[str]) -> str:
     )
 
 
+def _cause(error: BaseException) -> BaseException:
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        return error.__cause__ or error  # what the command or transformer raised
+    return error
+
+
 def error_embed(interaction: discord.Interaction[Any], error: BaseException) -> discord.Embed:
     """What the user is told about `error`; internal errors are logged with an id here."""
-    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
-        error = error.__cause__ or error  # what the command or transformer raised
+    error = _cause(error)
     if isinstance(error, UserError | Refusal):
         return embeds.user_error_embed(str(error))
     if isinstance(error, StoreUnavailable):  # the store logged why, once, for the operator
@@ -102,6 +175,12 @@ def error_embed(interaction: discord.Interaction[Any], error: BaseException) -> 
         return embeds.user_error_embed(_missing_permissions_text(error.missing_permissions))
     if isinstance(error, app_commands.NoPrivateMessage):
         return embeds.user_error_embed("That command works in a server, not in direct messages.")
+    if isinstance(error, NotInThisServer):
+        return embeds.user_error_embed(
+            "That command works in servers that added the bot, and this one hasn't: a "
+            "moderator can invite it. `/quote`, `/fact`, `/onthisday`, `/about` and `/help` "
+            "work anywhere."
+        )
     if isinstance(error, app_commands.CheckFailure):
         return embeds.user_error_embed(str(error) or "You can't use that command here.")
     if isinstance(error, app_commands.TransformerError | app_commands.CommandNotFound):
@@ -119,9 +198,19 @@ def error_embed(interaction: discord.Interaction[Any], error: BaseException) -> 
     return embeds.internal_error_embed(error_id)
 
 
+def _outcome(error: BaseException) -> str:
+    error = _cause(error)
+    if isinstance(error, StoreUnavailable):
+        return "refused_store"
+    if isinstance(error, UserError | Refusal | app_commands.AppCommandError):
+        return "user_error"
+    return "internal_error"
+
+
 async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """Answer the user kindly about `error`, once."""
     embed = error_embed(interaction, error)
+    done(interaction, _outcome(error))
     try:
         await send_ephemeral(interaction, embed)
     except discord.HTTPException:
@@ -136,7 +225,21 @@ def _describe(interaction: discord.Interaction[Any]) -> str:
 
 
 class BotTree(app_commands.CommandTree[Any]):
-    """The bot's command tree: every slash command's error goes down the one error path."""
+    """The bot's command tree: every slash command is armed against Discord's 3-second limit
+    before anything of it runs, checked for where it may run, and its error goes down the one
+    error path."""
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        if interaction.type is not discord.InteractionType.application_command:
+            return True  # autocomplete: answered at once or not at all, never deferred
+        command = interaction.command
+        arm(interaction, ephemeral=is_private(command))
+        if command is not None and _for_servers_only(command):
+            if interaction.guild_id is None:
+                raise app_commands.NoPrivateMessage
+            if not interaction.is_guild_integration():
+                raise NotInThisServer
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
@@ -144,16 +247,35 @@ class BotTree(app_commands.CommandTree[Any]):
         await report_error(interaction, error)
 
 
+def _for_servers_only(command: object) -> bool:
+    """A command that only servers which added the bot offer (SPEC §4): Discord shows it
+    nowhere else, but a request can claim any place."""
+    root = getattr(command, "root_parent", None) or command
+    installs = getattr(root, "allowed_installs", None)
+    if installs is not None:
+        return not installs.user
+    return bool(getattr(root, "guild_only", False))
+
+
 class OneErrorPath:
-    """Mixin for the bot's DynamicItems: their callback runs `clicked`, and whatever it raises
-    goes down the one error path (discord.py would only log it, and the user would see
-    "This interaction failed")."""
+    """Mixin for the bot's DynamicItems: their callback runs `clicked`, armed against the
+    3-second limit (ephemeral when `private`; not at all when `defers` is False, for a button
+    whose answer is a form or an edit, which cannot follow a deferral), and whatever it raises
+    goes down the one error path (discord.py would only log it, and the user would see "This
+    interaction failed")."""
+
+    private: bool = False
+    defers: bool = True
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if self.defers:
+            arm(interaction, ephemeral=self.private)
         try:
             await self.clicked(interaction)
         except Exception as error:
             await report_error(interaction, error)
+        else:
+            done(interaction)
 
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         raise NotImplementedError

@@ -1,26 +1,54 @@
-"""How the services' messages reach Discord: the trivia runner's port (`TriviaChannel`).
+"""How the services and the scheduler reach Discord: the trivia runner's port
+(`DiscordTriviaChannel`) and the scheduler's (`ScheduledPosts`).
 
-REST only (a partial channel: no cache needed), rendered by `bot.ui`. A channel that was
-deleted, or where the bot may no longer post, is reported as `ChannelGone`, the services' own
-word for it.
+REST only (a partial channel: no cache needed), rendered by `bot.ui`. Discord's errors become
+the services' and the scheduler's own words: a channel that was deleted, or where the bot may no
+longer post, is `ChannelGone` / `PostRefused`; no answer (a timeout, a lost connection, a server
+error) is `ChannelUnreachable` / `PostUncertain`, since the request may have arrived.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
+import aiohttp
 import discord
 
+from bot.checks import missing_post_permissions
+from bot.domain.schedule import PostKind, post_title
 from bot.domain.trivia import GameKind, OpenQuestion, Reveal, Standing
-from bot.services.games import ChannelGone
-from bot.store.base import GameRecord
-from bot.ui import embeds
+from bot.scheduler import CannotTell, PostRefused, PostRejected, PostUncertain
+from bot.services.content import DailyPost
+from bot.services.games import ChannelGone, ChannelUnreachable
+from bot.store.base import GameRecord, ScheduleRecord, ScheduleRun
+from bot.ui import details, embeds
 from bot.ui import trivia as ui
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
+
+# What "Discord did not answer" looks like from discord.py and aiohttp: the request may or may
+# not have been carried out.
+NO_ANSWER: tuple[type[BaseException], ...] = (
+    discord.DiscordServerError,
+    TimeoutError,
+    OSError,
+    aiohttp.ClientError,
+)
+# Looking for a post: from a little before its run was claimed (clocks differ), 100 messages a
+# page, at most this many pages (the post comes right after the claim, near the start).
+LOOK_BACK = dt.timedelta(minutes=5)
+LOOK_PAGES = 10
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, discord.HTTPException):
+        return f"HTTP {error.status}: {error.text or error.__class__.__name__}"[:300]
+    return f"{error.__class__.__name__}: {error}"[:300]
 
 
 @contextlib.contextmanager
@@ -29,6 +57,8 @@ def _channel_errors() -> Iterator[None]:
         yield
     except (discord.Forbidden, discord.NotFound) as error:
         raise ChannelGone(f"{error.status}: {error.text}") from error
+    except NO_ANSWER as error:
+        raise ChannelUnreachable(describe(error)) from error
 
 
 class DiscordTriviaChannel:
@@ -82,3 +112,247 @@ class DiscordTriviaChannel:
     async def post_notice(self, game: GameRecord, text: str) -> None:
         with _channel_errors():
             await self._channel(game).send(embed=embeds.user_error_embed(text))
+
+
+# --- scheduled posts --------------------------------------------------------------------------
+
+
+class _RoleToPing:
+    """The one role a schedule pings, for `AllowedMentions.roles`. discord.py writes each role's
+    `.id` into `allowed_mentions.roles` as it is, and Discord's published schema has those
+    snowflakes as strings (a `discord.Object` would write a JSON number)."""
+
+    def __init__(self, role_id: int) -> None:
+        self.id = str(role_id)
+
+
+def role_mentions(role_id: int) -> discord.AllowedMentions:
+    """Allowed mentions that ping this role and nothing else: `{"parse": [], "roles": [id]}`."""
+    roles = cast("list[discord.abc.Snowflake]", [_RoleToPing(role_id)])
+    return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    embed: discord.Embed
+    view: discord.ui.View
+
+
+class ChannelRest(Protocol):
+    """The two REST calls scheduled posts make (Discord's errors come through as raised)."""
+
+    async def send(
+        self,
+        channel_id: int,
+        *,
+        guild_id: int,
+        content: str | None,
+        embed: discord.Embed,
+        view: discord.ui.View,
+        nonce: str,
+        allowed_mentions: discord.AllowedMentions,
+    ) -> int:
+        """POST the message; its id."""
+        ...
+
+    async def history(self, channel_id: int, *, after: int, limit: int) -> list[dict[str, Any]]:
+        """GET the `limit` messages right after message id `after`, as Discord gives them."""
+        ...
+
+
+class DiscordRest:
+    """`ChannelRest` through discord.py's HTTP client: no channel cache needed."""
+
+    def __init__(self, bot: LoveWinsAllBot) -> None:
+        self.bot = bot
+
+    async def send(
+        self,
+        channel_id: int,
+        *,
+        guild_id: int,
+        content: str | None,
+        embed: discord.Embed,
+        view: discord.ui.View,
+        nonce: str,
+        allowed_mentions: discord.AllowedMentions,
+    ) -> int:
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
+        # discord.py sends `enforce_nonce` with a nonce.
+        message = await channel.send(
+            content=content, embed=embed, view=view, nonce=nonce, allowed_mentions=allowed_mentions
+        )
+        return message.id
+
+    async def history(self, channel_id: int, *, after: int, limit: int) -> list[dict[str, Any]]:
+        messages = await self.bot.http.logs_from(channel_id, limit, after=after)
+        return cast("list[dict[str, Any]]", messages)
+
+
+class ScheduledPosts:
+    """`bot.scheduler.Poster` on Discord: what a run posts (a quote, fact or on-this-day from
+    the content service, or a daily question from the trivia runner), how it is sent, and how
+    it is recognised in its channel: every post carries its run's marker in a button's
+    custom_id (the run's nonce under "Details"; a daily question's answers name its game)."""
+
+    def __init__(self, bot: LoveWinsAllBot, rest: ChannelRest | None = None) -> None:
+        self.bot = bot
+        self.rest: ChannelRest = rest or DiscordRest(bot)
+
+    async def make(self, run: ScheduleRun, nonce: str) -> OutgoingPost:
+        schedule = run.schedule
+        title = post_title(schedule.content, schedule.days)
+        if schedule.content is PostKind.TRIVIA:
+            record, question = await self.bot.games.prepare_daily(
+                guild_id=schedule.guild_id,
+                channel_id=schedule.channel_id,
+                starter_id=self.bot.user.id if self.bot.user else 0,
+                run_key=nonce,
+            )
+            return OutgoingPost(
+                ui.question_embed(question, title), ui.question_view(record.id, question)
+            )
+        daily = await self.bot.content.daily(
+            schedule.content, schedule.guild_id, schedule.timezone, run.due_at
+        )
+        kind, key = _details_of(daily)
+        return OutgoingPost(
+            embeds.daily_post_embed(daily, self.bot.dataset, schedule.days),
+            details.details_view(kind, key, run=nonce),
+        )
+
+    async def send(self, run: ScheduleRun, post: object, nonce: str) -> int:
+        assert isinstance(post, OutgoingPost)
+        schedule = run.schedule
+        role = schedule.role_id
+        try:
+            return await self.rest.send(
+                schedule.channel_id,
+                guild_id=schedule.guild_id,
+                content=f"<@&{role}>" if role else None,
+                embed=post.embed,
+                view=post.view,
+                nonce=nonce,
+                # The role a moderator chose is the only ping the bot ever makes.
+                allowed_mentions=role_mentions(role) if role else discord.AllowedMentions.none(),
+            )
+        except (discord.Forbidden, discord.NotFound) as error:
+            raise PostRefused(explain_failure(self.bot, schedule, error), describe(error)) from None
+        except NO_ANSWER as error:
+            raise PostUncertain(describe(error)) from None
+        except discord.HTTPException as error:
+            raise PostRejected(describe(error)) from None
+
+    async def find(self, run: ScheduleRun, nonce: str) -> int | None:
+        schedule = run.schedule
+        if schedule.content is PostKind.TRIVIA:
+            game = await self.bot.games.daily_game(nonce)
+            if game is None:
+                return None  # a daily question is made before it is sent: none, none sent
+            if game.current_message is not None:
+                return game.current_message  # already known to be out
+            game_id = game.id
+
+            def wanted(custom_id: str) -> bool:
+                return ui.asks_question_of(custom_id, game_id)
+
+        else:
+
+            def wanted(custom_id: str) -> bool:
+                return details.marks_run(custom_id, nonce)
+
+        return await self._look(schedule, run.claimed_at - LOOK_BACK, wanted)
+
+    async def _look(
+        self, schedule: ScheduleRecord, since: dt.datetime, wanted: Callable[[str], bool]
+    ) -> int | None:
+        """The bot's own message in the schedule's channel, sent after `since`, with a button
+        that is `wanted`; None when there is none. Raises CannotTell when the bot may not read
+        the channel's history (Discord then shows no message at all)."""
+        reason = _unreadable(self.bot, schedule)
+        if reason is not None:
+            raise CannotTell(reason)
+        me = self.bot.user.id if self.bot.user else None
+        after = discord.utils.time_snowflake(since, high=False)
+        for _page in range(LOOK_PAGES):
+            try:
+                messages = await self.rest.history(schedule.channel_id, after=after, limit=100)
+            except (discord.Forbidden, discord.NotFound):
+                return None  # nothing can be there for the bot: a send will say why
+            except NO_ANSWER as error:
+                raise PostUncertain(describe(error)) from None
+            for message in messages:
+                if me is not None and int(message["author"]["id"]) != me:
+                    continue
+                if any(wanted(custom_id) for custom_id in _custom_ids(message)):
+                    return int(message["id"])
+            if len(messages) < 100:
+                return None
+            after = max(int(m["id"]) for m in messages)
+        return None
+
+    async def posted(self, run: ScheduleRun, message_id: int, nonce: str) -> None:
+        if run.schedule.content is PostKind.TRIVIA:
+            await self.bot.games.daily_posted(nonce, message_id)
+
+    async def abandoned(self, run: ScheduleRun, nonce: str) -> None:
+        if run.schedule.content is PostKind.TRIVIA:
+            await self.bot.games.void_daily(nonce)
+
+
+def _details_of(post: DailyPost) -> tuple[str, str]:
+    """What "Details" under a scheduled post opens."""
+    if post.quote is not None:
+        return "quote", post.quote.id
+    if post.day is not None:
+        return "day", f"{post.day.month:02d}-{post.day.day:02d}"
+    if post.fact is not None:
+        return "fact", post.fact.id
+    raise ValueError(f"an empty {post.kind} post")
+
+
+def _custom_ids(message: Mapping[str, Any]) -> Iterator[str]:
+    """Every custom_id of a message's components (raw API data), however nested."""
+    stack: list[Any] = list(message.get("components") or [])
+    while stack:
+        component = stack.pop()
+        if not isinstance(component, dict):
+            continue
+        custom_id = component.get("custom_id")
+        if isinstance(custom_id, str):
+            yield custom_id
+        stack.extend(component.get("components") or [])
+
+
+def _unreadable(bot: LoveWinsAllBot, schedule: ScheduleRecord) -> str | None:
+    """Why the bot may not read the channel's history, from its cache (None when it may, or
+    when the cache cannot say)."""
+    guild = bot.get_guild(schedule.guild_id)
+    channel = guild.get_channel(schedule.channel_id) if guild else None
+    me = guild.me if guild else None
+    if channel is None or me is None or channel.permissions_for(me).read_message_history:
+        return None
+    return (
+        f"the bot lacks Read Message History in #{channel.name}, so after a restart it cannot "
+        "check whether a post already went out (give it back in the channel's settings)"
+    )
+
+
+def explain_failure(
+    bot: LoveWinsAllBot, schedule: ScheduleRecord, error: discord.HTTPException
+) -> str:
+    """Why Discord refused a scheduled post, and what fixes it, from the bot's own cache."""
+    guild = bot.get_guild(schedule.guild_id)
+    channel = guild.get_channel(schedule.channel_id) if guild else None
+    if channel is None:
+        if isinstance(error, discord.NotFound) or guild is not None:
+            return "the channel was deleted (remove this schedule and add one for another channel)"
+        return "the bot can no longer reach this server's channel"
+    if isinstance(error, discord.NotFound):
+        return f"the channel #{channel.name} was not found (was it deleted?)"
+    me = guild.me if guild else None
+    missing = missing_post_permissions(channel.permissions_for(me), scheduled=True) if me else []
+    if missing:
+        names = " and ".join(missing)
+        return f"the bot lost {names} in #{channel.name} (give it back in the channel's settings)"
+    return f"Discord refused the post in #{channel.name} ({error.text or 'Forbidden'})"[:200]

@@ -3,13 +3,20 @@
 The dispatcher sleeps until the earliest schedule is due (or until a moderator adds or resumes
 one), claims every due run in one transaction, and sends them in one steady stream: a token
 bucket (`POST_RATE_PER_SECOND`, all servers together) and a few workers, so a busy minute never
-holds up the bot's answers to interactions.
+holds up the bot's answers to interactions. It knows no Discord type: what a post is, how it
+is sent and how it is found again is the `Poster` port's business (`bot.posting`).
 
-Exactly once: a run is recorded as 'claimed' before it is sent and as 'sent' after; a run left
-'claimed' by a crash is sent again at start-up with the same deterministic nonce (Discord's
-`enforce_nonce` turns a resend of a message it already has into that message), or skipped when
-it is too late. Runs missed by more than `SCHEDULE_GRACE_MINUTES` are skipped and logged, never
-posted in a burst.
+Exactly once. A run is recorded as 'claimed' before it is sent and as 'sent' after. Whatever
+happens in between, the dispatcher never sends a run again before it knows the first attempt
+did not reach the channel:
+- a post this process sent but could not record (the database went away) is remembered, and
+  recorded when the database is back, without sending again;
+- a run whose post could not be made (the database went away before anything was sent) stays
+  claimed and is made again a moment later (within `SCHEDULE_GRACE_MINUTES`);
+- a send whose outcome is unknown (no answer from Discord, or a crash, or a restart long after)
+  is looked for in the channel first, by the marker every scheduled post carries; only a post
+  that is not there is sent (with the run's nonce, in case Discord still remembers it).
+Runs missed by more than the grace are skipped and logged, never posted in a burst.
 """
 
 from __future__ import annotations
@@ -22,85 +29,95 @@ import functools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import Protocol
 
-import discord
-
-from bot.checks import missing_post_permissions
-from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
-from bot.domain.schedule import PostKind, catch_up, post_title, run_nonce
+from bot.domain.clock import Backoff, Clock, wait_or_timeout
+from bot.domain.schedule import catch_up, run_nonce
 from bot.domain.shards import Shards
-from bot.domain.trivia import OpenQuestion
-from bot.store.base import GameRecord, ScheduleRecord, ScheduleRun, Store, StoreUnavailable
-from bot.ui import embeds
-from bot.ui import trivia as trivia_ui
-
-if TYPE_CHECKING:
-    from bot.app import LoveWinsAllBot
+from bot.store.base import ScheduleRun, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 PAUSE_AFTER_FAILURES = 3
 CLAIM_BATCH = 200  # runs claimed per transaction; the dispatcher keeps claiming while any are due
 WORKERS = 8  # sends in flight at once, all servers together
-SEND_ATTEMPTS = 3  # for errors that are not the channel's fault (5xx, timeouts)
+SEND_ATTEMPTS = 3  # for a send or a look whose answer did not come (5xx, timeouts)
 RETRY_BACKOFF_SECONDS = (5.0, 30.0)
 MAX_IDLE_SECONDS = 15 * 60.0  # re-read the index now and then, whatever happened
 RETRY_CEILING_SECONDS = 5 * 60.0  # after a failed round, the longest pause before the next try
 STOP_TIMEOUT_SECONDS = 10.0
+# How long Discord is trusted to remember a run's nonce, counted from the run's claim (it was
+# sent after that). Discord says "a few minutes"; past this, only a look in the channel tells.
+NONCE_MEMORY = dt.timedelta(minutes=2)
+LATE_AFTER = dt.timedelta(minutes=1)  # a post sent later than this after its minute is late
 
-SendPost = Callable[[discord.Embed, discord.ui.View | None], Awaitable[discord.Message]]
-"""What a post maker (and the trivia cog's daily hook) calls to post: paced, nonce'd, recorded."""
-
-
-class _RoleToPing:
-    """The one role a schedule pings, for `AllowedMentions.roles`. discord.py writes each role's
-    `.id` into `allowed_mentions.roles` as it is, and Discord's published schema has those
-    snowflakes as strings (a `discord.Object` would write a JSON number)."""
-
-    def __init__(self, role_id: int) -> None:
-        self.id = str(role_id)
+RunKey = tuple[int, dt.datetime]  # (schedule id, due at)
 
 
-def role_mentions(role_id: int) -> discord.AllowedMentions:
-    """Allowed mentions that ping this role and nothing else: `{"parse": [], "roles": [id]}`."""
-    roles = cast("list[discord.abc.Snowflake]", [_RoleToPing(role_id)])
-    return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
+class PostRefused(Exception):
+    """The channel refused the post (deleted, or the bot lost a permission): nothing was
+    posted. `reason` tells the moderator what to fix; the message is for the log."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
-class MessageSender(Protocol):
-    """Sends one message to a channel through Discord's REST API."""
-
-    async def __call__(
-        self,
-        channel_id: int,
-        *,
-        guild_id: int,
-        content: str | None,
-        embed: discord.Embed,
-        view: discord.ui.View | None,
-        nonce: str,
-        allowed_mentions: discord.AllowedMentions,
-    ) -> discord.Message: ...
+class PostRejected(Exception):
+    """Discord rejected the request itself (a mistake of the bot's): nothing was posted."""
 
 
-class PostMaker(Protocol):
-    """Builds the post of a run and posts it through `send` (exactly one call)."""
+class PostUncertain(Exception):
+    """No answer came (a timeout, a lost connection, a server error): the post may or may not
+    have reached the channel."""
 
-    async def __call__(self, run: ScheduleRun, send: SendPost) -> None: ...
+
+class CannotTell(Exception):
+    """Whether a post reached the channel cannot be found out there (the bot may not read its
+    history); the message tells the moderator what to fix."""
+
+
+class ContentUnavailable(Exception):
+    """The post could not be made, so nothing was posted."""
+
+
+class UnfinishedRuns(Exception):
+    """Some runs of a round were left claimed (their outcome or state could not be settled)."""
+
+
+class Poster(Protocol):
+    """How the dispatcher makes, sends and finds a run's post (the Discord side implements it;
+    every call reaches Discord at most once, the dispatcher paces and retries)."""
+
+    async def make(self, run: ScheduleRun, nonce: str) -> object:
+        """The run's post, ready to send (the same post when a run is made again)."""
+        ...
+
+    async def send(self, run: ScheduleRun, post: object, nonce: str) -> int:
+        """Send it once with `nonce`; the message id. Raises PostRefused, PostRejected or
+        PostUncertain."""
+        ...
+
+    async def find(self, run: ScheduleRun, nonce: str) -> int | None:
+        """The run's post if it is in the channel (by its marker), else None. Raises
+        PostUncertain (no answer) or CannotTell."""
+        ...
+
+    async def posted(self, run: ScheduleRun, message_id: int, nonce: str) -> None:
+        """The run's post is out (just sent, or found): what follows from it (a daily question
+        opens). Called again if recording the run fails, so it must be idempotent."""
+        ...
+
+    async def abandoned(self, run: ScheduleRun, nonce: str) -> None:
+        """The run will not be posted (failed or skipped): undo what `make` prepared."""
+        ...
 
 
 Sleep = Callable[[float], Awaitable[None]]
 Idle = Callable[[asyncio.Event, float], Awaitable[None]]
-ExplainFailure = Callable[[ScheduleRecord, discord.HTTPException], str]
-
-
-class ContentUnavailable(Exception):
-    """The post maker could not make a post, so nothing was posted."""
-
-
-class UnfinishedRuns(Exception):
-    """Some runs of a round were left claimed (their state could not be written)."""
+Observe = Callable[[str], None]
+"""Told what became of each run, for the operator's metrics: "sent", "late", "failed",
+"skipped", "rechecked" (looked for in the channel) and "found" (it was there)."""
 
 
 class TokenBucket:
@@ -142,8 +159,7 @@ class Dispatcher:
         *,
         store: Store,
         clock: Clock,
-        sender: MessageSender,
-        post: PostMaker,
+        poster: Poster,
         grace: dt.timedelta,
         rate: float,
         shards: Shards | None = None,
@@ -152,7 +168,7 @@ class Dispatcher:
         pace_clock: Clock | None = None,
         sleep: Sleep | None = None,
         idle: Idle | None = None,
-        explain: ExplainFailure | None = None,
+        observe: Observe | None = None,
     ) -> None:
         """`clock` says when runs are due and times the waits between them; `pace_clock`
         (default `clock`) paces the sends, which Discord's rate limit measures in real time.
@@ -163,17 +179,20 @@ class Dispatcher:
         self.clock = clock
         self.grace = grace
         self.bucket = TokenBucket(rate, pace_clock or clock, sleep)
-        self._sender = sender
-        self._post = post
+        self._poster = poster
         self._workers = max(1, workers)
         self._batch = max(1, batch)
         self._sleep = sleep or clock.sleep
         self._idle: Idle = idle or functools.partial(wait_or_timeout, clock)
-        self._explain = explain or _generic_failure
+        self._observe: Observe = observe or (lambda outcome: None)
         self._wake = asyncio.Event()
         self._stopping = False
         self._working = False  # past `before`: runs may be in flight
         self._task: asyncio.Task[None] | None = None
+        # Posts this process sent whose run it could not record yet: (message id, sent at).
+        self._posted: dict[RunKey, tuple[int, dt.datetime]] = {}
+        # Runs this process left claimed before anything of them was sent.
+        self._unsent: set[RunKey] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -196,7 +215,8 @@ class Dispatcher:
 
     async def stop(self) -> None:
         """Stop taking new runs; let sends in flight finish briefly. Runs claimed but not yet
-        sent stay 'claimed' and are sent (same nonce) or skipped at the next start."""
+        sent stay 'claimed' and are finished (looked for, then sent) or skipped at the next
+        start."""
         self._stopping = True
         self._wake.set()
         task, self._task = self._task, None
@@ -220,9 +240,9 @@ class Dispatcher:
         """Recover, then claim and deliver due runs until stopped. A round that fails (the
         database locked or full, a bug) is logged with an error id and tried again after a
         pause (1 s doubling to 5 minutes), starting with the runs it may have left claimed: one
-        bad moment never stops every server's posts. Runs left claimed because their state
-        could not be written are recovered on a pause of their own, so they never hold up the
-        other servers' due posts either."""
+        bad moment never stops every server's posts. Runs left claimed because their outcome
+        or state could not be settled are recovered on a pause of their own, so they never
+        hold up the other servers' due posts either."""
         backoff = Backoff(first=1.0, ceiling=RETRY_CEILING_SECONDS)
         recovery = Backoff(first=1.0, ceiling=RETRY_CEILING_SECONDS)
         recover_at: dt.datetime | None = self.clock.now()  # None: nothing left to recover
@@ -281,12 +301,14 @@ class Dispatcher:
     # --- the work -------------------------------------------------------------------------
 
     async def recover(self) -> int:
-        """Finish the runs a crash left claimed: resend them within the grace window (same
-        nonce, so Discord keeps one message), skip the older ones. Returns how many."""
+        """Finish the runs left claimed (by a crash, or by a moment when the database or
+        Discord could not be used): a post known to be out is recorded, a post that may be out
+        is looked for first, the rest is sent within the grace window and skipped after it.
+        Returns how many."""
         runs = await self.store.unfinished_runs(shards=self.shards)
         if runs:
-            log.info("found %d scheduled run(s) interrupted by a restart", len(runs))
-            await self._deliver_all(runs)
+            log.info("found %d scheduled run(s) left unfinished", len(runs))
+            await self._deliver_all(runs, recovering=True)
         return len(runs)
 
     async def run_due(self) -> int:
@@ -295,12 +317,12 @@ class Dispatcher:
             self.clock.now(), grace=self.grace, limit=self._batch, shards=self.shards
         )
         if runs:
-            await self._deliver_all(runs)
+            await self._deliver_all(runs, recovering=False)
         return len(runs)
 
-    async def _deliver_all(self, runs: list[ScheduleRun]) -> None:
-        """Deliver `runs`; one that cannot be finished (its state not written) costs only
-        itself: the others go on, and it stays claimed for the next round's recovery."""
+    async def _deliver_all(self, runs: list[ScheduleRun], *, recovering: bool) -> None:
+        """Deliver `runs`; one that cannot be finished costs only itself: the others go on,
+        and it stays claimed for the next round's recovery."""
         queue = collections.deque(runs)
         unfinished: list[ScheduleRun] = []
 
@@ -308,7 +330,7 @@ class Dispatcher:
             while queue and not self._stopping:
                 run = queue.popleft()
                 try:
-                    await self._deliver(run)
+                    await self._deliver(run, recovering=recovering)
                 except Exception as error:
                     unfinished.append(run)
                     log.error(
@@ -318,7 +340,7 @@ class Dispatcher:
                         run.schedule.guild_id,
                         run.due_at.isoformat(),
                         _describe(error),
-                        exc_info=not isinstance(error, StoreUnavailable),
+                        exc_info=not isinstance(error, StoreUnavailable | PostUncertain),
                     )
 
         async with asyncio.TaskGroup() as group:
@@ -327,128 +349,169 @@ class Dispatcher:
         if unfinished:
             raise UnfinishedRuns(f"{len(unfinished)} of {len(runs)} runs could not be finished")
 
-    async def _deliver(self, run: ScheduleRun) -> None:
-        schedule = run.schedule
-        if catch_up(run.due_at, self.clock.now(), self.grace) == "skip":
-            late = self.clock.now() - run.due_at
-            reason = f"missed by {_duration(late)}, more than the {_duration(self.grace)} grace"
-            await self.store.mark_run_skipped(schedule.id, run.due_at, reason)
-            log.warning(
-                "skipped schedule #%d (server %d) run due %s: %s",
-                schedule.id,
-                schedule.guild_id,
-                run.due_at.isoformat(),
-                reason,
-            )
-            return
-        posted: list[discord.Message] = []
-
-        async def send(embed: discord.Embed, view: discord.ui.View | None) -> discord.Message:
-            if posted:
-                raise RuntimeError("a scheduled run posts one message")
-            message = await self._send(run, embed, view)
-            posted.append(message)
-            await self.store.mark_run_sent(schedule.id, run.due_at, message.id, self.clock.now())
-            log.info(
-                "posted schedule #%d (%s) in channel %d (server %d), message %d",
-                schedule.id,
-                schedule.content,
-                schedule.channel_id,
-                schedule.guild_id,
-                message.id,
-            )
-            return message
-
-        try:
-            await self._post(run, send)
-            if not posted:
-                raise ContentUnavailable("nothing was posted")
-        except (discord.Forbidden, discord.NotFound) as error:
-            if posted:
-                return  # the post is out; what failed came after it
-            reason = self._explain(schedule, error)
-            now_record = await self.store.mark_run_failed(
-                schedule.id,
-                run.due_at,
-                f"{error.status}: {error.text}",
-                failing_reason=reason,
-                pause_after=PAUSE_AFTER_FAILURES,
-            )
-            paused = now_record is not None and now_record.state == "paused"
-            log.warning(
-                "schedule #%d (server %d) failed: %s%s",
-                schedule.id,
-                schedule.guild_id,
-                reason,
-                f"; paused after {PAUSE_AFTER_FAILURES} failures in a row" if paused else "",
-            )
-        except Exception as error:
-            if posted:
-                log.exception("schedule #%d: error after its post was sent", schedule.id)
-                return
-            await self.store.mark_run_failed(
-                schedule.id,
-                run.due_at,
-                _describe(error),
-                failing_reason=None,
-                pause_after=PAUSE_AFTER_FAILURES,
-            )
-            log.error(
-                "schedule #%d (server %d) run due %s failed: %s",
-                schedule.id,
-                schedule.guild_id,
-                run.due_at.isoformat(),
-                _describe(error),
-                exc_info=not isinstance(error, discord.HTTPException | ContentUnavailable),
-            )
-
-    async def _send(
-        self, run: ScheduleRun, embed: discord.Embed, view: discord.ui.View | None
-    ) -> discord.Message:
-        role = run.schedule.role_id
-        content = f"<@&{role}>" if role else None
-        # The role a moderator chose is the only ping the bot ever makes.
-        mentions = role_mentions(role) if role else discord.AllowedMentions.none()
+    async def _deliver(self, run: ScheduleRun, *, recovering: bool) -> None:
+        key: RunKey = (run.schedule.id, run.due_at)
         nonce = run_nonce(run.schedule.id, run.due_at)
+        out = self._posted.get(key)
+        # A recovered run may have been sent by a process that died, or by this one without an
+        # answer: it is looked for before anything is sent again.
+        if out is None and recovering and key not in self._unsent:
+            try:
+                found = await self._look(run, nonce)
+            except CannotTell as error:
+                if self.clock.now() - run.claimed_at > NONCE_MEMORY:
+                    why = f"a post interrupted by a restart was not sent again: {error}"
+                    await self._fail(run, nonce, why, failing_reason=why)
+                    return
+                found = None  # sent, if at all, recently enough for its nonce to tell Discord
+            if found is not None:
+                out = (found, self.clock.now())
+        if out is None:
+            if catch_up(run.due_at, self.clock.now(), self.grace) == "skip":
+                await self._skip(run, nonce)
+                return
+            message_id = await self._make_and_send(run, nonce)
+            if message_id is None:
+                return  # it failed, and that is recorded
+            out = (message_id, self.clock.now())
+        self._posted[key] = out
+        self._unsent.discard(key)
+        message_id, sent_at = out
+        await self._poster.posted(run, message_id, nonce)
+        await self.store.mark_run_sent(run.schedule.id, run.due_at, message_id, sent_at)
+        del self._posted[key]
+        self._observe("sent")
+        if sent_at - run.due_at > LATE_AFTER:
+            self._observe("late")
+        log.info(
+            "posted schedule #%d (%s) in channel %d (server %d), message %d",
+            run.schedule.id,
+            run.schedule.content,
+            run.schedule.channel_id,
+            run.schedule.guild_id,
+            message_id,
+        )
+
+    async def _make_and_send(self, run: ScheduleRun, nonce: str) -> int | None:
+        """Make the run's post and send it: the message id, or None when the run failed (and
+        that is recorded). Raises when the run must stay claimed: the database could not be
+        used before anything was sent, or the send's outcome is unknown."""
+        key: RunKey = (run.schedule.id, run.due_at)
+        try:
+            post = await self._poster.make(run, nonce)
+        except StoreUnavailable:
+            self._unsent.add(key)  # nothing went out: made again once the database is back
+            raise
+        except Exception as error:
+            log.error(
+                "schedule #%d (server %d): its post could not be made (%s)",
+                run.schedule.id,
+                run.schedule.guild_id,
+                _describe(error),
+                exc_info=not isinstance(error, ContentUnavailable),
+            )
+            await self._fail(run, nonce, _describe(error))
+            return None
+        try:
+            message_id = await self._send(run, post, nonce)
+        except PostRefused as error:
+            await self._fail(run, nonce, str(error), failing_reason=error.reason)
+            return None
+        except PostRejected as error:
+            await self._fail(run, nonce, str(error))
+            return None
+        except PostUncertain:
+            self._unsent.discard(key)  # it may be out: looked for before it is sent again
+            raise
+        return message_id
+
+    async def _send(self, run: ScheduleRun, post: object, nonce: str) -> int:
         for attempt in range(SEND_ATTEMPTS):
             await self.bucket.take()
             try:
-                return await self._sender(
-                    run.schedule.channel_id,
-                    guild_id=run.schedule.guild_id,
-                    content=content,
-                    embed=embed,
-                    view=view,
-                    nonce=nonce,
-                    allowed_mentions=mentions,
-                )
-            except (discord.Forbidden, discord.NotFound):
-                raise
-            except discord.HTTPException as error:
-                if error.status < 500 or attempt == SEND_ATTEMPTS - 1:
-                    raise
-                problem: Exception = error
-            except (TimeoutError, OSError) as error:
+                return await self._poster.send(run, post, nonce)
+            except PostUncertain as error:
                 if attempt == SEND_ATTEMPTS - 1:
                     raise
-                problem = error
-            # The same nonce makes a retry safe even if the first attempt did arrive.
-            log.warning(
-                "schedule #%d: sending failed (%s); retrying", run.schedule.id, _describe(problem)
-            )
-            await self._sleep(RETRY_BACKOFF_SECONDS[min(attempt, len(RETRY_BACKOFF_SECONDS) - 1)])
+                # The same nonce makes a retry this soon safe even if the first one arrived.
+                log.warning("schedule #%d: sending failed (%s); retrying", run.schedule.id, error)
+                await self._sleep(_retry_pause(attempt))
         raise AssertionError("unreachable")
 
+    async def _look(self, run: ScheduleRun, nonce: str) -> int | None:
+        """The run's post if it is already in the channel (paced like a send)."""
+        self._observe("rechecked")
+        for attempt in range(SEND_ATTEMPTS):
+            await self.bucket.take()
+            try:
+                found = await self._poster.find(run, nonce)
+            except PostUncertain as error:
+                if attempt == SEND_ATTEMPTS - 1:
+                    raise
+                log.warning(
+                    "schedule #%d: could not look for its post (%s); retrying",
+                    run.schedule.id,
+                    error,
+                )
+                await self._sleep(_retry_pause(attempt))
+                continue
+            if found is not None:
+                self._observe("found")
+                log.info(
+                    "schedule #%d run due %s was already posted (message %d); not sent again",
+                    run.schedule.id,
+                    run.due_at.isoformat(),
+                    found,
+                )
+            return found
+        raise AssertionError("unreachable")
 
-def _generic_failure(schedule: ScheduleRecord, error: discord.HTTPException) -> str:
-    if isinstance(error, discord.NotFound):
-        return "the channel was deleted"
-    return "Discord refused the post: the bot lacks a permission in the channel"
+    async def _skip(self, run: ScheduleRun, nonce: str) -> None:
+        late = self.clock.now() - run.due_at
+        reason = f"missed by {_duration(late)}, more than the {_duration(self.grace)} grace"
+        await self._poster.abandoned(run, nonce)
+        await self.store.mark_run_skipped(run.schedule.id, run.due_at, reason)
+        self._observe("skipped")
+        log.warning(
+            "skipped schedule #%d (server %d) run due %s: %s",
+            run.schedule.id,
+            run.schedule.guild_id,
+            run.due_at.isoformat(),
+            reason,
+        )
+
+    async def _fail(
+        self, run: ScheduleRun, nonce: str, error: str, *, failing_reason: str | None = None
+    ) -> None:
+        """Record a run that will not be posted. With `failing_reason` (the channel's fault,
+        which a moderator fixes) the schedule becomes failing, and pauses itself after
+        `PAUSE_AFTER_FAILURES` in a row."""
+        schedule = run.schedule
+        await self._poster.abandoned(run, nonce)
+        now_record = await self.store.mark_run_failed(
+            schedule.id,
+            run.due_at,
+            error[:300],
+            failing_reason=failing_reason,
+            pause_after=PAUSE_AFTER_FAILURES,
+        )
+        self._observe("failed")
+        paused = now_record is not None and now_record.state == "paused"
+        log.warning(
+            "schedule #%d (server %d) run due %s failed: %s%s",
+            schedule.id,
+            schedule.guild_id,
+            run.due_at.isoformat(),
+            failing_reason or error,
+            f"; paused after {PAUSE_AFTER_FAILURES} failures in a row" if paused else "",
+        )
+
+
+def _retry_pause(attempt: int) -> float:
+    return RETRY_BACKOFF_SECONDS[min(attempt, len(RETRY_BACKOFF_SECONDS) - 1)]
 
 
 def _describe(error: BaseException) -> str:
-    if isinstance(error, discord.HTTPException):
-        return f"HTTP {error.status}: {error.text or error.__class__.__name__}"[:300]
     return f"{error.__class__.__name__}: {error}"[:300]
 
 
@@ -466,99 +529,3 @@ def _log_crash(task: asyncio.Task[None]) -> None:
             "the schedule dispatcher stopped: no scheduled post goes out until a restart",
             exc_info=task.exception(),
         )
-
-
-# --- the bot's side: what is posted, and how ------------------------------------------------
-
-
-def explain_failure(
-    bot: LoveWinsAllBot, schedule: ScheduleRecord, error: discord.HTTPException
-) -> str:
-    """Why Discord refused a scheduled post, and what fixes it, from the bot's own cache."""
-    guild = bot.get_guild(schedule.guild_id)
-    channel = guild.get_channel(schedule.channel_id) if guild else None
-    if channel is None:
-        if isinstance(error, discord.NotFound) or guild is not None:
-            return "the channel was deleted (remove this schedule and add one for another channel)"
-        return "the bot can no longer reach this server's channel"
-    if isinstance(error, discord.NotFound):
-        return f"the channel #{channel.name} was not found (was it deleted?)"
-    me = guild.me if guild else None
-    missing = missing_post_permissions(channel.permissions_for(me)) if me else []
-    if missing:
-        names = " and ".join(missing)
-        return f"the bot lost {names} in #{channel.name} (give it back in the channel's settings)"
-    return f"Discord refused the post in #{channel.name} ({error.text or 'Forbidden'})"[:200]
-
-
-def discord_sender(bot: LoveWinsAllBot) -> MessageSender:
-    async def send(
-        channel_id: int,
-        *,
-        guild_id: int,
-        content: str | None,
-        embed: discord.Embed,
-        view: discord.ui.View | None,
-        nonce: str,
-        allowed_mentions: discord.AllowedMentions,
-    ) -> discord.Message:
-        # REST only: no channel cache needed. discord.py sends `enforce_nonce` with a nonce.
-        channel = bot.get_partial_messageable(channel_id, guild_id=guild_id)
-        if view is None:
-            return await channel.send(
-                content=content, embed=embed, nonce=nonce, allowed_mentions=allowed_mentions
-            )
-        return await channel.send(
-            content=content,
-            embed=embed,
-            view=view,
-            nonce=nonce,
-            allowed_mentions=allowed_mentions,
-        )
-
-    return send
-
-
-def post_maker(bot: LoveWinsAllBot) -> PostMaker:
-    """What a run posts: a quote, fact or on-this-day embed from the content service, or a
-    daily trivia question through the trivia runner."""
-
-    async def post(run: ScheduleRun, send: SendPost) -> None:
-        schedule = run.schedule
-        kind = PostKind(schedule.content)
-        if kind is PostKind.TRIVIA:
-
-            async def post_question(game: GameRecord, question: OpenQuestion) -> int:
-                sent = await send(
-                    trivia_ui.question_embed(question, post_title(kind, schedule.days)),
-                    trivia_ui.question_view(game.id, question),
-                )
-                return sent.id
-
-            await bot.games.post_daily(
-                guild_id=schedule.guild_id,
-                channel_id=schedule.channel_id,
-                starter_id=bot.user.id if bot.user else 0,
-                run_key=run_nonce(schedule.id, run.due_at),
-                post=post_question,
-            )
-            return
-        daily = await bot.content.daily(kind, schedule.guild_id, schedule.timezone, run.due_at)
-        await send(embeds.daily_post_embed(daily, bot.dataset, schedule.days), None)
-
-    return post
-
-
-def create_dispatcher(bot: LoveWinsAllBot) -> Dispatcher:
-    return Dispatcher(
-        store=bot.store,
-        clock=bot.clock,
-        sender=discord_sender(bot),
-        post=post_maker(bot),
-        grace=dt.timedelta(minutes=bot.settings.schedule_grace_minutes),
-        # The ceiling is for all processes together: each paces at its shards' share.
-        rate=bot.settings.post_rate_per_second * bot.settings.shards.share,
-        shards=bot.settings.shards,
-        pace_clock=SystemClock(),
-        explain=lambda schedule, error: explain_failure(bot, schedule, error),
-    )

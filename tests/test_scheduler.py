@@ -24,7 +24,8 @@ import pytest
 from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
 from bot.domain.schedule import ALL_DAYS, run_nonce
-from bot.scheduler import Dispatcher, post_maker
+from bot.posting import ScheduledPosts
+from bot.scheduler import Dispatcher, UnfinishedRuns
 from bot.services.content import ContentService
 from bot.services.games import TriviaRunner
 from bot.store.base import ScheduleRecord, StoreUnavailable
@@ -36,6 +37,7 @@ CHANNEL = 222
 START = dt.datetime(2024, 3, 4, 8, 59, 30, tzinfo=dt.UTC)  # a Monday, just before 09:00 UTC
 NINE = dt.datetime(2024, 3, 4, 9, 0, tzinfo=dt.UTC)
 GRACE = dt.timedelta(minutes=60)
+BOT_USER = 1
 
 
 class Crash(BaseException):
@@ -60,21 +62,34 @@ class Sent:
     at: dt.datetime
     id: int
 
+    def raw(self) -> dict[str, Any]:
+        """As Discord's REST API lists it: no nonce (Discord does not keep it)."""
+        return {
+            "id": str(self.id),
+            "author": {"id": str(BOT_USER)},
+            "components": self.view.to_components() if self.view is not None else [],
+        }
+
 
 @dataclass
 class FakeDiscord:
-    """Channels that keep messages, de-duplicating by nonce like Discord's `enforce_nonce`."""
+    """Channels that keep messages, de-duplicating by nonce like Discord's `enforce_nonce` for
+    `nonce_memory` of the clock's time (Discord: "a few minutes"), and listing them as
+    `GET /channels/{id}/messages` does (`after`, newest first)."""
 
     clock: FakeClock
     messages: dict[int, list[Sent]] = field(default_factory=dict)
     attempts: list[Sent] = field(default_factory=list)
     refuse: dict[int, discord.HTTPException] = field(default_factory=dict)  # channel -> error
-    flaky: list[discord.HTTPException] = field(default_factory=list)  # raised first, in order
+    flaky: list[BaseException] = field(default_factory=list)  # raised first, in order
+    lose_answers: int = 0  # the next sends arrive, but their answer never comes back
     crash_before_send: bool = False
     crash_after_send: bool = False
-    _ids: int = 1000
+    nonce_memory: dt.timedelta = dt.timedelta(minutes=5)
+    lookups: int = 0
+    _ids: int = 0
 
-    async def __call__(
+    async def send(
         self,
         channel_id: int,
         *,
@@ -84,10 +99,9 @@ class FakeDiscord:
         view: Any,
         nonce: str,
         allowed_mentions: discord.AllowedMentions,
-    ) -> Any:
-        attempt = Sent(
-            channel_id, nonce, content, embed, view, allowed_mentions.to_dict(), self.clock.now(), 0
-        )
+    ) -> int:
+        now = self.clock.now()
+        attempt = Sent(channel_id, nonce, content, embed, view, allowed_mentions.to_dict(), now, 0)
         await asyncio.sleep(0)  # a real send yields to the event loop
         self.attempts.append(attempt)
         if self.crash_before_send:
@@ -97,18 +111,44 @@ class FakeDiscord:
         if self.flaky:
             raise self.flaky.pop(0)
         channel = self.messages.setdefault(channel_id, [])
-        existing = next((m for m in channel if m.nonce == nonce), None)
+        existing = next(
+            (m for m in channel if m.nonce == nonce and now - m.at < self.nonce_memory), None
+        )
         if existing is None:
-            self._ids += 1
-            attempt.id = self._ids
+            self._ids += 1  # a snowflake: when it was posted, and a counter
+            attempt.id = discord.utils.time_snowflake(now) + self._ids
             channel.append(attempt)
             existing = attempt
         if self.crash_after_send:
             raise Crash
-        return SimpleNamespace(id=existing.id)
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise TimeoutError  # it arrived; the bot never hears so
+        return existing.id
+
+    async def history(self, channel_id: int, *, after: int, limit: int) -> list[dict[str, Any]]:
+        self.lookups += 1
+        await asyncio.sleep(0)
+        newer = [m for m in self.messages.get(channel_id, []) if m.id > after][:limit]
+        return [m.raw() for m in reversed(newer)]
 
     def posts(self, channel_id: int = CHANNEL) -> list[Sent]:
         return self.messages.get(channel_id, [])
+
+
+@dataclass
+class RevealLog:
+    """The trivia runner's channel for daily questions: their reveals (edits of the post)."""
+
+    reveals: list[tuple[int, dict[int, int]]] = field(default_factory=list)  # message, streaks
+
+    async def show_reveal(
+        self, game: Any, message_id: int, reveal: Any, total: int, streaks: Mapping[int, int]
+    ) -> None:
+        self.reveals.append((message_id, dict(streaks)))
+
+    async def close_question(self, game: Any, message_id: int, question: Any) -> None:
+        raise AssertionError("a daily question is revealed, not closed")
 
 
 class World:
@@ -125,6 +165,7 @@ class World:
         self.idles: list[float] = []
         self.dataset = load_dataset(write_dataset(tmp_path / "data"))
         self.store = SQLiteStore(self.path)
+        self.trivia_channel = RevealLog()
 
     async def __aenter__(self) -> World:
         await self.store.open()
@@ -136,11 +177,15 @@ class World:
             content=content,
             clock=self.clock,
             rng=rng,
-            channel=None,  # type: ignore[arg-type]  # daily questions post through the scheduler
+            channel=self.trivia_channel,  # type: ignore[arg-type]  # posts: the scheduler's
             grace=GRACE,
         )
         bot = SimpleNamespace(
-            dataset=self.dataset, content=content, games=self.games, user=SimpleNamespace(id=1)
+            dataset=self.dataset,
+            content=content,
+            games=self.games,
+            user=SimpleNamespace(id=BOT_USER),
+            get_guild=lambda guild_id: None,  # no cache: what the bot knows comes from REST
         )
 
         async def sleep(seconds: float) -> None:
@@ -156,8 +201,7 @@ class World:
         self.dispatcher = Dispatcher(
             store=self.store,
             clock=self.clock,
-            sender=self.discord,
-            post=post_maker(bot),  # type: ignore[arg-type]
+            poster=ScheduledPosts(bot, rest=self.discord),  # type: ignore[arg-type]
             grace=GRACE,
             rate=self.rate,
             sleep=sleep,
@@ -295,9 +339,13 @@ async def test_a_crash_between_claim_and_send_is_sent_once_after_restart(
         assert [r[2:] for r in world.runs()] == [("sent", post.id)]
 
 
-async def test_a_crash_between_send_and_record_is_deduplicated_by_the_nonce(
-    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+@pytest.mark.parametrize("downtime", [dt.timedelta(minutes=1), dt.timedelta(minutes=10)])
+async def test_a_crash_between_send_and_record_never_posts_twice(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord, downtime: dt.timedelta
 ) -> None:
+    """Discord has the message, the run was never recorded as sent. After a restart (soon, or
+    ten minutes later, when Discord no longer remembers the nonce) the bot finds its post in
+    the channel by the run's marker and records it, without sending again."""
     async with World(tmp_path, clock, fake_discord) as world:
         schedule = await world.add()
         clock.set(NINE)
@@ -308,15 +356,126 @@ async def test_a_crash_between_send_and_record_is_deduplicated_by_the_nonce(
         assert [r[2] for r in world.runs()] == ["claimed"]
 
     fake_discord.crash_after_send = False
-    clock.advance(dt.timedelta(minutes=1))
+    clock.advance(downtime)
     async with World(tmp_path, clock, fake_discord) as world:
         assert await world.dispatcher.recover() == 1
         assert await world.run_all_due() == 0
-    # Sent twice with one nonce; the channel has one message, the run records its id.
     nonce = run_nonce(schedule.id, NINE)
-    assert [a.nonce for a in fake_discord.attempts] == [nonce, nonce]
+    assert [a.nonce for a in fake_discord.attempts] == [nonce]  # sent once, found after
+    assert fake_discord.lookups == 1
     [post] = fake_discord.posts()
     assert [r[2:] for r in world.runs()] == [("sent", post.id)]
+
+
+async def test_a_send_without_an_answer_is_looked_for_before_it_is_sent_again(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    """Three tries, none answered, though the first arrived: the run stays claimed, and once
+    Discord answers again the post is found in the channel, not sent a second time."""
+    async with World(tmp_path, clock, fake_discord) as world:
+        await world.add()
+        clock.set(NINE)
+        fake_discord.lose_answers = 3
+        with pytest.raises(UnfinishedRuns):
+            await world.run_all_due()
+        assert len(fake_discord.posts()) == 1 and len(fake_discord.attempts) == 3
+        assert [r[2] for r in world.runs()] == ["claimed"]
+        clock.advance(dt.timedelta(minutes=10))  # long past Discord's memory of the nonce
+        assert await world.dispatcher.recover() == 1
+    [post] = fake_discord.posts()
+    assert len(fake_discord.attempts) == 3
+    assert [r[2:] for r in world.runs()] == [("sent", post.id)]
+
+
+async def test_a_post_whose_run_cannot_be_recorded_is_recorded_later_not_sent_again(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    """The database goes away just as the post's run is recorded as sent: the post is out and
+    the bot knows it; when the database is back the run is recorded, with no second send
+    and no look in the channel."""
+    async with World(tmp_path, clock, fake_discord) as world:
+        await world.add()
+        mark_sent = world.store.mark_run_sent
+        failures = [StoreUnavailable("the connection was lost")]
+
+        async def flaky(*args: Any, **kwargs: Any) -> Any:
+            if failures:
+                raise failures.pop()
+            return await mark_sent(*args, **kwargs)
+
+        world.store.mark_run_sent = flaky  # type: ignore[method-assign]
+        clock.set(NINE)
+        with pytest.raises(UnfinishedRuns):
+            await world.run_all_due()
+        assert [r[2] for r in world.runs()] == ["claimed"]
+        assert await world.dispatcher.recover() == 1
+    [post] = fake_discord.posts()
+    assert len(fake_discord.attempts) == 1 and fake_discord.lookups == 0
+    assert [r[2:] for r in world.runs()] == [("sent", post.id)]
+
+
+async def test_a_post_that_could_not_be_made_is_made_again_not_lost(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    """The database goes away once while the server's shuffle bag is read: nothing was sent,
+    the run stays claimed (not failed) and goes out on the next try, once."""
+    async with World(tmp_path, clock, fake_discord) as world:
+        await world.add()
+        draw = world.store.draw
+        failures = [StoreUnavailable("the connection was lost")]
+
+        async def flaky(*args: Any, **kwargs: Any) -> Any:
+            if failures:
+                raise failures.pop()
+            return await draw(*args, **kwargs)
+
+        world.store.draw = flaky  # type: ignore[method-assign]
+        clock.set(NINE)
+        with pytest.raises(UnfinishedRuns):
+            await world.run_all_due()
+        assert [r[2] for r in world.runs()] == ["claimed"] and fake_discord.attempts == []
+        clock.advance(1)
+        assert await world.dispatcher.recover() == 1
+    [post] = fake_discord.posts()
+    assert fake_discord.lookups == 0  # it knew nothing had been sent
+    assert [r[2:] for r in world.runs()] == [("sent", post.id)]
+
+
+@pytest.mark.parametrize(("downtime", "posted"), [(1, True), (10, False)])
+async def test_without_the_channels_history_only_the_nonce_can_prevent_a_double(
+    tmp_path: Path,
+    clock: FakeClock,
+    fake_discord: FakeDiscord,
+    downtime: int,
+    posted: bool,
+) -> None:
+    """A crash before the send; the bot may not read the channel's history. Soon after, the
+    run's nonce still protects a resend, so it is sent; ten minutes later nothing could tell a
+    second post from the first, so it is not sent, and the schedule says why."""
+    async with World(tmp_path, clock, fake_discord) as world:
+        schedule = await world.add()
+        clock.set(NINE)
+        fake_discord.crash_before_send = True
+        with pytest.raises((Crash, BaseExceptionGroup)):
+            await world.dispatcher.run_due()
+    fake_discord.crash_before_send = False
+    clock.advance(dt.timedelta(minutes=downtime))
+    async with World(tmp_path, clock, fake_discord) as world:
+        channel = SimpleNamespace(
+            name="daily", permissions_for=lambda me: discord.Permissions(read_message_history=False)
+        )
+        guild = SimpleNamespace(get_channel=lambda channel_id: channel, me=object())
+        poster = world.dispatcher._poster
+        poster.bot.get_guild = lambda guild_id: guild  # type: ignore[attr-defined]
+        await world.dispatcher.recover()
+        after = await world.store.schedule(schedule.id, GUILD)
+    assert len(fake_discord.posts()) == (1 if posted else 0)
+    assert fake_discord.lookups == 0
+    assert [r[2] for r in world.runs()] == ["sent" if posted else "failed"]
+    assert after is not None
+    if not posted:
+        assert after.failing_reason is not None
+        assert "Read Message History in #daily" in after.failing_reason
 
 
 async def test_a_run_interrupted_too_long_ago_is_skipped_not_sent(
@@ -421,7 +580,8 @@ async def test_a_deleted_channel_makes_the_schedule_failing_then_paused_after_th
             assert now is not None
             if day < 3:
                 assert now.failures == day + 1
-                assert now.failing_reason == "the channel was deleted"
+                assert now.failing_reason is not None
+                assert now.failing_reason.startswith("the channel was deleted")
             assert now.state == ("paused" if day >= 2 else "active")
         # The broken schedule tried three times, then stopped; the other posted every day.
         assert len([a for a in fake_discord.attempts if a.channel_id == gone]) == 3
@@ -435,13 +595,13 @@ async def test_a_lost_permission_is_explained_and_a_success_heals_the_schedule(
 ) -> None:
     fake_discord.refuse[CHANNEL] = http_error(discord.Forbidden, 403, 50013, "Missing Permissions")
     async with World(tmp_path, clock, fake_discord) as world:
-        world.dispatcher._explain = lambda s, e: "the bot lost Send Messages in #general"
         schedule = await world.add()
         clock.set(NINE)
         await world.run_all_due()
         failing = await world.store.schedule(schedule.id, GUILD)
         assert failing is not None and failing.state == "active"
-        assert failing.failing_reason == "the bot lost Send Messages in #general"
+        # Without the server in its cache, the bot says what it knows (bot/posting.py).
+        assert failing.failing_reason == "the bot can no longer reach this server's channel"
 
         del fake_discord.refuse[CHANNEL]  # a moderator fixed the channel
         clock.set(NINE + dt.timedelta(days=1))
@@ -463,14 +623,22 @@ async def test_server_errors_are_retried_with_the_same_nonce_and_do_not_mark_fai
         assert len({a.nonce for a in fake_discord.attempts}) == 1
         assert len(fake_discord.attempts) == 2 and 5.0 in world.sleeps
 
-        # Discord down for good: retried within bounds, then the run is recorded as failed.
-        fake_discord.flaky = [http_error(discord.DiscordServerError, 503, 0, "unavailable")] * 5
+        # Discord down for longer: retried within bounds, then left claimed (any of the tries
+        # may have arrived), neither failed nor failing; once Discord answers again, the run
+        # is looked for in the channel, not there, and sent once.
+        fake_discord.flaky = [http_error(discord.DiscordServerError, 503, 0, "unavailable")] * 3
         clock.set(NINE + dt.timedelta(days=1))
-        await world.run_all_due()
+        with pytest.raises(UnfinishedRuns):
+            await world.run_all_due()
         assert len(fake_discord.attempts) == 5
-        assert [r[2] for r in world.runs()] == ["sent", "failed"]
+        assert [r[2] for r in world.runs()] == ["sent", "claimed"]
         after = await world.store.schedule(schedule.id, GUILD)
         assert after is not None and not after.failing and after.state == "active"
+        clock.advance(60)
+        assert await world.dispatcher.recover() == 1
+        assert fake_discord.lookups == 1
+        assert len(fake_discord.posts()) == 2
+        assert [r[2] for r in world.runs()] == ["sent", "sent"]
 
 
 async def test_quotes_do_not_repeat_until_all_were_posted_in_the_server(
@@ -525,6 +693,79 @@ async def test_trivia_posts_through_the_trivia_runner_with_the_paced_send(
         game = await world.store.game_for_run(run_nonce(schedule.id, NINE))
         assert game is not None and game.current_message == post.id
         assert [r[2] for r in world.runs()] == ["sent"]
+
+
+async def test_a_daily_question_whose_run_cannot_be_recorded_still_opens_and_is_revealed(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    """The database goes away just as a daily question's run is recorded as sent: the
+    question is in the channel, so its game goes on (never ended as "nothing was posted"),
+    the run is recorded when the database is back, and the question is revealed an hour on."""
+    async with World(tmp_path, clock, fake_discord) as world:
+        schedule = await world.add(content="trivia")
+        mark_sent = world.store.mark_run_sent
+        failures = [StoreUnavailable("the connection was lost")]
+
+        async def flaky(*args: Any, **kwargs: Any) -> Any:
+            if failures:
+                raise failures.pop()
+            return await mark_sent(*args, **kwargs)
+
+        world.store.mark_run_sent = flaky  # type: ignore[method-assign]
+        clock.set(NINE)
+        with pytest.raises(UnfinishedRuns):
+            await world.run_all_due()
+        game = await world.store.game_for_run(run_nonce(schedule.id, NINE))
+        assert game is not None and game.state == "running"
+        assert await world.dispatcher.recover() == 1
+        [post] = fake_discord.posts()
+        assert [r[2:] for r in world.runs()] == [("sent", post.id)]
+        clock.advance(dt.timedelta(hours=1))
+        for _ in range(100):
+            if world.trivia_channel.reveals:
+                break
+            await asyncio.sleep(0.01)
+        assert [message for message, _ in world.trivia_channel.reveals] == [post.id]
+        assert len(fake_discord.attempts) == 1
+
+
+async def test_two_daily_questions_revealed_together_both_count_in_the_streak(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    """Two daily questions of one server at the same minute, a fan right on both: their
+    reveals come together, and the fan's daily streak counts both (not the last one written)."""
+    fan = 4242
+    async with World(tmp_path, clock, fake_discord) as world:
+        await world.add(content="trivia")
+        await world.add(content="trivia", channel_id=CHANNEL + 1)
+        clock.set(NINE)
+        await world.run_all_due()
+        games = [g for g in world.games.live.values()]
+        assert len(games) == 2
+        for live in games:
+            question = world.dataset.question(live.record.question_ids[0])
+            assert question is not None
+            right = live.record.choices[0].index(question.answer)
+            await world.games.answer(
+                game_id=live.record.id,
+                index=0,
+                choice=right,
+                user_id=fan,
+                channel_id=live.record.channel_id,
+                guild_id=GUILD,
+            )
+        clock.advance(dt.timedelta(hours=1))
+        for _ in range(200):
+            if len(world.trivia_channel.reveals) == 2 and not world.games.live:
+                break
+            await asyncio.sleep(0.01)
+        assert not world.games.live
+        streaks = await world.store.daily_streaks(GUILD, [fan])
+        assert (streaks[fan].current, streaks[fan].best) == (2, 2)
+        stats = await world.store.player_stats(GUILD, fan)
+        assert (stats.daily_streak, stats.best_daily_streak) == (2, 2)
+        # The reveals showed the streak each of them made: 1, then 2.
+        assert sorted(streak[fan] for _, streak in world.trivia_channel.reveals) == [1, 2]
 
 
 async def test_adding_a_schedule_wakes_the_sleeping_dispatcher(

@@ -77,17 +77,18 @@ async def unposted_daily_game(bot: LoveWinsAllBot, run_key: str) -> Any:
     )
 
 
-def sender(posted: list[Posted]) -> Any:
-    """The scheduler's post of a daily question, rendered as it would be; the message id."""
-
-    async def post(game: Any, question: Any) -> int:
-        embed = trivia_ui.question_embed(question, "Daily trivia question")
-        view = trivia_ui.question_view(game.id, question)
-        labels = [getattr(getattr(item, "item", item), "label", "") for item in view.children]
-        posted.append(Posted(id=len(posted) + 1000, embed=embed, labels=labels))
-        return posted[-1].id
-
-    return post
+async def post(bot: LoveWinsAllBot, posted: list[Posted], run_key: str) -> Posted:
+    """The scheduler's post of a run's daily question, rendered as it would be (bot/posting.py):
+    made, sent, then reported as posted."""
+    game, question = await bot.games.prepare_daily(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=1, run_key=run_key
+    )
+    embed = trivia_ui.question_embed(question, "Daily trivia question")
+    view = trivia_ui.question_view(game.id, question)
+    labels = [getattr(getattr(item, "item", item), "label", "") for item in view.children]
+    posted.append(Posted(id=len(posted) + 1000, embed=embed, labels=labels))
+    await bot.games.daily_posted(run_key, posted[-1].id)
+    return posted[-1]
 
 
 async def test_a_resent_run_posts_the_same_game(tmp_path: Path, clock: FakeClock) -> None:
@@ -99,23 +100,19 @@ async def test_a_resent_run_posts_the_same_game(tmp_path: Path, clock: FakeClock
 
     clock.advance(60)
     bot = await started_bot(tmp_path, clock)  # within the grace window: left for the resend
-    await bot.games.post_daily(
-        guild_id=GUILD, channel_id=CHANNEL, starter_id=1, post=sender(posted), run_key="run-1"
-    )
-    [post] = posted
-    assert post.embed.description == "Who directed the music video?"
-    assert post.labels == list(DIRECTOR_CHOICES)
+    sent = await post(bot, posted, "run-1")
+    assert sent.embed.description == "Who directed the music video?"
+    assert sent.labels == list(DIRECTOR_CHOICES)
     record = await bot.store.game(first.id)
-    assert record is not None and record.opened_at == (clock.now(),)
-    assert record.current_message == post.id
+    # Open from when it was made: every post of it says the same closing time.
+    assert record is not None and record.opened_at == (T0,)
+    assert record.current_message == sent.id
     assert await bot.store.running_games() == [record]  # no second game was made
 
-    # Sent again once more (crash after recording the game, before the run was marked sent):
-    # still the same game, and still one reveal pending.
-    await bot.games.post_daily(
-        guild_id=GUILD, channel_id=CHANNEL, starter_id=1, post=sender(posted), run_key="run-1"
-    )
-    assert posted[1].labels == post.labels
+    # Sent again once more (its run not recorded as sent): still the same game, and still
+    # one reveal pending.
+    again = await post(bot, posted, "run-1")
+    assert again.labels == sent.labels
     assert len(await bot.store.running_games()) == 1
     assert len([t for t in asyncio.all_tasks() if t.get_name().startswith("trivia-game")]) == 1
     await stopped(bot)
@@ -124,12 +121,8 @@ async def test_a_resent_run_posts_the_same_game(tmp_path: Path, clock: FakeClock
 async def test_a_new_run_gets_a_new_game(tmp_path: Path, clock: FakeClock) -> None:
     posted: list[Posted] = []
     bot = await started_bot(tmp_path, clock)
-    await bot.games.post_daily(
-        guild_id=GUILD, channel_id=CHANNEL, starter_id=1, post=sender(posted), run_key="run-1"
-    )
-    await bot.games.post_daily(
-        guild_id=GUILD, channel_id=CHANNEL, starter_id=1, post=sender(posted), run_key="run-2"
-    )
+    await post(bot, posted, "run-1")
+    await post(bot, posted, "run-2")
     assert len(await bot.store.running_games()) == 2
     assert {p.embed.description for p in posted} == {
         "Who directed the music video?",
@@ -151,15 +144,17 @@ async def test_an_unposted_game_past_the_grace_window_is_closed(
     await stopped(bot)
 
 
-async def test_a_failed_first_send_voids_the_game(tmp_path: Path, clock: FakeClock) -> None:
+async def test_a_refused_post_voids_the_game_but_a_posted_one_is_never_voided(
+    tmp_path: Path, clock: FakeClock
+) -> None:
     bot = await started_bot(tmp_path, clock)
-
-    async def refused(game: Any, question: Any) -> int:
-        raise RuntimeError("Missing Access")
-
-    with pytest.raises(RuntimeError):
-        await bot.games.post_daily(
-            guild_id=GUILD, channel_id=CHANNEL, starter_id=1, post=refused, run_key="run-3"
-        )
+    await bot.games.prepare_daily(guild_id=GUILD, channel_id=CHANNEL, starter_id=1, run_key="r3")
+    await bot.games.void_daily("r3")  # its channel refused the post
     assert await bot.store.running_games() == []
+    assert bot.games.live == {}
+
+    await post(bot, [], "r4")
+    await bot.games.void_daily("r4")  # e.g. a run given up although its post went out
+    [running] = await bot.store.running_games()
+    assert running.run_key == "r4" and running.opened_at == (T0,)
     await stopped(bot)

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.checks import anywhere
-from bot.errors import OneErrorPath
+from bot.errors import OneErrorPath, respond
 from bot.ui import embeds
 
 if TYPE_CHECKING:
@@ -23,7 +23,11 @@ class SourcesPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"lwa:sources:(?P<page>\d{1,3}):(?P<mode>new|edit)",
 ):
-    """Opens (mode new) or turns (mode edit) the ephemeral, paged list of sources."""
+    """Opens (mode new) or turns (mode edit) the ephemeral, paged list of sources (from the
+    dataset in memory: nothing to wait for, and a page turn is an edit, which cannot follow a
+    deferral)."""
+
+    private, defers = True, False
 
     def __init__(self, page: int, mode: str, label: str) -> None:
         self.page, self.mode = page, mode
@@ -48,7 +52,7 @@ class SourcesPageButton(
         if self.mode == "edit":
             await interaction.response.edit_message(embed=embed, view=view)
         else:
-            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+            await respond(interaction, embed=embed, view=view, ephemeral=True)
 
 
 def sources_view(bot: LoveWinsAllBot, page: int) -> discord.ui.View:
@@ -70,8 +74,8 @@ class About(commands.Cog):
     async def about(self, interaction: discord.Interaction) -> None:
         view = discord.ui.View(timeout=None)
         view.add_item(SourcesPageButton(0, "new", "All sources"))
-        await interaction.response.send_message(
-            embed=embeds.about_embed(self.bot.dataset, __version__), view=view
+        await respond(
+            interaction, embed=embeds.about_embed(self.bot.dataset, __version__), view=view
         )
 
 

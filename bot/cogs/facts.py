@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.checks import anywhere
 from bot.domain.models import TOPICS
-from bot.errors import OneErrorPath, reply_in_time
+from bot.errors import OneErrorPath, respond
 from bot.services.content import BagScope
 from bot.ui import embeds
 from bot.ui.details import details_view
@@ -47,7 +47,7 @@ class AnotherFactButton(
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         bot: LoveWinsAllBot = interaction.client
         topic = self.topic if self.topic in TOPICS else ""  # the dataset may have changed
-        await reply_in_time(interaction, fact_reply(bot, bot.scope(interaction), topic))
+        await respond(interaction, **await fact_reply(bot, bot.scope(interaction), topic))
 
 
 async def fact_reply(bot: LoveWinsAllBot, scope: BagScope, topic: str) -> dict[str, Any]:
@@ -72,7 +72,8 @@ class Facts(commands.Cog):
         self, interaction: discord.Interaction, topic: app_commands.Choice[str] | None = None
     ) -> None:
         chosen = topic.value if topic is not None else ""
-        await reply_in_time(interaction, fact_reply(self.bot, self.bot.scope(interaction), chosen))
+        scope = self.bot.scope(interaction)
+        await respond(interaction, **await fact_reply(self.bot, scope, chosen))
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

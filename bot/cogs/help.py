@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import anywhere, missing_post_permissions
+from bot.errors import PRIVATE, respond
 from bot.ui import embeds
 
 if TYPE_CHECKING:
@@ -20,13 +21,17 @@ class Help(commands.Cog):
     def __init__(self, bot: LoveWinsAllBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="help", description="Every command you can use here, one line each")
+    @app_commands.command(
+        name="help",
+        description="Every command you can use here, one line each",
+        extras={PRIVATE: True},
+    )
     @anywhere
     async def help(self, interaction: discord.Interaction) -> None:
         in_server = interaction.guild_id is not None and interaction.is_guild_integration()
         moderator = in_server and interaction.permissions.manage_guild
-        await interaction.response.send_message(
-            embed=embeds.help_embed(in_server=in_server, moderator=moderator), ephemeral=True
+        await respond(
+            interaction, embed=embeds.help_embed(in_server=in_server, moderator=moderator)
         )
 
     @commands.Cog.listener()

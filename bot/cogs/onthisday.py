@@ -12,7 +12,7 @@ from discord.utils import MISSING
 
 from bot.checks import anywhere
 from bot.domain import dates
-from bot.errors import UserError
+from bot.errors import UserError, respond
 from bot.ui import embeds
 from bot.ui.details import details_view
 
@@ -50,9 +50,7 @@ class OnThisDay(commands.Cog):
             detailed = found.countdown.next_day if found.countdown else None
         key = f"{detailed.month:02d}-{detailed.day:02d}" if detailed else ""
         view = details_view("day", key) if detailed else MISSING
-        await interaction.response.send_message(
-            embed=embeds.day_embed(found, self.bot.dataset), view=view
-        )
+        await respond(interaction, embed=embeds.day_embed(found, self.bot.dataset), view=view)
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.checks import Speaker, anywhere
 from bot.domain.models import Person
-from bot.errors import OneErrorPath, reply_in_time
+from bot.errors import OneErrorPath, respond
 from bot.services.content import BagScope
 from bot.ui import embeds
 from bot.ui.details import details_view
@@ -50,8 +50,8 @@ class AnotherQuoteButton(
         bot: LoveWinsAllBot = interaction.client
         if self.speaker and self.speaker not in bot.dataset.people:
             self.speaker = ""  # the dataset changed since the button was made
-        await reply_in_time(
-            interaction, quote_reply(bot, bot.scope(interaction), self.speaker, self.search)
+        await respond(
+            interaction, **await quote_reply(bot, bot.scope(interaction), self.speaker, self.search)
         )
 
 
@@ -91,15 +91,16 @@ class Quotes(commands.Cog):
     ) -> None:
         if id is not None:
             quote = self.bot.content.quote_by_id(id)
-            await interaction.response.send_message(
-                embed=embeds.quote_embed(quote, self.bot.dataset), view=quote_view(quote.id, "", "")
+            await respond(
+                interaction,
+                embed=embeds.quote_embed(quote, self.bot.dataset),
+                view=quote_view(quote.id, "", ""),
             )
             return
         search_text = " ".join((search or "").split())
         speaker_id = speaker.id if speaker is not None else ""
-        await reply_in_time(
-            interaction, quote_reply(self.bot, self.bot.scope(interaction), speaker_id, search_text)
-        )
+        scope = self.bot.scope(interaction)
+        await respond(interaction, **await quote_reply(self.bot, scope, speaker_id, search_text))
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

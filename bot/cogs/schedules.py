@@ -26,6 +26,7 @@ from bot.checks import (
 )
 from bot.domain import schedule as rules
 from bot.domain.schedule import MAX_SCHEDULES_PER_GUILD, POST_KINDS, PostKind
+from bot.errors import PRIVATE, respond
 from bot.store.base import ScheduleRecord
 from bot.ui import embeds
 from bot.ui import trivia as trivia_ui
@@ -46,6 +47,7 @@ class Schedules(commands.Cog):
         guild_only=True,
         allowed_installs=SERVER_INSTALLS,
         default_permissions=MANAGE_SERVER,
+        extras={PRIVATE: True},
     )
 
     def __init__(self, bot: LoveWinsAllBot) -> None:
@@ -55,9 +57,7 @@ class Schedules(commands.Cog):
     async def _changed(
         self, interaction: discord.Interaction, title: str, record: ScheduleRecord, detail: str
     ) -> None:
-        await interaction.response.send_message(
-            embed=embeds.schedule_changed_embed(title, record, detail), ephemeral=True
-        )
+        await respond(interaction, embed=embeds.schedule_changed_embed(title, record, detail))
 
     @schedule.command(name="add", description="Post something every day (or some days) at a time")
     @manage_server
@@ -92,17 +92,13 @@ class Schedules(commands.Cog):
             role_id=role.id if role else None,
             created_by=interaction.user.id,
         )
-        await interaction.response.send_message(
-            embed=embeds.schedule_added_embed(record, notes), ephemeral=True
-        )
+        await respond(interaction, embed=embeds.schedule_added_embed(record, notes))
 
     @schedule.command(name="list", description="Every scheduled post of this server")
     @manage_server
     async def list_(self, interaction: discord.Interaction) -> None:
         records = await self.schedules.in_server(interaction.guild_id or 0)
-        await interaction.response.send_message(
-            embed=embeds.schedules_embed(records, MAX_SCHEDULES_PER_GUILD), ephemeral=True
-        )
+        await respond(interaction, embed=embeds.schedules_embed(records, MAX_SCHEDULES_PER_GUILD))
 
     @schedule.command(name="remove", description="Delete a scheduled post")
     @manage_server
@@ -154,9 +150,7 @@ class Schedules(commands.Cog):
             tz = await self.bot.content.server_timezone(guild_id)
             post = await self.bot.content.daily(kind, guild_id, tz, now, sample=True)
             embed = embeds.daily_post_embed(post, self.bot.dataset)
-        await interaction.response.send_message(
-            embed=embeds.sample_post_embed(embed), view=view, ephemeral=True
-        )
+        await respond(interaction, embed=embeds.sample_post_embed(embed), view=view)
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

@@ -17,6 +17,7 @@ from bot.checks import (
     missing_post_permissions,
     permission_fix,
 )
+from bot.errors import PRIVATE, respond
 from bot.store.base import ScheduleRecord
 from bot.ui import embeds
 
@@ -31,6 +32,7 @@ class ServerSettings(commands.Cog):
         guild_only=True,
         allowed_installs=SERVER_INSTALLS,
         default_permissions=MANAGE_SERVER,
+        extras={PRIVATE: True},
     )
 
     def __init__(self, bot: LoveWinsAllBot) -> None:
@@ -43,9 +45,7 @@ class ServerSettings(commands.Cog):
         self, interaction: discord.Interaction, tz: app_commands.Transform[str, Timezone]
     ) -> None:
         await self.bot.store.set_guild_timezone(interaction.guild_id or 0, tz)
-        await interaction.response.send_message(
-            embed=embeds.timezone_set_embed(tz, self.bot.clock.now()), ephemeral=True
-        )
+        await respond(interaction, embed=embeds.timezone_set_embed(tz, self.bot.clock.now()))
 
     @settings.command(name="check", description="Check the bot can post where schedules post")
     @manage_server
@@ -63,9 +63,9 @@ class ServerSettings(commands.Cog):
         lines = [line for _, line in health]
         timezone = await self.bot.store.guild_timezone(guild_id)
         all_well = all(well for well, _ in health)
-        await interaction.response.send_message(
+        await respond(
+            interaction,
             embed=embeds.settings_check_embed(lines, timezone, self.bot.dataset.version, all_well),
-            ephemeral=True,
         )
 
 
@@ -89,10 +89,10 @@ def channel_health(
             f"❔ <#{channel_id}> ({ids}): I couldn't check my permissions. "
             "Run `/settings check` again in a minute."
         )
-    missing = missing_post_permissions(channel.permissions_for(me))
+    missing = missing_post_permissions(channel.permissions_for(me), scheduled=True)
     if missing:
         return False, f"❌ <#{channel_id}> ({ids}): {permission_fix(missing, channel.name)}"
-    line = f"✅ <#{channel_id}> ({ids}): I can view, send and embed here."
+    line = f"✅ <#{channel_id}> ({ids}): I can view, send, embed and read the history here."
     stopped = [r for r in records if r.state == "paused" or r.failing]
     if stopped:
         which = ", ".join(f"#{r.id}" for r in stopped)

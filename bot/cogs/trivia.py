@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot.checks import SERVER_INSTALLS, manage_server, missing_post_permissions, permission_fix
 from bot.domain import trivia
 from bot.domain.models import DIFFICULTIES, TOPICS
-from bot.errors import UserError, reply_in_time, report_error
+from bot.errors import PRIVATE, UserError, arm, done, report_error, respond
 from bot.ui import embeds
 from bot.ui import trivia as ui
 
@@ -69,8 +69,9 @@ class Trivia(commands.Cog):
             seconds=seconds,
             topic=topic.value if topic is not None else None,
         )
-        await interaction.response.send_message(
-            embed=embeds.game_started_embed(interaction.user.id, questions, level, seconds)
+        await respond(
+            interaction,
+            embed=embeds.game_started_embed(interaction.user.id, questions, level, seconds),
         )
 
     @trivia_group.command(name="stop", description="End this channel's trivia game")
@@ -92,15 +93,13 @@ class Trivia(commands.Cog):
             )
         live.stopping = True  # before any wait: a second /trivia stop finds it stopping
 
-        async def stopped() -> dict[str, Any]:
-            standings = await self.bot.games.stop_game(live)
-            note = (
-                f"<@{interaction.user.id}> stopped the game. Points of the revealed questions "
-                "stay on the leaderboard."
-            )
-            return {"embed": ui.standings_embed(standings, "Final standings", note)}
-
-        await reply_in_time(interaction, stopped())  # one message: who stopped it, and how it went
+        standings = await self.bot.games.stop_game(live)
+        note = (
+            f"<@{interaction.user.id}> stopped the game. Points of the revealed questions "
+            "stay on the leaderboard."
+        )
+        # One message: who stopped it, and how it went.
+        await respond(interaction, embed=ui.standings_embed(standings, "Final standings", note))
 
     @trivia_group.command(name="leaderboard", description="The server's top 10 trivia players")
     @app_commands.describe(period="all (default), week or month, in the server's timezone")
@@ -117,10 +116,11 @@ class Trivia(commands.Cog):
         rows = await self.bot.store.leaderboard(guild_id, bucket, limit=10)
         caller = await self.bot.store.leaderboard_row(guild_id, interaction.user.id, bucket)
         since = trivia.period_start(key, now, timezone)
-        await interaction.response.send_message(
+        await respond(
+            interaction,
             embed=ui.leaderboard_embed(
                 rows, caller, PERIOD_LABELS[key], interaction.user.id, since, timezone
-            )
+            ),
         )
 
     @trivia_group.command(
@@ -132,15 +132,17 @@ class Trivia(commands.Cog):
     ) -> None:
         who = member or interaction.user
         stats = await self.bot.store.player_stats(interaction.guild_id or 0, who.id)
-        await interaction.response.send_message(embed=ui.stats_embed(stats))
+        await respond(interaction, embed=ui.stats_embed(stats))
 
     @trivia_group.command(
-        name="reports", description="Problems fans reported with trivia questions (moderators)"
+        name="reports",
+        description="Problems fans reported with trivia questions (moderators)",
+        extras={PRIVATE: True},
     )
     @manage_server
     async def reports(self, interaction: discord.Interaction) -> None:
         reports = await self.bot.store.reports(interaction.guild_id or 0, limit=20)
-        await interaction.response.send_message(embed=ui.reports_embed(reports), ephemeral=True)
+        await respond(interaction, embed=ui.reports_embed(reports))
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
@@ -151,6 +153,7 @@ class Trivia(commands.Cog):
         if form is None:
             return
         question_id, reporter_id, reason = form
+        arm(interaction, ephemeral=True)
         try:
             if reporter_id != interaction.user.id:
                 raise UserError(
@@ -167,11 +170,11 @@ class Trivia(commands.Cog):
                 reason=reason.strip()[: ui.REPORT_REASON_MAX],
                 created_at=self.bot.clock.now(),
             )
-            await interaction.response.send_message(
-                embed=ui.report_thanks_embed(report_id, question_id), ephemeral=True
-            )
+            await respond(interaction, embed=ui.report_thanks_embed(report_id, question_id))
         except Exception as error:
             await report_error(interaction, error)
+        else:
+            done(interaction)
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

@@ -65,6 +65,11 @@ class ChannelGone(Exception):
     """The game's channel was deleted, or the bot may no longer post there."""
 
 
+class ChannelUnreachable(Exception):
+    """Discord did not answer (a timeout, a lost connection, a server error): trying again
+    in a moment may work."""
+
+
 class TriviaChannel(Protocol):
     """How a game reaches its channel (the Discord side implements it)."""
 
@@ -95,10 +100,6 @@ class TriviaChannel(Protocol):
     ) -> None: ...
 
     async def post_notice(self, game: GameRecord, text: str) -> None: ...
-
-
-PostDaily = Callable[[GameRecord, OpenQuestion], Awaitable[int]]
-"""The scheduler's paced, de-duplicated post of a daily question; the message id."""
 
 
 @dataclass
@@ -150,6 +151,7 @@ class TriviaRunner:
         self.grace = grace
         self.shards = shards  # the servers whose games this process plays (SPEC §8)
         self.live: dict[int, LiveGame] = {}  # game id -> game being played
+        self._daily_locks: dict[int, asyncio.Lock] = {}  # server id -> its daily reveals' turn
         self._starting: set[int] = set()  # channels where a game is being created
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -158,6 +160,8 @@ class TriviaRunner:
         """At start: close the games a crash or restart interrupted (revealing their open
         question, so no live buttons stay behind), and re-arm daily questions' reveals."""
         for record in await self.store.running_games(shards=self.shards):
+            if record.id in self.live:
+                continue  # already played (a daily question the scheduler just posted)
             try:
                 if record.kind == GameKind.DAILY and not record.opened_at:
                     if not await self._open_posted_daily(record):
@@ -199,8 +203,8 @@ class TriviaRunner:
         sent = await self.store.sent_run(schedule_id, due_at)
         if sent is None:
             return False
-        message_id, sent_at = sent
-        await self.store.open_question(record.id, 0, sent_at, message_id)
+        message_id, _sent_at = sent
+        await self.store.open_question(record.id, 0, record.started_at, message_id)
         log.info("daily trivia game %s: its question was posted before a restart", record.id)
         return True
 
@@ -385,6 +389,21 @@ class TriviaRunner:
         return live.message_id
 
     async def _reveal(self, live: LiveGame) -> Reveal:
+        if not live.daily:
+            return await self._reveal_now(live)
+        # A server's daily questions are revealed one at a time: each moves its players'
+        # streaks on from where the one before left them (two due at the same minute must not
+        # both start from the same streaks; the store serialises its writes too).
+        async with self._daily_lock(live.record.guild_id):
+            return await self._reveal_now(live)
+
+    def _daily_lock(self, guild_id: int) -> asyncio.Lock:
+        lock = self._daily_locks.get(guild_id)
+        if lock is None:
+            lock = self._daily_locks[guild_id] = asyncio.Lock()
+        return lock
+
+    async def _reveal_now(self, live: LiveGame) -> Reveal:
         async with live.lock:  # after any answer being stored: it is scored, or it is refused
             now = self.clock.now()
             reveal = live.game.reveal(now)
@@ -401,15 +420,21 @@ class TriviaRunner:
         ]
         # Shown first, recorded second: a crash in between leaves the question open in the
         # database, so the next start reveals (edits) it again and scores it then. The other
-        # order would leave live buttons behind for good.
+        # order would leave live buttons behind for good. A moment when Discord does not
+        # answer is waited out a little, like the database's.
         try:
             if live.message_id is not None:
-                await self.channel.show_reveal(
-                    live.record,
-                    live.message_id,
-                    reveal,
-                    live.game.total,
-                    {user: streak.current for user, streak in (streaks or {}).items()},
+                message_id = live.message_id
+                await self._retried(
+                    f"the reveal of trivia game {live.record.id} in its channel",
+                    lambda: self.channel.show_reveal(
+                        live.record,
+                        message_id,
+                        reveal,
+                        live.game.total,
+                        {user: streak.current for user, streak in (streaks or {}).items()},
+                    ),
+                    ChannelUnreachable,
                 )
         finally:
             timezone = await self._timezone(live)  # where its week and month begin
@@ -417,7 +442,7 @@ class TriviaRunner:
             await self._saved(
                 f"the reveal of trivia game {live.record.id}, question {reveal.index + 1}",
                 lambda: self.store.record_reveal(
-                    live.record.id, reveal.index, rows, now, timezone=timezone, streaks=streaks
+                    live.record.id, reveal.index, rows, now, timezone=timezone, daily=live.daily
                 ),
             )
         return reveal
@@ -431,20 +456,18 @@ class TriviaRunner:
             return "UTC"
 
     async def _daily_streaks(self, live: LiveGame, reveal: Reveal) -> dict[int, DailyStreak] | None:
-        """The players' daily streaks after this daily question. Best effort: a database that
-        cannot be read now costs the streaks, not the reveal."""
+        """The players' daily streaks after this daily question, as the reveal shows them (the
+        store works them out again as it records the reveal, from what it holds then). Best
+        effort: a database that cannot be read now costs the shown streaks, not the reveal."""
         guild_id = live.record.guild_id
         try:
-            previous = await self.store.previous_daily(guild_id, live.record.id)
+            previous = await self.store.latest_daily(guild_id)
             known = await self.store.daily_streaks(guild_id, [r.user_id for r in reveal.results])
         except StoreUnavailable:
             return None
-        return {
-            r.user_id: known.get(r.user_id, DailyStreak()).after(
-                live.record.id, previous, r.correct
-            )
-            for r in reveal.results
-        }
+        return trivia.streaks_after(
+            live.record.id, previous, known, [(r.user_id, r.correct) for r in reveal.results]
+        )
 
     async def _finish(
         self, live: LiveGame, state: GameState, *, note: str = "", announce: bool = True
@@ -482,15 +505,22 @@ class TriviaRunner:
     async def _saved(self, what: str, save: Callable[[], Awaitable[None]]) -> None:
         """Write with a few tries when the database is unavailable (locked, full): a reveal or
         a game's end is worth waiting a little for. Raises the last StoreUnavailable."""
+        await self._retried(f"save {what}", save, StoreUnavailable)
+
+    async def _retried(
+        self, what: str, work: Callable[[], Awaitable[None]], transient: type[Exception]
+    ) -> None:
+        """`work`, tried `SAVE_ATTEMPTS` times while it fails with `transient` (the pause
+        doubling from `SAVE_RETRY_SECONDS`); raises the last error."""
         delay = SAVE_RETRY_SECONDS
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             try:
-                await save()
+                await work()
                 return
-            except StoreUnavailable as error:
+            except transient as error:
                 if attempt == SAVE_ATTEMPTS:
                     raise
-                log.warning("could not save %s (%s); trying again in %g s", what, error, delay)
+                log.warning("could not %s (%s); trying again in %g s", what, error, delay)
                 await self.clock.sleep(delay)
                 delay *= 2
 
@@ -521,17 +551,18 @@ class TriviaRunner:
 
     # --- daily questions (scheduled posts, SPEC §6) -------------------------------------------
 
-    async def post_daily(
-        self, *, guild_id: int, channel_id: int, starter_id: int, run_key: str, post: PostDaily
-    ) -> int:
-        """Post one question that stays open for an hour, then is revealed and scored; the
-        message id.
+    async def prepare_daily(
+        self, *, guild_id: int, channel_id: int, starter_id: int, run_key: str
+    ) -> tuple[GameRecord, OpenQuestion]:
+        """The daily question of a scheduled run, ready to post: one question that stays open
+        for an hour, then is revealed and scored.
 
-        `post` is the scheduler's paced, de-duplicated send. The reveal is kept in the
-        database as a running daily game, so it still happens after a restart. `run_key`
-        (the run's nonce) makes this idempotent: when the scheduler sends a run again after
-        a crash, the same game is posted again (Discord de-duplicates the message) rather
-        than a new question that would not match the message already in the channel.
+        Made once per run (`run_key`, the run's nonce): when the scheduler makes a run again
+        (after a crash, or a send whose outcome it does not know), it posts the same game and
+        question, never a second one that would not match a message already in the channel.
+        Its hour counts from when it was made, so every post of it says the same closing time.
+        It takes answers from now on: a click may come as soon as the post is out, before
+        `daily_posted` hears of it.
         """
         record = await self.store.game_for_run(run_key)
         if record is None:
@@ -554,23 +585,45 @@ class TriviaRunner:
         if live is None:
             raise RuntimeError(f"the daily question of run {run_key} left the dataset")
         question = live.game.current_question()
-        opening = question is None
         if question is None:
-            question = live.game.open_question(self.clock.now())
-        try:
-            message_id = await post(record, question)
-        except BaseException:
-            if opening:  # nothing reached the channel: this run's game is void
-                self.live.pop(record.id, None)
-                await self._end(record.id, GameState.INTERRUPTED)
-            raise
+            if not live.game.has_next:
+                raise RuntimeError(f"the daily question of run {run_key} was already revealed")
+            question = live.game.open_question(record.started_at)
+        return record, question
+
+    async def daily_game(self, run_key: str) -> GameRecord | None:
+        """The daily question made for a scheduled run, if one was."""
+        return await self.store.game_for_run(run_key)
+
+    async def daily_posted(self, run_key: str, message_id: int) -> None:
+        """The run's daily question is in the channel as `message_id` (just sent, or found
+        there after a restart): record it as open and arm its reveal. Idempotent: the
+        scheduler calls it again when recording the run failed."""
+        record = await self.store.game_for_run(run_key)
+        if record is None or record.state != GameState.RUNNING:
+            return
+        if not record.opened_at:
+            await self.store.open_question(record.id, 0, record.started_at, message_id)
+            record = await self.store.game(record.id) or record
+        elif record.current_message != message_id:
+            await self.store.set_question_message(record.id, message_id)
+        live = self.live.get(record.id) or await self._restore(record)
+        if live is None:
+            return
         live.message_id = message_id
-        if opening:
-            await self.store.open_question(record.id, 0, question.opened_at, message_id)
-        self.live[record.id] = live
         if live.task is None:
             self._start_task(live, self._run_daily(live))
-        return message_id
+
+    async def void_daily(self, run_key: str) -> None:
+        """The run's daily question will not be posted (its channel refused it, or its time
+        passed): end its game, so it never waits for a post."""
+        record = await self.store.game_for_run(run_key)
+        if record is None or record.state != GameState.RUNNING or record.opened_at:
+            return  # nothing made, or it was posted after all: its reveal stays armed
+        live = self.live.pop(record.id, None)
+        if live is not None and live.task is not None:
+            live.task.cancel()
+        await self._end(record.id, GameState.INTERRUPTED)
 
     async def _run_daily(self, live: LiveGame) -> None:
         question = live.game.current_question()

@@ -15,7 +15,7 @@ import discord
 
 from bot.domain import dates
 from bot.domain.models import Dataset, Event, Fact, Question, Quote
-from bot.errors import OneErrorPath, UserError
+from bot.errors import OneErrorPath, UserError, respond
 from bot.ui.embeds import (
     COLOUR,
     DESCRIPTION_MAX,
@@ -35,18 +35,26 @@ KINDS = ("quote", "fact", "question", "day")
 class DetailsButton(
     OneErrorPath,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=rf"lwa:details:(?P<kind>{'|'.join(KINDS)}):(?P<key>[a-z0-9-]{{1,60}})",
+    template=(
+        rf"lwa:details:(?P<kind>{'|'.join(KINDS)}):(?P<key>[a-z0-9-]{{1,60}})"
+        r"(?::(?P<run>\d{1,19}))?"
+    ),
 ):
-    """ "Details" under a quote, a fact, a day or a revealed question."""
+    """ "Details" under a quote, a fact, a day or a revealed question. Under a scheduled post
+    it also carries the run's nonce (`run`): the marker by which the bot recognises that post
+    in the channel when it cannot know whether a send arrived (bot/scheduler.py)."""
 
-    def __init__(self, kind: str, key: str) -> None:
-        self.kind, self.key = kind, key
+    private = True
+
+    def __init__(self, kind: str, key: str, run: str | None = None) -> None:
+        self.kind, self.key, self.run = kind, key, run
+        marker = f":{run}" if run is not None else ""
         super().__init__(
             discord.ui.Button(
                 label="Details",
                 emoji="📖",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"lwa:details:{kind}:{key}",
+                custom_id=f"lwa:details:{kind}:{key}{marker}",
             )
         )
 
@@ -54,12 +62,18 @@ class DetailsButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> DetailsButton:
-        return cls(match["kind"], match["key"])
+        return cls(match["kind"], match["key"], match["run"])
 
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         bot: LoveWinsAllBot = interaction.client
         embed = details_embed(bot.dataset, self.kind, self.key, bot.clock.now().date())
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await respond(interaction, embed=embed)
+
+
+def marks_run(custom_id: str, run: str) -> bool:
+    """Whether a button's custom_id is the marker of scheduled run `run` (its nonce)."""
+    match = DetailsButton.__discord_ui_compiled_template__.fullmatch(custom_id)
+    return match is not None and match["run"] == run
 
 
 def details_embed(dataset: Dataset, kind: str, key: str, today: dt.date) -> discord.Embed:
@@ -148,10 +162,12 @@ def _month_day(key: str) -> tuple[int, int] | None:
     return month, day
 
 
-def details_view(kind: str, key: str, *more: discord.ui.Item[Any]) -> discord.ui.View:
-    """A reply's buttons: the ones given, then "Details"."""
+def details_view(
+    kind: str, key: str, *more: discord.ui.Item[Any], run: str | None = None
+) -> discord.ui.View:
+    """A reply's buttons: the ones given, then "Details" (marked with a scheduled `run`)."""
     view = discord.ui.View(timeout=None)
     for item in more:
         view.add_item(item)
-    view.add_item(DetailsButton(kind, key))
+    view.add_item(DetailsButton(kind, key, run))
     return view

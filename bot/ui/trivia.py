@@ -18,7 +18,7 @@ import discord
 from bot.domain.models import Dataset, Question
 from bot.domain.schedule import ALL_DAYS, PostKind, post_title, timezone_label
 from bot.domain.trivia import AnswerOutcome, OpenQuestion, Reveal, Standing, shuffled_choices
-from bot.errors import OneErrorPath, UserError, reply_in_time
+from bot.errors import OneErrorPath, UserError, respond
 from bot.services.games import DAILY_SECONDS
 from bot.store.base import LeaderRow, PlayerStats, Report
 from bot.ui.details import DetailsButton
@@ -37,6 +37,8 @@ class ChoiceButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"lwa:t:(?P<game>\d{1,18}):(?P<index>\d{1,2}):(?P<choice>\d)",
 ):
+    private = True
+
     def __init__(
         self,
         game_id: int,
@@ -65,18 +67,22 @@ class ChoiceButton(
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         bot: LoveWinsAllBot = interaction.client
 
-        async def reply() -> dict[str, Any]:
-            answered = await bot.games.answer(
-                game_id=self.game_id,
-                index=self.index,
-                choice=self.choice,
-                user_id=interaction.user.id,
-                channel_id=interaction.channel_id,
-                guild_id=interaction.guild_id,
-            )
-            return {"embed": answered_embed(answered)}
+        answered = await bot.games.answer(
+            game_id=self.game_id,
+            index=self.index,
+            choice=self.choice,
+            user_id=interaction.user.id,
+            channel_id=interaction.channel_id,
+            guild_id=interaction.guild_id,
+        )
+        await respond(interaction, embed=answered_embed(answered))
 
-        await reply_in_time(interaction, reply(), ephemeral=True)
+
+def asks_question_of(custom_id: str, game_id: int) -> bool:
+    """Whether a button's custom_id is an answer to the first question of game `game_id`: the
+    marker of a daily question's post (bot/posting.py finds a post by it)."""
+    match = ChoiceButton.__discord_ui_compiled_template__.fullmatch(custom_id)
+    return match is not None and int(match["game"]) == game_id and match["index"] == "0"
 
 
 def answered_embed(answered: Answered) -> discord.Embed:
@@ -96,7 +102,9 @@ class ReportButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"lwa:report:(?P<question>[a-z0-9-]{1,48})",
 ):
-    """Opens the report form for its question."""
+    """Opens the report form for its question (a form cannot follow a deferral)."""
+
+    defers = False
 
     def __init__(self, question_id: str) -> None:
         self.question_id = question_id

@@ -3,7 +3,8 @@
 Schedules are written straight into the bot's database while the bot is down, due a minute ago
 (inside `SCHEDULE_GRACE_MINUTES`) so they all fire the moment the bot starts, paced by
 `POST_RATE_PER_SECOND`. Each run's post carries a deterministic nonce, which is how the test
-counts posts per (schedule, due time).
+counts posts per (schedule, due time). A run a killed bot may have sent is looked for in its
+channel at the next start, so not even Discord's nonce memory is needed to post it once.
 """
 
 from __future__ import annotations
@@ -152,7 +153,9 @@ async def test_kill_9_during_schedule_bursts_posts_every_run_exactly_once(
         await reply.response()
         assert reply.latency is not None and reply.latency < 3
     assert_exactly_once(emulator, bot, channels, due)
-    assert emulator.stats["nonce:deduplicated"] >= 1  # Discord itself dropped the resend
+    # The post that was out but not recorded was found in its channel, not sent again.
+    assert "was already posted" in bot.this_run()
+    assert emulator.stats["nonce:deduplicated"] == 0
     assert posts_by_nonce(emulator, channels)[too_late[0][1]] == 0  # outside the grace window
     assert run_states(bot.database_path)["skipped"] == 1
 
