@@ -426,7 +426,7 @@ class TriviaRunner:
             if live.message_id is not None:
                 message_id = live.message_id
                 await self._retried(
-                    f"the reveal of trivia game {live.record.id} in its channel",
+                    f"show the reveal of trivia game {live.record.id} in its channel",
                     lambda: self.channel.show_reveal(
                         live.record,
                         message_id,

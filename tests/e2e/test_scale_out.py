@@ -30,7 +30,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from bot.app import IDENTIFY_SPACING
+from bot.app import IDENTIFY_MARGIN, IDENTIFY_SPACING
 from bot.domain.schedule import ALL_DAYS, run_nonce
 from bot.services.games import REVEAL_PAUSE_SECONDS
 from bot.store.postgres import PostgresStore
@@ -98,7 +98,7 @@ async def wait_in_turns(
                 if waits > seen[n]:
                     seen[n] = waits
                     await asyncio.sleep(WINDOW + 0.15)
-                    clock.advance(IDENTIFY_SPACING)
+                    clock.advance(IDENTIFY_SPACING + IDENTIFY_MARGIN)
             await asyncio.sleep(0.02)
 
     turns = asyncio.create_task(give_turns())
@@ -361,6 +361,29 @@ async def test_two_processes_serve_their_own_shards_schedules_and_games(
 
 
 @pytest.mark.xdist_group("timing")
+@pytest.mark.xdist_group("timing")
+async def test_two_processes_identify_no_closer_together_than_discord_allows(
+    database_url: str, emulator: Emulator, bot_factory: BotFactory, tmp_path: Path
+) -> None:
+    """Two processes starting at once take their IDENTIFY turns through the database. Their
+    IDENTIFYs travel by different connections; exactly 5 s apart, jitter makes one arrive a
+    few milliseconds early (Discord answers op 9, another 5 s lost). Here time runs ten times
+    fast for the bots and Discord's window shrinks with it; none is too soon."""
+    speed = 10
+    two_shards(emulator)
+    emulator.identify_spacing = IDENTIFY_SPACING.total_seconds() / speed
+    clock = BotClock(tmp_path / "shared.clock", speed=speed)
+    ready = connected(emulator)
+    bots = [
+        await bot_factory(extra_env=shard_env(database_url, shard), clock=clock, wait_ready=False)
+        for shard in ("0", "1")
+    ]
+    for bot in bots:
+        await ready(bot)
+    assert emulator.stats["gateway:identify_too_soon"] == 0
+    assert sum(TURN_LOG in bot.this_run() for bot in bots) == 1  # one of them waited its turn
+
+
 async def test_kill_9_of_one_process_mid_burst_loses_and_doubles_nothing(
     database_url: str, emulator: Emulator, bot_factory: BotFactory, tmp_path: Path
 ) -> None:

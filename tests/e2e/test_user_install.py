@@ -145,3 +145,33 @@ async def test_onthisday_about_and_details_outside_servers(shared: Shared) -> No
     click = await emulator.click(quote.message, "Another quote", other)
     assert click.owners == {"1": str(visitor.id)}
     assert (await click.response()).type == 4
+
+
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [("trivia", ["stop"]), ("trivia", ["leaderboard"]), ("schedule", ["list"])],
+)
+async def test_a_server_command_forged_from_elsewhere_is_refused_kindly(
+    shared: Shared, command: str, path: list[str]
+) -> None:
+    """Discord never offers trivia, schedules or settings outside servers that added the bot;
+    a request that claims one anyway (from a DM, or from a server where only the fan installed
+    the app) gets the kind refusal, never an answer "in #this channel"."""
+    emulator = shared.emulator
+    registered = emulator.commands[command]
+    data: dict[str, object] = {"id": registered["id"], "name": command, "type": 1, "options": []}
+    for name in reversed(path):
+        data["options"] = [{"name": name, "type": 1, "options": data["options"]}]
+    fan = emulator.add_user(f"forger-{'-'.join(path)}")
+    emulator.install_for_user(fan)
+    from_dm = emulator._new_interaction(2, None, emulator.bot_dm(fan), fan, data, name=command)
+    reply = await from_dm.response()
+    assert reply.is_ephemeral
+    assert "works in a server, not in direct messages" in all_text(reply.embeds[0])
+
+    guild, member = elsewhere(shared, f"forger-{command}-{path[0]}")
+    channel = guild.text_channels[0]
+    from_there = emulator._new_interaction(2, guild, channel, member, data, name=command)
+    reply = await from_there.response()
+    assert reply.is_ephemeral
+    assert "servers that added the bot" in all_text(reply.embeds[0])

@@ -225,6 +225,7 @@ class Emulator:
     inject_429 = _Method("_rest", RestApi.inject_429)
     inject_error = _Method("_rest", RestApi.inject_error)
     after_handling = _Method("_rest", RestApi.after_handling)
+    forget_nonces = _Method("_channel_routes", ChannelRoutes.forget_nonces)
 
     # -- hooks: the parts call these through the facade, so that a subclass's override
     # (benchmarks/common.py's BenchEmulator wraps the first four) or a test's monkeypatch

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.services.games import REVEAL_PAUSE_SECONDS
+from bot.services.games import REVEAL_PAUSE_SECONDS, SAVE_RETRY_SECONDS
 from tests.e2e.helpers import all_text, moderator, posts, run, schedule_id
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
@@ -311,6 +311,27 @@ async def test_a_reveal_that_cannot_be_saved_ends_the_game_visibly_and_frees_the
             "the stopped game was taken up again"
         )
         await bot.stop()
+
+
+async def test_a_reveal_discord_did_not_answer_is_shown_again_not_left_with_live_buttons(
+    emulator: Emulator, bot: BotProcess
+) -> None:
+    """Discord answers the reveal's edit with a server error: the bot tries it again a moment
+    later, so the question does not keep live buttons while its points are already counted."""
+    guild = emulator.guilds[0]
+    channel = emulator.add_channel(guild, "reveal-retry")
+    fan = emulator.add_member(guild, "fan")
+    await start_game(emulator, guild, channel, fan, questions=1, seconds=10)
+    question = await emulator.wait_for_message(channel, is_question(1, 1), timeout=10)
+    assert "Locked in" in await click_answer(emulator, question, fan, question_of(question).answer)
+    emulator.inject_error("PATCH", "/channels/{channel_id}/messages/{message_id}", 503)
+    assert bot.clock is not None
+    bot.clock.advance(10)
+    await bot.wait_for_log("could not show the reveal of trivia game", timeout=10)
+    bot.clock.advance(SAVE_RETRY_SECONDS)
+    shown = await emulator.wait_for_edit(question, revealed, timeout=10)
+    assert question_of(question).answer in shown.text
+    assert emulator.stats["PATCH /channels/{channel_id}/messages/{message_id}"] >= 2
 
 
 # --- 6, 10. the database cannot be written, or its file disappears -------------------------------

@@ -27,6 +27,11 @@ class ChannelRoutes:
         # (channel id, nonce) -> (message id, monotonic time it was posted)
         self.nonces: dict[tuple[int, str], tuple[int, float]] = {}
 
+    def forget_nonces(self) -> None:
+        """Discord remembers an enforced nonce for a few minutes only: forget them all now, as
+        it has by the time a bot comes back ten minutes after a crash."""
+        self.nonces.clear()
+
     @route("GET", "/channels/{channel_id}")
     async def get_channel(self, req: Request) -> Any:
         ch = self._channel(req)
