@@ -12,6 +12,10 @@ import sys
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
 
+from collections.abc import AsyncIterator  # noqa: E402
+
+import pytest  # noqa: E402
+
 from tests.fakediscord.fixtures import (  # noqa: E402, F401
     bot,
     bot_factory,
@@ -23,3 +27,11 @@ from tests.fakediscord.fixtures import (  # noqa: E402, F401
     shared_bot,
     shared_emulator,
 )
+from tests.store.postgres import drop_idle_databases  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _drop_idle_databases() -> AsyncIterator[None]:
+    """The PostgreSQL databases this test process kept for reuse go when its session ends."""
+    yield
+    await drop_idle_databases()

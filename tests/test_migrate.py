@@ -397,7 +397,7 @@ def interrupt_before(monkeypatch: pytest.MonkeyPatch, group: str) -> None:
     monkeypatch.setattr(migrate_module, "_copy_group", failing)
 
 
-@pytest.mark.parametrize("group", ["settings and notes", "trivia", "gateway turns"])
+@pytest.mark.parametrize("group", ["gateway turns"])  # every group but the last committed
 async def test_an_interrupted_copy_untouched_since_is_finished_by_running_it_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group: str
 ) -> None:
@@ -419,7 +419,7 @@ async def test_an_interrupted_copy_untouched_since_is_finished_by_running_it_aga
             await store.close()
 
 
-@pytest.mark.parametrize("group", ["settings and notes", "trivia", "gateway turns"])
+@pytest.mark.parametrize("group", ["trivia"])  # stopped halfway: some groups committed
 async def test_an_interrupted_copy_a_bot_wrote_to_since_is_refused_unless_told(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group: str
 ) -> None:

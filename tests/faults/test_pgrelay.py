@@ -1,6 +1,6 @@
 """The PostgreSQL relay of the fault tests (`tests/faults/pgrelay.py`) does what it says.
 
-Against the test server (a database of its own per test, asyncpg directly), and against a
+Against the test server (a database of this module's, asyncpg directly), and against a
 stand-in server of the test for what only the bytes show: the relay's own answer to an
 SSLRequest, the framing of the protocol in pieces, a reset (RST) against a clean close (FIN)
 on both sides.
@@ -28,16 +28,22 @@ Connect = Callable[[str], Coroutine[Any, Any, Any]]
 Pair = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
-@pytest.fixture
-async def database() -> AsyncIterator[str]:
-    """The URL of a fresh database with an empty table `t (id int)`."""
+@pytest.fixture(scope="module")
+async def module_database() -> AsyncIterator[str]:
+    """A database of this module's own (a new one costs a third of a second)."""
     async with fresh_database() as url:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute("CREATE TABLE t (id int)")
-        finally:
-            await conn.close()
         yield url
+
+
+@pytest.fixture
+async def database(module_database: str) -> AsyncIterator[str]:
+    """The URL of the module's database, with an empty table `t (id int)`."""
+    conn = await asyncpg.connect(module_database)
+    try:
+        await conn.execute("DROP TABLE IF EXISTS t; CREATE TABLE t (id int)")
+    finally:
+        await conn.close()
+    yield module_database
 
 
 @pytest.fixture
