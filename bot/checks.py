@@ -7,6 +7,7 @@ gets a valid value or never runs: validation and autocomplete live here, once.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,6 +18,7 @@ from bot.domain import catalog
 from bot.domain import schedule as rules
 from bot.domain.models import Person
 from bot.errors import UserError
+from bot.store.base import StoreUnavailable
 from bot.ui.embeds import clip, schedule_choice
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ T = TypeVar("T")
 MAX_SCHEDULE_NUMBER = 2**53 - 1
 POST_CHANNEL_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
 MANAGE_SERVER = discord.Permissions(manage_guild=True)
+AUTOCOMPLETE_SECONDS = 2.0  # Discord drops suggestions not given within 3 s
 
 
 # Where a command works (SPEC §4): the fan commands also as a user-installed app, in DMs and in
@@ -258,8 +261,14 @@ class ScheduleNumber(app_commands.Transformer[Any]):
         bot = _bot(interaction)
         typed = str(value or "").strip().lstrip("#")
         guild = interaction.guild
+        try:  # a suggestion cannot be deferred: none rather than one Discord no longer wants
+            records = await asyncio.wait_for(
+                bot.schedules.in_server(interaction.guild_id or 0), AUTOCOMPLETE_SECONDS
+            )
+        except (TimeoutError, StoreUnavailable):
+            return []
         choices = []
-        for record in await bot.store.schedules(interaction.guild_id or 0):
+        for record in records:
             if not str(record.id).startswith(typed):
                 continue
             channel = guild.get_channel(record.channel_id) if guild else None
