@@ -136,6 +136,19 @@ class FakeDiscord:
         return self.messages.get(channel_id, [])
 
 
+def fail_once(store: object, method: str) -> None:
+    """The store's `method` fails once as if the database had gone away, then works again."""
+    real = getattr(store, method)
+    failures = [StoreUnavailable("the connection was lost")]
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await real(*args, **kwargs)
+
+    setattr(store, method, flaky)
+
+
 @dataclass
 class RevealLog:
     """The trivia runner's channel for daily questions: their reveals (edits of the post)."""
@@ -395,15 +408,7 @@ async def test_a_post_whose_run_cannot_be_recorded_is_recorded_later_not_sent_ag
     and no look in the channel."""
     async with World(tmp_path, clock, fake_discord) as world:
         await world.add()
-        mark_sent = world.store.mark_run_sent
-        failures = [StoreUnavailable("the connection was lost")]
-
-        async def flaky(*args: Any, **kwargs: Any) -> Any:
-            if failures:
-                raise failures.pop()
-            return await mark_sent(*args, **kwargs)
-
-        world.store.mark_run_sent = flaky  # type: ignore[method-assign]
+        fail_once(world.store, "mark_run_sent")
         clock.set(NINE)
         with pytest.raises(UnfinishedRuns):
             await world.run_all_due()
@@ -421,15 +426,7 @@ async def test_a_post_that_could_not_be_made_is_made_again_not_lost(
     the run stays claimed (not failed) and goes out on the next try, once."""
     async with World(tmp_path, clock, fake_discord) as world:
         await world.add()
-        draw = world.store.draw
-        failures = [StoreUnavailable("the connection was lost")]
-
-        async def flaky(*args: Any, **kwargs: Any) -> Any:
-            if failures:
-                raise failures.pop()
-            return await draw(*args, **kwargs)
-
-        world.store.draw = flaky  # type: ignore[method-assign]
+        fail_once(world.store, "draw")
         clock.set(NINE)
         with pytest.raises(UnfinishedRuns):
             await world.run_all_due()
@@ -703,15 +700,7 @@ async def test_a_daily_question_whose_run_cannot_be_recorded_still_opens_and_is_
     the run is recorded when the database is back, and the question is revealed an hour on."""
     async with World(tmp_path, clock, fake_discord) as world:
         schedule = await world.add(content="trivia")
-        mark_sent = world.store.mark_run_sent
-        failures = [StoreUnavailable("the connection was lost")]
-
-        async def flaky(*args: Any, **kwargs: Any) -> Any:
-            if failures:
-                raise failures.pop()
-            return await mark_sent(*args, **kwargs)
-
-        world.store.mark_run_sent = flaky  # type: ignore[method-assign]
+        fail_once(world.store, "mark_run_sent")
         clock.set(NINE)
         with pytest.raises(UnfinishedRuns):
             await world.run_all_due()

@@ -12,8 +12,6 @@ Each test uses a fresh database (tests/store/postgres.py); without a PostgreSQL 
 skip with the reason, and `LWA_REQUIRE_POSTGRES=1` turns that into a failure.
 """
 
-# ruff: noqa: ASYNC109
-
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +19,6 @@ import datetime as dt
 import os
 import re
 import sys
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -42,6 +39,7 @@ from tests.fakediscord.fixtures import BotFactory
 from tests.fakediscord.interactions import Interaction
 from tests.fakediscord.models import Channel, Guild, Member, Message
 from tests.faults.helpers import (
+    eventually,
     is_live_question,
     is_question,
     poll_until,
@@ -49,7 +47,7 @@ from tests.faults.helpers import (
     revealed,
     wrong_label,
 )
-from tests.store.postgres import fresh_database
+from tests.store.postgres import fetch, fresh_database
 
 SHARDS = 2
 WINDOW = 0.25  # the emulator's IDENTIFY window per bucket, in real seconds (Discord: 5)
@@ -136,24 +134,6 @@ async def start_again(clock: BotClock, emulator: Emulator, bot: BotProcess) -> N
     ready = connected(emulator)
     await bot.start(wait_ready=False)
     await wait_in_turns(clock, [bot], ready)
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], what: str, timeout: float = 20.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-async def fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url)
-    try:
-        return list(await conn.fetch(sql, *args))
-    finally:
-        await conn.close()
 
 
 async def run_states(url: str) -> Counter[str]:

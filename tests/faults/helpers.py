@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.domain.models import Question
-from tests.e2e.helpers import NO_PINGS, dataset
+from bot.domain.schedule import ALL_DAYS, run_nonce
+from bot.store.base import Store
+from tests.e2e.helpers import NO_PINGS, dataset, moderator, run, schedule_id
+from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.models import Channel, Guild, Member, Message
 
@@ -124,6 +128,17 @@ class Stopwatch:
         return time.monotonic() - self.started
 
 
+async def eventually(
+    check: Callable[[], Awaitable[bool]], what: str, timeout: float = 20.0
+) -> None:
+    """For conditions only an awaited read tells (a row in PostgreSQL)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
 async def poll_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     """For conditions no emulator event announces (a 429 served, a database row)."""
     deadline = time.monotonic() + timeout
@@ -145,3 +160,78 @@ def slow_responses(
         return result
 
     emulator.after_handling(method, template, slow, count)
+
+
+# --- scheduled posts ----------------------------------------------------------------------------
+
+
+def place(emulator: Emulator) -> tuple[Guild, Channel, Member]:
+    """The first server, its first channel and a moderator there."""
+    guild = emulator.guilds[0]
+    return guild, guild.text_channels[0], moderator(emulator, guild)
+
+
+def early_in_a_minute(bot: BotProcess) -> None:
+    """Move the bot's clock to 5 s past the next minute, so that schedules added right after
+    (`add_schedule`, due whole minutes from now) fall due in the minutes the test expects,
+    however slowly a busy machine runs the test."""
+    assert bot.clock is not None
+    bot.clock.set((bot.clock.now() + dt.timedelta(minutes=1)).replace(second=5, microsecond=0))
+
+
+async def add_schedule(
+    emulator: Emulator,
+    bot: BotProcess,
+    guild: Guild,
+    mod: Member,
+    channel: Channel,
+    minutes: int,
+    content: str = "quote",
+) -> tuple[int, dt.datetime]:
+    """A daily post (a quote by default) due `minutes` from the bot's now (UTC), added as a
+    moderator does; its id and due time."""
+    assert bot.clock is not None
+    due = (bot.clock.now() + dt.timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    added = await run(
+        emulator,
+        guild,
+        channel,
+        mod,
+        "schedule add",
+        channel=channel,
+        content=content,
+        time=due.strftime("%H:%M"),
+        timezone="UTC",
+    )
+    return schedule_id(added), due
+
+
+async def add_due_schedules(
+    store: Store,
+    channels: Sequence[Channel],
+    count: int,
+    *,
+    due: dt.datetime,
+    contents: Sequence[str],
+) -> dict[str, int]:
+    """`count` daily posts due at `due`, in turn in `channels` and of `contents`, written
+    straight into the bot's database while it is down; {nonce: schedule id}."""
+    added: dict[str, int] = {}
+    for n in range(count):
+        channel = channels[n % len(channels)]
+        assert channel.guild_id is not None  # a guild channel (for mypy)
+        record = await store.add_schedule(
+            guild_id=channel.guild_id,
+            channel_id=channel.id,
+            content=contents[n % len(contents)],
+            local_time=due.time(),
+            timezone="UTC",
+            days=ALL_DAYS,
+            role_id=None,
+            next_run_at=due,
+            created_by=1,
+            created_at=due,
+            limit=10_000,
+        )
+        added[run_nonce(record.id, due)] = record.id
+    return added

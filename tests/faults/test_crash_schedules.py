@@ -18,49 +18,30 @@ from typing import Any
 
 import pytest
 
-from bot.domain.schedule import ALL_DAYS, run_nonce
 from bot.store.sqlite import SQLiteStore
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.models import Channel
 
-from .helpers import database, poll_until
+from .helpers import add_due_schedules, database, poll_until
 
 SEED = 1183  # V's and IU's
 RATE = "20"  # posts a second: a burst of 16 takes under a second
 CONTENTS = ("quote", "fact", "onthisday")
 
 
-async def add_due_schedules(
+async def due_schedules(
     path: Path, channels: list[Channel], count: int, late: dt.timedelta = dt.timedelta(minutes=1)
 ) -> list[tuple[int, str]]:
     """`count` schedules whose run fell due `late` ago; their (id, nonce)."""
-    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-    due = now - late
+    due = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - late
     store = SQLiteStore(path)
     await store.open()
     try:
-        added = []
-        for n in range(count):
-            channel = channels[n % len(channels)]
-            assert channel.guild_id is not None  # a guild channel (for mypy)
-            record = await store.add_schedule(
-                guild_id=channel.guild_id,
-                channel_id=channel.id,
-                content=CONTENTS[n % 3],
-                local_time=due.time(),
-                timezone="UTC",
-                days=ALL_DAYS,
-                role_id=None,
-                next_run_at=due,
-                created_by=1,
-                created_at=due,
-                limit=10_000,
-            )
-            added.append((record.id, run_nonce(record.id, due)))
-        return added
+        added = await add_due_schedules(store, channels, count, due=due, contents=CONTENTS)
     finally:
         await store.close()
+    return [(schedule, nonce) for nonce, schedule in added.items()]
 
 
 def run_states(path: Path) -> Counter[str]:
@@ -116,20 +97,20 @@ async def test_kill_9_during_schedule_bursts_posts_every_run_exactly_once(
     ]
     fan = emulator.add_member(guild, "fan")
     due: list[tuple[int, str]] = []
-    too_late = await add_due_schedules(
+    too_late = await due_schedules(
         bot.database_path, channels[:1], 1, late=dt.timedelta(hours=3)
     )
 
     for _ in range(4):  # kill at a random point of each burst
         await bot.kill()
-        due += await add_due_schedules(bot.database_path, channels, 16)
+        due += await due_schedules(bot.database_path, channels, 16)
         await bot.start()
         await asyncio.sleep(rng.uniform(0.0, 1.2))
         await bot.kill()
 
     # Once more, with the kill exactly between a post and its record: the database is held
     # by another writer, so the sends that are out cannot be marked as sent.
-    due += await add_due_schedules(bot.database_path, channels, 16)
+    due += await due_schedules(bot.database_path, channels, 16)
     before = sum(posts_by_nonce(emulator, channels).values())
     await bot.start()
     await poll_until(
@@ -171,7 +152,7 @@ async def test_sigterm_during_a_schedule_burst_exits_0_and_nothing_doubles(
         *(emulator.add_channel(guild, f"daily-{n}") for n in range(3)),
     ]
     await bot.kill()
-    due = await add_due_schedules(bot.database_path, channels, 16)
+    due = await due_schedules(bot.database_path, channels, 16)
     await bot.start()
     await poll_until(
         lambda: len(posts_by_nonce(emulator, channels)) >= 4, 10, "the burst to be under way"

@@ -18,22 +18,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 
 from bot.app import IDENTIFY_MARGIN, IDENTIFY_SPACING
-from bot.domain.schedule import ALL_DAYS, run_nonce
+from bot.domain.schedule import run_nonce
 from bot.store.postgres import PostgresStore
-from tests.e2e.helpers import all_text, moderator, posts, run, schedule_id
+from tests.e2e.helpers import all_text, posts, run
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.fixtures import BotFactory
 from tests.fakediscord.models import Channel, Guild, Member
 from tests.faults.helpers import (
+    add_due_schedules,
+    add_schedule,
     choice_buttons,
     click_answer,
+    early_in_a_minute,
+    eventually,
     is_live_question,
     is_question,
+    place,
     poll_until,
     question_of,
     revealed,
@@ -41,7 +45,7 @@ from tests.faults.helpers import (
 )
 from tests.faults.pgrelay import PgRelay
 from tests.shared import closed_port
-from tests.store.postgres import fresh_database
+from tests.store.postgres import fetch, fresh_database
 
 MARK_SENT = "SET state = 'sent'"  # the statement that records a run as sent
 READ_BAG = "FROM shuffle_bags"  # the read of a shuffle bag
@@ -59,24 +63,24 @@ async def bot_on(pg: tuple[str, PgRelay], bot_factory: BotFactory, **env: str) -
     return await bot_factory(extra_env={"DATABASE_URL": relay.url(url), **env})
 
 
-async def rows(url: str, sql: str, *args: Any) -> list[Any]:
-    conn = await asyncpg.connect(url)
-    try:
-        return list(await conn.fetch(sql, *args))
-    finally:
-        await conn.close()
-
-
 async def run_states(url: str) -> list[str]:
-    return [r["state"] for r in await rows(url, "SELECT state FROM schedule_runs ORDER BY due_at")]
+    return [r["state"] for r in await fetch(url, "SELECT state FROM schedule_runs ORDER BY due_at")]
 
 
-async def until_rows(url: str, sql: str, count: int, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while len(await rows(url, sql)) < count:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"after {timeout}s fewer than {count} rows of: {sql}")
-        await asyncio.sleep(0.05)
+async def runs_become(url: str, *states: str, timeout: float = 15.0) -> None:
+    """Until the runs' states (by due time) are `states`."""
+
+    async def there() -> bool:
+        return await run_states(url) == list(states)
+
+    await eventually(there, f"the runs to be {list(states)}", timeout)
+
+
+async def until_rows(url: str, sql: str, count: int) -> None:
+    async def enough() -> bool:
+        return len(await fetch(url, sql)) >= count
+
+    await eventually(enough, f"{count} rows of: {sql}", 10)
 
 
 async def start_again(bot: BotProcess) -> None:
@@ -87,40 +91,13 @@ async def start_again(bot: BotProcess) -> None:
     await bot.start()
 
 
-def place(emulator: Emulator) -> tuple[Guild, Channel, Member]:
-    guild = emulator.guilds[0]
-    return guild, guild.text_channels[0], moderator(emulator, guild)
-
-
-async def add_schedule(
-    emulator: Emulator, bot: BotProcess, place: tuple[Guild, Channel, Member], content: str
+async def schedule_soon(
+    emulator: Emulator, bot: BotProcess, where: tuple[Guild, Channel, Member], content: str
 ) -> tuple[int, dt.datetime]:
     """A daily post due at the start of the bot's next minute but one; its id and due time."""
-    guild, channel, mod = place
-    assert bot.clock is not None
-    bot.clock.set((bot.clock.now() + dt.timedelta(minutes=1)).replace(second=5, microsecond=0))
-    due = (bot.clock.now() + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
-    added = await run(
-        emulator,
-        guild,
-        channel,
-        mod,
-        "schedule add",
-        channel=channel,
-        content=content,
-        time=due.strftime("%H:%M"),
-        timezone="UTC",
-    )
-    return schedule_id(added), due
-
-
-async def runs_become(url: str, *states: str, timeout: float = 15.0) -> None:
-    """Until the runs' states (by due time) are `states`."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (now := await run_states(url)) != list(states):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"after {timeout}s the runs are {now}, not {list(states)}")
-        await asyncio.sleep(0.05)
+    guild, channel, mod = where
+    early_in_a_minute(bot)
+    return await add_schedule(emulator, bot, guild, mod, channel, 1, content)
 
 
 # --- 1. the connection lost while a daily question is recorded as sent ------------------------
@@ -134,7 +111,7 @@ async def test_a_daily_question_whose_sent_record_is_lost_is_still_answered_and_
     where = place(emulator)
     guild, channel, _ = where
     player = emulator.add_member(guild, "player")
-    _, due = await add_schedule(emulator, bot, where, "trivia")
+    _, due = await schedule_soon(emulator, bot, where, "trivia")
     lost = relay.abort_on(MARK_SENT)
     assert bot.clock is not None
     bot.clock.set(due)
@@ -148,7 +125,7 @@ async def test_a_daily_question_whose_sent_record_is_lost_is_still_answered_and_
     shown = await emulator.wait_for_edit(question, revealed, timeout=10)
     assert asked.answer in shown.text
     await until_rows(url, "SELECT user_id, correct, points FROM trivia_scores", 1)
-    [score] = await rows(url, "SELECT user_id, correct, points FROM trivia_scores")
+    [score] = await fetch(url, "SELECT user_id, correct, points FROM trivia_scores")
     assert (score["user_id"], score["correct"]) == (player.id, 1) and score["points"] > 0
     assert len([m for m in posts(emulator, channel) if choice_buttons(m)]) == 1
 
@@ -163,7 +140,7 @@ async def test_a_post_whose_bag_could_not_be_read_goes_out_a_moment_later(
     bot = await bot_on(pg, bot_factory)
     where = place(emulator)
     channel = where[1]
-    schedule, due = await add_schedule(emulator, bot, where, "quote")
+    schedule, due = await schedule_soon(emulator, bot, where, "quote")
     lost = relay.abort_on(READ_BAG)
     assert bot.clock is not None
     bot.clock.set(due)
@@ -184,7 +161,7 @@ async def test_a_post_whose_record_was_lost_is_not_posted_again_ten_minutes_late
     bot = await bot_on(pg, bot_factory)
     where = place(emulator)
     channel = where[1]
-    _, due = await add_schedule(emulator, bot, where, "quote")
+    _, due = await schedule_soon(emulator, bot, where, "quote")
     lost = relay.abort_on(MARK_SENT, times=1000)  # it never gets recorded before the crash
     assert bot.clock is not None
     bot.clock.set(due)
@@ -198,7 +175,7 @@ async def test_a_post_whose_record_was_lost_is_not_posted_again_ten_minutes_late
     await bot.start()
     await runs_become(url, "sent")
     [post] = posts(emulator, channel)
-    [(message_id,)] = await rows(url, "SELECT message_id FROM schedule_runs")
+    [(message_id,)] = await fetch(url, "SELECT message_id FROM schedule_runs")
     assert message_id == post.id
     assert "was already posted" in bot.this_run()
 
@@ -206,7 +183,7 @@ async def test_a_post_whose_record_was_lost_is_not_posted_again_ten_minutes_late
 # --- 4. connections reset again and again during a burst of posts ----------------------------
 
 
-async def add_due_schedules(url: str, channels: list[Channel], count: int) -> dict[str, int]:
+async def due_now(url: str, channels: list[Channel], count: int) -> dict[str, int]:
     """`count` daily posts due a minute ago (quotes, facts, on this day, and a daily question
     every tenth), straight into the database; {nonce: schedule id}."""
     kinds = ("quote", "fact", "onthisday", "quote", "fact", "onthisday", "quote", "fact", "quote")
@@ -214,25 +191,7 @@ async def add_due_schedules(url: str, channels: list[Channel], count: int) -> di
     store = PostgresStore(url)
     await store.open(check_writable=False)
     try:
-        added: dict[str, int] = {}
-        for n in range(count):
-            channel = channels[n % len(channels)]
-            assert channel.guild_id is not None
-            record = await store.add_schedule(
-                guild_id=channel.guild_id,
-                channel_id=channel.id,
-                content="trivia" if n % 10 == 9 else kinds[n % len(kinds)],
-                local_time=due.time(),
-                timezone="UTC",
-                days=ALL_DAYS,
-                role_id=None,
-                next_run_at=due,
-                created_by=1,
-                created_at=due,
-                limit=10_000,
-            )
-            added[run_nonce(record.id, due)] = record.id
-        return added
+        return await add_due_schedules(store, channels, count, due=due, contents=(*kinds, "trivia"))
     finally:
         await store.close()
 
@@ -246,7 +205,7 @@ async def test_resets_during_a_burst_of_60_posts_lose_and_double_nothing(
     channels = [guild.text_channels[0], *(emulator.add_channel(guild, f"d{n}") for n in range(5))]
     fan = emulator.add_member(guild, "fan")
     await bot.kill()
-    due = await add_due_schedules(url, channels, 60)
+    due = await due_now(url, channels, 60)
     await start_again(bot)
 
     def sent() -> int:
@@ -275,9 +234,9 @@ async def test_resets_during_a_burst_of_60_posts_lose_and_double_nothing(
     for question in questions:
         await emulator.wait_for_edit(question, revealed, timeout=20)
     await until_rows(url, "SELECT game_id FROM trivia_scores", 6)
-    scored = await rows(url, "SELECT game_id, user_id, points FROM trivia_scores")
+    scored = await fetch(url, "SELECT game_id, user_id, points FROM trivia_scores")
     assert len(scored) == 6 and len({r["game_id"] for r in scored}) == 6
-    [(total,)] = await rows(
+    [(total,)] = await fetch(
         url, "SELECT points FROM trivia_totals WHERE user_id = $1 AND period = 'all'", fan.id
     )
     assert total == sum(r["points"] for r in scored)
@@ -365,7 +324,7 @@ async def test_two_daily_questions_at_the_same_minute_both_count_in_the_streak(
     guild, first, mod = where
     second = emulator.add_channel(guild, "second")
     fan = emulator.add_member(guild, "fan")
-    _, due = await add_schedule(emulator, bot, where, "trivia")
+    _, due = await schedule_soon(emulator, bot, where, "trivia")
     await run(
         emulator,
         guild,
@@ -406,7 +365,7 @@ async def test_operators_see_interactions_posts_and_the_database_in_metrics_and_
     where = place(emulator)
     guild, channel, _ = where
     fan = emulator.add_member(guild, "fan")
-    _, due = await add_schedule(emulator, bot, where, "quote")
+    _, due = await schedule_soon(emulator, bot, where, "quote")
     assert bot.clock is not None
     bot.clock.set(due)
     await emulator.wait_for_message(channel, lambda m: bool(m.embeds), timeout=10)

@@ -19,17 +19,19 @@ from typing import Any
 import pytest
 
 from bot.services.games import REVEAL_PAUSE_SECONDS, SAVE_RETRY_SECONDS
-from tests.e2e.helpers import all_text, moderator, posts, run, schedule_id
+from tests.e2e.helpers import all_text, moderator, posts, run
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
-from tests.fakediscord.models import Channel, Guild, Member
 
 from .disk import small_disk
 from .helpers import (
+    add_schedule,
     choice_buttons,
     click_answer,
     database,
+    early_in_a_minute,
     is_question,
+    place,
     poll_until,
     question_of,
     revealed,
@@ -45,46 +47,6 @@ BUSY_TIMEOUT = 5.0  # the store's busy timeout, in seconds (bot/store/sqlite.py)
 def database_rows(bot: BotProcess, sql: str) -> list[Any]:
     with database(bot.database_path) as db:
         return db.execute(sql).fetchall()
-
-
-def place(emulator: Emulator) -> tuple[Guild, Channel, Member]:
-    guild = emulator.guilds[0]
-    return guild, guild.text_channels[0], moderator(emulator, guild)
-
-
-def early_in_a_minute(bot: BotProcess) -> None:
-    """Move the bot's clock to 5 s past the next minute, so that schedules added right after
-    (`add_schedule`, due whole minutes from now) fall due in the minutes the test expects,
-    however slowly a busy machine runs the test."""
-    assert bot.clock is not None
-    bot.clock.set((bot.clock.now() + dt.timedelta(minutes=1)).replace(second=5, microsecond=0))
-
-
-async def add_schedule(
-    emulator: Emulator,
-    bot: BotProcess,
-    guild: Guild,
-    mod: Member,
-    channel: Channel,
-    minutes: int,
-    content: str = "quote",
-) -> tuple[int, dt.datetime]:
-    """A daily post (a quote by default) due `minutes` from the bot's now (UTC); its id and
-    due time."""
-    assert bot.clock is not None
-    due = (bot.clock.now() + dt.timedelta(minutes=minutes)).replace(second=0, microsecond=0)
-    added = await run(
-        emulator,
-        guild,
-        channel,
-        mod,
-        "schedule add",
-        channel=channel,
-        content=content,
-        time=due.strftime("%H:%M"),
-        timezone="UTC",
-    )
-    return schedule_id(added), due
 
 
 # --- 1. one database error must not stop every scheduled post ---------------------------------

@@ -16,6 +16,15 @@ import asyncpg
 from tests.shared import need_postgres
 
 
+async def fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    """The rows of one query, on a connection of its own (a test reading what the bot wrote)."""
+    conn = await asyncpg.connect(url)
+    try:
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()
+
+
 def with_database(url: str, name: str) -> str:
     """`url` pointing at database `name` instead."""
     parts = urlsplit(url)
