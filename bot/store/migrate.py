@@ -141,21 +141,25 @@ async def _target_rows(conn: Any) -> dict[str, int]:
     return counts
 
 
-async def _checksum(conn: Any) -> str:
-    """What the target holds (every copied table, the marker aside), as one digest. Which
-    process owns an unfinished run (`claimed_by`) is bookkeeping, not history: left out."""
-    parts = []
+async def _digests(conn: Any, tables: Sequence[str]) -> dict[str, str]:
+    """What each of `tables` holds (the marker aside), as a digest. Which process owns an
+    unfinished run (`claimed_by`) is bookkeeping, not history: left out."""
+    digests = {}
     row = "md5((to_jsonb(t) - 'claimed_by')::text)"
-    for table in all_tables():
+    for table in tables:
         where = " WHERE t.key <> $1" if table == "meta" else ""
         args = (MARKER,) if table == "meta" else ()
-        digest = await conn.fetchval(
+        digests[table] = await conn.fetchval(
             f"SELECT md5(COALESCE(string_agg({row}, '' ORDER BY {row}), ''))"
             f" FROM {table} AS t{where}",
             *args,
         )
-        parts.append(f"{table}:{digest}")
-    return ";".join(parts)
+    return digests
+
+
+def _checksum(digests: dict[str, str]) -> str:
+    """What the target holds, every copied table, as one text."""
+    return ";".join(f"{table}:{digests[table]}" for table in all_tables())
 
 
 async def migrate(source_path: Path, target_url: str, *, replace: bool = False) -> MigrationResult:
@@ -200,7 +204,8 @@ async def _copy(
         held = {t: n for t, n in (await _target_rows(conn)).items() if n}
         marker_text = await conn.fetchval("SELECT value FROM meta WHERE key = $1", MARKER)
         marker = json.loads(marker_text) if marker_text else None
-        checksum = await _checksum(conn)
+        digests = await _digests(conn, all_tables())
+        checksum = _checksum(digests)
         # Ours: what this tool left there from this source, finished or not, untouched since.
         ours = (
             marker is not None
@@ -235,9 +240,11 @@ async def _copy(
         for group, group_tables in TABLE_GROUPS:
             # The group and the note of what the target now holds commit together: a copy
             # stopped at any point leaves a note that matches the target until a bot writes.
+            # Only this group's tables changed: only theirs are read again.
             async with conn.transaction():
                 copied += await _copy_group(conn, group, group_tables, tables)
-                await _set_marker(conn, {**copying, "checksum": await _checksum(conn)})
+                digests.update(await _digests(conn, group_tables))
+                await _set_marker(conn, {**copying, "checksum": _checksum(digests)})
         await _set_sequences(conn, tables, sequences)
         await _set_marker(
             conn,
@@ -245,7 +252,7 @@ async def _copy(
                 "source": source_id,
                 "state": "copied",
                 "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "checksum": await _checksum(conn),
+                "checksum": _checksum(digests),  # the sequences hold no rows
             },
         )
     version = await target.schema_version()
