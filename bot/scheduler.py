@@ -471,6 +471,7 @@ class Dispatcher:
         reason = f"missed by {_duration(late)}, more than the {_duration(self.grace)} grace"
         await self._poster.abandoned(run, nonce)
         await self.store.mark_run_skipped(run.schedule.id, run.due_at, reason)
+        self._unsent.discard((run.schedule.id, run.due_at))
         self._observe("skipped")
         log.warning(
             "skipped schedule #%d (server %d) run due %s: %s",
@@ -495,6 +496,7 @@ class Dispatcher:
             failing_reason=failing_reason,
             pause_after=PAUSE_AFTER_FAILURES,
         )
+        self._unsent.discard((run.schedule.id, run.due_at))
         self._observe("failed")
         paused = now_record is not None and now_record.state == "paused"
         log.warning(
