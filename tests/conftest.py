@@ -35,3 +35,16 @@ async def _drop_idle_databases() -> AsyncIterator[None]:
     """The PostgreSQL databases this test process kept for reuse go when its session ends."""
     yield
     await drop_idle_databases()
+
+
+# The slowest tests (a bot process, faults, PostgreSQL) go first: the four test processes take
+# the next test as they finish one, so one that starts near the end keeps the others waiting.
+_FIRST = ("tests/faults/", "tests/e2e/", "tests/store/", "tests/fakediscord/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def order(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((n for n, prefix in enumerate(_FIRST) if path.startswith(prefix)), len(_FIRST))
+
+    items.sort(key=order)
