@@ -51,7 +51,7 @@ from benchmarks.common import (
     write_results,
 )
 from bot.domain.schedule import ALL_DAYS, format_days
-from bot.domain.trivia import period_key
+from bot.domain.trivia import GameKind, period_key
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import MIGRATIONS_DIR, SQLiteStore, _iso
 
@@ -423,7 +423,7 @@ async def run_ops(
         guild_id=7,
         channel_id=77,
         starter_id=1,
-        kind="game",
+        kind=GameKind.GAME,
         difficulty="mixed",
         seconds=20,
         question_ids=["t-1"],

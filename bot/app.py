@@ -29,6 +29,7 @@ from bot.config import DEFAULT_GATEWAY_URL, Settings
 from bot.connection import UNREACHABLE, describe_unreachable
 from bot.domain.clock import Backoff, Clock, SystemClock, sleep_until, wait_or_timeout
 from bot.domain.models import Dataset
+from bot.domain.records import StoreUnavailable
 from bot.domain.shards import describe as describe_shards
 from bot.errors import BotTree, done
 from bot.metrics import Metrics
@@ -37,7 +38,7 @@ from bot.scheduler import Dispatcher
 from bot.services.content import BagScope, ContentService
 from bot.services.games import TriviaRunner
 from bot.services.schedules import ScheduleService
-from bot.store.base import Store, StoreUnavailable
+from bot.store.base import Store
 from bot.ui.details import DetailsButton
 
 if TYPE_CHECKING:

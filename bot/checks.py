@@ -17,8 +17,8 @@ from discord import app_commands
 from bot.domain import catalog
 from bot.domain import schedule as rules
 from bot.domain.models import Person
+from bot.domain.records import StoreUnavailable
 from bot.errors import UserError
-from bot.store.base import StoreUnavailable
 from bot.ui.embeds import clip, schedule_choice
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.domain.records import StoreUnavailable
 from bot.domain.refusal import Refusal
-from bot.store.base import StoreUnavailable
 from bot.ui import embeds
 
 log = logging.getLogger(__name__)

@@ -19,12 +19,12 @@ import aiohttp
 import discord
 
 from bot.checks import missing_post_permissions
+from bot.domain.records import GameRecord, ScheduleRecord, ScheduleRun
 from bot.domain.schedule import PostKind, post_title
 from bot.domain.trivia import GameKind, OpenQuestion, Reveal, Standing
 from bot.scheduler import CannotTell, PostRefused, PostRejected, PostUncertain
 from bot.services.content import DailyPost
 from bot.services.games import ChannelGone, ChannelUnreachable
-from bot.store.base import GameRecord, ScheduleRecord, ScheduleRun
 from bot.ui import details, embeds
 from bot.ui import trivia as ui
 

@@ -32,9 +32,10 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.domain.clock import Backoff, Clock, wait_or_timeout
-from bot.domain.schedule import catch_up, run_nonce
+from bot.domain.records import ScheduleRun, StoreUnavailable
+from bot.domain.schedule import ScheduleState, catch_up, run_nonce
 from bot.domain.shards import Shards
-from bot.store.base import ScheduleRun, Store, StoreUnavailable
+from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -498,7 +499,7 @@ class Dispatcher:
         )
         self._unsent.discard((run.schedule.id, run.due_at))
         self._observe("failed")
-        paused = now_record is not None and now_record.state == "paused"
+        paused = now_record is not None and now_record.state == ScheduleState.PAUSED
         log.warning(
             "schedule #%d (server %d) run due %s failed: %s%s",
             schedule.id,

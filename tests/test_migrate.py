@@ -21,9 +21,10 @@ import pytest
 
 import bot.store.migrate as migrate_module
 from bot.__main__ import main
-from bot.domain.schedule import ALL_DAYS, WEEKDAYS
-from bot.domain.trivia import period_key
-from bot.store.base import ScoreRow, Store
+from bot.domain.records import ScoreRow
+from bot.domain.schedule import ALL_DAYS, WEEKDAYS, PostKind
+from bot.domain.trivia import GameKind, GameState, period_key
+from bot.store.base import Store
 from bot.store.migrate import (
     MARKER,
     TABLE_GROUPS,
@@ -66,7 +67,7 @@ async def build_history(path: Path) -> None:
             guild_id=GUILD,
             channel_id=21,
             starter_id=1,
-            kind="game",
+            kind=GameKind.GAME,
             difficulty="mixed",
             seconds=20,
             question_ids=["t-a", "t-b"],
@@ -91,12 +92,12 @@ async def build_history(path: Path) -> None:
                 opened + dt.timedelta(seconds=20),
                 timezone="Asia/Seoul",
             )
-        await store.end_game(game.id, "finished", T0 + dt.timedelta(minutes=2))
+        await store.end_game(game.id, GameState.FINISHED, T0 + dt.timedelta(minutes=2))
         daily = await store.create_game(
             guild_id=GUILD,
             channel_id=22,
             starter_id=0,
-            kind="daily",
+            kind=GameKind.DAILY,
             difficulty="mixed",
             seconds=3600,
             question_ids=["t-c"],
@@ -117,7 +118,7 @@ async def build_history(path: Path) -> None:
             guild_id=OTHER_GUILD,
             channel_id=31,
             starter_id=2,
-            kind="game",
+            kind=GameKind.GAME,
             difficulty="easy",
             seconds=15,
             question_ids=["t-d"],
@@ -292,7 +293,7 @@ async def test_a_migrated_database_reads_back_the_same_on_postgresql(tmp_path: P
             new = await store.add_schedule(
                 guild_id=GUILD,
                 channel_id=48,
-                content="fact",
+                content=PostKind.FACT,
                 local_time=dt.time(10, 0),
                 timezone="UTC",
                 days=ALL_DAYS,
@@ -307,7 +308,7 @@ async def test_a_migrated_database_reads_back_the_same_on_postgresql(tmp_path: P
                 guild_id=GUILD,
                 channel_id=23,
                 starter_id=1,
-                kind="game",
+                kind=GameKind.GAME,
                 difficulty="mixed",
                 seconds=20,
                 question_ids=["t-e"],

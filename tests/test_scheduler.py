@@ -23,12 +23,12 @@ import pytest
 
 from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
-from bot.domain.schedule import ALL_DAYS, run_nonce
+from bot.domain.records import ScheduleRecord, StoreUnavailable
+from bot.domain.schedule import ALL_DAYS, PostKind, run_nonce
 from bot.posting import ScheduledPosts
 from bot.scheduler import Dispatcher, UnfinishedRuns
 from bot.services.content import ContentService
 from bot.services.games import TriviaRunner
-from bot.store.base import ScheduleRecord, StoreUnavailable
 from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import write_dataset
 
@@ -240,7 +240,7 @@ class World:
         return await self.store.add_schedule(
             guild_id=guild_id,
             channel_id=channel_id,
-            content=content,
+            content=PostKind(content),
             local_time=at,
             timezone=tz,
             days=ALL_DAYS,

@@ -10,7 +10,7 @@ from typing import Any, cast
 import discord
 
 from bot.cogs.settings import channel_health
-from bot.store.base import ScheduleRecord
+from bot.domain.records import ScheduleRecord
 
 
 class Channel:

@@ -21,6 +21,7 @@ from bot.app import LoveWinsAllBot
 from bot.config import load_settings
 from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
+from bot.domain.trivia import GameKind
 from bot.store.sqlite import SQLiteStore
 from bot.ui import trivia as trivia_ui
 from tests.dataset_factory import write_dataset
@@ -67,7 +68,7 @@ async def unposted_daily_game(bot: LoveWinsAllBot, run_key: str) -> Any:
         guild_id=GUILD,
         channel_id=CHANNEL,
         starter_id=1,
-        kind="daily",
+        kind=GameKind.DAILY,
         difficulty="mixed",
         seconds=3600,
         question_ids=["t-director"],

@@ -17,10 +17,10 @@ import pytest
 
 from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
+from bot.domain.records import GameRecord
 from bot.domain.trivia import GameState, OpenQuestion, Reveal, Standing
 from bot.services.content import ContentService
 from bot.services.games import TriviaRunner
-from bot.store.base import GameRecord
 from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import write_dataset
 

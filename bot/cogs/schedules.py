@@ -25,9 +25,9 @@ from bot.checks import (
     role_notes,
 )
 from bot.domain import schedule as rules
+from bot.domain.records import ScheduleRecord
 from bot.domain.schedule import MAX_SCHEDULES_PER_GUILD, POST_KINDS, PostKind
 from bot.errors import PRIVATE, respond
-from bot.store.base import ScheduleRecord
 from bot.ui import embeds
 from bot.ui import trivia as trivia_ui
 

@@ -17,8 +17,9 @@ from bot.checks import (
     missing_post_permissions,
     permission_fix,
 )
+from bot.domain.records import ScheduleRecord
+from bot.domain.schedule import ScheduleState
 from bot.errors import PRIVATE, respond
-from bot.store.base import ScheduleRecord
 from bot.ui import embeds
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def channel_health(
     if missing:
         return False, f"❌ <#{channel_id}> ({ids}): {permission_fix(missing, channel.name)}"
     line = f"✅ <#{channel_id}> ({ids}): I can view, send, embed and read the history here."
-    stopped = [r for r in records if r.state == "paused" or r.failing]
+    stopped = [r for r in records if r.state == ScheduleState.PAUSED or r.failing]
     if stopped:
         which = ", ".join(f"#{r.id}" for r in stopped)
         line += f" {which} paused or failing: `/schedule resume` restarts them."

@@ -30,6 +30,7 @@ from typing import Protocol
 from bot.domain import trivia
 from bot.domain.clock import Clock, wait_or_timeout
 from bot.domain.models import Dataset
+from bot.domain.records import GameAlreadyRunning, GameRecord, ScoreRow, StoreUnavailable
 from bot.domain.refusal import Refusal
 from bot.domain.schedule import parse_run_nonce
 from bot.domain.shards import Shards
@@ -46,7 +47,7 @@ from bot.domain.trivia import (
     TriviaGame,
 )
 from bot.services.content import ContentService
-from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow, Store, StoreUnavailable
+from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 

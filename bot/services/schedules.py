@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 from bot.domain import schedule as rules
 from bot.domain.clock import Clock
+from bot.domain.records import ScheduleRecord, TooManySchedules
 from bot.domain.refusal import Refusal
 from bot.domain.schedule import MAX_SCHEDULES_PER_GUILD, PostKind
-from bot.store.base import ScheduleRecord, Store, TooManySchedules
+from bot.store.base import Store
 
 
 def not_found(schedule_id: int) -> Refusal:

@@ -9,137 +9,45 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-from bot.domain.schedule import PostKind, RunState, ScheduleState
+from bot.domain.records import (
+    GameAlreadyRunning,
+    GameRecord,
+    LeaderRow,
+    PlayerStats,
+    Report,
+    ScheduleRecord,
+    ScheduleRun,
+    ScoreRow,
+    StoreError,
+    StoreUnavailable,
+    TooManySchedules,
+)
+from bot.domain.schedule import PostKind
 from bot.domain.shards import Shards
 from bot.domain.trivia import DailyStreak, GameKind, GameState
 
-
-class StoreError(Exception):
-    """The database cannot be opened or migrated; the message says why, for the operator."""
-
-
-class StoreUnavailable(StoreError):
-    """The database cannot be written (or read) right now: locked by another program for
-    longer than the busy timeout, a full disk, read-only, its file gone. What was being done
-    is not done; trying again later may work."""
-
-
-class GameAlreadyRunning(Exception):
-    """A channel already has a running game (the database's unique index said so)."""
-
-
-@dataclass(frozen=True, slots=True)
-class GameRecord:
-    id: int
-    guild_id: int
-    channel_id: int
-    starter_id: int
-    kind: GameKind
-    difficulty: str
-    seconds: int
-    question_ids: tuple[str, ...]
-    choices: tuple[tuple[str, ...], ...]
-    state: GameState
-    revealed: int
-    current_message: int | None
-    opened_at: tuple[dt.datetime, ...]
-    started_at: dt.datetime
-    run_key: str | None = None  # the scheduled run a daily question was posted for
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreRow:
-    """One answer of a revealed question, as it goes into the leaderboard."""
-
-    user_id: int
-    question_id: str
-    correct: bool
-    points: int
-    streak: int
-
-
-@dataclass(frozen=True, slots=True)
-class LeaderRow:
-    rank: int
-    user_id: int
-    points: int
-    correct: int
-    answered: int
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.answered if self.answered else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class PlayerStats:
-    user_id: int
-    points: int
-    games: int
-    answered: int
-    correct: int
-    best_streak: int
-    rank: int | None
-    daily_streak: int = 0  # daily questions answered right in a row, up to the latest
-    best_daily_streak: int = 0
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.answered if self.answered else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    id: int
-    guild_id: int
-    channel_id: int
-    question_id: str
-    reporter_id: int
-    reason: str
-    created_at: dt.datetime
-
-
-class TooManySchedules(Exception):
-    """The server already has the most schedules allowed (checked inside the transaction)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleRecord:
-    """A moderator's scheduled post (SPEC §6). `state` is 'active' or 'paused'; an active
-    schedule whose last runs failed is "failing" (`failing_reason` says why)."""
-
-    id: int
-    guild_id: int
-    channel_id: int
-    content: PostKind
-    local_time: dt.time
-    timezone: str
-    days: frozenset[int]  # 0 = Monday
-    role_id: int | None
-    state: ScheduleState
-    failing_reason: str | None
-    failures: int  # consecutive failed runs
-    next_run_at: dt.datetime
-    created_by: int
-    created_at: dt.datetime
-
-    @property
-    def failing(self) -> bool:
-        return self.failing_reason is not None
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleRun:
-    """One run of a schedule: the schedule as it was when the run was claimed, and when the
-    run was due. `(schedule.id, due_at)` identifies it (and its Discord nonce)."""
-
-    schedule: ScheduleRecord
-    due_at: dt.datetime
-    state: RunState
-    claimed_at: dt.datetime
+__all__ = [
+    "BagStore",
+    "DatabaseStore",
+    "GameAlreadyRunning",
+    "GameRecord",
+    "GatewayStore",
+    "LeaderRow",
+    "PlayerStats",
+    "Report",
+    "ScheduleRecord",
+    "ScheduleRun",
+    "ScheduleStore",
+    "ScoreRow",
+    "SettingsStore",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "TooManySchedules",
+    "TriviaStore",
+]
 
 
 class DatabaseStore(Protocol):
@@ -155,8 +63,10 @@ class DatabaseStore(Protocol):
         """Whether the database answered its last use."""
         ...
 
-    async def open(self) -> None:
-        """Create the database if needed and apply pending migrations."""
+    async def open(self, *, check_writable: bool = True) -> None:
+        """Create the database if needed, apply pending migrations and, unless
+        `check_writable` is False (readers such as `lwa-bot reports`), prove it can be
+        written. Raises StoreError with one sentence for the operator."""
 
     async def close(self) -> None: ...
 
@@ -208,7 +118,7 @@ class TriviaStore(Protocol):
         guild_id: int,
         channel_id: int,
         starter_id: int,
-        kind: str,
+        kind: GameKind,
         difficulty: str,
         seconds: int,
         question_ids: Sequence[str],
@@ -269,7 +179,7 @@ class TriviaStore(Protocol):
     async def latest_daily(self, guild_id: int) -> int | None:
         """The server's daily question whose reveal was recorded last, if any."""
 
-    async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None: ...
+    async def end_game(self, game_id: int, state: GameState, ended_at: dt.datetime) -> None: ...
 
     async def last_asked(self, guild_id: int) -> Mapping[str, dt.datetime]: ...
 
@@ -306,7 +216,7 @@ class ScheduleStore(Protocol):
         *,
         guild_id: int,
         channel_id: int,
-        content: str,
+        content: PostKind,
         local_time: dt.time,
         timezone: str,
         days: frozenset[int],

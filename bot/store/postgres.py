@@ -28,10 +28,7 @@ import asyncpg
 from bot.domain import rotation
 from bot.domain import schedule as schedule_rules
 from bot.domain.clock import Clock, SystemClock
-from bot.domain.schedule import PostKind, RunState, ScheduleState
-from bot.domain.shards import Shards
-from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys, streaks_after
-from bot.store.base import (
+from bot.domain.records import (
     GameAlreadyRunning,
     GameRecord,
     LeaderRow,
@@ -44,6 +41,9 @@ from bot.store.base import (
     StoreUnavailable,
     TooManySchedules,
 )
+from bot.domain.schedule import PostKind, RunState, ScheduleState
+from bot.domain.shards import Shards
+from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys, streaks_after
 from bot.store.common import next_identify_slot, numbered_migrations, shard_ids, unusable_reason
 
 __all__ = ["PostgresStore", "describe_url", "migrations"]
@@ -623,7 +623,7 @@ class PostgresStore:
         guild_id: int,
         channel_id: int,
         starter_id: int,
-        kind: str,
+        kind: GameKind,
         difficulty: str,
         seconds: int,
         question_ids: Sequence[str],
@@ -870,7 +870,7 @@ class PostgresStore:
 
         await self._transact(work)
 
-    async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None:
+    async def end_game(self, game_id: int, state: GameState, ended_at: dt.datetime) -> None:
         await self._execute(
             "UPDATE trivia_games SET state = $1, ended_at = $2, current_message = NULL"
             " WHERE id = $3 AND state = 'running'",
@@ -1008,7 +1008,7 @@ class PostgresStore:
         *,
         guild_id: int,
         channel_id: int,
-        content: str,
+        content: PostKind,
         local_time: dt.time,
         timezone: str,
         days: frozenset[int],

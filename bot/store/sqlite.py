@@ -22,10 +22,7 @@ import aiosqlite
 from bot.domain import rotation
 from bot.domain import schedule as schedule_rules
 from bot.domain.clock import Clock, SystemClock
-from bot.domain.schedule import PostKind, RunState, ScheduleState
-from bot.domain.shards import Shards
-from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys, streaks_after
-from bot.store.base import (
+from bot.domain.records import (
     GameAlreadyRunning,
     GameRecord,
     LeaderRow,
@@ -38,6 +35,9 @@ from bot.store.base import (
     StoreUnavailable,
     TooManySchedules,
 )
+from bot.domain.schedule import PostKind, RunState, ScheduleState
+from bot.domain.shards import Shards
+from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys, streaks_after
 from bot.store.common import next_identify_slot, numbered_migrations, shard_ids, unusable_reason
 
 __all__ = ["SQLiteStore", "StoreError", "StoreUnavailable", "migrations"]
@@ -462,7 +462,7 @@ class SQLiteStore:
         guild_id: int,
         channel_id: int,
         starter_id: int,
-        kind: str,
+        kind: GameKind,
         difficulty: str,
         seconds: int,
         question_ids: Sequence[str],
@@ -696,7 +696,7 @@ class SQLiteStore:
                     (guild_id, game_id),
                 )
 
-    async def end_game(self, game_id: int, state: str, ended_at: dt.datetime) -> None:
+    async def end_game(self, game_id: int, state: GameState, ended_at: dt.datetime) -> None:
         await self._write(
             "UPDATE trivia_games SET state = ?, ended_at = ?, current_message = NULL"
             " WHERE id = ? AND state = 'running'",
@@ -826,7 +826,7 @@ class SQLiteStore:
         *,
         guild_id: int,
         channel_id: int,
-        content: str,
+        content: PostKind,
         local_time: dt.time,
         timezone: str,
         days: frozenset[int],

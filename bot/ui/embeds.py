@@ -13,9 +13,15 @@ import discord
 
 from bot.domain import dates
 from bot.domain.models import TOPICS, Dataset, Event, Fact, Quote, Source
-from bot.domain.schedule import ALL_DAYS, format_days, post_title, timezone_label
+from bot.domain.records import ScheduleRecord
+from bot.domain.schedule import (
+    ALL_DAYS,
+    ScheduleState,
+    format_days,
+    post_title,
+    timezone_label,
+)
 from bot.services.content import DailyPost, Day
-from bot.store.base import ScheduleRecord
 
 COLOUR = discord.Colour(0x9B7EDE)
 ERROR_COLOUR = discord.Colour(0xE0707A)
@@ -371,7 +377,7 @@ def _unix(instant: dt.datetime) -> int:
 
 
 def schedule_state(record: ScheduleRecord) -> str:
-    if record.state == "paused":
+    if record.state == ScheduleState.PAUSED:
         if record.failing_reason and record.failures:
             return f"⏸️ paused after {record.failures} failures in a row: {record.failing_reason}"
         if record.failing_reason:
@@ -412,7 +418,7 @@ def schedules_embed(records: list[ScheduleRecord], limit: int) -> discord.Embed:
         lines = [f"<#{record.channel_id}> · {_schedule_when(record)}"]
         if record.role_id:
             lines.append(f"mentions <@&{record.role_id}>")
-        if record.state == "active":
+        if record.state == ScheduleState.ACTIVE:
             lines.append(f"next <t:{_unix(record.next_run_at)}:R>")
         lines.append(clip(schedule_state(record), 160))
         _field(embed, f"#{record.id} · {label}", "\n".join(lines))

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.domain.models import Dataset, Question
+from bot.domain.records import LeaderRow, PlayerStats, Report
 from bot.domain.schedule import ALL_DAYS, PostKind, post_title, timezone_label
 from bot.domain.trivia import AnswerOutcome, OpenQuestion, Reveal, Standing, shuffled_choices
 from bot.errors import OneErrorPath, UserError, respond
 from bot.services.games import DAILY_SECONDS
-from bot.store.base import LeaderRow, PlayerStats, Report
 from bot.ui.details import DetailsButton
 from bot.ui.embeds import COLOUR, clip, join_within, short_source
 

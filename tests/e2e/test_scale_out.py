@@ -28,7 +28,7 @@ import asyncpg
 import pytest
 
 from bot.app import IDENTIFY_MARGIN, IDENTIFY_SPACING
-from bot.domain.schedule import ALL_DAYS, run_nonce
+from bot.domain.schedule import ALL_DAYS, PostKind, run_nonce
 from bot.services.games import REVEAL_PAUSE_SECONDS
 from bot.store.postgres import PostgresStore
 from tests.e2e.helpers import footer_id, moderator, posts, run, schedule_id
@@ -164,7 +164,7 @@ async def add_schedules(
             record = await store.add_schedule(
                 guild_id=channel.guild_id,
                 channel_id=channel.id,
-                content=CONTENTS[n % len(CONTENTS)],
+                content=PostKind(CONTENTS[n % len(CONTENTS)]),
                 local_time=due.time(),
                 timezone="UTC",
                 days=ALL_DAYS,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.models import Question
-from bot.domain.schedule import ALL_DAYS, run_nonce
+from bot.domain.schedule import ALL_DAYS, PostKind, run_nonce
 from bot.store.base import Store
 from tests.e2e.helpers import NO_PINGS, dataset, moderator, run, schedule_id
 from tests.fakediscord.botproc import BotProcess
@@ -223,7 +223,7 @@ async def add_due_schedules(
         record = await store.add_schedule(
             guild_id=channel.guild_id,
             channel_id=channel.id,
-            content=contents[n % len(contents)],
+            content=PostKind(contents[n % len(contents)]),
             local_time=due.time(),
             timezone="UTC",
             days=ALL_DAYS,

@@ -97,9 +97,7 @@ async def test_kill_9_during_schedule_bursts_posts_every_run_exactly_once(
     ]
     fan = emulator.add_member(guild, "fan")
     due: list[tuple[int, str]] = []
-    too_late = await due_schedules(
-        bot.database_path, channels[:1], 1, late=dt.timedelta(hours=3)
-    )
+    too_late = await due_schedules(bot.database_path, channels[:1], 1, late=dt.timedelta(hours=3))
 
     for _ in range(4):  # kill at a random point of each burst
         await bot.kill()

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from bot.domain.records import StoreError, StoreUnavailable
 from bot.domain.shards import Shards
-from bot.store.base import StoreError, StoreUnavailable
 from bot.store.postgres import PostgresStore, describe_url, migrations
 from bot.store.sqlite import SQLiteStore
 from tests.shared import closed_port, need_postgres

@@ -8,8 +8,9 @@ import datetime as dt
 
 import pytest
 
+from bot.domain.records import TooManySchedules
 from bot.domain.schedule import ALL_DAYS, WEEKDAYS
-from bot.store.base import Store, TooManySchedules
+from bot.store.base import Store
 from tests.store.conftest import Backend
 
 NOW = dt.datetime(2024, 1, 24, 8, 59, tzinfo=dt.UTC)

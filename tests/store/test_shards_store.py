@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 
 from bot.domain.shards import Shards, shard_of
+from bot.domain.trivia import GameKind
 from bot.store.base import Store
 from tests.store.conftest import Backend
 from tests.store.test_schedules_store import GRACE, NOW, add
@@ -70,7 +71,7 @@ async def test_each_process_recovers_only_its_shards_games(store: Store) -> None
             guild_id=guild_in(shard),
             channel_id=100 + shard,
             starter_id=1,
-            kind="game",
+            kind=GameKind.GAME,
             difficulty="mixed",
             seconds=20,
             question_ids=["t-a"],

@@ -8,8 +8,9 @@ import datetime as dt
 
 import pytest
 
-from bot.domain.trivia import period_key
-from bot.store.base import GameAlreadyRunning, GameRecord, ScoreRow, Store
+from bot.domain.records import GameAlreadyRunning, GameRecord, ScoreRow
+from bot.domain.trivia import GameKind, GameState, period_key
+from bot.store.base import Store
 from tests.store.conftest import Backend
 
 GUILD, CHANNEL = 100, 200
@@ -20,7 +21,7 @@ DAY = dt.timedelta(days=1)
 async def new_game(
     store: Store,
     channel: int = CHANNEL,
-    kind: str = "game",
+    kind: GameKind = GameKind.GAME,
     at: dt.datetime = T0,
     questions: tuple[str, ...] = ("t-a", "t-b"),
 ) -> GameRecord:
@@ -69,8 +70,8 @@ async def test_one_running_game_per_channel(store: Store) -> None:
     with pytest.raises(GameAlreadyRunning):
         await new_game(store)
     await new_game(store, channel=CHANNEL + 1)  # another channel is fine
-    await new_game(store, kind="daily")  # daily questions don't block a game
-    await store.end_game(first.id, "finished", T0)
+    await new_game(store, kind=GameKind.DAILY)  # daily questions don't block a game
+    await store.end_game(first.id, GameState.FINISHED, T0)
     await new_game(store)  # and once it ended, a new one can start
 
 
@@ -147,7 +148,7 @@ async def test_top_ten_and_the_callers_own_rank(store: Store) -> None:
 
 async def test_player_stats(store: Store) -> None:
     one = await new_game(store)
-    await store.end_game(one.id, "finished", T0)
+    await store.end_game(one.id, GameState.FINISHED, T0)
     two = await new_game(store)
     await store.record_reveal(one.id, 0, [ScoreRow(5, "t-a", True, 900, 1)], T0)
     await store.record_reveal(one.id, 1, [ScoreRow(5, "t-b", True, 700, 2)], T0)
@@ -218,7 +219,7 @@ async def test_daily_reveals_at_the_same_moment_each_move_the_streak_on(
     fan = 5
 
     async def daily(at: dt.datetime) -> GameRecord:
-        game = await new_game(store, kind="daily", questions=("t-a",), at=at)
+        game = await new_game(store, kind=GameKind.DAILY, questions=("t-a",), at=at)
         await store.open_question(game.id, 0, at, message_id=None)
         return game
 
