@@ -38,6 +38,8 @@ from bot.scheduler import Dispatcher
 from bot.services.content import BagScope, ContentService
 from bot.services.games import TriviaRunner
 from bot.services.schedules import ScheduleService
+from bot.services.scores import Scores
+from bot.services.servers import ServerSettings
 from bot.store.base import Store
 from bot.ui.details import DetailsButton
 
@@ -198,6 +200,8 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         )
         self.dispatcher: Dispatcher | None = None  # scheduled posts (SPEC §6)
         self.schedules = ScheduleService(store, self.clock, wake=self._wake_dispatcher)
+        self.scores = Scores(store, self.content, self.clock)
+        self.servers = ServerSettings(store)
         self._max_concurrency: int | None = None  # Discord's, for IDENTIFY turns
         # Start-up work left for when the bot is connected (the database did not answer).
         self._start_up_left: list[tuple[str, Callable[[], Awaitable[object]]]] = []

@@ -1,6 +1,7 @@
 """The import graph keeps the shape of ARCHITECTURE.md: imports point down only.
 
-domain (pure) <- store <- services <- scheduler, cogs, ui, errors, checks, posting <- app.
+domain (pure) <- store <- services <- scheduler, cogs, ui, errors, checks, posting <- app;
+and cogs, ui and checks reach the store only through a service.
 Read from the source with `ast` (imports under `if TYPE_CHECKING:` are types only, and do not
 count), so a wrong arrow fails here before it tangles the package.
 """
@@ -94,3 +95,42 @@ def test_cogs_stay_thin() -> None:
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 220
     }
     assert too_long == {}
+
+
+# Cogs, ui and checks reach the store only through a service (ARCHITECTURE.md): neither an
+# import of it nor an attribute named `store` (`self.bot.store`, `interaction.client.store`),
+# which no import graph would show.
+EDGES = ("bot.cogs", "bot.ui", "bot.checks", "bot.errors")
+
+
+def store_attributes(path: Path) -> list[int]:
+    """The lines of `path` that read an attribute called `store`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "store"
+    )
+
+
+def test_cogs_ui_and_checks_never_import_the_store() -> None:
+    assert [o for edge in EDGES for o in offending(edge, ("bot.store",))] == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p
+        for p in BOT.rglob("*.py")
+        if any(module_name(p) == e or module_name(p).startswith(e + ".") for e in EDGES)
+    ),
+    ids=lambda p: str(p.relative_to(BOT.parent)),
+)
+def test_cogs_ui_and_checks_never_touch_the_store(path: Path) -> None:
+    assert store_attributes(path) == [], f"{path.name} reads `.store`: ask a service instead"
+
+
+def test_the_store_attribute_check_sees_a_reach_around(tmp_path: Path) -> None:
+    sample = tmp_path / "cog.py"
+    sample.write_text("async def f(interaction):\n    await interaction.client.store.x()\n")
+    assert store_attributes(sample) == [2]

@@ -45,16 +45,14 @@ class ServerSettings(commands.Cog):
     async def timezone(
         self, interaction: discord.Interaction, tz: app_commands.Transform[str, Timezone]
     ) -> None:
-        await self.bot.store.set_guild_timezone(interaction.guild_id or 0, tz)
+        await self.bot.servers.set_timezone(interaction.guild_id or 0, tz)
         await respond(interaction, embed=embeds.timezone_set_embed(tz, self.bot.clock.now()))
 
     @settings.command(name="check", description="Check the bot can post where schedules post")
     @manage_server
     async def check(self, interaction: discord.Interaction) -> None:
         guild_id = interaction.guild_id or 0
-        by_channel: dict[int, list[ScheduleRecord]] = {}
-        for record in await self.bot.store.schedules(guild_id):
-            by_channel.setdefault(record.channel_id, []).append(record)
+        by_channel = await self.bot.servers.schedules_by_channel(guild_id)
         guild = interaction.guild or self.bot.get_guild(guild_id)
         me = await bot_member(self.bot, guild) if guild else None
         health = [
@@ -62,7 +60,7 @@ class ServerSettings(commands.Cog):
             for channel_id, records in by_channel.items()
         ]
         lines = [line for _, line in health]
-        timezone = await self.bot.store.guild_timezone(guild_id)
+        timezone = await self.bot.servers.timezone(guild_id)
         all_well = all(well for well, _ in health)
         await respond(
             interaction,

@@ -13,7 +13,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import SERVER_INSTALLS, manage_server, missing_post_permissions, permission_fix
-from bot.domain import trivia
 from bot.domain.models import DIFFICULTIES, TOPICS
 from bot.errors import PRIVATE, UserError, arm, done, report_error, respond
 from bot.ui import embeds
@@ -110,18 +109,18 @@ class Trivia(commands.Cog):
         self, interaction: discord.Interaction, period: app_commands.Choice[str] | None = None
     ) -> None:
         key = period.value if period is not None else "all"
-        guild_id, now = interaction.guild_id or 0, self.bot.clock.now()
-        timezone = await self.bot.content.server_timezone(guild_id)  # weeks start there
-        bucket = trivia.period_key(key, now, timezone)
-        rows = await self.bot.store.leaderboard(guild_id, bucket, limit=10)
-        caller = await self.bot.store.leaderboard_row(guild_id, interaction.user.id, bucket)
-        since = trivia.period_start(key, now, timezone)
-        await respond(
-            interaction,
-            embed=ui.leaderboard_embed(
-                rows, caller, PERIOD_LABELS[key], interaction.user.id, since, timezone
-            ),
+        board = await self.bot.scores.leaderboard(
+            interaction.guild_id or 0, interaction.user.id, key
         )
+        embed = ui.leaderboard_embed(
+            board.rows,
+            board.caller,
+            PERIOD_LABELS[key],
+            interaction.user.id,
+            board.since,
+            board.timezone,
+        )
+        await respond(interaction, embed=embed)
 
     @trivia_group.command(
         name="stats", description="A player's trivia points, accuracy and best streak"
@@ -131,7 +130,7 @@ class Trivia(commands.Cog):
         self, interaction: discord.Interaction, member: discord.User | None = None
     ) -> None:
         who = member or interaction.user
-        stats = await self.bot.store.player_stats(interaction.guild_id or 0, who.id)
+        stats = await self.bot.scores.player(interaction.guild_id or 0, who.id)
         await respond(interaction, embed=ui.stats_embed(stats))
 
     @trivia_group.command(
@@ -141,7 +140,7 @@ class Trivia(commands.Cog):
     )
     @manage_server
     async def reports(self, interaction: discord.Interaction) -> None:
-        reports = await self.bot.store.reports(interaction.guild_id or 0, limit=20)
+        reports = await self.bot.scores.reports(interaction.guild_id or 0)
         await respond(interaction, embed=ui.reports_embed(reports))
 
     @commands.Cog.listener()
@@ -162,13 +161,12 @@ class Trivia(commands.Cog):
                 )
             if not reason.strip():
                 raise UserError("Please say what is wrong with the question, in a few words.")
-            report_id = await self.bot.store.add_report(
+            report_id = await self.bot.scores.report(
                 guild_id=interaction.guild_id or 0,
                 channel_id=interaction.channel_id or 0,
                 question_id=question_id,
                 reporter_id=interaction.user.id,
                 reason=reason.strip()[: ui.REPORT_REASON_MAX],
-                created_at=self.bot.clock.now(),
             )
             await respond(interaction, embed=ui.report_thanks_embed(report_id, question_id))
         except Exception as error:
