@@ -88,6 +88,12 @@ def test_the_scheduler_posts_through_services_not_cogs() -> None:
     assert offending("bot.scheduler", ("bot.cogs", "bot.app")) == []
 
 
+def test_the_scheduler_is_a_plain_dispatcher() -> None:
+    """No Discord type and no rendering: those are its port's (bot/posting.py)."""
+    forbidden = ("discord", "aiohttp", "bot.ui", "bot.posting", "bot.errors", "bot.checks")
+    assert offending("bot.scheduler", forbidden) == []
+
+
 def test_cogs_stay_thin() -> None:
     too_long = {
         p.name: n
