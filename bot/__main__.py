@@ -14,10 +14,12 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import random
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
@@ -200,9 +202,75 @@ async def _connect(
     return EXIT_OK
 
 
+# The files SQLite makes beside a database: its WAL, the WAL's index, a rollback journal.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+class _FirstRun:
+    """What `check` makes when the SQLite database does not exist yet, so it can take it away
+    again: the file, the files SQLite puts beside it and the folders it had to create. The bot
+    creates them at its first run; a check leaves nothing behind."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.new_files = [
+            file
+            for file in (path, *(Path(f"{path}{suffix}") for suffix in SQLITE_SIDE_FILES))
+            if not os.path.lexists(file)  # a link, even to nowhere, is not ours to remove
+        ]
+        self.new_folders: list[Path] = []  # deepest first
+        folder = path.parent
+        while not os.path.lexists(folder) and folder != folder.parent:
+            self.new_folders.append(folder)
+            folder = folder.parent
+
+    @classmethod
+    def of(cls, settings: Settings) -> _FirstRun | None:
+        """Set when the settings name a SQLite file that is not there yet."""
+        if settings.database_url or os.path.lexists(settings.database_path):
+            return None
+        return cls(settings.database_path)
+
+    def undo(self) -> bool:
+        """Remove what the check made; False, removing nothing, when another program opened
+        the new database meanwhile (SQLite removes the -wal and -shm files only when the last
+        connection to it closes)."""
+        if any(os.path.lexists(f) for f in self.new_files if f.name.endswith(("-wal", "-shm"))):
+            return False
+        for file in self.new_files:
+            with contextlib.suppress(OSError):  # never made (the check failed before it)
+                file.unlink()
+        for folder in self.new_folders:
+            with contextlib.suppress(OSError):  # not empty (someone else's file) stays
+                folder.rmdir()
+        return True
+
+
 async def _check(settings: Settings, dataset: Dataset, *, online: bool) -> int:
-    async with _database(settings) as store:
-        schema = await store.schema_version()
+    # A database that is not there yet is created, migrated and written to exactly as the bot
+    # would, then removed: the check proves the bot can make it without making it.
+    first_run = _FirstRun.of(settings)
+    removed = False
+    try:
+        async with _database(settings) as store:
+            schema = await store.schema_version()
+    finally:
+        if first_run is not None:
+            removed = first_run.undo()
+    database_line = f"database: {describe_backend(settings)}, schema version {schema}"
+    if first_run is not None and removed:
+        folders = len(first_run.new_folders)
+        made = "" if not folders else f" and the folder{'s' * (folders > 1)} it made"
+        database_line = (
+            f"database: {describe_backend(settings)} does not exist yet: the bot will create it "
+            f"at its first run (check created it to test it, schema version {schema}, then "
+            f"removed it{made})"
+        )
+    elif first_run is not None:
+        database_line += (
+            " (created by this check, but another program opened it meanwhile, so it was "
+            "left in place)"
+        )
     if online:
         try:
             identity = await fetch_identity(settings)
@@ -229,7 +297,7 @@ async def _check(settings: Settings, dataset: Dataset, *, online: bool) -> int:
         d: sum(q.difficulty == d for q in dataset.questions) for d in ("easy", "medium", "hard")
     }
     print("trivia by difficulty: " + ", ".join(f"{n} {d}" for d, n in by_difficulty.items()))
-    print(f"database: {describe_backend(settings)}, schema version {schema}")
+    print(database_line)
     target = f"server {settings.dev_guild_id}" if settings.dev_guild_id else "global"
     print(f"slash commands sync: {target}")
     return EXIT_OK

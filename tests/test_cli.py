@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,15 @@ import discord
 import pytest
 
 from bot.__main__ import main
+from bot.config import Settings
+from bot.domain.clock import Clock
+from bot.store import Store, open_store
 from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import VALID, write_dataset
 from tests.fakediscord.emulator import Emulator
 from tests.readonly import assert_read_only, permission_bits_apply
 from tests.shared import closed_port
+from tests.store.postgres import fresh_database
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.token-for-cli-tests"
 SETTINGS_PREFIXES = (
@@ -328,6 +333,103 @@ def test_a_read_only_database_folder_is_refused_before_anything_runs(
         "bot, which must create files there (the database and its -wal and -shm files); give "
         "the bot's user write permission on the folder (see .env.example)"
     )
+
+
+# --- check leaves nothing behind ---------------------------------------------------------
+
+FIRST_RUN = "does not exist yet: the bot will create it at its first run"
+
+
+def test_check_in_a_fresh_folder_leaves_no_database_behind(cli: Cli) -> None:
+    """An operator's first `check` in a fresh clone: the default DATABASE_PATH, lwa.sqlite3,
+    relative to the folder they are in. It is tried, and gone again."""
+    result = cli("check", DISCORD_TOKEN=TOKEN)
+    assert result.code == 0, result.err
+    assert sorted(os.listdir(".")) == []  # no lwa.sqlite3, no -wal, no -shm, no -journal
+    [line] = [line for line in result.out.splitlines() if line.startswith("database:")]
+    assert line.startswith(f"database: SQLite file lwa.sqlite3 {FIRST_RUN} (check created it")
+    assert "schema version" in line and line.endswith("then removed it)")
+
+
+def test_check_removes_the_folders_it_made_for_a_new_database(cli: Cli, tmp_path: Path) -> None:
+    database = tmp_path / "state" / "bot" / "lwa.sqlite3"
+    result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(database))
+    assert result.code == 0, result.err
+    assert not (tmp_path / "state").exists()
+    assert f"SQLite file {database} {FIRST_RUN}" in result.out
+    assert "then removed it and the folders it made)" in result.out
+
+
+def test_check_keeps_an_existing_database_byte_for_byte(cli: Cli, tmp_path: Path) -> None:
+    database = tmp_path / "lwa.sqlite3"
+    _existing_database(database)
+    before = database.read_bytes()
+    result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(database))
+    assert result.code == 0, result.err
+    assert database.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "lwa.sqlite3"]
+    assert f"database: SQLite file {database}, schema version " in result.out
+    assert FIRST_RUN not in result.out
+
+
+def test_check_keeps_what_was_beside_a_new_database(cli: Cli, tmp_path: Path) -> None:
+    """Only what the check made goes: a folder it did not make, and a file someone else
+    put in a folder it made meanwhile, stay."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(folder / "lwa.sqlite3"))
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_check_leaves_a_new_database_another_program_opened_meanwhile(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bot starting for the first time on the same file while `check` runs keeps it."""
+    database = tmp_path / "lwa.sqlite3"
+    others: list[sqlite3.Connection] = []
+    real_open_store = open_store
+
+    async def open_while_another_program_opens_it(
+        settings: Settings, clock: Clock | None = None, *, writable: bool = True
+    ) -> Store:
+        store = await real_open_store(settings, clock, writable=writable)
+        other = sqlite3.connect(settings.database_path)
+        other.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        others.append(other)
+        return store
+
+    monkeypatch.setattr("bot.__main__.open_store", open_while_another_program_opens_it)
+    try:
+        result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(database))
+        assert database.exists()
+    finally:
+        for other in others:
+            other.close()
+    assert result.code == 0, result.err
+    assert "another program opened it meanwhile, so it was left in place" in result.out
+    assert FIRST_RUN not in result.out
+
+
+def test_check_that_fails_on_a_new_database_removes_the_folder_it_made(
+    cli: Cli, tmp_path: Path
+) -> None:
+    database = tmp_path / "new" / f"{'x' * 300}.sqlite3"  # a name no file system takes
+    result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(database))
+    assert result.code == 2
+    assert result.line.startswith(f"DATABASE_PATH: cannot open the database at {database}")
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.timeout(60)
+async def test_check_on_postgresql_touches_no_sqlite_file(cli: Cli) -> None:
+    async with fresh_database() as url:
+        result = await asyncio.to_thread(cli, "check", DISCORD_TOKEN=TOKEN, DATABASE_URL=url)
+    assert result.code == 0, result.err
+    assert sorted(os.listdir(".")) == []
+    [line] = [line for line in result.out.splitlines() if line.startswith("database:")]
+    assert line.startswith("database: PostgreSQL database lwa_t") and FIRST_RUN not in line
 
 
 @pytest.mark.parametrize("kind", ["quote", "fact", "trivia", "onthisday"])
