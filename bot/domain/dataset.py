@@ -38,6 +38,9 @@ MAX_CHOICE = 80  # a button label
 MAX_TEXT = 1000  # facts, events, questions, explanations: comfortably inside an embed
 MAX_QUOTE = 3000  # an embed description holds 4096
 MAX_SHORT = 200  # names, context lines, titles of sources
+# Every item has its Korean text (SPEC §3a, §5). While the dataset's Korean is being written the
+# loader checks what is there; once it is complete, a missing Korean text is a problem too.
+KOREAN_REQUIRED = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,8 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "aliases": _Field((list,), required=False),
             "description": _Field(_STR, max_len=MAX_SHORT),
             "source": _Field(_STR),
+            "name_ko": _Field(_STR, required=False, max_len=100),
+            "description_ko": _Field(_STR, required=False, max_len=MAX_SHORT),
         },
     ),
     "quotes.toml": (
@@ -103,6 +108,11 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "translation": _Field(_STR, required=False, max_len=MAX_SHORT),
             "variant": _Field(_STR, required=False, max_len=MAX_TEXT),
             "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
+            "context_ko": _Field(_STR, required=False, max_len=MAX_SHORT * 2),
+            "original_ko": _Field(_STR, required=False, max_len=MAX_QUOTE),
+            "original_source": _Field(_STR, required=False),
+            "text_ko": _Field(_STR, required=False, max_len=MAX_QUOTE),
+            "evidence_ko": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
         },
     ),
     "facts.toml": (
@@ -114,6 +124,8 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "source": _Field(_STR),
             "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
             "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
+            "text_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
+            "evidence_ko": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
         },
     ),
     "timeline.toml": (
@@ -127,6 +139,8 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "source": _Field(_STR),
             "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
             "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
+            "text_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
+            "evidence_ko": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
         },
     ),
     "trivia.toml": (
@@ -142,6 +156,11 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "source": _Field(_STR),
             "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
             "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
+            "question_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
+            "answer_ko": _Field(_STR, required=False, max_len=MAX_CHOICE),
+            "wrong_ko": _Field((list,), required=False),
+            "explanation_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
+            "evidence_ko": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
         },
     ),
 }
@@ -233,6 +252,33 @@ class _Checker:
             return False
         return True
 
+    def evidence_ko(self, file: str, item: dict[str, Any], sources: dict[str, Source]) -> bool:
+        """`evidence_ko` is there exactly when there is evidence from a source not in Korean."""
+        source = sources.get(item["source"])
+        if source is None:
+            return True  # already reported as an unknown source
+        needed = bool(item.get("evidence")) and source.language != "ko"
+        if needed and "evidence_ko" not in item and KOREAN_REQUIRED:
+            self.add(
+                file,
+                item["id"],
+                "evidence_ko",
+                f"missing: evidence from a {source.language!r} source needs a Korean rendering",
+            )
+            return False
+        if not needed and "evidence_ko" in item:
+            why = "the source is in Korean" if item.get("evidence") else "there is no evidence"
+            self.add(file, item["id"], "evidence_ko", f"not expected: {why}")
+            return False
+        return True
+
+    def korean(self, file: str, item: dict[str, Any], *names: str) -> bool:
+        """The item's own Korean texts `names` are there (once the dataset's Korean is)."""
+        missing = [name for name in names if name not in item]
+        for name in missing if KOREAN_REQUIRED else []:
+            self.add(file, item["id"], name, "missing: every item has its Korean text")
+        return not (missing and KOREAN_REQUIRED)
+
     def topic(self, file: str, item: dict[str, Any]) -> bool:
         if item["topic"] not in TOPICS:
             self.add(
@@ -297,13 +343,16 @@ def _parse_people(
         if not all(isinstance(a, str) and a.strip() and len(a) <= 100 for a in aliases):
             c.add("people.toml", t["id"], "aliases", "must be a list of names (1-100 characters)")
             continue
-        if c.source_ref("people.toml", t, sources):
+        ok = c.korean("people.toml", t, "name_ko", "description_ko")
+        if c.source_ref("people.toml", t, sources) and ok:
             people[t["id"]] = Person(
                 id=t["id"],
                 name=t["name"],
                 description=t["description"],
                 source=t["source"],
                 aliases=tuple(aliases),
+                name_ko=t.get("name_ko", ""),
+                description_ko=t.get("description_ko", ""),
             )
     return people
 
@@ -331,6 +380,9 @@ def _parse_quotes(
                 f"missing: a {language!r} quote needs an English gloss",
             )
             ok = False
+        ok = c.evidence_ko("quotes.toml", t, sources) and ok
+        ok = c.korean("quotes.toml", t, "context_ko") and ok
+        ok = _quote_in_korean(t, c, sources, language) and ok
         if ok:
             quotes.append(
                 Quote(
@@ -346,9 +398,44 @@ def _parse_quotes(
                     translation=t.get("translation", ""),
                     variant=t.get("variant", ""),
                     evidence_en=t.get("evidence_en", ""),
+                    context_ko=t.get("context_ko", ""),
+                    original_ko=t.get("original_ko", ""),
+                    original_source=t.get("original_source", ""),
+                    text_ko=t.get("text_ko", ""),
+                    evidence_ko=t.get("evidence_ko", ""),
                 )
             )
     return quotes
+
+
+def _quote_in_korean(
+    t: dict[str, Any], c: _Checker, sources: dict[str, Source], language: str
+) -> bool:
+    """A quote said in Korean is its own Korean. Any other has its Korean original, verbatim
+    from a Korean source of the pack (`original_ko`, `original_source`), or else the dataset's
+    own Korean translation (`text_ko`), never both: nobody is quoted in words they did not say."""
+    file, item = "quotes.toml", t["id"]
+    korean = [name for name in ("original_ko", "text_ko") if name in t]
+    if language == "ko":
+        for name in korean:
+            c.add(file, item, name, "not expected: the quote is in Korean already")
+        return not korean
+    if len(korean) == 2:
+        c.add(file, item, "text_ko", "not expected beside original_ko: one Korean, not two")
+        return False
+    if "original_ko" in t or "original_source" in t:
+        source = sources.get(str(t.get("original_source", "")))
+        if "original_ko" not in t:
+            c.add(file, item, "original_ko", "missing: original_source names where it is from")
+            return False
+        if source is None:
+            c.add(file, item, "original_source", "missing or unknown: where the original is from")
+            return False
+        if source.language != "ko":
+            c.add(file, item, "original_source", f"is a {source.language!r} source, not Korean")
+            return False
+        return True
+    return c.korean(file, t, "text_ko")
 
 
 def _parse_facts(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) -> list[Fact]:
@@ -356,6 +443,8 @@ def _parse_facts(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) -
     for t in c.items("facts.toml", doc):
         ok = c.source_ref("facts.toml", t, sources)
         ok = c.evidence_en("facts.toml", t, sources) and ok
+        ok = c.evidence_ko("facts.toml", t, sources) and ok
+        ok = c.korean("facts.toml", t, "text_ko") and ok
         ok = c.topic("facts.toml", t) and ok
         if ok:
             facts.append(
@@ -366,6 +455,8 @@ def _parse_facts(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) -
                     source=t["source"],
                     evidence=t["evidence"],
                     evidence_en=t.get("evidence_en", ""),
+                    text_ko=t.get("text_ko", ""),
+                    evidence_ko=t.get("evidence_ko", ""),
                 )
             )
     return facts
@@ -379,6 +470,8 @@ def _parse_events(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) 
     for t in c.items("timeline.toml", doc):
         ok = c.source_ref("timeline.toml", t, sources)
         ok = c.evidence_en("timeline.toml", t, sources) and ok
+        ok = c.evidence_ko("timeline.toml", t, sources) and ok
+        ok = c.korean("timeline.toml", t, "text_ko") and ok
         if isinstance(t["date"], dt.datetime):
             c.add("timeline.toml", t["id"], "date", "must be a date without a time (use `time`)")
             ok = False
@@ -412,6 +505,8 @@ def _parse_events(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) 
                     time=time,
                     timezone=t.get("timezone", ""),
                     evidence_en=t.get("evidence_en", ""),
+                    text_ko=t.get("text_ko", ""),
+                    evidence_ko=t.get("evidence_ko", ""),
                 )
             )
     return events
@@ -424,6 +519,10 @@ def _parse_questions(
     for t in c.items("trivia.toml", doc):
         ok = c.source_ref("trivia.toml", t, sources)
         ok = c.evidence_en("trivia.toml", t, sources) and ok
+        ok = c.evidence_ko("trivia.toml", t, sources) and ok
+        ok = c.korean("trivia.toml", t, "question_ko", "answer_ko", "wrong_ko") and ok
+        ok = c.korean("trivia.toml", t, "explanation_ko") and ok
+        ok = _korean_choices(t, c) and ok
         ok = c.topic("trivia.toml", t) and ok
         wrong = t["wrong"]
         if t["difficulty"] not in DIFFICULTIES:
@@ -464,9 +563,36 @@ def _parse_questions(
                     evidence=t["evidence"],
                     topic=t["topic"],
                     evidence_en=t.get("evidence_en", ""),
+                    question_ko=t.get("question_ko", ""),
+                    answer_ko=t.get("answer_ko", ""),
+                    wrong_ko=tuple(t.get("wrong_ko", ())),
+                    explanation_ko=t.get("explanation_ko", ""),
+                    evidence_ko=t.get("evidence_ko", ""),
                 )
             )
     return questions
+
+
+def _korean_choices(t: dict[str, Any], c: _Checker) -> bool:
+    """The Korean wrong choices: one for each English one, in the same order, each a button
+    label, none twice and none the answer."""
+    if "wrong_ko" not in t:
+        return True
+    wrong_ko, wrong = t["wrong_ko"], t["wrong"]
+    problem = ""
+    if not all(isinstance(w, str) and w.strip() for w in wrong_ko):
+        problem = "must list non-empty texts"
+    elif isinstance(wrong, list) and len(wrong_ko) != len(wrong):
+        problem = f"has {len(wrong_ko)} choices; `wrong` has {len(wrong)} (one for each, in order)"
+    elif any(len(w) > MAX_CHOICE for w in wrong_ko):
+        problem = f"has a choice over {MAX_CHOICE} characters (a button label)"
+    elif len({w.strip().casefold() for w in wrong_ko}) != len(wrong_ko):
+        problem = "has the same choice twice"
+    elif str(t.get("answer_ko", "")).strip().casefold() in {w.strip().casefold() for w in wrong_ko}:
+        problem = "contains the answer"
+    if problem:
+        c.add("trivia.toml", t["id"], "wrong_ko", problem)
+    return not problem
 
 
 def dataset_version(folder: Path) -> str:

@@ -41,6 +41,8 @@ class Person:
     description: str
     source: str
     aliases: tuple[str, ...] = ()
+    name_ko: str = ""  # as Korean fans write it (아이유, 뷔, 엄태화 감독)
+    description_ko: str = ""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -65,6 +67,14 @@ class Quote:
     variant: str = ""
     # The dataset's own English rendering of `evidence` when the source is not in English.
     evidence_en: str = ""
+    context_ko: str = ""  # `context` in the dataset's Korean
+    # A quote not said in Korean: its Korean original, verbatim from `original_source` (a
+    # Korean source of the pack), or else the dataset's own Korean translation `text_ko`.
+    original_ko: str = ""
+    original_source: str = ""
+    text_ko: str = ""
+    # The dataset's own Korean rendering of `evidence` when the source is not in Korean.
+    evidence_ko: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +86,9 @@ class Fact:
     evidence: str  # verbatim passage of the source, at most 400 characters
     # The dataset's own English rendering of `evidence` when the source is not in English.
     evidence_en: str = ""
+    text_ko: str = ""  # `text` in the dataset's Korean
+    # The dataset's own Korean rendering of `evidence` when the source is not in Korean.
+    evidence_ko: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +102,8 @@ class Event:
     timezone: str = ""  # IANA name for `time`, e.g. "Asia/Seoul"
     # The dataset's own English rendering of `evidence` when the source is not in English.
     evidence_en: str = ""
+    text_ko: str = ""
+    evidence_ko: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +119,12 @@ class Question:
     topic: str = ""  # a key of TOPICS, for `/trivia play topic:`
     # The dataset's own English rendering of `evidence` when the source is not in English.
     evidence_en: str = ""
+    # The question in the dataset's Korean: every part, the wrong choices in the same order.
+    question_ko: str = ""
+    answer_ko: str = ""
+    wrong_ko: tuple[str, ...] = ()
+    explanation_ko: str = ""
+    evidence_ko: str = ""
 
     @property
     def choices(self) -> tuple[str, ...]:
