@@ -1,4 +1,9 @@
-"""SQLite implementation of the Store (aiosqlite; WAL, busy timeout, foreign keys, migrations)."""
+"""SQLite implementation of the Store (aiosqlite; WAL, busy timeout, foreign keys, migrations).
+
+The statements are `bot.store.sql`'s; here is what only SQLite does: one connection shared by
+every coroutine (writes pipelined on it, transactions one at a time), the file's health, and
+shuffle bags kept in memory as last written.
+"""
 
 from __future__ import annotations
 
@@ -12,38 +17,36 @@ import os
 import random
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeGuard
+from typing import Any, TypeGuard, TypeVar, cast
 
 import aiosqlite
 
 from bot.domain import rotation
-from bot.domain import schedule as schedule_rules
 from bot.domain.clock import Clock, SystemClock
-from bot.domain.records import (
-    GameAlreadyRunning,
-    GameRecord,
-    LeaderRow,
-    PlayerStats,
-    Report,
-    ScheduleRecord,
-    ScheduleRun,
-    ScoreRow,
-    StoreError,
-    StoreUnavailable,
-    TooManySchedules,
-)
-from bot.domain.schedule import PostKind, RunState, ScheduleState
+from bot.domain.records import ScheduleRun, StoreError, StoreUnavailable
+from bot.domain.schedule import RunState
 from bot.domain.shards import Shards
-from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys, streaks_after
-from bot.store.common import next_identify_slot, numbered_migrations, shard_ids, unusable_reason
+from bot.store.common import numbered_migrations
+from bot.store.sql import (
+    SCHEDULE_COLUMNS,
+    SQLITE,
+    Row,
+    Sql,
+    SqlStore,
+    Transaction,
+    Turn,
+    in_shards,
+    iso,
+    sql,
+)
 
 __all__ = ["SQLiteStore", "StoreError", "StoreUnavailable", "migrations"]
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 FILE_CHECK_SECONDS = 30.0  # how often the bot checks that its database file is still there
-
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
 BAG_CACHE_SIZE = 50_000  # shuffle bags kept in memory (channel x filter); the rest on disk
@@ -81,75 +84,80 @@ def migrations() -> list[tuple[int, Path]]:
     return numbered_migrations(MIGRATIONS_DIR)
 
 
-def _iso(instant: dt.datetime) -> str:
-    """Instants are stored as UTC ISO text, so they sort and compare as strings."""
-    if instant.tzinfo is None:
-        raise ValueError("naive datetime")
-    return instant.astimezone(dt.UTC).isoformat(timespec="microseconds")
+_iso = iso  # instants are stored as UTC ISO text, so they sort and compare as strings
 
-
-def _instant(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
-
-
-def _in_shards(shards: Shards | None, column: str) -> tuple[str, tuple[int, ...]]:
-    """` AND ((guild_id >> 22) % ?) IN (?, …)` and its parameters, or nothing for all shards
-    (rows without a server, guild_id 0, are shard 0's)."""
-    ids = shard_ids(shards)
-    if ids is None or shards is None:
-        return "", ()
-    marks = ", ".join("?" * len(ids))
-    return f" AND (({column} >> 22) % ?) IN ({marks})", (shards.count, *ids)
-
-
-_GAME_COLUMNS = (
-    "id, guild_id, channel_id, starter_id, kind, difficulty, seconds, question_ids,"
-    " choices, state, revealed, current_message, opened_at, started_at, run_key"
+READ_BAG = sql(
+    "SELECT remaining, last_id FROM shuffle_bags WHERE scope_id = ? AND kind = ? AND filter_key = ?"
+)
+WRITE_BAG = sql(
+    "INSERT INTO shuffle_bags (scope_id, kind, filter_key, remaining, last_id, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_id, kind, filter_key) DO UPDATE SET"
+    " remaining = excluded.remaining, last_id = excluded.last_id,"
+    " updated_at = excluded.updated_at"
+)
+CLAIM_RUN = sql(
+    "INSERT INTO schedule_runs (schedule_id, due_at, claimed_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (schedule_id, due_at) DO NOTHING"
+)
+MOVE_ON = sql("UPDATE schedules SET next_run_at = ? WHERE id = ?")
+UNFINISHED_RUNS = in_shards(
+    f"SELECT {SCHEDULE_COLUMNS}, r.due_at, r.state, r.claimed_at"
+    " FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id"
+    " WHERE r.state = 'claimed'{shards} ORDER BY r.due_at, s.id",
+    "s.guild_id",
 )
 
 
-def _game(row: sqlite3.Row | tuple[object, ...]) -> GameRecord:
-    (
-        game_id,
-        guild_id,
-        channel_id,
-        starter_id,
-        kind,
-        difficulty,
-        seconds,
-        question_ids,
-        choices,
-        state,
-        revealed,
-        current_message,
-        opened_at,
-        started_at,
-        run_key,
-    ) = tuple(row)
-    return GameRecord(
-        id=int(game_id),
-        guild_id=int(guild_id),
-        channel_id=int(channel_id),
-        starter_id=int(starter_id),
-        kind=GameKind(kind),
-        difficulty=str(difficulty),
-        seconds=int(seconds),
-        question_ids=tuple(json.loads(str(question_ids))),
-        choices=tuple(tuple(c) for c in json.loads(str(choices))),
-        state=GameState(state),
-        revealed=int(revealed),
-        current_message=int(current_message) if current_message is not None else None,
-        opened_at=tuple(_instant(t) for t in json.loads(str(opened_at))),
-        started_at=_instant(str(started_at)),
-        run_key=str(run_key) if run_key is not None else None,
-    )
+class _Statements:
+    """`sql.Transaction` on the store's one connection. Reads run at once, in one trip to
+    aiosqlite's thread each. Writes run as they are inside a transaction (`in_transaction`);
+    outside one, through `_write`, which commits each on its own and keeps it out of a
+    transaction another coroutine has open."""
+
+    __slots__ = ("_in_transaction", "_store")
+
+    def __init__(self, store: SQLiteStore, *, in_transaction: bool) -> None:
+        self._store = store
+        self._in_transaction = in_transaction
+
+    async def rows(self, q: Sql, *args: object) -> Sequence[Row]:
+        return cast("list[Row]", await self._store.db.execute_fetchall(q.sqlite, args))
+
+    async def row(self, q: Sql, *args: object) -> Row | None:
+        rows = cast("list[Row]", await self._store.db.execute_fetchall(q.sqlite, args))
+        return rows[0] if rows else None
+
+    async def value(self, q: Sql, *args: object) -> Any:
+        rows = cast("list[Row]", await self._store.db.execute_fetchall(q.sqlite, args))
+        return rows[0][0] if rows else None
+
+    async def execute(self, q: Sql, *args: object) -> int:
+        if self._in_transaction:
+            return int((await self._store.db.execute(q.sqlite, args)).rowcount)
+        return int((await self._store._write(q.sqlite, args)).rowcount)
+
+    async def insert(self, q: Sql, *args: object) -> int:
+        if self._in_transaction:
+            cursor = await self._store.db.execute(q.sqlite, args)
+        else:
+            cursor = await self._store._write(q.sqlite, args)
+        return int(cursor.lastrowid or 0)
+
+    async def execute_many(self, q: Sql, args: Iterable[Sequence[object]]) -> None:
+        assert self._in_transaction, "a batch is written in a transaction"
+        await self._store.db.executemany(q.sqlite, args)
 
 
-class SQLiteStore:
+class SQLiteStore(SqlStore):
+    _dialect = SQLITE
+    _DUPLICATE = (sqlite3.IntegrityError,)
+
     def __init__(self, path: Path, clock: Clock | None = None) -> None:
         self.path = path
-        self._clock: Clock = clock or SystemClock()
+        self._clock = clock or SystemClock()
         self._db: aiosqlite.Connection | None = None
+        self._auto = _Statements(self, in_transaction=False)
+        self._in_transaction = _Statements(self, in_transaction=True)
         # One connection is shared by every coroutine; a transaction must not interleave with
         # another coroutine's statements, so writers take this lock.
         self._write_lock = asyncio.Lock()
@@ -172,9 +180,6 @@ class SQLiteStore:
         if self._db is None:
             raise RuntimeError("the store is not open")
         return self._db
-
-    def _now(self) -> str:
-        return self._clock.now().isoformat(timespec="seconds")
 
     async def open(self, *, check_writable: bool = True) -> None:
         """Open (creating it with its folder if missing), migrate, and prove it can be written:
@@ -370,7 +375,7 @@ class SQLiteStore:
                 raise
         self._written()
 
-    async def _write(self, sql: str, params: Sequence[object]) -> aiosqlite.Cursor:
+    async def _write(self, text: str, params: Sequence[object]) -> aiosqlite.Cursor:
         """One statement, committed on its own (autocommit): the cheapest atomic write.
 
         Statements run one after another, in the order they were queued, on aiosqlite's
@@ -382,9 +387,9 @@ class SQLiteStore:
         try:
             if self._write_lock.locked():
                 async with self._write_lock:
-                    cursor = await self.db.execute(sql, params)
+                    cursor = await self.db.execute(text, params)
             else:
-                cursor = await self.db.execute(sql, params)
+                cursor = await self.db.execute(text, params)
         except sqlite3.OperationalError as error:
             if not _unavailable(error):
                 raise
@@ -392,32 +397,12 @@ class SQLiteStore:
         self._written()
         return cursor
 
-    async def get_meta(self, key: str) -> str | None:
-        async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
-            row = await cursor.fetchone()
-        return str(row[0]) if row else None
+    async def _transaction(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        async with self.transaction():
+            return await work(self._in_transaction)
 
-    async def set_meta(self, key: str, value: str) -> None:
-        await self._write(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-
-    async def guild_timezone(self, guild_id: int) -> str | None:
-        async with self.db.execute(
-            "SELECT timezone FROM guild_settings WHERE guild_id = ?", (guild_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return str(row[0]) if row else None
-
-    async def set_guild_timezone(self, guild_id: int, timezone: str) -> None:
-        await self._write(
-            "INSERT INTO guild_settings (guild_id, timezone, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
-            "updated_at = excluded.updated_at",
-            (guild_id, timezone, self._now()),
-        )
+    async def _take_turn(self, tx: Transaction, turn: Turn, key: int) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already makes writing transactions take turns."""
 
     async def draw(
         self,
@@ -433,12 +418,7 @@ class SQLiteStore:
         async with self._bag_lock:
             bag = self._bags.pop(key, None)
             if bag is None:
-                async with self.db.execute(
-                    "SELECT remaining, last_id FROM shuffle_bags "
-                    "WHERE scope_id = ? AND kind = ? AND filter_key = ?",
-                    key,
-                ) as cursor:
-                    row = await cursor.fetchone()
+                row = await self._auto.row(READ_BAG, *key)
                 bag = (json.loads(row[0]), row[1]) if row else ([], None)
             pick, remaining = rotation.draw(candidates, bag[0], rng, last=bag[1])
             self._bags[key] = (remaining, pick)
@@ -446,473 +426,11 @@ class SQLiteStore:
                 self._bags.popitem(last=False)
         # Written outside the bag lock, so concurrent draws pipeline through the database
         # thread instead of waiting for each other; draws of one bag are written in order.
-        await self._write(
-            "INSERT INTO shuffle_bags"
-            " (scope_id, kind, filter_key, remaining, last_id, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_id, kind, filter_key) DO UPDATE SET"
-            " remaining = excluded.remaining, last_id = excluded.last_id,"
-            " updated_at = excluded.updated_at",
-            (*key, json.dumps(remaining), pick, self._now()),
-        )
+        now = iso(self._clock.now())
+        await self._auto.execute(WRITE_BAG, *key, json.dumps(remaining), pick, now)
         return pick
 
-    async def create_game(
-        self,
-        *,
-        guild_id: int,
-        channel_id: int,
-        starter_id: int,
-        kind: GameKind,
-        difficulty: str,
-        seconds: int,
-        question_ids: Sequence[str],
-        choices: Sequence[Sequence[str]],
-        started_at: dt.datetime,
-        run_key: str | None = None,
-    ) -> GameRecord:
-        try:
-            async with self.transaction() as db:
-                cursor = await db.execute(
-                    "INSERT INTO trivia_games (guild_id, channel_id, starter_id, kind, difficulty,"
-                    " seconds, question_ids, choices, started_at, run_key)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        guild_id,
-                        channel_id,
-                        starter_id,
-                        kind,
-                        difficulty,
-                        seconds,
-                        json.dumps(list(question_ids)),
-                        json.dumps([list(c) for c in choices]),
-                        _iso(started_at),
-                        run_key,
-                    ),
-                )
-                game_id = cursor.lastrowid
-                await db.executemany(
-                    "INSERT INTO trivia_asked (guild_id, question_id, asked_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (guild_id, question_id)"
-                    " DO UPDATE SET asked_at = excluded.asked_at",
-                    [(guild_id, qid, _iso(started_at)) for qid in question_ids],
-                )
-        except sqlite3.IntegrityError as exc:
-            raise GameAlreadyRunning(channel_id) from exc
-        record = await self.game(int(game_id or 0))
-        assert record is not None
-        return record
-
-    async def game(self, game_id: int) -> GameRecord | None:
-        async with self.db.execute(
-            f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE id = ?", (game_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _game(row) if row else None
-
-    async def game_for_run(self, run_key: str) -> GameRecord | None:
-        async with self.db.execute(
-            f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE run_key = ?", (run_key,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _game(row) if row else None
-
-    async def running_game(self, channel_id: int) -> GameRecord | None:
-        async with self.db.execute(
-            f"SELECT {_GAME_COLUMNS} FROM trivia_games"
-            " WHERE channel_id = ? AND state = 'running' AND kind = 'game'",
-            (channel_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _game(row) if row else None
-
-    async def running_games(self, *, shards: Shards | None = None) -> list[GameRecord]:
-        in_shards, args = _in_shards(shards, "guild_id")
-        async with self.db.execute(
-            f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE state = 'running'{in_shards}"
-            " ORDER BY id",
-            args,
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [_game(row) for row in rows]
-
-    async def open_question(
-        self, game_id: int, index: int, opened_at: dt.datetime, message_id: int | None
-    ) -> None:
-        async with self.transaction() as db:
-            async with db.execute(
-                "SELECT opened_at FROM trivia_games WHERE id = ?", (game_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            opened = json.loads(row[0]) if row else []
-            if len(opened) != index:
-                raise ValueError(f"game {game_id}: question {index} opened out of order")
-            opened.append(_iso(opened_at))
-            await db.execute(
-                "UPDATE trivia_games SET opened_at = ?, current_message = ? WHERE id = ?",
-                (json.dumps(opened), message_id, game_id),
-            )
-
-    async def set_question_message(self, game_id: int, message_id: int) -> None:
-        await self._write(
-            "UPDATE trivia_games SET current_message = ? WHERE id = ?", (message_id, game_id)
-        )
-
-    async def record_answer(
-        self, game_id: int, index: int, user_id: int, choice_index: int, answered_at: dt.datetime
-    ) -> bool:
-        cursor = await self._write(
-            "INSERT OR IGNORE INTO trivia_answers (game_id, question_index, user_id,"
-            " choice_index, answered_at) VALUES (?, ?, ?, ?, ?)",
-            (game_id, index, user_id, choice_index, _iso(answered_at)),
-        )
-        return cursor.rowcount == 1
-
-    async def game_answers(self, game_id: int) -> list[dict[int, tuple[int, dt.datetime]]]:
-        answers: list[dict[int, tuple[int, dt.datetime]]] = []
-        async with self.db.execute(
-            "SELECT question_index, user_id, choice_index, answered_at FROM trivia_answers"
-            " WHERE game_id = ? ORDER BY question_index",
-            (game_id,),
-        ) as cursor:
-            async for index, user_id, choice_index, answered_at in cursor:
-                while len(answers) <= index:
-                    answers.append({})
-                answers[index][int(user_id)] = (int(choice_index), _instant(answered_at))
-        return answers
-
-    async def daily_streaks(self, guild_id: int, user_ids: Sequence[int]) -> dict[int, DailyStreak]:
-        return await self._daily_streaks(self.db, guild_id, user_ids)
-
-    @staticmethod
-    async def _daily_streaks(
-        db: aiosqlite.Connection, guild_id: int, user_ids: Sequence[int]
-    ) -> dict[int, DailyStreak]:
-        if not user_ids:
-            return {}
-        marks = ", ".join("?" * len(user_ids))
-        async with db.execute(
-            "SELECT user_id, current, best, last_game_id FROM daily_streaks"
-            f" WHERE guild_id = ? AND user_id IN ({marks})",
-            (guild_id, *user_ids),
-        ) as cursor:
-            return {
-                int(uid): DailyStreak(int(cur), int(best), None if last is None else int(last))
-                async for uid, cur, best, last in cursor
-            }
-
-    async def latest_daily(self, guild_id: int) -> int | None:
-        return await self._latest_daily(self.db, guild_id)
-
-    @staticmethod
-    async def _latest_daily(db: aiosqlite.Connection, guild_id: int) -> int | None:
-        async with db.execute(
-            "SELECT game_id FROM daily_latest WHERE guild_id = ?", (guild_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else None
-
-    async def record_reveal(
-        self,
-        game_id: int,
-        index: int,
-        rows: Sequence[ScoreRow],
-        revealed_at: dt.datetime,
-        *,
-        timezone: str = "UTC",
-        daily: bool = False,
-    ) -> None:
-        # One writer at a time (BEGIN IMMEDIATE): a daily reveal reads the streaks it moves on
-        # with nothing written in between.
-        async with self.transaction() as db:
-            async with db.execute(
-                "SELECT guild_id, revealed FROM trivia_games WHERE id = ?", (game_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None or int(row[1]) > index:
-                return  # already scored: a reveal is counted once
-            await db.executemany(
-                "INSERT OR IGNORE INTO trivia_scores (game_id, question_index, guild_id, user_id,"
-                " question_id, correct, points, streak, revealed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        game_id,
-                        index,
-                        row[0],
-                        r.user_id,
-                        r.question_id,
-                        int(r.correct),
-                        r.points,
-                        r.streak,
-                        _iso(revealed_at),
-                    )
-                    for r in rows
-                ],
-            )
-            await db.executemany(
-                "INSERT INTO trivia_totals (guild_id, period, user_id, points, correct, answered,"
-                " best_streak, first_scored_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)"
-                " ON CONFLICT (guild_id, period, user_id) DO UPDATE SET"
-                " points = points + excluded.points, correct = correct + excluded.correct,"
-                " answered = answered + 1, best_streak = MAX(best_streak, excluded.best_streak)",
-                [
-                    (
-                        row[0],
-                        period,
-                        r.user_id,
-                        r.points,
-                        int(r.correct),
-                        r.streak,
-                        _iso(revealed_at),
-                    )
-                    for r in rows
-                    for period in period_keys(revealed_at, timezone)
-                ],
-            )
-            await db.execute(
-                "UPDATE trivia_games SET revealed = ? WHERE id = ?", (index + 1, game_id)
-            )
-            if daily:
-                guild_id = int(row[0])
-                streaks = streaks_after(
-                    game_id,
-                    await self._latest_daily(db, guild_id),
-                    await self._daily_streaks(db, guild_id, [r.user_id for r in rows]),
-                    [(r.user_id, r.correct) for r in rows],
-                )
-                await db.executemany(
-                    "INSERT INTO daily_streaks (guild_id, user_id, current, best, last_game_id)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET"
-                    " current = excluded.current, best = excluded.best,"
-                    " last_game_id = excluded.last_game_id",
-                    [
-                        (guild_id, user_id, st.current, st.best, st.last_game_id)
-                        for user_id, st in streaks.items()
-                    ],
-                )
-                await db.execute(
-                    "INSERT INTO daily_latest (guild_id, game_id) VALUES (?, ?)"
-                    " ON CONFLICT (guild_id) DO UPDATE SET game_id = excluded.game_id",
-                    (guild_id, game_id),
-                )
-
-    async def end_game(self, game_id: int, state: GameState, ended_at: dt.datetime) -> None:
-        await self._write(
-            "UPDATE trivia_games SET state = ?, ended_at = ?, current_message = NULL"
-            " WHERE id = ? AND state = 'running'",
-            (state, _iso(ended_at), game_id),
-        )
-
-    async def last_asked(self, guild_id: int) -> Mapping[str, dt.datetime]:
-        async with self.db.execute(
-            "SELECT question_id, asked_at FROM trivia_asked WHERE guild_id = ?", (guild_id,)
-        ) as cursor:
-            return {str(qid): _instant(at) async for qid, at in cursor}
-
-    async def leaderboard(self, guild_id: int, period: str, limit: int = 10) -> list[LeaderRow]:
-        async with self.db.execute(
-            "SELECT user_id, points, correct, answered,"
-            " RANK() OVER (ORDER BY points DESC, correct DESC) FROM trivia_totals"
-            " WHERE guild_id = ? AND period = ? AND points > 0"
-            " ORDER BY points DESC, correct DESC, first_scored_at, user_id LIMIT ?",
-            (guild_id, period, limit),
-        ) as cursor:
-            return [
-                LeaderRow(
-                    rank=int(rank), user_id=int(uid), points=int(p), correct=int(c), answered=int(n)
-                )
-                async for uid, p, c, n, rank in cursor
-            ]
-
-    async def leaderboard_row(self, guild_id: int, user_id: int, period: str) -> LeaderRow | None:
-        # The rank is 1 + how many have more points (or as many points and more correct).
-        async with self.db.execute(
-            "SELECT me.points, me.correct, me.answered, 1 + (SELECT COUNT(*)"
-            " FROM trivia_totals AS other WHERE other.guild_id = me.guild_id"
-            " AND other.period = me.period AND (other.points > me.points"
-            " OR (other.points = me.points AND other.correct > me.correct)))"
-            " FROM trivia_totals AS me WHERE me.guild_id = ? AND me.period = ?"
-            " AND me.user_id = ? AND me.points > 0",
-            (guild_id, period, user_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            return None
-        points, correct, answered, rank = row
-        return LeaderRow(
-            rank=int(rank),
-            user_id=user_id,
-            points=int(points),
-            correct=int(correct),
-            answered=int(answered),
-        )
-
-    async def player_stats(self, guild_id: int, user_id: int) -> PlayerStats:
-        async with self.db.execute(
-            "SELECT points, correct, answered, best_streak FROM trivia_totals"
-            " WHERE guild_id = ? AND period = 'all' AND user_id = ?",
-            (guild_id, user_id),
-        ) as cursor:
-            totals = await cursor.fetchone()
-        points, correct, answered, best_streak = (int(v) for v in totals or (0, 0, 0, 0))
-        async with self.db.execute(
-            "SELECT COUNT(DISTINCT game_id) FROM trivia_scores WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
-        ) as cursor:
-            games_row = await cursor.fetchone()
-        ranked = await self.leaderboard_row(guild_id, user_id, "all")
-        daily = (await self.daily_streaks(guild_id, [user_id])).get(user_id, DailyStreak())
-        return PlayerStats(
-            daily_streak=daily.as_of(await self.latest_daily(guild_id)),
-            best_daily_streak=daily.best,
-            user_id=user_id,
-            points=points,
-            games=int(games_row[0]) if games_row else 0,
-            answered=answered,
-            correct=correct,
-            best_streak=best_streak,
-            rank=ranked.rank if ranked else None,  # only players with points are ranked
-        )
-
-    async def add_report(
-        self,
-        *,
-        guild_id: int,
-        channel_id: int,
-        question_id: str,
-        reporter_id: int,
-        reason: str,
-        created_at: dt.datetime,
-    ) -> int:
-        cursor = await self._write(
-            "INSERT INTO trivia_reports (guild_id, channel_id, question_id, reporter_id,"
-            " reason, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (guild_id, channel_id, question_id, reporter_id, reason, _iso(created_at)),
-        )
-        return int(cursor.lastrowid or 0)
-
-    async def reports(self, guild_id: int | None, limit: int = 50) -> list[Report]:
-        where, args = (
-            ("WHERE guild_id = ?", (guild_id, limit)) if guild_id is not None else ("", (limit,))
-        )
-        async with self.db.execute(
-            "SELECT id, guild_id, channel_id, question_id, reporter_id, reason, created_at"
-            f" FROM trivia_reports {where} ORDER BY id DESC LIMIT ?",
-            args,
-        ) as cursor:
-            return [
-                Report(
-                    id=int(i),
-                    guild_id=int(g),
-                    channel_id=int(c),
-                    question_id=str(q),
-                    reporter_id=int(r),
-                    reason=str(reason),
-                    created_at=_instant(at),
-                )
-                async for i, g, c, q, r, reason, at in cursor
-            ]
-
-    # --- schedules ------------------------------------------------------------------------
-
-    _SCHEDULE_COLUMNS = (
-        "s.id, s.guild_id, s.channel_id, s.content, s.local_time, s.timezone,"
-        " s.days, s.role_id, s.state, s.failing_reason, s.failures,"
-        " s.next_run_at, s.created_by, s.created_at"
-    )
-
-    async def add_schedule(
-        self,
-        *,
-        guild_id: int,
-        channel_id: int,
-        content: PostKind,
-        local_time: dt.time,
-        timezone: str,
-        days: frozenset[int],
-        role_id: int | None,
-        next_run_at: dt.datetime,
-        created_by: int,
-        created_at: dt.datetime,
-        limit: int,
-    ) -> ScheduleRecord:
-        async with self.transaction() as db:
-            async with db.execute(
-                "SELECT COUNT(*) FROM schedules WHERE guild_id = ?", (guild_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is not None and int(row[0]) >= limit:
-                raise TooManySchedules(limit)
-            cursor = await db.execute(
-                "INSERT INTO schedules (guild_id, channel_id, content, local_time, timezone, days,"
-                " role_id, next_run_at, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    guild_id,
-                    channel_id,
-                    content,
-                    local_time.strftime("%H:%M"),
-                    timezone,
-                    schedule_rules.format_days(days),
-                    role_id,
-                    _iso(next_run_at),
-                    created_by,
-                    _iso(created_at),
-                ),
-            )
-            schedule_id = int(cursor.lastrowid or 0)
-        record = await self.schedule(schedule_id, guild_id)
-        assert record is not None
-        return record
-
-    async def schedule(self, schedule_id: int, guild_id: int) -> ScheduleRecord | None:
-        async with self.db.execute(
-            f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s WHERE s.id = ? AND s.guild_id = ?",
-            (schedule_id, guild_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _schedule(row) if row else None
-
-    async def schedules(self, guild_id: int) -> list[ScheduleRecord]:
-        async with self.db.execute(
-            f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s WHERE s.guild_id = ? ORDER BY s.id",
-            (guild_id,),
-        ) as cursor:
-            return [_schedule(row) async for row in cursor]
-
-    async def remove_schedule(self, schedule_id: int, guild_id: int) -> bool:
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM schedules WHERE id = ? AND guild_id = ?", (schedule_id, guild_id)
-            )
-            return cursor.rowcount == 1
-
-    async def pause_schedule(self, schedule_id: int, guild_id: int) -> ScheduleRecord | None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE schedules SET state = 'paused' WHERE id = ? AND guild_id = ?",
-                (schedule_id, guild_id),
-            )
-        return await self.schedule(schedule_id, guild_id)
-
-    async def resume_schedule(
-        self, schedule_id: int, guild_id: int, next_run_at: dt.datetime
-    ) -> ScheduleRecord | None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE schedules SET state = 'active', failing_reason = NULL, failures = 0,"
-                " next_run_at = ? WHERE id = ? AND guild_id = ?",
-                (_iso(next_run_at), schedule_id, guild_id),
-            )
-        return await self.schedule(schedule_id, guild_id)
-
-    async def next_due_at(self, *, shards: Shards | None = None) -> dt.datetime | None:
-        in_shards, args = _in_shards(shards, "guild_id")
-        async with self.db.execute(
-            f"SELECT MIN(next_run_at) FROM schedules WHERE state = 'active'{in_shards}", args
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _instant(str(row[0])) if row and row[0] is not None else None
+    # --- scheduled runs: one process claims, so one transaction claims -----------------------
 
     async def claim_due_runs(
         self,
@@ -922,205 +440,23 @@ class SQLiteStore:
         limit: int,
         shards: Shards | None = None,
     ) -> list[ScheduleRun]:
-        claimed: list[ScheduleRun] = []
-        in_shards, args = _in_shards(shards, "s.guild_id")
-        async with self.transaction() as db:
-            async with db.execute(
-                f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s"
-                f" WHERE s.state = 'active' AND s.next_run_at <= ?{in_shards}"
-                " ORDER BY s.next_run_at, s.id LIMIT ?",
-                (_iso(now), *args, limit),
-            ) as cursor:
-                rows = await cursor.fetchall()
-            for row in rows:
-                # A row this host cannot use (a timezone it does not know, damaged data)
-                # pauses that one schedule, with the reason; it never holds up the others.
-                try:
-                    record = _schedule(row)
-                    due_at = record.next_run_at
-                    # Count on from the due run, but never from earlier than the grace window:
-                    # runs missed long ago are skipped together, not claimed one by one.
-                    after = max(due_at, now - grace)
-                    following = schedule_rules.next_run_after(
-                        record.local_time, record.timezone, record.days, after
-                    )
-                except (ValueError, KeyError, TypeError) as error:
-                    await self._pause_unusable(db, int(row[0]), row[5], error)
-                    continue
-                inserted = await db.execute(
-                    "INSERT OR IGNORE INTO schedule_runs (schedule_id, due_at, claimed_at)"
-                    " VALUES (?, ?, ?)",
-                    (record.id, _iso(due_at), _iso(now)),
-                )
-                await db.execute(
-                    "UPDATE schedules SET next_run_at = ? WHERE id = ?",
-                    (_iso(following), record.id),
-                )
-                if inserted.rowcount == 1:
+        async def work(tx: Transaction) -> list[ScheduleRun]:
+            claimed: list[ScheduleRun] = []
+            due = await self._due_schedules(tx, now, grace=grace, limit=limit, shards=shards)
+            for record, following in due:
+                due_at = record.next_run_at
+                inserted = await tx.execute(CLAIM_RUN, record.id, iso(due_at), iso(now))
+                await tx.execute(MOVE_ON, iso(following), record.id)
+                if inserted == 1:
                     claimed.append(
                         ScheduleRun(
                             schedule=record, due_at=due_at, state=RunState.CLAIMED, claimed_at=now
                         )
                     )
-        return claimed
+            return claimed
 
-    async def _pause_unusable(
-        self, db: aiosqlite.Connection, schedule_id: int, timezone: object, error: Exception
-    ) -> None:
-        reason = unusable_reason(timezone, error)
-        await db.execute(
-            "UPDATE schedules SET state = 'paused', failing_reason = ? WHERE id = ?",
-            (reason, schedule_id),
-        )
-        log.warning("schedule #%d paused: %s (%s)", schedule_id, reason, error)
+        return await self._transaction(work)
 
     async def unfinished_runs(self, *, shards: Shards | None = None) -> list[ScheduleRun]:
-        in_shards, args = _in_shards(shards, "s.guild_id")
-        async with self.db.execute(
-            f"SELECT {self._SCHEDULE_COLUMNS}, r.due_at, r.state, r.claimed_at"
-            " FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id"
-            f" WHERE r.state = 'claimed'{in_shards} ORDER BY r.due_at, s.id",
-            args,
-        ) as cursor:
-            rows = await cursor.fetchall()
-        runs: list[ScheduleRun] = []
-        for row in rows:
-            try:
-                schedule = _schedule(row[:14])
-                schedule_rules.next_run_after(  # the schedule can be used on this host
-                    schedule.local_time, schedule.timezone, schedule.days, schedule.next_run_at
-                )
-                runs.append(
-                    ScheduleRun(
-                        schedule=schedule,
-                        due_at=_instant(row[14]),
-                        state=RunState(row[15]),
-                        claimed_at=_instant(row[16]),
-                    )
-                )
-            except (ValueError, KeyError, TypeError) as error:
-                async with self.transaction() as db:
-                    await db.execute(
-                        "UPDATE schedule_runs SET state = 'failed', error = ?"
-                        " WHERE schedule_id = ? AND due_at = ? AND state = 'claimed'",
-                        (f"the schedule cannot be used: {error}"[:300], row[0], row[14]),
-                    )
-                    await self._pause_unusable(db, int(row[0]), row[5], error)
-        return runs
-
-    async def sent_run(
-        self, schedule_id: int, due_at: dt.datetime
-    ) -> tuple[int, dt.datetime] | None:
-        async with self.db.execute(
-            "SELECT message_id, sent_at FROM schedule_runs"
-            " WHERE schedule_id = ? AND due_at = ? AND state = 'sent'",
-            (schedule_id, _iso(due_at)),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None or row[0] is None or row[1] is None:
-            return None
-        return int(row[0]), _instant(str(row[1]))
-
-    async def mark_run_sent(
-        self, schedule_id: int, due_at: dt.datetime, message_id: int, sent_at: dt.datetime
-    ) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE schedule_runs SET state = 'sent', message_id = ?, sent_at = ?, error = NULL"
-                " WHERE schedule_id = ? AND due_at = ?",
-                (message_id, _iso(sent_at), schedule_id, _iso(due_at)),
-            )
-            await db.execute(
-                "UPDATE schedules SET failures = 0, failing_reason = NULL WHERE id = ?",
-                (schedule_id,),
-            )
-
-    async def mark_run_skipped(self, schedule_id: int, due_at: dt.datetime, reason: str) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE schedule_runs SET state = 'skipped', error = ?"
-                " WHERE schedule_id = ? AND due_at = ? AND state = 'claimed'",
-                (reason, schedule_id, _iso(due_at)),
-            )
-
-    async def mark_run_failed(
-        self,
-        schedule_id: int,
-        due_at: dt.datetime,
-        error: str,
-        *,
-        failing_reason: str | None,
-        pause_after: int,
-    ) -> ScheduleRecord | None:
-        async with self.transaction() as db:
-            changed = await db.execute(
-                "UPDATE schedule_runs SET state = 'failed', error = ?"
-                " WHERE schedule_id = ? AND due_at = ? AND state = 'claimed'",
-                (error, schedule_id, _iso(due_at)),
-            )
-            if changed.rowcount == 1 and failing_reason is not None:
-                await db.execute(
-                    "UPDATE schedules SET failures = failures + 1, failing_reason = ?,"
-                    " state = CASE WHEN failures + 1 >= ? THEN 'paused' ELSE state END"
-                    " WHERE id = ?",
-                    (failing_reason, pause_after, schedule_id),
-                )
-            async with db.execute(
-                f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules s WHERE s.id = ?", (schedule_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-        return _schedule(row) if row else None
-
-    # --- IDENTIFY turns -----------------------------------------------------------------------
-
-    async def claim_identify_slot(
-        self, bucket: int, now: dt.datetime, spacing: dt.timedelta
-    ) -> dt.datetime:
-        async with self.transaction() as db:
-            async with db.execute(
-                "SELECT slot_at FROM identify_slots WHERE bucket = ?", (bucket,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            last = _instant(str(row[0])) if row else None
-            slot = next_identify_slot(last, _instant(_iso(now)), spacing)
-            await db.execute(
-                "INSERT INTO identify_slots (bucket, slot_at) VALUES (?, ?)"
-                " ON CONFLICT (bucket) DO UPDATE SET slot_at = excluded.slot_at",
-                (bucket, _iso(slot)),
-            )
-        return slot
-
-
-def _schedule(row: sqlite3.Row | tuple[object, ...]) -> ScheduleRecord:
-    (
-        schedule_id,
-        guild_id,
-        channel_id,
-        content,
-        local_time,
-        timezone,
-        days,
-        role_id,
-        state,
-        failing_reason,
-        failures,
-        next_run_at,
-        created_by,
-        created_at,
-    ) = tuple(row)
-    return ScheduleRecord(
-        id=int(schedule_id),
-        guild_id=int(guild_id),
-        channel_id=int(channel_id),
-        content=PostKind(content),
-        local_time=dt.time.fromisoformat(str(local_time)),
-        timezone=str(timezone),
-        days=schedule_rules.parse_days(str(days)),
-        role_id=int(role_id) if role_id is not None else None,
-        state=ScheduleState(state),
-        failing_reason=str(failing_reason) if failing_reason else None,
-        failures=int(failures),
-        next_run_at=_instant(str(next_run_at)),
-        created_by=int(created_by),
-        created_at=_instant(str(created_at)),
-    )
+        q, args = self._in_shards(UNFINISHED_RUNS, shards)
+        return await self._usable_runs(await self._auto.rows(q, *args))
