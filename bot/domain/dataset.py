@@ -69,6 +69,19 @@ class _Field:
 
 
 _STR = (str,)
+# The verbatim passage behind an item of the dataset's own words, with its renderings in the
+# languages its source is not in; and that item's own text in Korean.
+_EVIDENCE = {
+    "source": _Field(_STR),
+    "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
+    "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
+    "evidence_ko": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
+}
+_TEXT = {
+    "text": _Field(_STR, max_len=MAX_TEXT),
+    "text_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
+    **_EVIDENCE,
+}
 _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
     "sources.toml": (
         "source",
@@ -117,16 +130,7 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
     ),
     "facts.toml": (
         "fact",
-        {
-            "id": _Field(_STR),
-            "topic": _Field(_STR),
-            "text": _Field(_STR, max_len=MAX_TEXT),
-            "source": _Field(_STR),
-            "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
-            "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
-            "text_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
-            "evidence_ko": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
-        },
+        {"id": _Field(_STR), "topic": _Field(_STR), **_TEXT},
     ),
     "timeline.toml": (
         "event",
@@ -135,12 +139,7 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "date": _Field((dt.date,)),
             "time": _Field(_STR, required=False),
             "timezone": _Field(_STR, required=False),
-            "text": _Field(_STR, max_len=MAX_TEXT),
-            "source": _Field(_STR),
-            "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
-            "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
-            "text_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
-            "evidence_ko": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
+            **_TEXT,
         },
     ),
     "trivia.toml": (
@@ -153,14 +152,11 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "difficulty": _Field(_STR),
             "topic": _Field(_STR),
             "explanation": _Field(_STR, max_len=MAX_TEXT),
-            "source": _Field(_STR),
-            "evidence": _Field(_STR, max_len=MAX_EVIDENCE),
-            "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
             "question_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
             "answer_ko": _Field(_STR, required=False, max_len=MAX_CHOICE),
             "wrong_ko": _Field((list,), required=False),
             "explanation_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
-            "evidence_ko": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
+            **_EVIDENCE,
         },
     ),
 }
