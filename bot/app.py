@@ -32,6 +32,7 @@ from bot.domain.models import Dataset
 from bot.domain.records import StoreUnavailable
 from bot.domain.shards import describe as describe_shards
 from bot.errors import BotTree, done
+from bot.i18n import CommandTranslator
 from bot.metrics import Metrics
 from bot.posting import DiscordTriviaChannel, ScheduledPosts
 from bot.scheduler import Dispatcher
@@ -237,6 +238,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         if self.settings.gateway_url != DEFAULT_GATEWAY_URL:
             use_gateway(self, self.settings.gateway_url)
+        await self.tree.set_translator(CommandTranslator())  # Korean for Discord's `ko` locale
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(DetailsButton)  # under the replies of several cogs
@@ -345,9 +347,17 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         await self.games.shutdown()
         await super().close()
 
-    def command_tree_hash(self) -> str:
+    async def command_tree_hash(self) -> str:
+        """A digest of what a sync sends: every command as Discord gets it, translations
+        included (a changed Korean description is a change to sync)."""
         guild = self._sync_guild()
-        commands_json = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        translator = self.tree.translator
+        commands_json = [
+            await c.get_translated_payload(self.tree, translator)
+            if translator is not None
+            else c.to_dict(self.tree)
+            for c in self.tree.get_commands()
+        ]
         blob = json.dumps(
             {
                 "application": self.application_id,
@@ -396,7 +406,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         )
 
     async def sync_commands_if_changed(self) -> bool:
-        digest = self.command_tree_hash()
+        digest = await self.command_tree_hash()
         scope = self._sync_scope()
         last_scope, last_hash = await self._last_sync(digest)
         if last_scope == scope and last_hash == digest:

@@ -19,7 +19,8 @@ from bot.domain import schedule as rules
 from bot.domain.models import Person
 from bot.domain.records import StoreUnavailable
 from bot.errors import UserError
-from bot.ui.embeds import clip, schedule_choice
+from bot.ui.embeds import clip
+from bot.ui.schedules import schedule_choice
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot

@@ -24,7 +24,8 @@ from discord import app_commands
 
 from bot.domain.records import StoreUnavailable
 from bot.domain.refusal import Refusal
-from bot.ui import embeds
+from bot.i18n import Language, catalogue, language_of, render
+from bot.ui import notices
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +35,18 @@ log = logging.getLogger(__name__)
 DEFER_AFTER_SECONDS = 2.0  # of work
 DEFER_BY_AGE_SECONDS = 2.5  # since Discord created the interaction (a backlog counts too)
 
-PERMISSION_NAMES = {"manage_guild": "Manage Server"}  # others read well as .title() gives them
 PRIVATE = "private"  # a command's (or its group's) extras key: its replies are ephemeral
 DEFERRAL = "lwa:deferral"  # where an interaction keeps its Deferral (Interaction.extras)
 
 
 class UserError(app_commands.AppCommandError):
-    """A mistake the user can fix; the message is shown to them as it is."""
+    """A mistake the user can fix: `message` is the id of what to do instead in the catalogue,
+    `params` fill it in; it is shown to them in their language."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
 
 
 class NotInThisServer(app_commands.CheckFailure):
@@ -145,14 +151,22 @@ def done(interaction: discord.Interaction[Any], outcome: str = "ok") -> None:
 # --- the one error path -------------------------------------------------------------------------
 
 
-def _missing_permissions_text(missing: list[str]) -> str:
-    names = " and ".join(
-        f"**{PERMISSION_NAMES.get(p, p.replace('_', ' ').title())}**" for p in missing
-    )
-    return (
-        f"Only members with the {names} permission can use this. Ask a moderator if you'd "
-        "like it done."
-    )
+def words(message: str, params: dict[str, object], language: Language) -> str:
+    """A refusal's or a user error's text in `language`."""
+    if message in catalogue().messages[Language.EN]:
+        return render(message, language, **params)
+    return message  # a text not (yet) in the catalogue is shown as it is
+
+
+def _permissions(missing: list[str], language: Language) -> str:
+    names = []
+    for permission in missing:
+        message = f"permission.{permission}"
+        if message in catalogue().messages[Language.EN]:
+            names.append(f"**{render(message, language)}**")
+        else:
+            names.append(f"**{permission.replace('_', ' ').title()}**")
+    return ", ".join(names)
 
 
 def _cause(error: BaseException) -> BaseException:
@@ -162,31 +176,31 @@ def _cause(error: BaseException) -> BaseException:
 
 
 def error_embed(interaction: discord.Interaction[Any], error: BaseException) -> discord.Embed:
-    """What the user is told about `error`; internal errors are logged with an id here."""
+    """What the user is told about `error`, in their language; internal errors are logged
+    with an id here."""
     error = _cause(error)
+    language = language_of(interaction.locale)
+
+    def told(message: str, **params: object) -> discord.Embed:
+        return notices.user_error_embed(render(message, language, **params), language)
+
     if isinstance(error, UserError | Refusal):
-        return embeds.user_error_embed(str(error))
+        return notices.user_error_embed(words(error.message, error.params, language), language)
     if isinstance(error, StoreUnavailable):  # the store logged why, once, for the operator
-        return embeds.user_error_embed(
-            "My storage is busy or unavailable right now, so I couldn't do that. Nothing was "
-            "changed; please try again in a minute."
-        )
+        return told("error.storage_busy")
     if isinstance(error, app_commands.MissingPermissions):
-        return embeds.user_error_embed(_missing_permissions_text(error.missing_permissions))
+        return told(
+            "error.missing_permission",
+            permissions=_permissions(error.missing_permissions, language),
+        )
     if isinstance(error, app_commands.NoPrivateMessage):
-        return embeds.user_error_embed("That command works in a server, not in direct messages.")
+        return told("error.server_only")
     if isinstance(error, NotInThisServer):
-        return embeds.user_error_embed(
-            "That command works in servers that added the bot, and this one hasn't: a "
-            "moderator can invite it. `/quote`, `/fact`, `/onthisday`, `/about` and `/help` "
-            "work anywhere."
-        )
+        return told("error.not_installed_here")
     if isinstance(error, app_commands.CheckFailure):
-        return embeds.user_error_embed(str(error) or "You can't use that command here.")
+        return told("error.cannot_use_here")
     if isinstance(error, app_commands.TransformerError | app_commands.CommandNotFound):
-        return embeds.user_error_embed(
-            "I couldn't read that. Please check the options and try again."
-        )
+        return told("error.unreadable_options")
     error_id = secrets.token_hex(4)
     log.error(
         "error %s in interaction %s (%s)",
@@ -195,7 +209,7 @@ def error_embed(interaction: discord.Interaction[Any], error: BaseException) -> 
         _describe(interaction),
         exc_info=error,
     )
-    return embeds.internal_error_embed(error_id)
+    return notices.internal_error_embed(error_id, language)
 
 
 def _outcome(error: BaseException) -> str:

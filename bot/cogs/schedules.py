@@ -29,6 +29,7 @@ from bot.domain.records import ScheduleRecord
 from bot.domain.schedule import MAX_SCHEDULES_PER_GUILD, POST_KINDS, PostKind
 from bot.errors import PRIVATE, respond
 from bot.ui import embeds
+from bot.ui import schedules as schedules_ui
 from bot.ui import trivia as trivia_ui
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class Schedules(commands.Cog):
     async def _changed(
         self, interaction: discord.Interaction, title: str, record: ScheduleRecord, detail: str
     ) -> None:
-        await respond(interaction, embed=embeds.schedule_changed_embed(title, record, detail))
+        await respond(interaction, embed=schedules_ui.schedule_changed_embed(title, record, detail))
 
     @schedule.command(name="add", description="Post something every day (or some days) at a time")
     @manage_server
@@ -92,13 +93,15 @@ class Schedules(commands.Cog):
             role_id=role.id if role else None,
             created_by=interaction.user.id,
         )
-        await respond(interaction, embed=embeds.schedule_added_embed(record, notes))
+        await respond(interaction, embed=schedules_ui.schedule_added_embed(record, notes))
 
     @schedule.command(name="list", description="Every scheduled post of this server")
     @manage_server
     async def list_(self, interaction: discord.Interaction) -> None:
         records = await self.schedules.in_server(interaction.guild_id or 0)
-        await respond(interaction, embed=embeds.schedules_embed(records, MAX_SCHEDULES_PER_GUILD))
+        await respond(
+            interaction, embed=schedules_ui.schedules_embed(records, MAX_SCHEDULES_PER_GUILD)
+        )
 
     @schedule.command(name="remove", description="Delete a scheduled post")
     @manage_server
@@ -150,7 +153,7 @@ class Schedules(commands.Cog):
             tz = await self.bot.content.server_timezone(guild_id)
             post = await self.bot.content.daily(kind, guild_id, tz, now, sample=True)
             embed = embeds.daily_post_embed(post, self.bot.dataset)
-        await respond(interaction, embed=embeds.sample_post_embed(embed), view=view)
+        await respond(interaction, embed=schedules_ui.sample_post_embed(embed), view=view)
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

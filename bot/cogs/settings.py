@@ -20,7 +20,7 @@ from bot.checks import (
 from bot.domain.records import ScheduleRecord
 from bot.domain.schedule import ScheduleState
 from bot.errors import PRIVATE, respond
-from bot.ui import embeds
+from bot.ui import settings as settings_ui
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
@@ -46,7 +46,7 @@ class ServerSettings(commands.Cog):
         self, interaction: discord.Interaction, tz: app_commands.Transform[str, Timezone]
     ) -> None:
         await self.bot.servers.set_timezone(interaction.guild_id or 0, tz)
-        await respond(interaction, embed=embeds.timezone_set_embed(tz, self.bot.clock.now()))
+        await respond(interaction, embed=settings_ui.timezone_set_embed(tz, self.bot.clock.now()))
 
     @settings.command(name="check", description="Check the bot can post where schedules post")
     @manage_server
@@ -64,7 +64,9 @@ class ServerSettings(commands.Cog):
         all_well = all(well for well, _ in health)
         await respond(
             interaction,
-            embed=embeds.settings_check_embed(lines, timezone, self.bot.dataset.version, all_well),
+            embed=settings_ui.settings_check_embed(
+                lines, timezone, self.bot.dataset.version, all_well
+            ),
         )
 
 

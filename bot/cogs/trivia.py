@@ -15,7 +15,6 @@ from discord.ext import commands
 from bot.checks import SERVER_INSTALLS, manage_server, missing_post_permissions, permission_fix
 from bot.domain.models import DIFFICULTIES, TOPICS
 from bot.errors import PRIVATE, UserError, arm, done, report_error, respond
-from bot.ui import embeds
 from bot.ui import trivia as ui
 
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ class Trivia(commands.Cog):
         )
         await respond(
             interaction,
-            embed=embeds.game_started_embed(interaction.user.id, questions, level, seconds),
+            embed=ui.game_started_embed(interaction.user.id, questions, level, seconds),
         )
 
     @trivia_group.command(name="stop", description="End this channel's trivia game")

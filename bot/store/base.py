@@ -85,6 +85,11 @@ class SettingsStore(Protocol):
 
     async def set_guild_timezone(self, guild_id: int, timezone: str) -> None: ...
 
+    async def guild_language(self, guild_id: int) -> str | None:
+        """The language (`en`, `ko`) a moderator chose for the server's posts, or None."""
+
+    async def set_guild_language(self, guild_id: int, language: str) -> None: ...
+
 
 class BagStore(Protocol):
     """The shuffle bags of the no-repeat rule (SPEC §4)."""

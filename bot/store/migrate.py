@@ -32,7 +32,7 @@ from bot.store.sqlite import SQLiteStore
 
 # In dependency order (a group's tables reference only tables of the same or earlier groups).
 TABLE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("settings and notes", ("meta", "guild_settings")),
+    ("settings and notes", ("meta", "guild_settings", "guild_languages")),
     ("shuffle bags", ("shuffle_bags",)),
     (
         "trivia",

@@ -211,6 +211,12 @@ SET_GUILD_TIMEZONE = sql(
     " ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone,"
     " updated_at = excluded.updated_at"
 )
+GUILD_LANGUAGE = sql("SELECT language FROM guild_languages WHERE guild_id = ?")
+SET_GUILD_LANGUAGE = sql(
+    "INSERT INTO guild_languages (guild_id, language, updated_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (guild_id) DO UPDATE SET language = excluded.language,"
+    " updated_at = excluded.updated_at"
+)
 
 NEW_GAME = sql(
     "INSERT INTO trivia_games (guild_id, channel_id, starter_id, kind, difficulty,"
@@ -520,6 +526,14 @@ class SqlStore(ABC):
     async def set_guild_timezone(self, guild_id: int, timezone: str) -> None:
         now = self._dialect.write_instant(self._clock.now())
         await self._auto.execute(SET_GUILD_TIMEZONE, guild_id, timezone, now)
+
+    async def guild_language(self, guild_id: int) -> str | None:
+        value = await self._auto.value(GUILD_LANGUAGE, guild_id)
+        return str(value) if value is not None else None
+
+    async def set_guild_language(self, guild_id: int, language: str) -> None:
+        now = self._dialect.write_instant(self._clock.now())
+        await self._auto.execute(SET_GUILD_LANGUAGE, guild_id, language, now)
 
     # --- trivia -----------------------------------------------------------------------------
 

@@ -7,19 +7,14 @@ caller has to think about them.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.domain import dates
 from bot.domain.models import TOPICS, Dataset, Event, Fact, Quote, Source
-from bot.domain.records import ScheduleRecord
 from bot.domain.schedule import (
     ALL_DAYS,
-    ScheduleState,
-    format_days,
     post_title,
-    timezone_label,
 )
 from bot.services.content import DailyPost, Day
 
@@ -255,15 +250,6 @@ def sources_embed(dataset: Dataset, page: int) -> discord.Embed:
     return embed
 
 
-def game_started_embed(starter_id: int, questions: int, level: str, seconds: int) -> discord.Embed:
-    return _embed(
-        "Trivia time!",
-        f"<@{starter_id}> started a quiz: **{questions}** {level} "
-        f"question{'s' if questions != 1 else ''}, **{seconds} s** each. Click an answer under "
-        "each question: the faster, the more points (500 to 1000 for a right answer).",
-    )
-
-
 FAN_COMMANDS = (
     ("/quote", "a quote from IU, V and the others"),
     ("/fact", "a fact about the song and its video"),
@@ -322,19 +308,6 @@ def welcome_embed() -> discord.Embed:
     return embed
 
 
-def user_error_embed(message: str) -> discord.Embed:
-    return _embed("Hmm, not quite", message, ERROR_COLOUR)
-
-
-def internal_error_embed(error_id: str) -> discord.Embed:
-    return _embed(
-        "Sorry, something went wrong on my side",
-        f"It has been logged as error `{error_id}`. Please try again in a moment; if it "
-        "keeps happening, tell the server's moderators that id.",
-        ERROR_COLOUR,
-    )
-
-
 # --- schedules ------------------------------------------------------------------------------
 
 EMBED_TOTAL_MAX = 6000
@@ -353,125 +326,4 @@ def scheduled_embed(
             f"{_day_label(no_events_on.month, no_events_on.day)}, so here is a fact instead.*"
         )
         embed.description = clip(f"{note}\n\n{embed.description or ''}", DESCRIPTION_MAX)
-    return embed
-
-
-def _schedule_when(record: ScheduleRecord) -> str:
-    when = f"{record.local_time.strftime('%H:%M')} {timezone_label(record.timezone)}"
-    return f"{when} · {_days_label(record)}"
-
-
-def schedule_choice(record: ScheduleRecord, channel_name: str | None) -> str:
-    """How the schedule-number autocomplete names a schedule."""
-    where = f"#{channel_name}" if channel_name else "a channel"
-    when = f"{record.local_time.strftime('%H:%M')} {record.timezone}"
-    return f"#{record.id} · {post_title(record.content, record.days)} in {where} at {when}"
-
-
-def _days_label(record: ScheduleRecord) -> str:
-    return format_days(record.days)
-
-
-def _unix(instant: dt.datetime) -> int:
-    return int(instant.timestamp())
-
-
-def schedule_state(record: ScheduleRecord) -> str:
-    if record.state == ScheduleState.PAUSED:
-        if record.failing_reason and record.failures:
-            return f"⏸️ paused after {record.failures} failures in a row: {record.failing_reason}"
-        if record.failing_reason:
-            return f"⏸️ paused: {record.failing_reason}"
-        return "⏸️ paused"
-    if record.failing_reason:
-        failures = "1 failure" if record.failures == 1 else f"{record.failures} failures"
-        return f"⚠️ failing ({failures} in a row): {record.failing_reason}"
-    return "✅ active"
-
-
-def schedule_added_embed(record: ScheduleRecord, notes: list[str]) -> discord.Embed:
-    label = post_title(record.content, record.days)
-    embed = _embed(
-        f"Schedule #{record.id} added",
-        f"**{label}** in <#{record.channel_id}> at {_schedule_when(record)}.\n"
-        f"Next post: <t:{_unix(record.next_run_at)}:F> (<t:{_unix(record.next_run_at)}:R>).",
-    )
-    if record.role_id:
-        _field(embed, "Mentions", f"<@&{record.role_id}> with each post")
-    for note in notes:
-        _field(embed, "Note", note)
-    _footer(embed, f"Schedule #{record.id} · /schedule list shows them all")
-    return embed
-
-
-def schedules_embed(records: list[ScheduleRecord], limit: int) -> discord.Embed:
-    if not records:
-        return _embed(
-            "Scheduled posts",
-            "This server has no scheduled posts yet. Add one with `/schedule add`, for "
-            "example a daily quote at 09:00.",
-        )
-    embed = _embed("Scheduled posts", f"{len(records)} of {limit} schedules in this server.")
-    # 25 fields at most; keep each short enough that all of them fit in 6000 characters.
-    for record in records[:25]:
-        label = post_title(record.content, record.days)
-        lines = [f"<#{record.channel_id}> · {_schedule_when(record)}"]
-        if record.role_id:
-            lines.append(f"mentions <@&{record.role_id}>")
-        if record.state == ScheduleState.ACTIVE:
-            lines.append(f"next <t:{_unix(record.next_run_at)}:R>")
-        lines.append(clip(schedule_state(record), 160))
-        _field(embed, f"#{record.id} · {label}", "\n".join(lines))
-    if any(r.failing_reason for r in records):
-        _footer(
-            embed,
-            "A failing schedule retries on its next run and pauses itself after 3 failures. "
-            "Fix the channel (see /settings check), then /schedule resume ID.",
-        )
-    return embed
-
-
-def schedule_changed_embed(title: str, record: ScheduleRecord, detail: str) -> discord.Embed:
-    label = post_title(record.content, record.days)
-    return _embed(
-        title,
-        f"#{record.id} · **{label}** in <#{record.channel_id}> at {_schedule_when(record)}.\n"
-        f"{detail}",
-    )
-
-
-def sample_post_embed(embed: discord.Embed) -> discord.Embed:
-    """An ephemeral preview: the post as it would look, marked as a sample."""
-    _footer(embed, f"Sample · {embed.footer.text}" if embed.footer.text else "Sample")
-    return embed
-
-
-def timezone_set_embed(timezone: str, now: dt.datetime) -> discord.Embed:
-    local = now.astimezone(ZoneInfo(timezone))
-    return _embed(
-        "Server timezone set",
-        f"This server's timezone is now **{timezone_label(timezone)}** (it is "
-        f"{local.strftime('%H:%M')} there). "
-        "New schedules use it unless they name another, and `/onthisday` uses its date. "
-        "Existing schedules keep the timezone they were made with.",
-    )
-
-
-def settings_check_embed(
-    channel_lines: list[str], timezone: str | None, dataset_version: str, all_well: bool
-) -> discord.Embed:
-    title = "Health check: all good" if all_well else "Health check: something needs fixing"
-    description = (
-        join_within(channel_lines, DESCRIPTION_MAX)
-        if channel_lines
-        else "No scheduled posts yet, so there are no channels to check."
-    )
-    embed = _embed(title, description, COLOUR if all_well else ERROR_COLOUR)
-    _field(
-        embed,
-        "Server timezone",
-        f"{timezone}" if timezone else "not set: UTC is used (set it with `/settings timezone`)",
-        inline=True,
-    )
-    _field(embed, "Dataset version", dataset_version, inline=True)
     return embed

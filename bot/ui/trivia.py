@@ -22,7 +22,7 @@ from bot.domain.trivia import AnswerOutcome, OpenQuestion, Reveal, Standing, shu
 from bot.errors import OneErrorPath, UserError, respond
 from bot.services.games import DAILY_SECONDS
 from bot.ui.details import DetailsButton
-from bot.ui.embeds import COLOUR, clip, join_within, short_source
+from bot.ui.embeds import COLOUR, _embed, clip, join_within, short_source
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
@@ -425,4 +425,13 @@ def report_thanks_embed(report_id: int, question_id: str) -> discord.Embed:
         "This server's moderators read reports with `/trivia reports`, and the bot's operators "
         "can list them all.",
         colour=COLOUR,
+    )
+
+
+def game_started_embed(starter_id: int, questions: int, level: str, seconds: int) -> discord.Embed:
+    return _embed(
+        "Trivia time!",
+        f"<@{starter_id}> started a quiz: **{questions}** {level} "
+        f"question{'s' if questions != 1 else ''}, **{seconds} s** each. Click an answer under "
+        "each question: the faster, the more points (500 to 1000 for a right answer).",
     )

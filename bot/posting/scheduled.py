@@ -1,15 +1,14 @@
-"""How the services and the scheduler reach Discord: the trivia runner's port
-(`DiscordTriviaChannel`) and the scheduler's (`ScheduledPosts`).
+"""The scheduler's port on Discord (`ScheduledPosts`): what a run posts, how it is sent, and
+how it is found again in its channel.
 
 REST only (a partial channel: no cache needed), rendered by `bot.ui`. Discord's errors become
-the services' and the scheduler's own words: a channel that was deleted, or where the bot may no
-longer post, is `ChannelGone` / `PostRefused`; no answer (a timeout, a lost connection, a server
-error) is `ChannelUnreachable` / `PostUncertain`, since the request may have arrived.
+the scheduler's own words: a channel that was deleted, or where the bot may no longer post, is
+`PostRefused`; no answer (a timeout, a lost connection, a server error) is `PostUncertain`,
+since the request may have arrived.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,12 +18,10 @@ import aiohttp
 import discord
 
 from bot.checks import missing_post_permissions
-from bot.domain.records import GameRecord, ScheduleRecord, ScheduleRun
+from bot.domain.records import ScheduleRecord, ScheduleRun
 from bot.domain.schedule import PostKind, post_title
-from bot.domain.trivia import GameKind, OpenQuestion, Reveal, Standing
 from bot.scheduler import CannotTell, PostRefused, PostRejected, PostUncertain
 from bot.services.content import DailyPost
-from bot.services.games import ChannelGone, ChannelUnreachable
 from bot.ui import details, embeds
 from bot.ui import trivia as ui
 
@@ -49,69 +46,6 @@ def describe(error: BaseException) -> str:
     if isinstance(error, discord.HTTPException):
         return f"HTTP {error.status}: {error.text or error.__class__.__name__}"[:300]
     return f"{error.__class__.__name__}: {error}"[:300]
-
-
-@contextlib.contextmanager
-def _channel_errors() -> Iterator[None]:
-    try:
-        yield
-    except (discord.Forbidden, discord.NotFound) as error:
-        raise ChannelGone(f"{error.status}: {error.text}") from error
-    except NO_ANSWER as error:
-        raise ChannelUnreachable(describe(error)) from error
-
-
-class DiscordTriviaChannel:
-    """`bot.services.games.TriviaChannel` on Discord."""
-
-    def __init__(self, bot: LoveWinsAllBot) -> None:
-        self.bot = bot
-
-    def _channel(self, game: GameRecord) -> discord.PartialMessageable:
-        return self.bot.get_partial_messageable(game.channel_id, guild_id=game.guild_id)
-
-    def _message(self, game: GameRecord, message_id: int) -> discord.PartialMessage:
-        return self._channel(game).get_partial_message(message_id)
-
-    async def post_question(self, game: GameRecord, question: OpenQuestion, nonce: str) -> int:
-        with _channel_errors():
-            message = await self._channel(game).send(
-                embed=ui.question_embed(question),
-                view=ui.question_view(game.id, question),
-                nonce=nonce,
-            )
-        return message.id
-
-    async def show_reveal(
-        self,
-        game: GameRecord,
-        message_id: int,
-        reveal: Reveal,
-        total: int,
-        streaks: Mapping[int, int],
-    ) -> None:
-        daily = game.kind == GameKind.DAILY
-        with _channel_errors():
-            await self._message(game, message_id).edit(
-                embed=ui.reveal_embed(reveal, total, self.bot.dataset, daily, streaks),
-                view=ui.reveal_view(game.id, reveal),
-            )
-
-    async def close_question(
-        self, game: GameRecord, message_id: int, question: OpenQuestion
-    ) -> None:
-        with _channel_errors():
-            await self._message(game, message_id).edit(view=ui.closed_view(game.id, question))
-
-    async def post_standings(self, game: GameRecord, standings: list[Standing], note: str) -> None:
-        with _channel_errors():
-            await self._channel(game).send(
-                embed=ui.standings_embed(standings, "Final standings", note)
-            )
-
-    async def post_notice(self, game: GameRecord, text: str) -> None:
-        with _channel_errors():
-            await self._channel(game).send(embed=embeds.user_error_embed(text))
 
 
 # --- scheduled posts --------------------------------------------------------------------------
