@@ -44,12 +44,22 @@ __all__ = [
     "Language",
     "catalogue",
     "language_of",
+    "msg",
     "particle",
     "render",
 ]
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 COMMANDS_FILE = "commands.po"  # descriptions and choice names: ids are the English texts
+# The calls whose first argument is a message id (the catalogue's tests find them there), and
+# the ids the code builds rather than writes out (`permission.manage_guild`).
+MESSAGE_CALLS = frozenset({"render", "Refusal", "UserError", "msg", "told"})
+DYNAMIC_PREFIXES: tuple[str, ...] = ("permission.",)
+
+
+def msg(message_id: str) -> str:
+    """A message id kept for later rendering (in a table, a stored reason): marks it as one."""
+    return message_id
 
 
 # --- Korean particles -------------------------------------------------------------------------

@@ -29,6 +29,8 @@ name = "V"
 aliases = ["Taehyung", "Kim Taehyung", "뷔"]
 description = "Member of BTS; stars in the music video."
 source = "01-example"
+name_ko = "뷔"
+description_ko = "방탄소년단 멤버. 뮤직비디오에 나와요."
 
 [[person]]
 id = "iu"
@@ -36,6 +38,8 @@ name = "IU"
 aliases = ["Lee Ji-eun", "아이유"]
 description = "Singer-songwriter."
 source = "01-example"
+name_ko = "아이유"
+description_ko = "싱어송라이터."
 """,
     "quotes.toml": """
 [[quote]]
@@ -46,6 +50,9 @@ context = "Behind-the-scenes video"
 source = "01-example"
 evidence = "he said: It was totally my jam. Then he left."
 date = 2024-01-28
+context_ko = "비하인드 영상"
+text_ko = "완전 내 취향이었어요."
+evidence_ko = "그는 말했다: 완전 내 취향이었어요. 그리고 떠났다."
 
 [[quote]]
 id = "q-cafe"
@@ -53,6 +60,9 @@ speaker = "iu"
 text = "Café memories, running running"
 context = "An interview"
 source = "01-example"
+context_ko = "인터뷰"
+original_ko = "유일무이한 캐스팅"
+original_source = "02-untitled"
 
 [[quote]]
 id = "q-ko"
@@ -62,6 +72,7 @@ gloss = "Isn't this a one-of-a-kind casting?"
 language = "ko"
 context = "IU TV"
 source = "02-untitled"
+context_ko = "IU TV"
 """,
     "facts.toml": """
 [[fact]]
@@ -70,6 +81,8 @@ topic = "song"
 text = "The song is a ballad."
 source = "01-example"
 evidence = "a ballad"
+text_ko = "이 곡은 발라드예요."
+evidence_ko = "발라드"
 
 [[fact]]
 id = "f-two"
@@ -77,6 +90,8 @@ topic = "charts"
 text = "It reached No. 1."
 source = "01-example"
 evidence = "No. 1"
+text_ko = "1위에 올랐어요."
+evidence_ko = "1위"
 """,
     "timeline.toml": """
 [[event]]
@@ -87,6 +102,8 @@ timezone = "Asia/Seoul"
 text = "The music video premiered."
 source = "01-example"
 evidence = "at midnight"
+text_ko = "뮤직비디오가 공개됐어요."
+evidence_ko = "자정에"
 
 [[event]]
 id = "e-enlist"
@@ -94,6 +111,8 @@ date = 2023-12-11
 text = "V enlisted."
 source = "01-example"
 evidence = "December 11"
+text_ko = "뷔가 입대했어요."
+evidence_ko = "12월 11일"
 """,
     "trivia.toml": """
 [[question]]
@@ -106,6 +125,11 @@ topic = "music-video"
 explanation = "Um Tae-hwa directed it."
 source = "01-example"
 evidence = "directed by Um Tae-hwa"
+question_ko = "뮤직비디오는 누가 연출했나요?"
+answer_ko = "엄태화"
+wrong_ko = ["봉준호", "박찬욱", "나홍진"]
+explanation_ko = "엄태화 감독이 연출했어요."
+evidence_ko = "엄태화 감독 연출"
 
 [[question]]
 id = "t-true"
@@ -117,6 +141,11 @@ topic = "song"
 explanation = "He appears only in the video."
 source = "01-example"
 evidence = "V didn't sing"
+question_ko = "뷔가 이 노래를 불렀어요."
+answer_ko = "거짓"
+wrong_ko = ["참"]
+explanation_ko = "뷔는 뮤직비디오에만 나와요."
+evidence_ko = "뷔는 노래하지 않았다"
 """,
 }
 

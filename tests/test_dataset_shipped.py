@@ -114,6 +114,34 @@ def test_every_quote_is_verbatim_in_its_source() -> None:
     assert missing == [], f"quotes not found word for word in their source: {missing}"
 
 
+def test_every_korean_original_is_verbatim_in_its_korean_source() -> None:
+    """A quote shown in Korean as the speaker's own words is copied from a Korean source of
+    the pack (anything else is the bot's translation, and marked as such)."""
+    data = shipped()
+    originals = [q for q in data.quotes if q.original_ko]
+    assert originals, "the pack has the Korean original of some quotes"
+    missing = [
+        q.id
+        for q in originals
+        if data.sources[q.original_source].language != "ko"
+        or q.original_ko not in pack_text(q.original_source)
+    ]
+    assert missing == [], f"Korean originals not found word for word: {missing}"
+
+
+def test_every_item_speaks_korean() -> None:
+    """The loader requires it; this names what a Korean reader gets for every kind."""
+    data = shipped()
+    assert all(f.text_ko for f in data.facts) and all(e.text_ko for e in data.events)
+    assert all(q.question_ko and q.answer_ko and q.explanation_ko for q in data.questions)
+    assert all(len(q.wrong_ko) == len(q.wrong) for q in data.questions)
+    assert all(q.context_ko for q in data.quotes)
+    assert all(q.language == "ko" or q.original_ko or q.text_ko for q in data.quotes), (
+        "a quote a Korean reader cannot read"
+    )
+    assert all(p.name_ko for p in data.people.values())
+
+
 def test_every_source_is_cited_and_none_is_low_reliability() -> None:
     data = shipped()
     citing: tuple[Item | Person, ...] = (

@@ -201,6 +201,7 @@ topic = "song"
 text = "The song is a ballad."
 source = "02-untitled"
 evidence = "발라드"
+text_ko = "이 곡은 발라드예요."
 """
 
 
@@ -238,3 +239,76 @@ def test_evidence_en_too_long(tmp_path: Path) -> None:
     problem = only(problems_for(tmp_path, facts=facts))
     assert where(problem) == ("facts.toml", "f-ko", "evidence_en")
     assert "400" in problem.message
+
+
+# --- Korean (SPEC §3a, §5) -------------------------------------------------------------------
+
+
+def test_an_item_without_its_korean_is_refused_and_named(tmp_path: Path) -> None:
+    facts = VALID["facts.toml"].replace('text_ko = "1위에 올랐어요."\n', "")
+    trivia = VALID["trivia.toml"].replace('explanation_ko = "엄태화 감독이 연출했어요."\n', "")
+    people = VALID["people.toml"].replace('name_ko = "뷔"\n', "")
+    problems = problems_for(tmp_path, facts=facts, trivia=trivia, people=people)
+    korean = [where(p) for p in problems if "Korean" in p.message]
+    assert sorted(korean) == [
+        ("facts.toml", "f-two", "text_ko"),
+        ("people.toml", "v", "name_ko"),
+        ("trivia.toml", "t-director", "explanation_ko"),
+    ]
+
+
+def test_a_passage_not_in_korean_needs_its_korean_and_a_korean_one_does_not(
+    tmp_path: Path,
+) -> None:
+    facts = VALID["facts.toml"].replace('evidence_ko = "1위"\n', "")
+    problem = only(problems_for(tmp_path, facts=facts))
+    assert where(problem) == ("facts.toml", "f-two", "evidence_ko")
+    korean = (
+        VALID["facts.toml"] + KOREAN_FACT + 'evidence_en = "a ballad"\nevidence_ko = "발라드"\n'
+    )
+    problem = only(problems_for(tmp_path / "k", facts=korean))
+    assert where(problem) == ("facts.toml", "f-ko", "evidence_ko")
+    assert "not expected" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("wrong_ko", "says"),
+    [
+        ('["봉준호", "박찬욱"]', "one for each"),
+        ('["봉준호", "봉준호", "나홍진"]', "twice"),
+        ('["봉준호", "엄태화", "나홍진"]', "contains the answer"),
+        (f'["봉준호", "{"가" * 81}", "나홍진"]', "80"),
+    ],
+)
+def test_korean_choices_match_the_english_ones(tmp_path: Path, wrong_ko: str, says: str) -> None:
+    trivia = VALID["trivia.toml"].replace(
+        'wrong_ko = ["봉준호", "박찬욱", "나홍진"]', f"wrong_ko = {wrong_ko}"
+    )
+    problem = only(problems_for(tmp_path, trivia=trivia))
+    assert where(problem) == ("trivia.toml", "t-director", "wrong_ko") and says in problem.message
+
+
+def test_a_quotes_korean_is_its_original_from_a_korean_source_or_a_translation(
+    tmp_path: Path,
+) -> None:
+    from_english = VALID["quotes.toml"].replace(
+        'original_source = "02-untitled"', 'original_source = "01-example"'
+    )
+    problem = only(problems_for(tmp_path, quotes=from_english))
+    assert where(problem) == ("quotes.toml", "q-cafe", "original_source")
+    both = VALID["quotes.toml"].replace(
+        'original_source = "02-untitled"', 'original_source = "02-untitled"\ntext_ko = "카페"'
+    )
+    problem = only(problems_for(tmp_path / "b", quotes=both))
+    assert where(problem) == ("quotes.toml", "q-cafe", "text_ko")
+    in_korean = VALID["quotes.toml"].replace(
+        'context_ko = "IU TV"', 'context_ko = "IU TV"\ntext_ko = "유일무이"'
+    )
+    problem = only(problems_for(tmp_path / "c", quotes=in_korean))
+    assert where(problem) == ("quotes.toml", "q-ko", "text_ko")
+    dataset = load_dataset(write_dataset(tmp_path / "ok"))
+    cafe = dataset.quote("q-cafe")
+    assert cafe is not None and (cafe.original_ko, cafe.original_source) == (
+        "유일무이한 캐스팅",
+        "02-untitled",
+    )

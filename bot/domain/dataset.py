@@ -40,7 +40,7 @@ MAX_QUOTE = 3000  # an embed description holds 4096
 MAX_SHORT = 200  # names, context lines, titles of sources
 # Every item has its Korean text (SPEC §3a, §5). While the dataset's Korean is being written the
 # loader checks what is there; once it is complete, a missing Korean text is a problem too.
-KOREAN_REQUIRED = False
+KOREAN_REQUIRED = True
 
 
 @dataclass(frozen=True, slots=True)
