@@ -38,8 +38,10 @@ from bot.connection import (
 )
 from bot.domain import dates
 from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
-from bot.domain.dataset import DatasetError, load_dataset
+from bot.domain.dataset import DatasetError, korean_coverage, load_dataset
+from bot.domain.language import Language
 from bot.domain.models import TOPICS, Dataset
+from bot.i18n import catalogue, use_catalogue
 from bot.store import Store, StoreError, describe_backend, open_store
 
 if TYPE_CHECKING:
@@ -297,6 +299,18 @@ async def _check(settings: Settings, dataset: Dataset, *, online: bool) -> int:
         d: sum(q.difficulty == d for q in dataset.questions) for d in ("easy", "medium", "hard")
     }
     print("trivia by difficulty: " + ", ".join(f"{n} {d}" for d, n in by_difficulty.items()))
+    print(
+        "Korean: "
+        + ", ".join(f"{c.korean}/{c.total} {c.kind}" for c in korean_coverage(dataset))
+        + " (English: all)"
+    )
+    messages = catalogue()
+    english = messages.ids(Language.EN)
+    print(
+        f"messages: {len(english)} in English, {len(english & messages.ids(Language.KO))} of "
+        f"them in Korean, {len(messages.commands)} command texts in Korean"
+        + (f" (from LOCALES_DIR {settings.locales_dir})" if settings.locales_dir else "")
+    )
     print(database_line)
     target = f"server {settings.dev_guild_id}" if settings.dev_guild_id else "global"
     print(f"slash commands sync: {target}")
@@ -432,6 +446,13 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except ConfigError as error:
         return _fail(EXIT_CONFIG, [str(error)])
     setup_logging(settings)
+    if settings.locales_dir is not None:
+        try:
+            use_catalogue(settings.locales_dir)
+        except (OSError, ValueError) as error:
+            return _fail(
+                EXIT_CONFIG, [f"LOCALES_DIR: the catalogue in {settings.locales_dir}: {error}"]
+            )
     if command == "migrate":  # needs no dataset
         try:
             return asyncio.run(_migrate(settings, args.to, replace=args.replace))

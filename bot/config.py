@@ -56,6 +56,9 @@ class Settings:
     shard_ids: frozenset[int] | None = None  # None: every shard
     metrics_port: int | None = None  # None: no metrics server
     metrics_host: str = DEFAULT_METRICS_HOST
+    # A copy of bot/locales to speak from instead (a translator trying a translation): None,
+    # the bot's own messages.
+    locales_dir: Path | None = None
 
     @property
     def shards(self) -> Shards:
@@ -210,7 +213,29 @@ def load_settings(
         shard_ids=shard_ids,
         metrics_port=_metrics_port(values),
         metrics_host=_metrics_host(values),
+        locales_dir=_locales_dir(values),
     )
+
+
+def _locales_dir(values: Mapping[str, str]) -> Path | None:
+    """LOCALES_DIR: a folder laid out as bot/locales (en/ and ko/, each with .po files)."""
+    raw = values.get("LOCALES_DIR", "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    try:
+        whole = all(any((path / language).glob("*.po")) for language in ("en", "ko"))
+    except OSError as error:
+        raise ConfigError(
+            "LOCALES_DIR", f"points at {path}, which cannot be read ({error.strerror})"
+        ) from None
+    if not whole:
+        raise ConfigError(
+            "LOCALES_DIR",
+            f"points at {path}, which has no en/ and ko/ folders of .po files: copy the bot's "
+            "bot/locales folder there, or leave it unset for the bot's own messages",
+        )
+    return path
 
 
 def _database_url(values: Mapping[str, str]) -> str | None:

@@ -47,6 +47,7 @@ __all__ = [
     "msg",
     "particle",
     "render",
+    "use_catalogue",
 ]
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -176,9 +177,23 @@ def _read(path: Path) -> dict[str, str]:
 
 
 @functools.cache
-def catalogue() -> Catalogue:
-    """The bot's catalogue, read once."""
+def _own() -> Catalogue:
     return Catalogue.load()
+
+
+_chosen: Catalogue | None = None
+
+
+def use_catalogue(folder: Path) -> Catalogue:
+    """Speak from the catalogue in `folder` (LOCALES_DIR) instead of the bot's own, from now on."""
+    global _chosen
+    _chosen = Catalogue.load(folder)
+    return _chosen
+
+
+def catalogue() -> Catalogue:
+    """The catalogue the bot speaks from: its own, read once, unless LOCALES_DIR chose another."""
+    return _chosen if _chosen is not None else _own()
 
 
 def render(message_id: str, language: Language, **params: object) -> str:

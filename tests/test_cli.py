@@ -12,6 +12,8 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import re
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,9 +22,11 @@ from pathlib import Path
 import discord
 import pytest
 
+from bot import i18n
 from bot.__main__ import main
 from bot.config import Settings
 from bot.domain.clock import Clock
+from bot.domain.language import Language
 from bot.store import Store, open_store
 from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import VALID, write_dataset
@@ -42,6 +46,7 @@ SETTINGS_PREFIXES = (
     "POST_RATE",
     "SHARD_",
     "METRICS_",
+    "LOCALES_DIR",
 )
 TOKEN_REFUSED = "DISCORD_TOKEN was refused by Discord: check the token in .env (see .env.example)"
 
@@ -110,6 +115,42 @@ def test_check_prints_a_summary_of_the_shipped_dataset(cli: Cli, tmp_path: Path)
     assert "configuration OK" in result.out
     assert "quotes" in result.out and "questions" in result.out
     assert "schema version" in result.out
+
+
+def test_check_prints_how_much_is_in_korean(cli: Cli, tmp_path: Path) -> None:
+    result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(tmp_path / "lwa.sqlite3"))
+    assert result.code == 0, result.err
+    coverage = re.search(r"^Korean: (.*) \(English: all\)$", result.out, re.MULTILINE)
+    assert coverage is not None, result.out
+    counts = re.findall(r"(\d+)/(\d+) (\w+)", coverage[1])
+    assert [kind for _, _, kind in counts] == ["quotes", "facts", "questions", "events", "people"]
+    assert all(have == total != "0" for have, total, _ in counts)  # the loader requires it all
+    messages = re.search(r"^messages: (\d+) in English, (\d+) of them in Korean", result.out, re.M)
+    assert messages is not None and messages[1] == messages[2]
+
+
+def test_a_translation_being_tried_is_used_and_its_gaps_are_counted(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(i18n, "_chosen", None)  # main() installs the folder's catalogue
+    folder = tmp_path / "locales"
+    shutil.copytree(i18n.LOCALES_DIR, folder)
+    korean = folder / "ko" / "core.po"
+    text = korean.read_text(encoding="utf-8")
+    korean.write_text(text.replace('msgid "error.server_only"', 'msgid "error.gone"'), "utf-8")
+    result = cli(
+        "check",
+        DISCORD_TOKEN=TOKEN,
+        DATABASE_PATH=str(tmp_path / "lwa.sqlite3"),
+        LOCALES_DIR=str(folder),
+    )
+    assert result.code == 0, result.err
+    messages = re.search(r"^messages: (\d+) in English, (\d+) of them in Korean", result.out, re.M)
+    assert messages is not None and int(messages[1]) == int(messages[2]) + 1
+    assert "from LOCALES_DIR" in result.out
+    assert i18n.render("error.server_only", Language.KO) == i18n.render(
+        "error.server_only", Language.EN
+    )  # the gap falls back to English
 
 
 def test_check_says_the_token_itself_was_not_checked(cli: Cli, tmp_path: Path) -> None:

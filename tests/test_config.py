@@ -100,6 +100,7 @@ def test_the_token_is_never_in_the_repr() -> None:
         ({"METRICS_HOST": "[::1]"}, "METRICS_HOST"),
         ({"METRICS_HOST": "0.0.0.0:9108"}, "METRICS_HOST"),
         ({"METRICS_HOST": "-bad-.example"}, "METRICS_HOST"),
+        ({"LOCALES_DIR": "no-such-folder"}, "LOCALES_DIR"),
     ],
 )
 def test_a_bad_variable_is_named(env: dict[str, str], variable: str) -> None:

@@ -10,7 +10,10 @@ from typing import Any, cast
 import discord
 
 from bot.cogs.settings import channel_health
+from bot.domain.language import Language
 from bot.domain.records import ScheduleRecord
+from bot.i18n import render
+from bot.ui.settings import channel_line
 
 
 class Channel:
@@ -38,8 +41,12 @@ def schedules(*states: tuple[str, bool]) -> list[ScheduleRecord]:
     ]
 
 
-def health(channel: Channel | None, records: list[ScheduleRecord]) -> tuple[bool, str]:
-    return channel_health(cast(Any, Guild(channel)), cast(Any, object()), 42, records)
+def health(
+    channel: Channel | None, records: list[ScheduleRecord], language: Language = Language.EN
+) -> tuple[bool, str]:
+    verdict = channel_health(cast(Any, Guild(channel)), cast(Any, object()), 42, records, language)
+    view_channel = render("permission.view_channel", language)
+    return verdict.well, channel_line(verdict, language, view_channel)
 
 
 def test_a_channel_where_everything_posts_is_well() -> None:
@@ -58,3 +65,12 @@ def test_a_missing_permission_or_channel_is_not_well_and_says_what_to_do() -> No
     assert not well and line.startswith("❌") and "Edit Channel" in line
     well, line = health(None, schedules(("active", False)))
     assert not well and "Remove those schedules" in line
+
+
+def test_a_korean_moderator_reads_the_verdict_in_korean() -> None:
+    well, line = health(
+        Channel(discord.Permissions.all()), schedules(("paused", False)), Language.KO
+    )
+    assert not well and "#1 일정은 일시 정지됐거나" in line and "/schedule resume" in line
+    well, line = health(None, schedules(("active", False)), Language.KO)
+    assert not well and "**채널 보기** 권한" in line

@@ -626,3 +626,39 @@ def load_dataset(folder: Path) -> Dataset:
         version=dataset_version(folder),
         _by_id=by_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of one kind of item the dataset has in Korean."""
+
+    kind: str
+    korean: int
+    total: int
+
+
+def korean_coverage(dataset: Dataset) -> list[Coverage]:
+    """Per kind of item, how many have all their Korean text (`check` prints it; the loader
+    refuses a dataset with gaps, so anything short of whole means a gap in a check-free load)."""
+
+    def count(kind: str, items: Iterable[Any], whole: Callable[[Any], bool]) -> Coverage:
+        listed = list(items)
+        return Coverage(kind, sum(1 for item in listed if whole(item)), len(listed))
+
+    return [
+        count("quotes", dataset.quotes, _quote_has_korean),
+        count("facts", dataset.facts, lambda f: bool(f.text_ko)),
+        count(
+            "questions",
+            dataset.questions,
+            lambda q: bool(q.question_ko and q.answer_ko and len(q.wrong_ko) == len(q.wrong))
+            and bool(q.explanation_ko or not q.explanation),
+        ),
+        count("events", dataset.events, lambda e: bool(e.text_ko)),
+        count("people", dataset.people.values(), lambda p: bool(p.name_ko)),
+    ]
+
+
+def _quote_has_korean(quote: Quote) -> bool:
+    words = quote.language == "ko" or bool(quote.original_ko or quote.text_ko)
+    return words and bool(quote.context_ko or not quote.context)

@@ -7,10 +7,12 @@ removes its commands from the scope it left; a scope it never synced to is left 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import LOCALES_DIR
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.models import Guild
 
@@ -25,21 +27,40 @@ def guild_names(emulator: Emulator, guild: Guild) -> set[str]:
     return {c["name"] for c in emulator.guild_commands.get(guild.id, {}).values()}
 
 
+def korean_description(emulator: Emulator, name: str) -> str:
+    command = next(c for c in emulator.global_commands.values() if c["name"] == name)
+    return str((command.get("description_localizations") or {}).get("ko"))
+
+
 async def test_commands_are_synced_once_then_only_when_they_change(
     emulator: Emulator, bot_factory: Any, tmp_path: Path
 ) -> None:
-    bot = await bot_factory()
+    # The bot speaks from a copy of its catalogue, as a translator trying a translation would.
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES_DIR, locales)
+    bot = await bot_factory(extra_env={"LOCALES_DIR": str(locales)})
     assert emulator.stats["commands:bulk_overwrite"] == 1
     assert set(emulator.commands) >= COMMANDS
+    shipped = korean_description(emulator, "about")
+    assert shipped == "이 봇과 데이터셋, 출처 소개"
     await bot.restart()  # same commands: Discord is not asked again (its rate limits are tight)
     assert emulator.stats["commands:bulk_overwrite"] == 1
+    # A changed translation is a change: synced at the next start, and only that once.
+    commands_po = locales / "ko" / "commands.po"
+    text = commands_po.read_text(encoding="utf-8")
+    commands_po.write_text(text.replace(shipped, "봇 소개, 데이터셋과 출처"), encoding="utf-8")
+    await bot.restart()
+    assert emulator.stats["commands:bulk_overwrite"] == 2
+    assert korean_description(emulator, "about") == "봇 소개, 데이터셋과 출처"
+    await bot.restart()
+    assert emulator.stats["commands:bulk_overwrite"] == 2
     # A server for development: commands go there instead, since the target changed.
     guild = emulator.guilds[0]
     await bot.stop()
     dev = await bot_factory(
         extra_env={"DEV_GUILD_ID": str(guild.id)}, database_path=bot.database_path
     )
-    assert emulator.stats["commands:bulk_overwrite"] == 3  # global emptied, the server synced
+    assert emulator.stats["commands:bulk_overwrite"] == 4  # global emptied, the server synced
     fan = emulator.add_member(guild, "fan")
     reply = await (await emulator.slash(guild, guild.text_channels[0], fan, "about")).response()
     assert reply.embeds and dev.running
