@@ -1,20 +1,23 @@
-"""How long the bot's replies are, as a fan reads them on a phone: every reply kind, rendered
-by the bot's own `bot.ui` code over the whole shipped dataset.
+"""How long the bot's replies are, as a fan reads them on a phone: every reply kind, in each of
+the bot's languages (English and Korean), rendered by the bot's own `bot.ui` code over the whole
+shipped dataset.
 
-    uv run python -m benchmarks.reply_length [--data DIR] [--json]
+    uv run python -m benchmarks.reply_length [--data DIR] [--language en|ko] [--json]
 
 Visible characters are what Discord shows of the reply's text, not what the bot sends: the
 embed's title, description, field names and values and footer (the buttons under it are not
 counted), with Markdown markers (`**`, `` ` ``, `> `) left out, a link `[text](url)` counted
 as its text, a mention `<@id>` as a 12-character name and a timestamp `<t:N:R>` as "in 20
-seconds". The default reply of every kind must stay within REPLY_LIMIT (the tests hold it:
-tests/test_reply_length.py); the "Details" replies, one click away, are listed for comparison.
+seconds". The default reply of every kind must stay within REPLY_LIMIT in both languages (the
+tests hold it: tests/test_reply_length.py); the "Details" replies, one click away, are listed
+for comparison.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
 import random
 import re
@@ -30,9 +33,10 @@ import discord
 from bot.config import DEFAULT_DATA_DIR
 from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
-from bot.domain.models import Dataset
+from bot.domain.models import Dataset, Question
 from bot.domain.schedule import PostKind
 from bot.domain.trivia import OpenQuestion, PlayerResult, Reveal, Standing, shuffled_choices
+from bot.i18n import LANGUAGES, Language
 from bot.services.content import ContentService, DailyPost
 from bot.ui import details, embeds
 from bot.ui import trivia as trivia_ui
@@ -71,11 +75,23 @@ class Reply:
     length: int
     # The text the fan asked for (a quote, fact or question) is shown whole: never cut.
     whole: bool = True
+    language: Language = Language.EN
 
 
-def _reply(kind: str, key: str, embed: discord.Embed, text: str = "") -> Reply:
-    shown = " ".join(visible(p) for p in (embed.description, *(f.value for f in embed.fields)) if p)
-    return Reply(kind, key, visible_length(embed), whole=visible(text) in shown)
+def _in(language: Language, render: Callable[..., discord.Embed], *args: Any) -> discord.Embed:
+    """`render(*args)` in `language`, for a ui function that takes one (the trivia ones take
+    it as the conversion to Korean reaches them; until then they answer in English)."""
+    if "language" in inspect.signature(render).parameters:
+        return render(*args, language=language)
+    return render(*args)
+
+
+def _question_text(question: Question, language: Language) -> str:
+    """The question as the trivia embed shows it to a reader of `language`."""
+    localized = "language" in inspect.signature(trivia_ui.question_embed).parameters
+    if localized and language is Language.KO and question.question_ko:
+        return question.question_ko
+    return question.question
 
 
 def _players(n: int) -> list[int]:
@@ -111,71 +127,81 @@ def _reveal(question: Any, rng: random.Random, players: int, right: int) -> Reve
     )
 
 
-def measure(dataset: Dataset) -> list[Reply]:
-    """Every reply kind, over every item of the dataset it can show."""
+def measure(dataset: Dataset, languages: Iterable[Language] = LANGUAGES) -> list[Reply]:
+    """Every reply kind in every language of `languages`, over every item of the dataset it
+    can show."""
+    return [reply for language in languages for reply in _measure(dataset, language)]
+
+
+def _measure(dataset: Dataset, language: Language) -> list[Reply]:
     rng = random.Random(14)
     content = ContentService(dataset, None, FakeClock(NOW), rng)  # type: ignore[arg-type]
     replies: list[Reply] = []
+
+    def reply(kind: str, key: str, embed: discord.Embed, text: str = "") -> None:
+        shown = " ".join(
+            visible(p) for p in (embed.description, *(f.value for f in embed.fields)) if p
+        )
+        whole = visible(text) in shown
+        replies.append(Reply(kind, key, visible_length(embed), whole, language))
+
+    def detail(kind: str, key: str, embed: discord.Embed) -> None:
+        replies.append(Reply(kind, key, visible_length(embed), True, language))
+
     for quote in dataset.quotes:
-        embed = embeds.quote_embed(quote, dataset)
-        replies.append(_reply("/quote", quote.id, embed, quote.text))
-        replies.append(_detail("/quote · Details", quote.id, details.quote_details(quote, dataset)))
+        words = embeds.quote_words(quote, dataset, language).text
+        reply("/quote", quote.id, embeds.quote_embed(quote, dataset, language), words)
+        detail("/quote · Details", quote.id, details.quote_details(quote, dataset, language))
         daily = DailyPost(kind=PostKind.QUOTE, quote=quote)
-        replies.append(_reply("daily quote", quote.id, embeds.daily_post_embed(daily, dataset)))
+        embed = embeds.daily_post_embed(daily, dataset, language=language)
+        reply("daily quote", quote.id, embed, words)
     for f in dataset.facts:
-        embed = embeds.fact_embed(f, dataset)
-        replies.append(_reply("/fact", f.id, embed, f.text))
-        replies.append(_detail("/fact · Details", f.id, details.fact_details(f, dataset)))
+        embed = embeds.fact_embed(f, dataset, language)
+        reply("/fact", f.id, embed, embeds.fact_text(f, language))
+        detail("/fact · Details", f.id, details.fact_details(f, dataset, language))
     for month, day in _calendar():
         found = content.day(month, day, TODAY)
         key = f"{month:02d}-{day:02d}"
-        embed = embeds.day_embed(found, dataset)
+        embed = embeds.day_embed(found, dataset, language)
         kind = "/onthisday (a day with events)" if found.events else "/onthisday (an empty day)"
-        replies.append(_reply(kind, key, embed))
+        reply(kind, key, embed)
         if found.events:
-            more = details.day_details(dataset, month, day, TODAY)
-            replies.append(_detail("/onthisday · Details", key, more))
+            more = details.day_details(dataset, month, day, TODAY, language)
+            detail("/onthisday · Details", key, more)
     for q in dataset.questions:
         open_q = OpenQuestion(
             0, 5, q, shuffled_choices(q, rng), NOW, NOW + dt.timedelta(seconds=20)
         )
-        replies.append(
-            _reply("trivia question", q.id, trivia_ui.question_embed(open_q), q.question)
-        )
+        embed = _in(language, trivia_ui.question_embed, open_q)
+        reply("trivia question", q.id, embed, _question_text(q, language))
         reveal = _reveal(q, rng, players=6, right=4)
-        embed = trivia_ui.reveal_embed(reveal, 5, dataset)
-        replies.append(_reply("trivia reveal (6 players)", q.id, embed))
+        reply(
+            "trivia reveal (6 players)",
+            q.id,
+            _in(language, trivia_ui.reveal_embed, reveal, 5, dataset),
+        )
         streaks = {user: 12 for user in _players(8)}
         daily_reveal = _reveal(q, rng, players=8, right=6)
-        embed = trivia_ui.reveal_embed(daily_reveal, 1, dataset, True, streaks)
-        replies.append(_reply("daily trivia reveal (8 players)", q.id, embed))
-        replies.append(_detail("trivia · Details", q.id, details.question_details(q, dataset)))
+        embed = _in(language, trivia_ui.reveal_embed, daily_reveal, 1, dataset, True, streaks)
+        reply("daily trivia reveal (8 players)", q.id, embed)
+        detail("trivia · Details", q.id, details.question_details(q, dataset, language))
     for players in (10, 40):
         standings = [
             Standing(u, 4000 - 90 * i if i < players * 4 // 5 else 0, 4, 5, 3, NOW)
             for i, u in enumerate(_players(players))
         ]
-        embed = trivia_ui.standings_embed(standings, "Final standings")
-        replies.append(_reply(f"game standings ({players} players)", "-", embed))
-    replies.append(_reply("/about", "-", embeds.about_embed(dataset, "1.0.0")))
+        embed = _in(language, trivia_ui.standings_embed, standings, "Final standings")
+        reply(f"game standings ({players} players)", "-", embed)
+    reply("/about", "-", embeds.about_embed(dataset, "1.0.0", language))
     for where, in_server, moderator in (
         ("DM", False, False),
         ("fan", True, False),
         ("moderator", True, True),
     ):
-        replies.append(
-            _reply(
-                f"/help ({where})",
-                "-",
-                embeds.help_embed(in_server=in_server, moderator=moderator),
-            )
-        )
-    replies.append(_reply("welcome post", "-", embeds.welcome_embed()))
+        embed = embeds.help_embed(in_server=in_server, moderator=moderator, language=language)
+        reply(f"/help ({where})", "-", embed)
+    reply("welcome post", "-", embeds.welcome_embed(language))
     return replies
-
-
-def _detail(kind: str, key: str, embed: discord.Embed) -> Reply:
-    return Reply(kind, key, visible_length(embed))
 
 
 def _calendar() -> Iterable[tuple[int, int]]:
@@ -186,16 +212,18 @@ def _calendar() -> Iterable[tuple[int, int]]:
 
 
 def table(replies: list[Reply], limit: Callable[[str], bool]) -> list[dict[str, Any]]:
+    """One row a language and reply kind: how many, the median and the longest."""
     rows = []
-    kinds = list(dict.fromkeys(r.kind for r in replies))
-    for kind in kinds:
-        lengths = [r.length for r in replies if r.kind == kind]
-        longest = max((r for r in replies if r.kind == kind), key=lambda r: r.length)
+    groups = list(dict.fromkeys((r.language, r.kind) for r in replies))
+    for language, kind in groups:
+        group = [r for r in replies if r.language == language and r.kind == kind]
+        longest = max(group, key=lambda r: r.length)
         rows.append(
             {
+                "language": str(language),
                 "kind": kind,
-                "n": len(lengths),
-                "median": round(statistics.median(lengths)),
+                "n": len(group),
+                "median": round(statistics.median(r.length for r in group)),
                 "max": longest.length,
                 "longest": longest.key,
                 "limited": limit(kind),
@@ -212,28 +240,39 @@ def is_default(kind: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
+    parser.add_argument(
+        "--language", choices=[str(language) for language in LANGUAGES], help="only this one"
+    )
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
     args = parser.parse_args(argv)
-    replies = measure(load_dataset(args.data))
+    languages = [Language(args.language)] if args.language else list(LANGUAGES)
+    replies = measure(load_dataset(args.data), languages)
     rows = table(replies, is_default)
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         print()
     else:
-        print(f"visible characters per reply; default replies must be <= {REPLY_LIMIT}\n")
-        print(f"| {'reply':<34} | {'n':>4} | {'median':>6} | {'max':>5} | longest |")
-        print(f"| {'-' * 34} | {'-' * 4} | {'-' * 6} | {'-' * 5} | --- |")
-        for row in rows:
-            print(
-                f"| {row['kind']:<34} | {row['n']:>4} | {row['median']:>6} | {row['max']:>5} |"
-                f" {row['longest']} |"
-            )
+        print(f"visible characters per reply; default replies must be <= {REPLY_LIMIT}")
+        for language in languages:
+            print(f"\n{language}:\n")
+            print(f"| {'reply':<34} | {'n':>4} | {'median':>6} | {'max':>5} | longest |")
+            print(f"| {'-' * 34} | {'-' * 4} | {'-' * 6} | {'-' * 5} | --- |")
+            for row in rows:
+                if row["language"] != language:
+                    continue
+                print(
+                    f"| {row['kind']:<34} | {row['n']:>4} | {row['median']:>6} |"
+                    f" {row['max']:>5} | {row['longest']} |"
+                )
     over = [r for r in rows if r["limited"] and r["max"] > REPLY_LIMIT]
     cut = [r for r in replies if not r.whole]
     for r in over:
-        print(f"over the limit: {r['kind']} ({r['max']}, {r['longest']})", file=sys.stderr)
+        print(
+            f"over the limit: {r['language']} {r['kind']} ({r['max']}, {r['longest']})",
+            file=sys.stderr,
+        )
     for c in cut:
-        print(f"cut: {c.kind} {c.key}", file=sys.stderr)
+        print(f"cut: {c.language} {c.kind} {c.key}", file=sys.stderr)
     return 1 if over or cut else 0
 
 

@@ -41,7 +41,7 @@ from bot.domain.clock import Backoff, Clock, SystemClock, wait_or_timeout
 from bot.domain.dataset import DatasetError, korean_coverage, load_dataset
 from bot.domain.language import Language
 from bot.domain.models import TOPICS, Dataset
-from bot.i18n import catalogue, use_catalogue
+from bot.i18n import catalogue, render, use_catalogue
 from bot.store import Store, StoreError, describe_backend, open_store
 
 if TYPE_CHECKING:
@@ -378,7 +378,8 @@ def preview(dataset: Dataset, kind: str, rng: random.Random, now: dt.datetime) -
         fact = rng.choice(dataset.facts)
         source = dataset.source_of(fact)
         return (
-            f"{TOPICS[fact.topic]}: {fact.text}\n  From the source: {fact.evidence}\n"
+            f"{render(TOPICS[fact.topic], Language.EN)}: {fact.text}\n"
+            f"  From the source: {fact.evidence}\n"
             f"  Source: {source.publisher} {source.url}\n  [{fact.id}]"
         )
     if kind == "trivia":

@@ -18,22 +18,22 @@ from bot.domain import catalog
 from bot.domain import schedule as rules
 from bot.domain.models import Person
 from bot.domain.records import StoreUnavailable
+from bot.domain.refusal import Bilingual, Refusal
 from bot.errors import UserError
+from bot.i18n import Language, language_of, render
 from bot.ui.embeds import clip
+from bot.ui.notices import permission_names
 from bot.ui.schedules import schedule_choice
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
 
-# What the bot needs in a channel to post an embed there, by Discord's names.
-POST_PERMISSIONS = (
-    ("view_channel", "View Channel"),
-    ("send_messages", "Send Messages"),
-    ("embed_links", "Embed Links"),
-)
+# What the bot needs in a channel to post an embed there, by discord.py's names (the catalogue
+# has Discord's name of each, `permission.<name>`, in both languages).
+POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 # Scheduled posts also read the channel's history: after a restart, the bot looks there for a
 # post it may have sent before it went down, so it never posts one twice.
-SCHEDULE_PERMISSIONS = (*POST_PERMISSIONS, ("read_message_history", "Read Message History"))
+SCHEDULE_PERMISSIONS = (*POST_PERMISSIONS, "read_message_history")
 T = TypeVar("T")
 MAX_SCHEDULE_NUMBER = 2**53 - 1
 POST_CHANNEL_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
@@ -61,16 +61,19 @@ def missing_post_permissions(
     permissions: discord.Permissions, *, scheduled: bool = False
 ) -> list[str]:
     """The permissions the bot lacks to post an embed in a channel (`scheduled`: a schedule's
-    posts), by their Discord names."""
+    posts), by discord.py's names (`send_messages`)."""
     needed = SCHEDULE_PERMISSIONS if scheduled else POST_PERMISSIONS
-    return [label for attribute, label in needed if not getattr(permissions, attribute)]
+    return [name for name in needed if not getattr(permissions, name)]
 
 
-def permission_fix(missing: list[str], channel_name: str) -> str:
-    names = " and ".join(f"**{name}**" for name in missing)
-    return (
-        f"I'm missing {names} in #{channel_name}. Give my role {names} in that channel's "
-        "settings (Edit Channel → Permissions), or pick another channel."
+def permission_fix(missing: list[str], channel_name: str, language: Language = Language.EN) -> str:
+    """What the bot lacks in a channel (`missing_post_permissions`) and how to give it, in
+    `language`."""
+    return render(
+        "channel.missing_permissions",
+        language,
+        permissions=permission_names(missing, language, bold=True),
+        channel=channel_name,
     )
 
 
@@ -110,8 +113,8 @@ class Timezone(_Text):
     async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> str:
         try:
             return rules.parse_timezone(str(value))
-        except rules.ScheduleInputError as error:
-            raise UserError(str(error)) from None
+        except Refusal as error:
+            raise UserError(error.message, **error.params) from None
 
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction[Any], value: str, /
@@ -132,20 +135,20 @@ class Days(_Text):
     ) -> frozenset[int]:
         try:
             return rules.parse_days(str(value))
-        except rules.ScheduleInputError as error:
-            raise UserError(str(error)) from None
+        except Refusal as error:
+            raise UserError(error.message, **error.params) from None
 
 
 class TimeOfDay(_Text):
-    """A 24-hour local time, `HH:MM`."""
+    """A local time: `HH:MM` on the 24-hour clock, or as fans write it (`9am`, `오후 9시 30분`)."""
 
-    longest = 10
+    longest = 20
 
     async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> dt.time:
         try:
             return rules.parse_time(str(value))
-        except rules.ScheduleInputError as error:
-            raise UserError(str(error)) from None
+        except Refusal as error:
+            raise UserError(error.message, **error.params) from None
 
 
 class Speaker(app_commands.Transformer[Any]):
@@ -155,25 +158,30 @@ class Speaker(app_commands.Transformer[Any]):
         dataset = _bot(interaction).dataset
         person = catalog.find_person(dataset, str(value))
         if person is None:
-            names = ", ".join(p.name for p in catalog.speakers(dataset))
+            names = [catalog.person_name(p) for p in catalog.speakers(dataset)]
             raise UserError(
-                f"I don't know anyone called “{clip(str(value), 40)}”. Pick a name from the "
-                f"list, for example: {names}."
+                "speaker.unknown",
+                typed=clip(str(value), 40),
+                names=Bilingual(", ".join(n.en for n in names), ", ".join(n.ko for n in names)),
             )
         return person
 
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction[Any], value: str, /
     ) -> list[app_commands.Choice[str]]:
+        language = language_of(interaction.locale)
         return [
-            app_commands.Choice(name=clip(_person_label(p), 100), value=p.id)
+            app_commands.Choice(name=clip(_person_label(p, language), 100), value=p.id)
             for p in catalog.people_matching(_bot(interaction).dataset, value)
         ]
 
 
-def _person_label(person: Person) -> str:
-    aliases = person.aliases[:3]
-    return f"{person.name} ({', '.join(aliases)})" if aliases else person.name
+def _person_label(person: Person, language: Language) -> str:
+    """A person as the reader writes the name, with a few other names fans use: "V (Taehyung,
+    Kim Taehyung, …)", "뷔 (V, Taehyung, …)"."""
+    first = person.name_ko if language is Language.KO and person.name_ko else person.name
+    others = [n for n in (person.name, *person.aliases) if n != first][:3]
+    return f"{first} ({', '.join(others)})" if others else first
 
 
 class PostChannel(app_commands.Transformer[Any]):
@@ -195,46 +203,45 @@ class PostChannel(app_commands.Transformer[Any]):
         bot = _bot(interaction)
         guild_id = interaction.guild_id
         if getattr(value, "guild_id", guild_id) != guild_id:
-            raise UserError("That channel belongs to another server. Pick one of this server's.")
+            raise UserError("channel.other_server")
         if getattr(value, "type", None) not in POST_CHANNEL_TYPES:
-            raise UserError(
-                "Scheduled posts go in a text or announcement channel; pick one of those."
-            )
+            raise UserError("channel.not_text")
         guild = interaction.guild or (bot.get_guild(guild_id) if guild_id else None)
         channel = guild.get_channel(int(value.id)) if guild else None
         if guild is None or channel is None:
-            raise UserError(
-                "I can't see that channel. Give my role **View Channel** there (Edit Channel → "
-                "Permissions), or pick another channel."
-            )
+            raise UserError("channel.cannot_see")
         me = await bot_member(bot, guild)
         if me is None:
-            raise UserError("I couldn't check my permissions in that channel; try again shortly.")
+            raise UserError("channel.cannot_check")
         missing = missing_post_permissions(channel.permissions_for(me), scheduled=True)
         if missing:
-            raise UserError(permission_fix(missing, channel.name))
+            language = language_of(interaction.locale)
+            permissions = permission_names(missing, language, bold=True)
+            raise UserError(
+                "channel.missing_permissions", permissions=permissions, channel=channel.name
+            )
         return channel
 
 
 def role_notes(
-    channel: discord.abc.GuildChannel, role: discord.Role | None, guild_id: int
+    channel: discord.abc.GuildChannel,
+    role: discord.Role | None,
+    guild_id: int,
+    language: Language,
 ) -> list[str]:
-    """The role a post mentions: refused if it is @everyone or another server's; a note
-    when it will show without notifying anyone."""
+    """The role a post mentions: refused if it is @everyone or another server's; a note (in
+    `language`) when it will show without notifying anyone."""
     if role is None:
         return []
     if role.id == guild_id or role.is_default():
-        raise UserError("@everyone can't be mentioned by scheduled posts; pick a role.")
+        raise UserError("role.everyone")
     if channel.guild.get_role(role.id) is None:
-        raise UserError("That role belongs to another server. Pick one of this server's.")
+        raise UserError("role.other_server")
     me = channel.guild.me
     if role.mentionable or me is None or channel.permissions_for(me).mention_everyone:
         return []
-    return [
-        f"{role.mention} is not mentionable and I don't have **Mention Everyone**, so posts "
-        "will show the role without notifying it. Make the role mentionable (Server "
-        "Settings → Roles) to ping it."
-    ]
+    permission = permission_names(["mention_everyone"], language)
+    return [render("role.not_mentionable", language, role=role.mention, permission=permission)]
 
 
 class ScheduleNumber(app_commands.Transformer[Any]):
@@ -268,11 +275,12 @@ class ScheduleNumber(app_commands.Transformer[Any]):
             )
         except (TimeoutError, StoreUnavailable):
             return []
+        language = language_of(interaction.locale)
         choices = []
         for record in records:
             if not str(record.id).startswith(typed):
                 continue
             channel = guild.get_channel(record.channel_id) if guild else None
-            label = schedule_choice(record, channel.name if channel else None)
+            label = schedule_choice(record, channel.name if channel else None, language)
             choices.append(app_commands.Choice(name=clip(label, 100), value=record.id))
         return choices[:25]

@@ -24,7 +24,7 @@ from discord import app_commands
 
 from bot.domain.records import StoreUnavailable
 from bot.domain.refusal import Refusal
-from bot.i18n import Language, catalogue, language_of, render
+from bot.i18n import Language, language_of, render
 from bot.ui import notices
 
 log = logging.getLogger(__name__)
@@ -152,21 +152,9 @@ def done(interaction: discord.Interaction[Any], outcome: str = "ok") -> None:
 
 
 def words(message: str, params: dict[str, object], language: Language) -> str:
-    """A refusal's or a user error's text in `language`."""
-    if message in catalogue().messages[Language.EN]:
-        return render(message, language, **params)
-    return message  # a text not (yet) in the catalogue is shown as it is
-
-
-def _permissions(missing: list[str], language: Language) -> str:
-    names = []
-    for permission in missing:
-        message = f"permission.{permission}"
-        if message in catalogue().messages[Language.EN]:
-            names.append(f"**{render(message, language)}**")
-        else:
-            names.append(f"**{permission.replace('_', ' ').title()}**")
-    return ", ".join(names)
+    """A refusal's or a user error's text in `language` (an id missing from the catalogue is
+    the bot's own mistake: it raises, and the reader is told it is ours)."""
+    return render(message, language, **params)
 
 
 def _cause(error: BaseException) -> BaseException:
@@ -191,7 +179,7 @@ def error_embed(interaction: discord.Interaction[Any], error: BaseException) -> 
     if isinstance(error, app_commands.MissingPermissions):
         return told(
             "error.missing_permission",
-            permissions=_permissions(error.missing_permissions, language),
+            permissions=notices.permission_names(error.missing_permissions, language, bold=True),
         )
     if isinstance(error, app_commands.NoPrivateMessage):
         return told("error.server_only")

@@ -30,10 +30,10 @@ from typing import Any
 
 import discord
 from babel.dates import format_date
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 from discord import app_commands
 
-from bot.domain.language import LANGUAGES, Language, language_of
+from bot.domain.language import LANGUAGES, Language, language_of, msg
 from bot.domain.refusal import Bilingual
 
 __all__ = [
@@ -56,11 +56,6 @@ COMMANDS_FILE = "commands.po"  # descriptions and choice names: ids are the Engl
 # the ids the code builds rather than writes out (`permission.manage_guild`).
 MESSAGE_CALLS = frozenset({"render", "Refusal", "UserError", "msg", "told"})
 DYNAMIC_PREFIXES: tuple[str, ...] = ("permission.",)
-
-
-def msg(message_id: str) -> str:
-    """A message id kept for later rendering (in a table, a stored reason): marks it as one."""
-    return message_id
 
 
 # --- Korean particles -------------------------------------------------------------------------
@@ -167,8 +162,11 @@ class Catalogue:
 
 
 def _read(path: Path) -> dict[str, str]:
-    with path.open("rb") as handle:
-        catalog = read_po(handle)
+    try:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, abort_invalid=True)  # broken is an error, not a warning
+    except PoFileError as error:
+        raise ValueError(f"{path.parent.name}/{path.name} cannot be read ({error})") from None
     return {
         str(message.id): str(message.string)
         for message in catalog

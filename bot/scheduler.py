@@ -361,8 +361,8 @@ class Dispatcher:
                 found = await self._look(run, nonce)
             except CannotTell as error:
                 if self.clock.now() - run.claimed_at > NONCE_MEMORY:
-                    why = f"a post interrupted by a restart was not sent again: {error}"
-                    await self._fail(run, nonce, why, failing_reason=why)
+                    # The reason (Poster's, a message of the catalogue) says it all.
+                    await self._fail(run, nonce, str(error), failing_reason=str(error))
                     return
                 found = None  # sent, if at all, recently enough for its nonce to tell Discord
             if found is not None:

@@ -153,6 +153,19 @@ def test_a_translation_being_tried_is_used_and_its_gaps_are_counted(
     )  # the gap falls back to English
 
 
+def test_a_translation_that_cannot_be_read_is_one_line_and_exit_2(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(i18n, "_chosen", None)
+    folder = tmp_path / "locales"
+    shutil.copytree(i18n.LOCALES_DIR, folder)
+    with (folder / "ko" / "core.po").open("a", encoding="utf-8") as po:
+        po.write('\nm\nmsgid "x"\nmsgstr "y"\n')  # a stray line
+    result = cli("check", DISCORD_TOKEN=TOKEN, LOCALES_DIR=str(folder))
+    assert result.code == 2
+    assert result.line.startswith("LOCALES_DIR: ") and "core.po" in result.line
+
+
 def test_check_says_the_token_itself_was_not_checked(cli: Cli, tmp_path: Path) -> None:
     result = cli("check", DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(tmp_path / "lwa.sqlite3"))
     assert result.code == 0, result.err
@@ -479,6 +492,7 @@ def test_preview_prints_plain_text_without_a_token(cli: Cli, kind: str) -> None:
     assert result.code == 0, result.err
     assert result.out.strip()
     assert "<@" not in result.out  # plain text, not Discord markup
+    assert not re.search(r"\b(topic|date|quote|fact)\.[a-z_-]+\b", result.out)  # words, not ids
 
 
 def test_reports_lists_every_servers_reports(cli: Cli, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""Every default reply fits a phone screen: at most REPLY_LIMIT visible characters, over the
-whole shipped dataset, and the quote, fact or question itself is never cut (issue #14).
+"""Every default reply fits a phone screen, in English and in Korean: at most REPLY_LIMIT
+visible characters, over the whole shipped dataset, and the quote, fact or question itself is
+never cut (issues #14, #21).
 
 The measurement is the benchmark's (`uv run python -m benchmarks.reply_length` prints the table).
 """
@@ -13,6 +14,7 @@ import pytest
 from benchmarks.reply_length import REPLY_LIMIT, Reply, is_default, measure, visible
 from bot.config import DEFAULT_DATA_DIR
 from bot.domain.dataset import load_dataset
+from bot.i18n import LANGUAGES, Language
 
 
 @functools.cache
@@ -20,23 +22,31 @@ def replies() -> tuple[Reply, ...]:
     return tuple(measure(load_dataset(DEFAULT_DATA_DIR)))
 
 
-def kinds() -> list[str]:
-    return list(dict.fromkeys(r.kind for r in replies() if is_default(r.kind)))
+def kinds() -> list[tuple[Language, str]]:
+    return list(dict.fromkeys((r.language, r.kind) for r in replies() if is_default(r.kind)))
 
 
-@pytest.mark.parametrize("kind", kinds())
-def test_a_default_reply_fits_a_phone(kind: str) -> None:
-    over = [(r.key, r.length) for r in replies() if r.kind == kind and r.length > REPLY_LIMIT]
-    assert over == [], f"{kind}: over {REPLY_LIMIT} visible characters"
+@pytest.mark.parametrize(("language", "kind"), kinds(), ids=lambda v: str(v))
+def test_a_default_reply_fits_a_phone(language: Language, kind: str) -> None:
+    over = [
+        (r.key, r.length)
+        for r in replies()
+        if r.language == language and r.kind == kind and r.length > REPLY_LIMIT
+    ]
+    assert over == [], f"{language} {kind}: over {REPLY_LIMIT} visible characters"
 
 
 def test_what_the_fan_asked_for_is_never_cut() -> None:
-    assert [(r.kind, r.key) for r in replies() if not r.whole] == []
+    assert [(r.language, r.kind, r.key) for r in replies() if not r.whole] == []
 
 
-def test_every_kind_and_every_item_is_measured() -> None:
+@pytest.mark.parametrize("language", LANGUAGES, ids=str)
+def test_every_kind_and_every_item_is_measured(language: Language) -> None:
     data = load_dataset(DEFAULT_DATA_DIR)
-    count = {k: sum(r.kind == k for r in replies()) for k in kinds()}
+    count = {
+        kind: sum(r.language == language and r.kind == kind for r in replies())
+        for _, kind in kinds()
+    }
     assert count["/quote"] == len(data.quotes)
     assert count["/fact"] == len(data.facts)
     assert count["trivia reveal (6 players)"] == len(data.questions)

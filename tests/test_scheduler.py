@@ -23,13 +23,16 @@ import pytest
 
 from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
+from bot.domain.language import Language
 from bot.domain.records import ScheduleRecord, StoreUnavailable
 from bot.domain.schedule import ALL_DAYS, PostKind, run_nonce
 from bot.posting import ScheduledPosts
 from bot.scheduler import Dispatcher, UnfinishedRuns
 from bot.services.content import ContentService
 from bot.services.games import TriviaRunner
+from bot.services.servers import ServerSettings
 from bot.store.sqlite import SQLiteStore
+from bot.ui.schedules import reason_text
 from tests.dataset_factory import write_dataset
 
 GUILD = 111
@@ -197,6 +200,7 @@ class World:
             dataset=self.dataset,
             content=content,
             games=self.games,
+            servers=ServerSettings(self.store),
             user=SimpleNamespace(id=BOT_USER),
             get_guild=lambda guild_id: None,  # no cache: what the bot knows comes from REST
         )
@@ -461,7 +465,9 @@ async def test_without_the_channels_history_only_the_nonce_can_prevent_a_double(
         channel = SimpleNamespace(
             name="daily", permissions_for=lambda me: discord.Permissions(read_message_history=False)
         )
-        guild = SimpleNamespace(get_channel=lambda channel_id: channel, me=object())
+        guild = SimpleNamespace(
+            get_channel=lambda channel_id: channel, me=object(), preferred_locale="en-US"
+        )
         poster = world.dispatcher._poster
         poster.bot.get_guild = lambda guild_id: guild  # type: ignore[attr-defined]
         await world.dispatcher.recover()
@@ -472,7 +478,10 @@ async def test_without_the_channels_history_only_the_nonce_can_prevent_a_double(
     assert after is not None
     if not posted:
         assert after.failing_reason is not None
-        assert "Read Message History in #daily" in after.failing_reason
+        shown = reason_text(after.failing_reason, Language.EN)
+        assert shown.startswith("a post interrupted by a restart was not sent again: ")
+        assert "Read Message History in #daily" in shown
+        assert "#daily 채널의 메시지 기록 보기" in reason_text(after.failing_reason, Language.KO)
 
 
 async def test_a_run_interrupted_too_long_ago_is_skipped_not_sent(
@@ -578,7 +587,8 @@ async def test_a_deleted_channel_makes_the_schedule_failing_then_paused_after_th
             if day < 3:
                 assert now.failures == day + 1
                 assert now.failing_reason is not None
-                assert now.failing_reason.startswith("the channel was deleted")
+                shown = reason_text(now.failing_reason, Language.EN)
+                assert shown.startswith("the channel was deleted")
             assert now.state == ("paused" if day >= 2 else "active")
         # The broken schedule tried three times, then stopped; the other posted every day.
         assert len([a for a in fake_discord.attempts if a.channel_id == gone]) == 3
@@ -597,8 +607,16 @@ async def test_a_lost_permission_is_explained_and_a_success_heals_the_schedule(
         await world.run_all_due()
         failing = await world.store.schedule(schedule.id, GUILD)
         assert failing is not None and failing.state == "active"
-        # Without the server in its cache, the bot says what it knows (bot/posting.py).
-        assert failing.failing_reason == "the bot can no longer reach this server's channel"
+        # Without the server in its cache, the bot says what it knows (bot/posting.py), as a
+        # message each moderator reads in their language (bot/ui/schedules.py).
+        assert failing.failing_reason is not None
+        assert (
+            reason_text(failing.failing_reason, Language.EN)
+            == "the bot can no longer reach this server's channel"
+        )
+        assert reason_text(failing.failing_reason, Language.KO) == (
+            "봇이 이 서버의 채널에 더 이상 접근할 수 없어요"
+        )
 
         del fake_discord.refuse[CHANNEL]  # a moderator fixed the channel
         clock.set(NINE + dt.timedelta(days=1))
@@ -690,6 +708,33 @@ async def test_trivia_posts_through_the_trivia_runner_with_the_paced_send(
         game = await world.store.game_for_run(run_nonce(schedule.id, NINE))
         assert game is not None and game.current_message == post.id
         assert [r[2] for r in world.runs()] == ["sent"]
+
+
+async def test_posts_are_in_the_servers_language(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    """A server whose preferred locale is Korean gets Korean posts; a moderator's
+    `/settings language en` wins over it (SPEC §3a)."""
+    async with World(tmp_path, clock, fake_discord) as world:
+        korean_guild = SimpleNamespace(preferred_locale="ko", get_channel=lambda _: None, me=None)
+        poster = world.dispatcher._poster
+        poster.bot.get_guild = lambda guild_id: korean_guild  # type: ignore[attr-defined]
+        await world.add(content="trivia")
+        await world.add(content="quote", channel_id=CHANNEL + 1)
+        clock.set(NINE)
+        await world.run_all_due()
+        [question] = fake_discord.posts()
+        assert question.embed.title == "오늘의 퀴즈"
+        asked = question.embed.description or ""
+        assert any(q.question_ko and q.question_ko in asked for q in world.dataset.questions)
+        [quote] = fake_discord.posts(CHANNEL + 1)
+        assert quote.embed.author.name == "오늘의 인용"
+
+        await world.store.set_guild_language(GUILD, "en")
+        clock.set(NINE + dt.timedelta(days=1))
+        await world.run_all_due()
+        assert fake_discord.posts()[-1].embed.title == "Daily trivia question"
+        assert fake_discord.posts(CHANNEL + 1)[-1].embed.author.name == "Daily quote"
 
 
 async def test_a_daily_question_whose_run_cannot_be_recorded_still_opens_and_is_revealed(

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.checks import anywhere
 from bot.errors import respond
+from bot.i18n import language_of
 from bot.ui.content import SourcesPageButton, about_message
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ class About(commands.Cog):
     @app_commands.command(name="about", description="What this bot is, its dataset and its sources")
     @anywhere
     async def about(self, interaction: discord.Interaction) -> None:
-        await respond(interaction, **about_message(self.bot))
+        await respond(interaction, **about_message(self.bot, language_of(interaction.locale)))
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

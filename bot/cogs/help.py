@@ -1,4 +1,5 @@
-"""/help, and the welcome post when the bot joins a server (SPEC §4)."""
+"""/help (in the asker's language), and the welcome post when the bot joins a server (in the
+server's) (SPEC §4, §3a)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from discord.ext import commands
 
 from bot.checks import anywhere, missing_post_permissions
 from bot.errors import PRIVATE, respond
+from bot.i18n import language_of
 from bot.ui import embeds
 
 if TYPE_CHECKING:
@@ -30,9 +32,9 @@ class Help(commands.Cog):
     async def help(self, interaction: discord.Interaction) -> None:
         in_server = interaction.guild_id is not None and interaction.is_guild_integration()
         moderator = in_server and interaction.permissions.manage_guild
-        await respond(
-            interaction, embed=embeds.help_embed(in_server=in_server, moderator=moderator)
-        )
+        language = language_of(interaction.locale)
+        embed = embeds.help_embed(in_server=in_server, moderator=moderator, language=language)
+        await respond(interaction, embed=embed)
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
@@ -43,8 +45,9 @@ class Help(commands.Cog):
             return
         if missing_post_permissions(channel.permissions_for(me)):
             return
+        language = await self.bot.servers.language(guild.id, guild.preferred_locale)
         with contextlib.suppress(discord.HTTPException):  # a courtesy: refused, nothing is lost
-            await channel.send(embed=embeds.welcome_embed())
+            await channel.send(embed=embeds.welcome_embed(language))
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

@@ -1,4 +1,5 @@
-"""/onthisday [date] (SPEC §4)."""
+"""/onthisday [date] (SPEC §4): a date typed in English or Korean (`Jan 24`, `1월 24일`), the
+reply in the asker's language."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from discord.utils import MISSING
 from bot.checks import anywhere
 from bot.domain import dates
 from bot.errors import UserError, respond
+from bot.i18n import language_of, render
 from bot.ui import embeds
 from bot.ui.details import details_view
 
@@ -32,13 +34,15 @@ class OnThisDay(commands.Cog):
     async def onthisday(
         self, interaction: discord.Interaction, date: app_commands.Range[str, 1, 40] | None = None
     ) -> None:
+        language = language_of(interaction.locale)
         today = await self.bot.content.today(interaction.guild_id)
         if date:
             try:
                 wanted = dates.parse_day(date)
             except dates.DateParseError as error:
-                examples = ", ".join(f"`{e}`" for e in dates.DATE_EXAMPLES)
-                raise UserError(f"{error} Try a date like {examples}.") from None
+                problem = render(error.message, language, **error.params)
+                examples = embeds.date_examples(language)
+                raise UserError("onthisday.bad_date", problem=problem, examples=examples) from None
             month, day = wanted.month, wanted.day
         else:
             month, day = today.month, today.day
@@ -49,8 +53,9 @@ class OnThisDay(commands.Cog):
         else:
             detailed = found.countdown.next_day if found.countdown else None
         key = f"{detailed.month:02d}-{detailed.day:02d}" if detailed else ""
-        view = details_view("day", key) if detailed else MISSING
-        await respond(interaction, embed=embeds.day_embed(found, self.bot.dataset), view=view)
+        view = details_view("day", key, language=language) if detailed else MISSING
+        embed = embeds.day_embed(found, self.bot.dataset, language)
+        await respond(interaction, embed=embed, view=view)
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.checks import Speaker, anywhere
 from bot.domain.models import Person
 from bot.errors import respond
+from bot.i18n import language_of
 from bot.ui.content import SEARCH_MAX, AnotherQuoteButton, quote_message
 
 if TYPE_CHECKING:
@@ -37,15 +38,17 @@ class Quotes(commands.Cog):
         search: app_commands.Range[str, 1, SEARCH_MAX] | None = None,
         id: app_commands.Range[str, 1, 60] | None = None,
     ) -> None:
+        language = language_of(interaction.locale)
         if id is not None:
             quote = self.bot.content.quote_by_id(id)
-            await respond(interaction, **quote_message(self.bot, quote, "", ""))
+            await respond(interaction, **quote_message(self.bot, quote, "", "", language))
             return
         search_text = " ".join((search or "").split())
         speaker_id = speaker.id if speaker is not None else ""
         scope = self.bot.scope(interaction)
         quote = await self.bot.content.quote(scope, speaker_id, search_text)
-        await respond(interaction, **quote_message(self.bot, quote, speaker_id, search_text))
+        reply = quote_message(self.bot, quote, speaker_id, search_text, language)
+        await respond(interaction, **reply)
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

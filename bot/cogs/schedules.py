@@ -28,6 +28,7 @@ from bot.domain import schedule as rules
 from bot.domain.records import ScheduleRecord
 from bot.domain.schedule import MAX_SCHEDULES_PER_GUILD, POST_KINDS, PostKind
 from bot.errors import PRIVATE, respond
+from bot.i18n import language_of
 from bot.ui import embeds
 from bot.ui import schedules as schedules_ui
 from bot.ui import trivia as trivia_ui
@@ -56,9 +57,11 @@ class Schedules(commands.Cog):
         self.schedules = bot.schedules
 
     async def _changed(
-        self, interaction: discord.Interaction, title: str, record: ScheduleRecord, detail: str
+        self, interaction: discord.Interaction, change: str, record: ScheduleRecord
     ) -> None:
-        await respond(interaction, embed=schedules_ui.schedule_changed_embed(title, record, detail))
+        language = language_of(interaction.locale)
+        embed = schedules_ui.schedule_changed_embed(change, record, language)
+        await respond(interaction, embed=embed)
 
     @schedule.command(name="add", description="Post something every day (or some days) at a time")
     @manage_server
@@ -82,7 +85,8 @@ class Schedules(commands.Cog):
         role: discord.Role | None = None,
     ) -> None:
         guild_id = interaction.guild_id or 0
-        notes = role_notes(channel, role, guild_id)
+        language = language_of(interaction.locale)
+        notes = role_notes(channel, role, guild_id, language)
         record = await self.schedules.add(
             guild_id=guild_id,
             channel_id=channel.id,
@@ -93,48 +97,36 @@ class Schedules(commands.Cog):
             role_id=role.id if role else None,
             created_by=interaction.user.id,
         )
-        await respond(interaction, embed=schedules_ui.schedule_added_embed(record, notes))
+        await respond(interaction, embed=schedules_ui.schedule_added_embed(record, notes, language))
 
     @schedule.command(name="list", description="Every scheduled post of this server")
     @manage_server
     async def list_(self, interaction: discord.Interaction) -> None:
         records = await self.schedules.in_server(interaction.guild_id or 0)
-        await respond(
-            interaction, embed=schedules_ui.schedules_embed(records, MAX_SCHEDULES_PER_GUILD)
-        )
+        language = language_of(interaction.locale)
+        embed = schedules_ui.schedules_embed(records, MAX_SCHEDULES_PER_GUILD, language)
+        await respond(interaction, embed=embed)
 
     @schedule.command(name="remove", description="Delete a scheduled post")
     @manage_server
     @app_commands.describe(id="The schedule's number (see /schedule list)")
     async def remove(self, interaction: discord.Interaction, id: ScheduleId) -> None:
         record = await self.schedules.remove(interaction.guild_id or 0, id)
-        await self._changed(
-            interaction, f"Schedule #{id} removed", record, "It will not post again."
-        )
+        await self._changed(interaction, "removed", record)
 
     @schedule.command(name="pause", description="Stop a scheduled post for now (resume it later)")
     @manage_server
     @app_commands.describe(id="The schedule's number (see /schedule list)")
     async def pause(self, interaction: discord.Interaction, id: ScheduleId) -> None:
         record = await self.schedules.pause(interaction.guild_id or 0, id)
-        await self._changed(
-            interaction,
-            f"Schedule #{id} paused",
-            record,
-            f"Resume it with `/schedule resume {id}`.",
-        )
+        await self._changed(interaction, "paused", record)
 
     @schedule.command(name="resume", description="Start a paused or failing schedule again")
     @manage_server
     @app_commands.describe(id="The schedule's number (see /schedule list)")
     async def resume(self, interaction: discord.Interaction, id: ScheduleId) -> None:
         record = await self.schedules.resume(interaction.guild_id or 0, id)
-        await self._changed(
-            interaction,
-            f"Schedule #{id} resumed",
-            record,
-            f"Next post: <t:{int(record.next_run_at.timestamp())}:F>.",
-        )
+        await self._changed(interaction, "resumed", record)
 
     @schedule.command(name="preview", description="See a sample of a scheduled post (only you)")
     @manage_server
@@ -144,16 +136,21 @@ class Schedules(commands.Cog):
         self, interaction: discord.Interaction, content: app_commands.Choice[str]
     ) -> None:
         kind, now = PostKind(content.value), self.bot.clock.now()
+        language = language_of(interaction.locale)  # a reply: the moderator's language
         view = discord.utils.MISSING
         if kind is PostKind.TRIVIA:
             question = self.bot.rng.choice(self.bot.dataset.questions)
-            embed, view = trivia_ui.sample_question(question, self.bot.rng, now)
+            title = schedules_ui.post_title(kind, rules.ALL_DAYS, language)
+            embed, view = trivia_ui.sample_question(
+                question, self.bot.rng, now, language=language, title=title
+            )
         else:
             guild_id = interaction.guild_id or 0
             tz = await self.bot.content.server_timezone(guild_id)
             post = await self.bot.content.daily(kind, guild_id, tz, now, sample=True)
-            embed = embeds.daily_post_embed(post, self.bot.dataset)
-        await respond(interaction, embed=schedules_ui.sample_post_embed(embed), view=view)
+            embed = embeds.daily_post_embed(post, self.bot.dataset, language=language)
+        sample = schedules_ui.sample_post_embed(embed, language)
+        await respond(interaction, embed=sample, view=view)
 
 
 async def setup(bot: LoveWinsAllBot) -> None:

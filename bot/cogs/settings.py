@@ -119,7 +119,7 @@ def channel_health(
     missing = missing_post_permissions(channel.permissions_for(me), scheduled=True)
     if missing:
         return ChannelHealth(
-            channel_id, ids, Reach.MISSING, fix=permission_fix(missing, channel.name)
+            channel_id, ids, Reach.MISSING, fix=permission_fix(missing, channel.name, reader)
         )
     stopped = tuple(r.id for r in records if r.state == ScheduleState.PAUSED or r.failing)
     return ChannelHealth(channel_id, ids, Reach.FINE, stopped=stopped)

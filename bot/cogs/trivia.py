@@ -1,7 +1,8 @@
 """/trivia play | stop | leaderboard | stats | reports, and the report form (SPEC §4).
 
 The games are played by the trivia runner (`bot.services.games`, as `bot.games`); this cog reads
-options, checks who may do what, and renders the replies.
+options, checks who may do what, and renders the replies: a player's own in their language, and
+what opens or closes a game for the whole channel in the server's.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from discord.ext import commands
 from bot.checks import SERVER_INSTALLS, manage_server, missing_post_permissions, permission_fix
 from bot.domain.models import DIFFICULTIES, TOPICS
 from bot.errors import PRIVATE, UserError, arm, done, report_error, respond
+from bot.i18n import Language, language_of, render
 from bot.ui import trivia as ui
+from bot.ui.notices import permission_names
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
 
+# The choices' names are Discord's (translated by commands.po); replies name periods in words
+# of the catalogue (ui.PERIODS).
 PERIOD_LABELS = {"all": "all time", "week": "this week", "month": "this month"}
 
 
@@ -34,6 +39,10 @@ class Trivia(commands.Cog):
     def __init__(self, bot: LoveWinsAllBot) -> None:
         self.bot = bot
 
+    async def server_language(self, interaction: discord.Interaction) -> Language:
+        """The language of what the channel sees of a game (its start, its standings)."""
+        return await self.bot.servers.language(interaction.guild_id, interaction.guild_locale)
+
     @trivia_group.command(name="play", description="Start a trivia quiz in this channel")
     @app_commands.describe(
         questions="How many questions (1-20, default 5)",
@@ -43,7 +52,10 @@ class Trivia(commands.Cog):
     )
     @app_commands.choices(
         difficulty=[app_commands.Choice(name=d, value=d) for d in ("mixed", *DIFFICULTIES)],
-        topic=[app_commands.Choice(name=label, value=key) for key, label in TOPICS.items()],
+        topic=[
+            app_commands.Choice(name=render(label, Language.EN), value=key)
+            for key, label in TOPICS.items()
+        ],
     )
     async def play(
         self,
@@ -56,8 +68,9 @@ class Trivia(commands.Cog):
         level = difficulty.value if difficulty is not None else "mixed"
         missing = missing_post_permissions(interaction.app_permissions)
         if missing:
-            where = getattr(interaction.channel, "name", None) or "this channel"
-            raise UserError(f"I can't run a quiz here. {permission_fix(missing, where)}")
+            where = getattr(interaction.channel, "name", None) or str(interaction.channel_id)
+            fix = permission_fix(missing, where, language_of(interaction.locale))
+            raise UserError("trivia.play.cannot_post", fix=fix)
         await self.bot.games.start_game(
             guild_id=interaction.guild_id or 0,
             channel_id=interaction.channel_id or 0,
@@ -67,37 +80,42 @@ class Trivia(commands.Cog):
             seconds=seconds,
             topic=topic.value if topic is not None else None,
         )
-        await respond(
-            interaction,
-            embed=ui.game_started_embed(interaction.user.id, questions, level, seconds),
+        embed = ui.game_started_embed(
+            interaction.user.id,
+            questions,
+            level,
+            seconds,
+            language=await self.server_language(interaction),
         )
+        await respond(interaction, embed=embed)
 
     @trivia_group.command(name="stop", description="End this channel's trivia game")
     async def stop(self, interaction: discord.Interaction) -> None:
         here = await self.bot.games.game_here(interaction.channel_id or 0)
         if here is None:
-            raise UserError(
-                "There is no trivia game running in this channel. Start one with `/trivia play`."
-            )
+            raise UserError("trivia.stop.no_game")
         record, live = here
         if live.stopping:
-            raise UserError("This game is already being stopped.")
+            raise UserError("trivia.stop.already_stopping")
         if not (
             interaction.user.id == record.starter_id or interaction.permissions.manage_messages
         ):
             raise UserError(
-                f"Only <@{record.starter_id}>, who started this game, or someone "
-                "with Manage Messages can stop it."
+                "trivia.stop.not_allowed",
+                starter=record.starter_id,
+                permission=permission_names(
+                    ["manage_messages"], language_of(interaction.locale), bold=True
+                ),
             )
         live.stopping = True  # before any wait: a second /trivia stop finds it stopping
 
         standings = await self.bot.games.stop_game(live)
-        note = (
-            f"<@{interaction.user.id}> stopped the game. Points of the revealed questions "
-            "stay on the leaderboard."
+        language = await self.server_language(interaction)
+        note = render("trivia.standings.stopped_by", language, user=interaction.user.id)
+        # One message for the channel: who stopped it, and how it went.
+        await respond(
+            interaction, embed=ui.standings_embed(standings, note=note, language=language)
         )
-        # One message: who stopped it, and how it went.
-        await respond(interaction, embed=ui.standings_embed(standings, "Final standings", note))
 
     @trivia_group.command(name="leaderboard", description="The server's top 10 trivia players")
     @app_commands.describe(period="all (default), week or month, in the server's timezone")
@@ -114,10 +132,11 @@ class Trivia(commands.Cog):
         embed = ui.leaderboard_embed(
             board.rows,
             board.caller,
-            PERIOD_LABELS[key],
+            key,
             interaction.user.id,
             board.since,
             board.timezone,
+            language=language_of(interaction.locale),
         )
         await respond(interaction, embed=embed)
 
@@ -130,7 +149,8 @@ class Trivia(commands.Cog):
     ) -> None:
         who = member or interaction.user
         stats = await self.bot.scores.player(interaction.guild_id or 0, who.id)
-        await respond(interaction, embed=ui.stats_embed(stats))
+        embed = ui.stats_embed(stats, language=language_of(interaction.locale))
+        await respond(interaction, embed=embed)
 
     @trivia_group.command(
         name="reports",
@@ -140,7 +160,8 @@ class Trivia(commands.Cog):
     @manage_server
     async def reports(self, interaction: discord.Interaction) -> None:
         reports = await self.bot.scores.reports(interaction.guild_id or 0)
-        await respond(interaction, embed=ui.reports_embed(reports))
+        embed = ui.reports_embed(reports, language=language_of(interaction.locale))
+        await respond(interaction, embed=embed)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
@@ -154,12 +175,9 @@ class Trivia(commands.Cog):
         arm(interaction, ephemeral=True)
         try:
             if reporter_id != interaction.user.id:
-                raise UserError(
-                    "That report form is not yours to send. Open your own with the question's "
-                    "“Report a problem” button."
-                )
+                raise UserError("trivia.report.not_yours")
             if not reason.strip():
-                raise UserError("Please say what is wrong with the question, in a few words.")
+                raise UserError("trivia.report.empty")
             report_id = await self.bot.scores.report(
                 guild_id=interaction.guild_id or 0,
                 channel_id=interaction.channel_id or 0,
@@ -167,7 +185,10 @@ class Trivia(commands.Cog):
                 reporter_id=interaction.user.id,
                 reason=reason.strip()[: ui.REPORT_REASON_MAX],
             )
-            await respond(interaction, embed=ui.report_thanks_embed(report_id, question_id))
+            thanks = ui.report_thanks_embed(
+                report_id, question_id, language=language_of(interaction.locale)
+            )
+            await respond(interaction, embed=thanks)
         except Exception as error:
             await report_error(interaction, error)
         else:

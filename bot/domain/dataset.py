@@ -651,8 +651,10 @@ def korean_coverage(dataset: Dataset) -> list[Coverage]:
         count(
             "questions",
             dataset.questions,
-            lambda q: bool(q.question_ko and q.answer_ko and len(q.wrong_ko) == len(q.wrong))
-            and bool(q.explanation_ko or not q.explanation),
+            lambda q: (
+                bool(q.question_ko and q.answer_ko and len(q.wrong_ko) == len(q.wrong))
+                and bool(q.explanation_ko or not q.explanation)
+            ),
         ),
         count("events", dataset.events, lambda e: bool(e.text_ko)),
         count("people", dataset.people.values(), lambda p: bool(p.name_ko)),

@@ -1,4 +1,5 @@
-"""Reading the dates fans type for /onthisday, and the on-this-day lookup and countdowns."""
+"""Reading the dates fans type for /onthisday (in English and in Korean: `Jan 24`, `1월 24일`),
+and the on-this-day lookup and countdowns."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.language import Language, msg
 from bot.domain.models import Event
-from bot.domain.refusal import Refusal
+from bot.domain.refusal import Bilingual, Refusal
 
-# Shown by the caller next to a DateParseError, so fans see what works.
+# Shown by the caller next to a DateParseError, so fans see what works (in their language).
 DATE_EXAMPLES: tuple[str, ...] = ("01-24", "2024-01-24", "1/24", "Jan 24", "24 January")
+DATE_EXAMPLES_KO: tuple[str, ...] = ("1월 24일", "2024년 1월 24일", "1/24", "01-24")
+
+
+def date_examples(language: Language) -> tuple[str, ...]:
+    return DATE_EXAMPLES_KO if language is Language.KO else DATE_EXAMPLES
+
 
 _MONTH_NAMES: tuple[str, ...] = (
     "january",
@@ -51,6 +59,15 @@ _NUMERIC_FORMS: tuple[re.Pattern[str], ...] = (
     # 1/24, 01/24, 1/24/2024 (month first, as in the US)
     re.compile(r"(?P<month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>\d{4}))?", re.ASCII),
 )
+_KOREAN_FORMS: tuple[re.Pattern[str], ...] = (
+    # 1월 24일, 1월24일, 2024년 1월 24일, 1월 24 (the 일 left out)
+    re.compile(r"(?:(?P<year>\d{4})\s*년\s*)?(?P<month>\d{1,2})\s*월\s*(?P<day>\d{1,2})\s*일?"),
+    # 2024. 1. 24., 2024.01.24, 1. 24., 1.24 (how Korean writes dates in numbers)
+    re.compile(
+        r"(?:(?P<year>\d{4})\s*\.\s*)?(?P<month>\d{1,2})\s*\.\s*(?P<day>\d{1,2})\s*\.?",
+        re.ASCII,
+    ),
+)
 _NAMED_FORMS: tuple[re.Pattern[str], ...] = (
     # January 24, Jan. 24th, jan 24 2024
     re.compile(
@@ -67,7 +84,8 @@ _NAMED_FORMS: tuple[re.Pattern[str], ...] = (
 
 
 class DateParseError(Refusal):
-    """A date a fan typed that we cannot read; the message is one friendly sentence."""
+    """A date a fan typed that we cannot read: the id of one friendly sentence saying why
+    (`text` is what they typed), which the caller shows with examples."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,47 +95,53 @@ class MonthDay:
     year: int | None = None
 
 
-def _unreadable(text: str, reason: str = "") -> DateParseError:
+def _unreadable(text: str, why: str = "", **params: object) -> DateParseError:
+    """`why` is the id of the reason, when there is one; without, the date is just unreadable."""
     shown = text.strip()
     if not shown:
-        return DateParseError("I could not read a date from an empty value.")
+        return DateParseError(msg("date.empty"))
     if len(shown) > 40:
         shown = shown[:39] + "…"
-    suffix = f": {reason}" if reason else ""
-    return DateParseError(f"I could not read “{shown}” as a date{suffix}.")
+    return DateParseError(why or msg("date.unreadable"), text=shown, **params)
+
+
+def _month_name(month: int) -> Bilingual:
+    return Bilingual(_MONTH_NAMES[month - 1].capitalize(), f"{month}월")
 
 
 def _validated(text: str, month: int, day: int, year: int | None) -> MonthDay:
     if not 1 <= month <= 12:
-        raise _unreadable(text, f"there is no month {month}")
-    month_name = _MONTH_NAMES[month - 1].capitalize()
+        raise _unreadable(text, msg("date.no_such_month"), month=month)
     try:
         date(year if year is not None else _ANY_LEAP_YEAR, month, day)
     except ValueError:
         if year is not None and (month, day) == (2, 29):
-            raise _unreadable(text, f"{year} was not a leap year") from None
-        raise _unreadable(text, f"{month_name} has no day {day}") from None
+            raise _unreadable(text, msg("date.not_a_leap_year"), year=year) from None
+        raise _unreadable(
+            text, msg("date.no_such_day"), month=_month_name(month), day=day
+        ) from None
     return MonthDay(month=month, day=day, year=year)
 
 
+def _number(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
 def parse_day(text: str) -> MonthDay:
-    """Read a calendar day ("01-24", "2024-01-24", "1/24", "Jan 24", "24 January", ...)."""
+    """Read a calendar day ("01-24", "2024-01-24", "1/24", "Jan 24", "24 January", "1월 24일",
+    "2024년 1월 24일", "2024. 1. 24." ...)."""
     cleaned = " ".join(text.replace(",", " ").split()).casefold()
-    for pattern in _NUMERIC_FORMS:
+    for pattern in (*_NUMERIC_FORMS, *_KOREAN_FORMS):
         match = pattern.fullmatch(cleaned)
         if match:
-            year = match["year"]
-            return _validated(
-                text, int(match["month"]), int(match["day"]), int(year) if year else None
-            )
+            return _validated(text, int(match["month"]), int(match["day"]), _number(match["year"]))
     for pattern in _NAMED_FORMS:
         match = pattern.fullmatch(cleaned)
         if match:
             month = _MONTHS.get(match["month"])
             if month is None:
-                raise _unreadable(text, f"“{match['month']}” is not a month I know")
-            year = match["year"]
-            return _validated(text, month, int(match["day"]), int(year) if year else None)
+                raise _unreadable(text, msg("date.unknown_month"), word=match["month"])
+            return _validated(text, month, int(match["day"]), _number(match["year"]))
     raise _unreadable(text)
 
 

@@ -17,3 +17,9 @@ def language_of(locale: object) -> Language:
     """The bot's language for a Discord locale (`ko` -> Korean, anything else -> English)."""
     code = str(getattr(locale, "value", locale) or "")
     return Language.KO if code.startswith("ko") else Language.EN
+
+
+def msg(message_id: str) -> str:
+    """A message id of the catalogue (bot/locales/) kept for later rendering (in a table, a
+    stored reason): marks it as one for the catalogue's checks."""
+    return message_id

@@ -5,20 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-# Topics of facts and trivia questions: the value stored in data/*.toml -> the label fans see
-# (a slash-command choice name and button-ish text, so keep labels short).
+from bot.domain.language import msg
+
+# Topics of facts and trivia questions: the value stored in data/*.toml -> the catalogue id of
+# the label fans see (a slash-command choice name and button-ish text, so keep labels short;
+# the English label is also the choice's name Discord translates, from commands.po).
 TOPICS: dict[str, str] = {
-    "song": "The song",
-    "music-video": "The music video",
-    "casting": "Casting",
-    "the-shoot": "The shoot",
-    "behind-the-scenes": "Behind the scenes",
-    "charts": "Charts and records",
-    "the-album": "The album",
-    "iu-and-v": "IU and V",
-    "tour": "The world tour",
-    "awards": "Awards and honours",
-    "careers": "Careers and milestones",
+    "song": msg("topic.song"),
+    "music-video": msg("topic.music-video"),
+    "casting": msg("topic.casting"),
+    "the-shoot": msg("topic.the-shoot"),
+    "behind-the-scenes": msg("topic.behind-the-scenes"),
+    "charts": msg("topic.charts"),
+    "the-album": msg("topic.the-album"),
+    "iu-and-v": msg("topic.iu-and-v"),
+    "tour": msg("topic.tour"),
+    "awards": msg("topic.awards"),
+    "careers": msg("topic.careers"),
 }
 
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")

@@ -1,4 +1,6 @@
-"""Scheduled posts (SPEC §6): reading what moderators type, and when a schedule runs next.
+"""Scheduled posts (SPEC §6): reading what moderators type, in English or Korean (§3a: `월,수,금`,
+`오후 9시 30분`, `서울`), and when a schedule runs next. What cannot be read is a `Refusal`: the
+id of its words in the catalogue, with what was typed.
 
 Local times follow the schedule's timezone through daylight-saving changes: a time that does
 not exist that day runs at the first valid minute after the gap; an ambiguous one runs once,
@@ -7,6 +9,7 @@ at its first occurrence.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,6 +18,7 @@ from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo, available_timezones
 
+from bot.domain.language import msg
 from bot.domain.refusal import Refusal
 
 
@@ -30,29 +34,15 @@ class PostKind(StrEnum):
 
 @dataclass(frozen=True)
 class PostKindInfo:
-    choice: str  # how /schedule add offers it
-    noun: str  # what a post is ("quote"); "On this day" names itself
+    choice: str  # how /schedule add offers it (Discord shows it in Korean through commands.po)
 
 
 POST_KINDS: dict[PostKind, PostKindInfo] = {
-    PostKind.QUOTE: PostKindInfo("Quote", "quote"),
-    PostKind.FACT: PostKindInfo("Fact", "fact"),
-    PostKind.ONTHISDAY: PostKindInfo("On this day", "On this day"),
-    PostKind.TRIVIA: PostKindInfo("Trivia question (open for an hour)", "trivia question"),
+    PostKind.QUOTE: PostKindInfo("Quote"),
+    PostKind.FACT: PostKindInfo("Fact"),
+    PostKind.ONTHISDAY: PostKindInfo("On this day"),
+    PostKind.TRIVIA: PostKindInfo("Trivia question (open for an hour)"),
 }
-
-
-def post_title(kind: PostKind, days: frozenset[int]) -> str:
-    """What a scheduled post is called, from its days: "Daily quote", "Weekdays quote",
-    "Quote · Mon, Wed, Fri"; "On this day" whatever its days."""
-    noun = POST_KINDS[kind].noun
-    if kind is PostKind.ONTHISDAY:
-        return noun
-    named = {ALL_DAYS: "Daily", WEEKDAYS: "Weekdays", WEEKENDS: "Weekends"}.get(days)
-    if named is not None:
-        return f"{named} {noun}"
-    listed = ", ".join(DAY_NAMES[d].capitalize() for d in sorted(days))
-    return f"{noun[0].upper()}{noun[1:]} · {listed}"
 
 
 MAX_SCHEDULES_PER_GUILD = 25
@@ -101,6 +91,12 @@ _DAY_SET_ALIASES: dict[str, frozenset[int]] = {
     "everyday": ALL_DAYS,
     "weekday": WEEKDAYS,
     "weekend": WEEKENDS,
+    "매일": ALL_DAYS,
+    "매일매일": ALL_DAYS,
+    "날마다": ALL_DAYS,
+    "평일": WEEKDAYS,
+    "주중": WEEKDAYS,
+    "주말": WEEKENDS,
 }
 
 # Offered by the timezone autocomplete before the moderator has typed anything.
@@ -124,52 +120,131 @@ COMMON_TIMEZONES: tuple[str, ...] = (
 )
 
 _TIME = re.compile(r"(?P<hour>\d{1,2}):(?P<minute>\d{2})", re.ASCII)
-_DAY_SEPARATORS = re.compile(r"[\s,]+")
+# 9am, 9 pm, 9:30pm, 9 p.m.: how fans write a time in English besides HH:MM.
+_TWELVE_HOUR = re.compile(
+    r"(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*(?P<half>[ap])\.?\s*m\.?", re.ASCII
+)
+# 오전 9시, 오후 9시 30분, 오후 9시 반, 오후 9:30, 21시: how Korean fans write one. The part of the
+# day comes first; without one, the hour is read on the 24-hour clock.
+_KOREAN_TIME = re.compile(
+    r"(?:(?P<half>오전|오후|새벽|아침|저녁|밤)\s*)?(?P<hour>\d{1,2})"
+    r"(?:\s*시(?:\s*(?P<minute>\d{1,2})\s*분|\s*(?P<half_hour>반))?|:(?P<clock_minute>\d{2}))",
+    re.ASCII,
+)
+_AFTERNOON = frozenset({"오후", "저녁"})
+_NAMED_TIMES: dict[str, time] = {
+    "noon": time(12),
+    "midday": time(12),
+    "midnight": time(0),
+    "정오": time(12),
+    "자정": time(0),
+}
+_DAY_SEPARATORS = re.compile(r"[\s,，、·/&+]+")
+_DAY_RANGE = re.compile(r"\s*[~\-–]\s*")
 # Discord rejects a numeric nonce outside a signed 64-bit integer; leave room for the minute.
 _NONCE_MINUTE_DIGITS = 10
 _MAX_NONCE_SCHEDULE_ID = (2**63 - 1) // 10**_NONCE_MINUTE_DIGITS
 
 
-class ScheduleInputError(Refusal):
-    """A moderator's input we cannot use; the message is a friendly sentence or two."""
-
-
 def parse_time(text: str) -> time:
-    """Read a 24-hour local time, `HH:MM` or `H:MM`."""
-    match = _TIME.fullmatch(text.strip())
-    if match:
-        hour, minute = int(match["hour"]), int(match["minute"])
-        if hour < 24 and minute < 60:
-            return time(hour, minute)
-    raise ScheduleInputError(
-        f"“{_shorten(text)}” is not a time I can use: give it as HH:MM in 24-hour time, "
-        "for example 09:00 or 18:30."
+    """Read a local time: `HH:MM` or `H:MM` on the 24-hour clock, and as fans also write it:
+    `9am`, `9:30 pm`, `noon`, `오전 9시`, `오후 9시 30분`, `오후 9시 반`, `21시`, `정오`.
+    What cannot be read is refused (`Refusal`, with what was typed, shortened, as `typed`),
+    as are unreadable days and timezones below."""
+    cleaned = " ".join(text.split()).casefold()
+    found = (
+        _NAMED_TIMES.get(cleaned)
+        or _twenty_four_hour(cleaned)
+        or _twelve_hour(cleaned)
+        or _korean_time(cleaned)
     )
+    if found is None:
+        raise Refusal("time.unreadable", typed=_shorten(text))
+    return found
+
+
+def _twenty_four_hour(cleaned: str) -> time | None:
+    match = _TIME.fullmatch(cleaned)
+    return _time(int(match["hour"]), int(match["minute"])) if match else None
+
+
+def _twelve_hour(cleaned: str) -> time | None:
+    match = _TWELVE_HOUR.fullmatch(cleaned)
+    if match is None or not 1 <= int(match["hour"]) <= 12:
+        return None
+    hour = int(match["hour"]) % 12 + (12 if match["half"] == "p" else 0)
+    return _time(hour, int(match["minute"] or 0))
+
+
+def _korean_time(cleaned: str) -> time | None:
+    match = _KOREAN_TIME.fullmatch(cleaned)
+    if match is None:
+        return None
+    hour, half = int(match["hour"]), match["half"]
+    minute = match["minute"] or match["clock_minute"] or ("30" if match["half_hour"] else "0")
+    if half is not None:
+        if hour > 12:
+            return None  # 오후 13시: no such time
+        if half in _AFTERNOON:
+            hour = hour % 12 + 12
+        elif half == "밤":  # 밤 11시 is 23:00, 밤 12시 midnight, 밤 1시 one in the morning
+            hour = hour + 12 if 6 <= hour < 12 else hour % 12
+        else:  # 오전, 새벽, 아침: 오전 12시 is midnight
+            hour %= 12
+    return _time(hour, int(minute))
+
+
+def _time(hour: int, minute: int) -> time | None:
+    return time(hour, minute) if hour < 24 and minute < 60 else None
+
+
+# Korean day names: 월 (Monday) … 일 (Sunday), also as 월요일 and 월욜, and run together (월수금).
+_KOREAN_DAYS = "월화수목금토일"
+_KOREAN_DAY_RUN = re.compile(rf"(?:[{_KOREAN_DAYS}](?:요일|욜)?)+")
+_KOREAN_DAY = re.compile(rf"([{_KOREAN_DAYS}])(?:요일|욜)?")
 
 
 def parse_days(text: str) -> frozenset[int]:
     """Read the days a schedule runs on (0 = Monday): `daily` (also for empty input),
-    `weekdays`, `weekends`, or a list of day names such as `mon,wed,fri`."""
-    cleaned = " ".join(text.split()).casefold()
+    `weekdays`, `weekends`, a list of day names such as `mon,wed,fri`, or a range such as
+    `mon-fri`; in Korean too: `매일`, `평일`, `주말`, `월,수,금`, `월수금`, `월요일,수요일`,
+    `월~금`."""
+    cleaned = _DAY_RANGE.sub("~", " ".join(text.split()).casefold())
     if not cleaned:
         return ALL_DAYS
     if cleaned in _DAY_SET_ALIASES:
         return _DAY_SET_ALIASES[cleaned]
     days: set[int] = set()
     for name in _DAY_SEPARATORS.split(cleaned):
-        if not name:
-            continue
-        if name not in _DAY_ALIASES:
-            raise ScheduleInputError(
-                f"I don't know the day “{_shorten(name)}”: use daily, weekdays, weekends "
-                "or a comma list of days such as mon,wed,fri."
-            )
-        days.add(_DAY_ALIASES[name])
+        if name:
+            days |= _days_named(name)
     if not days:
-        raise ScheduleInputError(
-            "Please name at least one day: daily, weekdays, weekends or a list such as mon,wed,fri."
-        )
+        raise Refusal("days.none")
     return frozenset(days)
+
+
+def _days_named(name: str) -> frozenset[int]:
+    """The days one word of a list names: a day, a set of days (weekdays), a Korean run of
+    days (월수금) or a range (mon~fri, 월~금, 금~월 across the weekend)."""
+    if name in _DAY_SET_ALIASES:
+        return _DAY_SET_ALIASES[name]
+    if name in _DAY_ALIASES:
+        return frozenset({_DAY_ALIASES[name]})
+    if _KOREAN_DAY_RUN.fullmatch(name):
+        return frozenset(_KOREAN_DAYS.index(day) for day in _KOREAN_DAY.findall(name))
+    ends = name.split("~")
+    if len(ends) == 2 and all(_single_day(end) is not None for end in ends):
+        first, last = (_single_day(end) for end in ends)
+        assert first is not None and last is not None
+        return frozenset((first + step) % 7 for step in range((last - first) % 7 + 1))
+    raise Refusal("days.unknown", typed=_shorten(name))
+
+
+def _single_day(name: str) -> int | None:
+    if name in _DAY_ALIASES:
+        return _DAY_ALIASES[name]
+    match = _KOREAN_DAY.fullmatch(name)
+    return _KOREAN_DAYS.index(match[1]) if match else None
 
 
 def format_days(days: frozenset[int]) -> str:
@@ -294,9 +369,76 @@ def _city_zone(folded: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+# Places people name for a timezone, in Korean and English, beyond tzdata's city names (SPEC
+# §3a): a country (한국, Japan) is its most used zone. Keys are folded and without spaces; a
+# trailing "시간" / "표준시" / "time" is looked past (한국 시간, 일본 표준시, Korea time).
+PLACE_TIMEZONES: dict[str, str] = {
+    **dict.fromkeys(
+        ("서울", "한국", "대한민국", "남한", "부산", "인천", "대구", "대전", "광주", "제주"),
+        "Asia/Seoul",
+    ),
+    **dict.fromkeys(("korea", "southkorea", "korean"), "Asia/Seoul"),
+    **dict.fromkeys(("도쿄", "동경", "일본", "오사카", "japan", "japanese"), "Asia/Tokyo"),
+    **dict.fromkeys(("베이징", "북경", "중국", "상하이", "china"), "Asia/Shanghai"),
+    "홍콩": "Asia/Hong_Kong",
+    **dict.fromkeys(("타이베이", "대만", "taiwan"), "Asia/Taipei"),
+    "마카오": "Asia/Macau",
+    **dict.fromkeys(("싱가포르", "싱가폴"), "Asia/Singapore"),
+    **dict.fromkeys(("쿠알라룸푸르", "말레이시아", "malaysia"), "Asia/Kuala_Lumpur"),
+    **dict.fromkeys(("마닐라", "필리핀", "philippines"), "Asia/Manila"),
+    **dict.fromkeys(("자카르타", "인도네시아", "indonesia"), "Asia/Jakarta"),
+    **dict.fromkeys(("방콕", "태국", "thailand"), "Asia/Bangkok"),
+    **dict.fromkeys(("호치민", "하노이", "베트남", "vietnam"), "Asia/Ho_Chi_Minh"),
+    **dict.fromkeys(("뉴델리", "델리", "뭄바이", "인도", "india"), "Asia/Kolkata"),
+    **dict.fromkeys(("두바이", "아랍에미리트"), "Asia/Dubai"),
+    **dict.fromkeys(("모스크바", "러시아"), "Europe/Moscow"),
+    **dict.fromkeys(("이스탄불", "튀르키예", "터키"), "Europe/Istanbul"),
+    **dict.fromkeys(("런던", "영국", "uk"), "Europe/London"),
+    **dict.fromkeys(("파리", "프랑스", "france"), "Europe/Paris"),
+    **dict.fromkeys(("베를린", "독일", "germany"), "Europe/Berlin"),
+    **dict.fromkeys(("마드리드", "스페인", "spain"), "Europe/Madrid"),
+    **dict.fromkeys(("로마", "이탈리아", "italy"), "Europe/Rome"),
+    **dict.fromkeys(("암스테르담", "네덜란드"), "Europe/Amsterdam"),
+    **dict.fromkeys(("뉴욕", "워싱턴", "미국동부"), "America/New_York"),
+    **dict.fromkeys(("시카고", "미국중부"), "America/Chicago"),
+    **dict.fromkeys(("덴버", "미국산악"), "America/Denver"),
+    **dict.fromkeys(
+        ("로스앤젤레스", "엘에이", "샌프란시스코", "시애틀", "미국서부"),
+        "America/Los_Angeles",
+    ),
+    "토론토": "America/Toronto",
+    "밴쿠버": "America/Vancouver",
+    **dict.fromkeys(("멕시코시티", "멕시코"), "America/Mexico_City"),
+    **dict.fromkeys(("상파울루", "브라질", "brazil"), "America/Sao_Paulo"),
+    **dict.fromkeys(("부에노스아이레스", "아르헨티나"), "America/Argentina/Buenos_Aires"),
+    **dict.fromkeys(("시드니", "호주", "australia"), "Australia/Sydney"),
+    "멜버른": "Australia/Melbourne",
+    **dict.fromkeys(("오클랜드", "뉴질랜드"), "Pacific/Auckland"),
+    **dict.fromkeys(("하와이", "호놀룰루", "hawaii"), "Pacific/Honolulu"),
+    **dict.fromkeys(("협정세계시", "세계표준시", "세계시"), "UTC"),
+}
+_PLACE_SUFFIXES = ("표준시", "시간", "시", "standardtime", "time")
+
+
+def _place_key(typed: str) -> str:
+    return "".join(typed.split()).replace("_", "").casefold()
+
+
+def _place_zone(typed: str) -> str | None:
+    """ "서울", "한국 시간", "일본 표준시", "Korea time" -> the zone of the place named."""
+    key = _place_key(typed)
+    if key in PLACE_TIMEZONES:
+        return PLACE_TIMEZONES[key]
+    for suffix in _PLACE_SUFFIXES:
+        if key.endswith(suffix) and key[: -len(suffix)] in PLACE_TIMEZONES:
+            return PLACE_TIMEZONES[key[: -len(suffix)]]
+    return None
+
+
 def parse_timezone(name: str) -> str:
     """The IANA region for what someone typed: a region name in any case ("asia/seoul"), a
-    common abbreviation ("KST"), an offset ("UTC+9", "GMT+09:00") or a city ("Seoul")."""
+    common abbreviation ("KST"), an offset ("UTC+9", "GMT+09:00"), a city ("Seoul") or a place
+    in Korean or English ("서울", "한국 시간", "도쿄", "Japan")."""
     cleaned = name.strip().replace(" ", "_")
     folded = cleaned.casefold()
     for canonical in _meanings(name, folded):
@@ -304,49 +446,54 @@ def parse_timezone(name: str) -> str:
             return canonical
     offset = _offset_minutes(name)
     if offset is not None and offset not in _OFFSET_RANGE_MINUTES:
-        raise ScheduleInputError(
-            f"“{_shorten(name)}” is not a timezone any place uses: UTC offsets run from UTC-12 "
-            "to UTC+14. Use a name such as Asia/Seoul, Europe/Berlin or UTC, or KST, or UTC+9."
-        )
-    suggestions = timezone_suggestions(cleaned, limit=3) if cleaned else []
+        raise Refusal("timezone.out_of_range", typed=_shorten(name))
+    suggestions = timezone_suggestions(name, limit=3) if cleaned else []
     if suggestions:
-        hint = f"did you mean {' or '.join(suggestions)}?"
-    else:
-        hint = "use a name such as Asia/Seoul, Europe/Berlin or UTC, or KST, or UTC+9."
-    raise ScheduleInputError(f"I don't know the timezone “{_shorten(name)}”; {hint}")
+        raise Refusal(
+            "timezone.did_you_mean", typed=_shorten(name), suggestions=", ".join(suggestions)
+        )
+    raise Refusal("timezone.unknown", typed=_shorten(name))
 
 
 def _meanings(typed: str, folded: str) -> list[str | None]:
     """What `typed` (`folded`: trimmed, spaces as underscores, casefolded) may mean, best first,
     each a zone this host knows or None: the bot's own abbreviations before tzdata's names
-    (whose EST or CET are fixed legacy zones), then an offset, then a city."""
+    (whose EST or CET are fixed legacy zones), then an offset, then a city, then a place."""
     return [
         _known(TIMEZONE_ABBREVIATIONS.get(folded)),
         _timezones_by_folded_name().get(folded),
         _known(_offset_zone(typed)),
         _city_zone(folded),
+        _known(_place_zone(typed)),
     ]
 
 
-def timezone_label(name: str) -> str:
-    """How a timezone is shown: its IANA name, and for an Etc/ zone the offset it means."""
+def fixed_offset(name: str) -> str | None:
+    """For an Etc/ zone, the offset it means ("Etc/GMT-9" -> "+9": IANA's signs are the other
+    way round); None for a region, whose offset follows its rules."""
     match = re.fullmatch(r"Etc/GMT(?P<sign>[+-])(?P<hours>\d{1,2})", name)
     if match is None:
-        return name
-    sign = "-" if match["sign"] == "+" else "+"  # IANA's Etc/GMT signs are the other way round
-    return f"{name} (UTC{sign}{match['hours']}, no daylight saving)"
+        return None
+    return f"{'-' if match['sign'] == '+' else '+'}{match['hours']}"
 
 
 def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
-    """Timezone names for autocomplete: what `prefix` means as an abbreviation, offset or city
-    first, then names containing it (case-insensitive; spaces match underscores), names starting
-    with it before names with a part starting with it ("seoul" -> Asia/Seoul)."""
+    """Timezone names for autocomplete: what `prefix` means as an abbreviation, offset, city or
+    place first, then the zones of places whose name starts with it ("서" -> Asia/Seoul), then
+    names containing it (case-insensitive; spaces match underscores), names starting with it
+    before names with a part starting with it ("seoul" -> Asia/Seoul)."""
     needle = prefix.strip().replace(" ", "_").casefold()
     if limit <= 0:
         return []
     if not needle:
         return list(COMMON_TIMEZONES[:limit])
     meant = [zone for zone in _meanings(prefix, needle) if zone is not None]
+    key = _place_key(prefix)
+    places = [
+        zone
+        for place, zone in PLACE_TIMEZONES.items()
+        if not place.isascii() and place.startswith(key) and _known(zone)
+    ]
 
     def rank(name: str) -> tuple[int, str]:
         folded = name.casefold()
@@ -357,7 +504,7 @@ def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
         return (2, name)
 
     matching = [n for n in _timezones_by_folded_name().values() if needle in n.casefold()]
-    ordered = list(dict.fromkeys([*meant, *sorted(matching, key=rank)]))
+    ordered = list(dict.fromkeys([*meant, *places, *sorted(matching, key=rank)]))
     return ordered[:limit]
 
 
@@ -443,3 +590,38 @@ def parse_run_nonce(nonce: str) -> tuple[int, datetime]:
 def _shorten(text: str, limit: int = 40) -> str:
     shown = text.strip()
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+# --- why a schedule fails, as the database keeps it -------------------------------------------
+
+
+def stored_reason(message_id: str, **params: str | int | list[str]) -> str:
+    """A failing reason as the database keeps it: a message id of the catalogue and its
+    parameters, as JSON text (`{"id": …, "params": {…}}`), shown later to each moderator in
+    their language (`bot.ui.schedules.reason_text`). A `permissions` parameter is a list of
+    Discord's permission names (`send_messages`)."""
+    return json.dumps({"id": message_id, "params": params}, ensure_ascii=False)
+
+
+def read_reason(stored: str) -> tuple[str, dict[str, object]] | None:
+    """The message id and parameters of a reason `stored_reason` wrote; None for a reason
+    stored as plain text (by an older version)."""
+    if not stored.startswith("{"):
+        return None
+    try:
+        data = json.loads(stored)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    message_id, params = data.get("id"), data.get("params", {})
+    if not isinstance(message_id, str) or not isinstance(params, dict):
+        return None
+    return message_id, {str(key): value for key, value in params.items()}
+
+
+def unusable_reason(timezone: object, error: Exception) -> str:
+    """Why a schedule this host cannot use (a stored row it cannot read) was paused."""
+    if isinstance(error, KeyError) or "zone" in str(error).lower():  # ZoneInfoNotFoundError
+        return stored_reason(msg("schedule.failing.unknown_timezone"), timezone=str(timezone))
+    return stored_reason(msg("schedule.failing.damaged"))

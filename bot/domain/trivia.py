@@ -2,6 +2,8 @@
 
 It knows nothing of Discord or the database: the cog feeds it clicks and the time they came
 (`at`), and persists what it needs to rebuild the game after a restart (`TriviaGame.restore`).
+A game keeps its choices as the dataset's English labels; a Korean reader sees the question's
+Korean texts (`asked`, `choice_text`, `explained`), each choice found by its position.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.domain.language import Language
 from bot.domain.models import DIFFICULTIES, Question
 from bot.domain.refusal import Refusal
 from bot.domain.rotation import least_recently_used
@@ -49,13 +52,13 @@ class GameState(StrEnum):
 
 
 class NotEnoughQuestions(Refusal):
-    """Fewer questions match the filters than the game asked for."""
+    """Fewer questions match the filters than the game asked for (the trivia runner says so
+    with advice on what to ask instead)."""
 
     def __init__(self, available: int, requested: int | None = None) -> None:
         self.available = available
         self.requested = requested
-        noun = "question matches" if available == 1 else "questions match"
-        super().__init__(f"Only {available} {noun} those settings.")
+        super().__init__("trivia.play.not_enough", available=available)
 
 
 def pick_questions(
@@ -85,6 +88,43 @@ def shuffled_choices(question: Question, rng: random.Random) -> tuple[str, ...]:
     choices = list(question.choices)
     rng.shuffle(choices)
     return tuple(choices)
+
+
+# --- the question in the reader's language ------------------------------------------------------
+
+
+def asked(question: Question, language: Language) -> str:
+    """The question's text: its Korean when the reader is Korean and the dataset has it."""
+    return (
+        question.question_ko
+        if language is Language.KO and question.question_ko
+        else question.question
+    )
+
+
+def explained(question: Question, language: Language) -> str:
+    """The question's explanation in the reader's language (English when no Korean)."""
+    if language is Language.KO and question.explanation_ko:
+        return question.explanation_ko
+    return question.explanation
+
+
+def korean_choices(question: Question) -> tuple[str, ...]:
+    """The question's choices in Korean, in the order of `question.choices` (the answer, then
+    the wrong ones); an empty string where the dataset has no Korean for one."""
+    wrong = tuple(
+        question.wrong_ko[n] if n < len(question.wrong_ko) else ""
+        for n in range(len(question.wrong))
+    )
+    return (question.answer_ko, *wrong)
+
+
+def choice_text(question: Question, label: str, language: Language) -> str:
+    """A stored choice `label` (the dataset's English, as a game keeps it) as the reader reads
+    it: for a Korean reader, the Korean choice at the same position of `question.choices`."""
+    if language is not Language.KO or label not in question.choices:
+        return label
+    return korean_choices(question)[question.choices.index(label)] or label
 
 
 class AnswerOutcome(enum.Enum):

@@ -1,10 +1,12 @@
 """The scheduler's port on Discord (`ScheduledPosts`): what a run posts, how it is sent, and
 how it is found again in its channel.
 
-REST only (a partial channel: no cache needed), rendered by `bot.ui`. Discord's errors become
-the scheduler's own words: a channel that was deleted, or where the bot may no longer post, is
-`PostRefused`; no answer (a timeout, a lost connection, a server error) is `PostUncertain`,
-since the request may have arrived.
+REST only (a partial channel: no cache needed), rendered by `bot.ui` in the server's language
+(SPEC §3a). Discord's errors become the scheduler's own words: a channel that was deleted, or
+where the bot may no longer post, is `PostRefused`; no answer (a timeout, a lost connection, a
+server error) is `PostUncertain`, since the request may have arrived. Why a schedule fails is
+kept as a message of the catalogue (`bot.domain.schedule.stored_reason`), shown later to each
+moderator in their language.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import discord
 
 from bot.checks import missing_post_permissions
 from bot.domain.records import ScheduleRecord, ScheduleRun
-from bot.domain.schedule import PostKind, post_title
+from bot.domain.schedule import PostKind, stored_reason
+from bot.i18n import Language, msg
 from bot.scheduler import CannotTell, PostRefused, PostRejected, PostUncertain
 from bot.services.content import DailyPost
 from bot.ui import details, embeds
 from bot.ui import trivia as ui
+from bot.ui.schedules import post_title
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
@@ -133,9 +137,17 @@ class ScheduledPosts:
         self.bot = bot
         self.rest: ChannelRest = rest or DiscordRest(bot)
 
+    async def language(self, schedule: ScheduleRecord) -> Language:
+        """The language of the server's posts: a moderator's choice, else the server's
+        preferred locale (from the bot's cache), else English."""
+        guild = self.bot.get_guild(schedule.guild_id)
+        preferred = guild.preferred_locale if guild is not None else None
+        return await self.bot.servers.language(schedule.guild_id, preferred)
+
     async def make(self, run: ScheduleRun, nonce: str) -> OutgoingPost:
         schedule = run.schedule
-        title = post_title(schedule.content, schedule.days)
+        language = await self.language(schedule)
+        title = post_title(schedule.content, schedule.days, language)
         if schedule.content is PostKind.TRIVIA:
             record, question = await self.bot.games.prepare_daily(
                 guild_id=schedule.guild_id,
@@ -144,15 +156,16 @@ class ScheduledPosts:
                 run_key=nonce,
             )
             return OutgoingPost(
-                ui.question_embed(question, title), ui.question_view(record.id, question)
+                ui.question_embed(question, title, language=language),
+                ui.question_view(record.id, question, language=language),
             )
         daily = await self.bot.content.daily(
             schedule.content, schedule.guild_id, schedule.timezone, run.due_at
         )
         kind, key = _details_of(daily)
         return OutgoingPost(
-            embeds.daily_post_embed(daily, self.bot.dataset, schedule.days),
-            details.details_view(kind, key, run=nonce),
+            embeds.daily_post_embed(daily, self.bot.dataset, schedule.days, language=language),
+            details.details_view(kind, key, run=nonce, language=language),
         )
 
     async def send(self, run: ScheduleRun, post: object, nonce: str) -> int:
@@ -259,34 +272,37 @@ def _custom_ids(message: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _unreadable(bot: LoveWinsAllBot, schedule: ScheduleRecord) -> str | None:
-    """Why the bot may not read the channel's history, from its cache (None when it may, or
-    when the cache cannot say)."""
+    """Why the bot may not read the channel's history (a stored reason), from its cache (None
+    when it may, or when the cache cannot say)."""
     guild = bot.get_guild(schedule.guild_id)
     channel = guild.get_channel(schedule.channel_id) if guild else None
     me = guild.me if guild else None
     if channel is None or me is None or channel.permissions_for(me).read_message_history:
         return None
-    return (
-        f"the bot lacks Read Message History in #{channel.name}, so after a restart it cannot "
-        "check whether a post already went out (give it back in the channel's settings)"
-    )
+    return stored_reason(msg("schedule.failing.no_history"), channel=channel.name)
 
 
 def explain_failure(
     bot: LoveWinsAllBot, schedule: ScheduleRecord, error: discord.HTTPException
 ) -> str:
-    """Why Discord refused a scheduled post, and what fixes it, from the bot's own cache."""
+    """Why Discord refused a scheduled post, and what fixes it, from the bot's own cache: a
+    stored reason, shown later to each moderator in their language."""
     guild = bot.get_guild(schedule.guild_id)
     channel = guild.get_channel(schedule.channel_id) if guild else None
     if channel is None:
         if isinstance(error, discord.NotFound) or guild is not None:
-            return "the channel was deleted (remove this schedule and add one for another channel)"
-        return "the bot can no longer reach this server's channel"
+            return stored_reason(msg("schedule.failing.channel_deleted"))
+        return stored_reason(msg("schedule.failing.server_unreachable"))
     if isinstance(error, discord.NotFound):
-        return f"the channel #{channel.name} was not found (was it deleted?)"
+        return stored_reason(msg("schedule.failing.channel_not_found"), channel=channel.name)
     me = guild.me if guild else None
     missing = missing_post_permissions(channel.permissions_for(me), scheduled=True) if me else []
     if missing:
-        names = " and ".join(missing)
-        return f"the bot lost {names} in #{channel.name} (give it back in the channel's settings)"
-    return f"Discord refused the post in #{channel.name} ({error.text or 'Forbidden'})"[:200]
+        return stored_reason(
+            msg("schedule.failing.lost_permissions"), permissions=missing, channel=channel.name
+        )
+    return stored_reason(
+        msg("schedule.failing.refused"),
+        channel=channel.name,
+        error=(error.text or "Forbidden")[:150],
+    )

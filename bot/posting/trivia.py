@@ -1,10 +1,10 @@
 """The trivia runner's port on Discord (`DiscordTriviaChannel`): questions, reveals, standings
 and notices in a game's channel.
 
-REST only (a partial channel: no cache needed), rendered by `bot.ui`. Discord's errors become
-the runner's own words: a channel that was deleted, or where the bot may no longer post, is
-`ChannelGone`; no answer (a timeout, a lost connection, a server error) is
-`ChannelUnreachable`, since the request may have arrived.
+REST only (a partial channel: no cache needed), rendered by `bot.ui` in the server's language.
+Discord's errors become the runner's own words: a channel that was deleted, or where the bot
+may no longer post, is `ChannelGone`; no answer (a timeout, a lost connection, a server error)
+is `ChannelUnreachable`, since the request may have arrived.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from bot.domain.records import GameRecord
 from bot.domain.trivia import GameKind, OpenQuestion, Reveal, Standing
 from bot.i18n import Language
 from bot.posting.scheduled import NO_ANSWER, describe
-from bot.services.games import ChannelGone, ChannelUnreachable
-from bot.ui import notices
+from bot.services.games import ChannelGone, ChannelUnreachable, Notice
 from bot.ui import trivia as ui
 
 if TYPE_CHECKING:
@@ -37,11 +36,35 @@ def _channel_errors() -> Iterator[None]:
         raise ChannelUnreachable(describe(error)) from error
 
 
+# Languages decided for games still being played; a game's last post forgets its own, and the
+# oldest go first past this many (a game stopped by /trivia stop posts no last word).
+REMEMBERED_GAMES = 2000
+
+
 class DiscordTriviaChannel:
-    """`bot.services.games.TriviaChannel` on Discord."""
+    """`bot.services.games.TriviaChannel` on Discord: every post in the server's language
+    (`/settings language`, else the server's preferred locale, else English), decided once per
+    game so that a game never changes language halfway."""
 
     def __init__(self, bot: LoveWinsAllBot) -> None:
         self.bot = bot
+        self._languages: dict[int, Language] = {}  # game id -> the language of its posts
+
+    async def language(self, game: GameRecord) -> Language:
+        """The language of the game's posts: its server's, decided at its first post."""
+        known = self._languages.get(game.id)
+        if known is not None:
+            return known
+        guild = self.bot.get_guild(game.guild_id)
+        preferred = guild.preferred_locale if guild is not None else None
+        language = await self.bot.servers.language(game.guild_id, preferred)
+        self._languages[game.id] = language
+        while len(self._languages) > REMEMBERED_GAMES:
+            self._languages.pop(next(iter(self._languages)))
+        return language
+
+    def _done(self, game: GameRecord) -> None:
+        self._languages.pop(game.id, None)
 
     def _channel(self, game: GameRecord) -> discord.PartialMessageable:
         return self.bot.get_partial_messageable(game.channel_id, guild_id=game.guild_id)
@@ -50,10 +73,11 @@ class DiscordTriviaChannel:
         return self._channel(game).get_partial_message(message_id)
 
     async def post_question(self, game: GameRecord, question: OpenQuestion, nonce: str) -> int:
+        language = await self.language(game)
         with _channel_errors():
             message = await self._channel(game).send(
-                embed=ui.question_embed(question),
-                view=ui.question_view(game.id, question),
+                embed=ui.question_embed(question, language=language),
+                view=ui.question_view(game.id, question, language=language),
                 nonce=nonce,
             )
         return message.id
@@ -67,24 +91,39 @@ class DiscordTriviaChannel:
         streaks: Mapping[int, int],
     ) -> None:
         daily = game.kind == GameKind.DAILY
+        language = await self.language(game)
         with _channel_errors():
             await self._message(game, message_id).edit(
-                embed=ui.reveal_embed(reveal, total, self.bot.dataset, daily, streaks),
-                view=ui.reveal_view(game.id, reveal),
+                embed=ui.reveal_embed(
+                    reveal, total, self.bot.dataset, daily, streaks, language=language
+                ),
+                view=ui.reveal_view(game.id, reveal, language=language),
             )
+        if daily:  # a daily question's reveal is its last post
+            self._done(game)
 
     async def close_question(
         self, game: GameRecord, message_id: int, question: OpenQuestion
     ) -> None:
+        language = await self.language(game)
         with _channel_errors():
-            await self._message(game, message_id).edit(view=ui.closed_view(game.id, question))
-
-    async def post_standings(self, game: GameRecord, standings: list[Standing], note: str) -> None:
-        with _channel_errors():
-            await self._channel(game).send(
-                embed=ui.standings_embed(standings, "Final standings", note)
+            await self._message(game, message_id).edit(
+                view=ui.closed_view(game.id, question, language=language)
             )
 
-    async def post_notice(self, game: GameRecord, text: str) -> None:
+    async def post_standings(
+        self, game: GameRecord, standings: list[Standing], note: Notice | None
+    ) -> None:
+        language = await self.language(game)
+        self._done(game)
+        text = ui.notice_text(note, language) if note is not None else ""
         with _channel_errors():
-            await self._channel(game).send(embed=notices.user_error_embed(text, Language.EN))
+            await self._channel(game).send(
+                embed=ui.standings_embed(standings, note=text, language=language)
+            )
+
+    async def post_notice(self, game: GameRecord, notice: Notice) -> None:
+        language = await self.language(game)
+        self._done(game)
+        with _channel_errors():
+            await self._channel(game).send(embed=ui.notice_embed(notice, language))

@@ -52,6 +52,20 @@ class BagScope(NamedTuple):
     exclusive: bool
 
 
+def _no_quote(dataset: Dataset, speaker: str, search: str) -> Refusal:
+    """No quote matches the filters: say which, and how to search more broadly."""
+    if speaker and search:
+        who = catalog.person_name(dataset.people[speaker])
+        return Refusal("quote.none_found.speaker_words", speaker=who, search=search)
+    if speaker:
+        return Refusal(
+            "quote.none_found.speaker", speaker=catalog.person_name(dataset.people[speaker])
+        )
+    if search:
+        return Refusal("quote.none_found.words", search=search)
+    return Refusal("quote.none_found")
+
+
 class ContentService:
     def __init__(self, dataset: Dataset, store: Store, clock: Clock, rng: random.Random) -> None:
         self.dataset = dataset
@@ -66,12 +80,7 @@ class ContentService:
         matching them were shown (the shuffle bag)."""
         matching = catalog.quotes_matching(self.dataset, speaker or None, search or None)
         if not matching:
-            who = f" by {self.dataset.people[speaker].name}" if speaker else ""
-            words = f" containing “{search}”" if search else ""
-            raise Refusal(
-                f"I found no quote{who}{words}. Try fewer or shorter words, or leave "
-                "out the speaker to search every quote."
-            )
+            raise _no_quote(self.dataset, speaker, search)
         key = rotation.filter_key("quote", speaker=speaker, search=search)
         ids = [q.id for q in matching]
         picked = await self.store.draw(
@@ -84,17 +93,14 @@ class ContentService:
     def quote_by_id(self, quote_id: str) -> Quote:
         quote = self.dataset.quote(quote_id.strip().lower())
         if quote is None:
-            raise Refusal(
-                f"There is no quote with the id “{quote_id}”. Ids look like "
-                "`q-v-totally-my-jam` and are shown under every quote."
-            )
+            raise Refusal("quote.unknown_id", quote_id=quote_id.strip()[:60])
         return quote
 
     async def fact(self, scope: BagScope, topic: str | None = None) -> Fact:
         """A random fact on `topic` (any, by default), with the same no-repeat rule."""
         facts = catalog.facts_about(self.dataset, topic)
         if not facts:
-            raise Refusal("There are no facts on that topic yet. Try `/fact` without a topic.")
+            raise Refusal("fact.none_on_topic")
         key = rotation.filter_key("fact", topic=topic or "")
         ids = [f.id for f in facts]
         picked = await self.store.draw(

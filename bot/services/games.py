@@ -3,7 +3,10 @@
 Like Red's trivia `session.py`, the game loop lives apart from the commands: the cog parses
 options and renders replies; the game itself is `bot.domain.trivia.TriviaGame` (pure); this
 runner plays it. It waits through the clock (a test moves it), writes through the store, and
-reaches Discord through a small port (`TriviaChannel`), so it never sees a Discord type.
+reaches Discord through a small port (`TriviaChannel`), so it never sees a Discord type. It
+never words anything either: what it tells a channel is a `Notice` (a message id of the
+catalogue and its parameters) and what it refuses a `Refusal`; the Discord side says them in
+the server's language, or the player's.
 
 The crash-safe order, which every step keeps:
 - a question is recorded as open before it is posted (a click during the post is on a question
@@ -29,7 +32,8 @@ from typing import Protocol
 
 from bot.domain import trivia
 from bot.domain.clock import Clock, wait_or_timeout
-from bot.domain.models import Dataset
+from bot.domain.language import msg
+from bot.domain.models import Dataset, Question
 from bot.domain.records import GameAlreadyRunning, GameRecord, ScoreRow, StoreUnavailable
 from bot.domain.refusal import Refusal
 from bot.domain.schedule import parse_run_nonce
@@ -56,10 +60,17 @@ DAILY_SECONDS = 60 * 60  # a scheduled question stays open for an hour (SPEC §6
 SAVE_ATTEMPTS = 3  # a reveal or a game's end that cannot be written is tried this often
 SAVE_RETRY_SECONDS = 2.0  # first pause between those tries (then doubled)
 
-GAME_HAD_TO_STOP = (
-    "⚠️ The game had to stop: the bot could not save its results. Points of the questions "
-    "revealed before are on the leaderboard. Start a new game with `/trivia play`."
-)
+
+@dataclass(frozen=True)
+class Notice:
+    """What a game tells its channel besides questions and reveals ("the bot restarted during
+    this game"): the id of its words in the catalogue, and their parameters."""
+
+    message: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+GAME_HAD_TO_STOP = Notice(msg("trivia.notice.had_to_stop"))
 
 
 class ChannelGone(Exception):
@@ -97,10 +108,12 @@ class TriviaChannel(Protocol):
         ...
 
     async def post_standings(
-        self, game: GameRecord, standings: list[Standing], note: str
-    ) -> None: ...
+        self, game: GameRecord, standings: list[Standing], note: Notice | None
+    ) -> None:
+        """Post the final standings, under `note` (why the game ended early) when given."""
+        ...
 
-    async def post_notice(self, game: GameRecord, text: str) -> None: ...
+    async def post_notice(self, game: GameRecord, notice: Notice) -> None: ...
 
 
 @dataclass
@@ -124,10 +137,12 @@ class LiveGame:
 
 @dataclass(frozen=True)
 class Answered:
-    """What a click came to: the outcome, and the label of the choice that counts."""
+    """What a click came to: the outcome, and the label of the choice that counts (as the
+    game keeps it: the dataset's English) of `question`."""
 
     outcome: AnswerOutcome
     label: str | None
+    question: Question
 
 
 class TriviaRunner:
@@ -272,14 +287,11 @@ class TriviaRunner:
         """Start a game in the channel (Refusal: one is running, or too few questions)."""
         here = await self.game_here(channel_id)
         if here is not None:
-            raise Refusal(running_text(here[0]))
+            raise already_running(here[0])
         try:
             picked = await self.content.questions(guild_id, difficulty, count, topic)
         except trivia.NotEnoughQuestions as error:
-            other = "another difficulty or topic" if topic else "another difficulty"
-            raise Refusal(
-                f"{error} Ask for at most {error.available} questions, or choose {other}."
-            ) from None
+            raise too_few(error.available, topic is not None) from None
         self._starting.add(channel_id)
         try:
             record = await self.store.create_game(
@@ -294,7 +306,7 @@ class TriviaRunner:
                 started_at=self.clock.now(),
             )
         except GameAlreadyRunning:
-            raise Refusal(running_text(await self.store.running_game(channel_id))) from None
+            raise already_running(await self.store.running_game(channel_id)) from None
         finally:
             self._starting.discard(channel_id)
         game = TriviaGame(
@@ -471,7 +483,12 @@ class TriviaRunner:
         )
 
     async def _finish(
-        self, live: LiveGame, state: GameState, *, note: str = "", announce: bool = True
+        self,
+        live: LiveGame,
+        state: GameState,
+        *,
+        note: Notice | None = None,
+        announce: bool = True,
     ) -> None:
         await self._saved(
             f"the end of trivia game {live.record.id}",
@@ -481,7 +498,7 @@ class TriviaRunner:
         if live.daily or not announce:
             return
         if live.game.ended is EndReason.SILENT:
-            note = "Nobody answered two questions in a row, so the game ended."
+            note = Notice(msg("trivia.notice.silent"))
         await self.channel.post_standings(live.record, live.game.standings(), note)
 
     async def _close_interrupted(self, live: LiveGame) -> None:
@@ -494,10 +511,8 @@ class TriviaRunner:
             await self._reveal(live)
         revealed = live.game.revealed
         live.game.stop(EndReason.STOPPED)
-        note = (
-            f"⚠️ The bot restarted during this game, so it ended after question {revealed} of "
-            f"{live.game.total}. Points of the revealed questions are saved on the "
-            "leaderboard."
+        note = Notice(
+            msg("trivia.notice.restarted"), {"revealed": revealed, "total": live.game.total}
         )
         await self._finish(live, GameState.INTERRUPTED, note=note)
 
@@ -652,17 +667,12 @@ class TriviaRunner:
         ranges, stored before it counts (Refusal for a button that is not this game's)."""
         live = self.live.get(game_id)
         if live is None:
-            raise Refusal(
-                "This question is closed: its game has ended. Start a new one with `/trivia play`."
-            )
+            raise Refusal("trivia.answer.game_ended")
         if channel_id != live.record.channel_id or (guild_id or 0) != live.record.guild_id:
-            raise Refusal(
-                "That button belongs to a trivia game in another channel: answer there, "
-                "or start a game here with `/trivia play`."
-            )
+            raise Refusal("trivia.answer.other_channel")
         choices = live.game.choices
         if not (0 <= index < len(choices) and 0 <= choice < len(choices[index])):
-            raise Refusal("That button is not one of this game's answers.")
+            raise Refusal("trivia.answer.not_a_choice")
         async with live.lock:  # answer and row together, before the reveal can score
             now = self.clock.now()
             result = live.game.answer(user_id, choice, now, question_index=index)
@@ -674,21 +684,35 @@ class TriviaRunner:
                 except BaseException:
                     live.game.withdraw(user_id, index)
                     raise
-        return Answered(result.outcome, _label(choices[index], result))
+        return Answered(result.outcome, _label(choices[index], result), live.game.questions[index])
 
 
 def _label(labels: tuple[str, ...], result: AnswerResult) -> str | None:
     return labels[result.choice_index] if result.choice_index is not None else None
 
 
-def running_text(running: GameRecord | None) -> str:
+def already_running(running: GameRecord | None) -> Refusal:
     """Why a channel cannot have a second game now."""
     if running is None:
-        return "A game was just started in this channel. Join it!"
+        return Refusal("trivia.play.just_started")
     total = len(running.question_ids)
-    at = min(running.revealed + 1, total)
-    return (
-        f"A game is already running in this channel (started by <@{running.starter_id}>"
-        f", question {at} of {total}). Join in, or start yours in another channel when "
-        "it ends."
+    return Refusal(
+        "trivia.play.running",
+        starter=running.starter_id,
+        number=min(running.revealed + 1, total),
+        total=total,
     )
+
+
+def too_few(available: int, topic: bool) -> Refusal:
+    """Not enough questions for a game's settings: how many there are, and what to ask
+    instead (another topic too, when one was chosen)."""
+    if available == 0:
+        return Refusal("trivia.play.not_enough.none")
+    if available == 1:
+        if topic:
+            return Refusal("trivia.play.not_enough.one.topic")
+        return Refusal("trivia.play.not_enough.one")
+    if topic:
+        return Refusal("trivia.play.not_enough.topic", available=available)
+    return Refusal("trivia.play.not_enough", available=available)

@@ -21,9 +21,7 @@ from bot.store.base import Store
 
 def not_found(schedule_id: int) -> Refusal:
     # Also what another server's id gets: its schedules are never touched from here.
-    return Refusal(
-        f"There is no schedule #{schedule_id} in this server. `/schedule list` shows their ids."
-    )
+    return Refusal("schedule.not_found", id=schedule_id)
 
 
 class ScheduleService:
@@ -60,10 +58,7 @@ class ScheduleService:
                 limit=MAX_SCHEDULES_PER_GUILD,
             )
         except TooManySchedules:
-            raise Refusal(
-                f"This server already has {MAX_SCHEDULES_PER_GUILD} schedules, the most it can "
-                "have. Remove one with `/schedule remove` first."
-            ) from None
+            raise Refusal("schedule.too_many", limit=MAX_SCHEDULES_PER_GUILD) from None
         self._wake()
         return record
 
@@ -96,9 +91,7 @@ class ScheduleService:
         current = await self.find(guild_id, schedule_id)
         if rules.usable_timezone(current.timezone) is None:
             raise Refusal(
-                f"Schedule #{schedule_id} uses the timezone “{current.timezone}”, which this "
-                "host does not know. Remove it with `/schedule remove` and add it again with a "
-                "timezone such as Asia/Seoul."
+                "schedule.resume.unknown_timezone", id=schedule_id, timezone=current.timezone
             )
         next_run = rules.next_run_after(
             current.local_time, current.timezone, current.days, self.clock.now()

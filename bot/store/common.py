@@ -28,16 +28,6 @@ def shard_ids(shards: Shards | None) -> list[int] | None:
     return shards.sorted_ids
 
 
-def unusable_reason(timezone: object, error: Exception) -> str:
-    """Why a schedule this host cannot use was paused, for the moderator and the log."""
-    if isinstance(error, KeyError) or "zone" in str(error).lower():  # ZoneInfoNotFoundError
-        return (
-            f"its timezone “{timezone}” is not known on this host: remove this schedule "
-            "and add it again with a timezone such as Asia/Seoul"
-        )
-    return "its stored settings are damaged: remove this schedule and add it again"
-
-
 def next_identify_slot(
     last: dt.datetime | None, now: dt.datetime, spacing: dt.timedelta
 ) -> dt.datetime:

@@ -34,10 +34,10 @@ from bot.domain.records import (
     ScoreRow,
     TooManySchedules,
 )
-from bot.domain.schedule import PostKind, RunState, ScheduleState
+from bot.domain.schedule import PostKind, RunState, ScheduleState, unusable_reason
 from bot.domain.shards import Shards
 from bot.domain.trivia import DailyStreak, GameKind, GameState, period_keys, streaks_after
-from bot.store.common import next_identify_slot, shard_ids, unusable_reason
+from bot.store.common import next_identify_slot, shard_ids
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

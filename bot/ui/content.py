@@ -1,9 +1,9 @@
 """The replies of `/quote`, `/fact` and `/about`, and their buttons: "Another quote", "Another
-fact" and the pages of the sources.
+fact" and the pages of the sources, in the reader's language.
 
 The buttons are `DynamicItem`s whose custom_id carries what they need (the filters, the topic,
 the page), so they keep working after a restart. A click asks the content service for a new
-pick (`bot.content`) and renders it here, as the command did.
+pick (`bot.content`) and renders it here, as the command did, in the clicker's language.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import discord
 from bot import __version__
 from bot.domain.models import TOPICS, Fact, Quote
 from bot.errors import OneErrorPath, respond
+from bot.i18n import Language, language_of, render
 from bot.ui import embeds
 from bot.ui.details import details_view
 
@@ -35,11 +36,13 @@ class AnotherQuoteButton(
 ):
     """Carries the filters in its custom_id, so it keeps working after a restart."""
 
-    def __init__(self, speaker: str = "", search: str = "") -> None:
+    def __init__(
+        self, speaker: str = "", search: str = "", *, language: Language = Language.EN
+    ) -> None:
         self.speaker, self.search = speaker, search
         super().__init__(
             discord.ui.Button(
-                label="Another quote",
+                label=render("quote.another", language),
                 style=discord.ButtonStyle.primary,
                 emoji="💜",
                 custom_id=f"lwa:quote:{speaker}:{search}",
@@ -57,13 +60,21 @@ class AnotherQuoteButton(
         if self.speaker and self.speaker not in bot.dataset.people:
             self.speaker = ""  # the dataset changed since the button was made
         quote = await bot.content.quote(bot.scope(interaction), self.speaker, self.search)
-        await respond(interaction, **quote_message(bot, quote, self.speaker, self.search))
+        language = language_of(interaction.locale)
+        await respond(interaction, **quote_message(bot, quote, self.speaker, self.search, language))
 
 
-def quote_message(bot: LoveWinsAllBot, quote: Quote, speaker: str, search: str) -> dict[str, Any]:
+def quote_message(
+    bot: LoveWinsAllBot,
+    quote: Quote,
+    speaker: str,
+    search: str,
+    language: Language = Language.EN,
+) -> dict[str, Any]:
     """A quote as a reply: its embed, "Another quote" (same filters) and "Details"."""
-    view = details_view("quote", quote.id, AnotherQuoteButton(speaker, search))
-    return {"embed": embeds.quote_embed(quote, bot.dataset), "view": view}
+    another = AnotherQuoteButton(speaker, search, language=language)
+    view = details_view("quote", quote.id, another, language=language)
+    return {"embed": embeds.quote_embed(quote, bot.dataset, language), "view": view}
 
 
 # --- facts ----------------------------------------------------------------------------------------
@@ -76,11 +87,11 @@ class AnotherFactButton(
 ):
     """Carries the topic in its custom_id, so it keeps working after a restart."""
 
-    def __init__(self, topic: str = "") -> None:
+    def __init__(self, topic: str = "", *, language: Language = Language.EN) -> None:
         self.topic = topic
         super().__init__(
             discord.ui.Button(
-                label="Another fact",
+                label=render("fact.another", language),
                 style=discord.ButtonStyle.primary,
                 emoji="💜",
                 custom_id=f"lwa:fact:{topic}",
@@ -97,13 +108,17 @@ class AnotherFactButton(
         bot: LoveWinsAllBot = interaction.client
         topic = self.topic if self.topic in TOPICS else ""  # the dataset may have changed
         fact = await bot.content.fact(bot.scope(interaction), topic or None)
-        await respond(interaction, **fact_message(bot, fact, topic))
+        language = language_of(interaction.locale)
+        await respond(interaction, **fact_message(bot, fact, topic, language))
 
 
-def fact_message(bot: LoveWinsAllBot, fact: Fact, topic: str) -> dict[str, Any]:
+def fact_message(
+    bot: LoveWinsAllBot, fact: Fact, topic: str, language: Language = Language.EN
+) -> dict[str, Any]:
     """A fact as a reply: its embed, "Another fact" (same topic) and "Details"."""
-    view = details_view("fact", fact.id, AnotherFactButton(topic))
-    return {"embed": embeds.fact_embed(fact, bot.dataset), "view": view}
+    another = AnotherFactButton(topic, language=language)
+    view = details_view("fact", fact.id, another, language=language)
+    return {"embed": embeds.fact_embed(fact, bot.dataset, language), "view": view}
 
 
 # --- about and its sources ------------------------------------------------------------------------
@@ -134,30 +149,33 @@ class SourcesPageButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> SourcesPageButton:
-        return cls(int(match["page"]), match["mode"], "Sources")
+        return cls(int(match["page"]), match["mode"], "")  # a click's label is not shown again
 
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         bot: LoveWinsAllBot = interaction.client
-        embed = embeds.sources_embed(bot.dataset, self.page)
-        view = sources_view(bot, self.page)
+        language = language_of(interaction.locale)
+        embed = embeds.sources_embed(bot.dataset, self.page, language)
+        view = sources_view(bot, self.page, language)
         if self.mode == "edit":
             await interaction.response.edit_message(embed=embed, view=view)
         else:
             await respond(interaction, embed=embed, view=view, ephemeral=True)
 
 
-def sources_view(bot: LoveWinsAllBot, page: int) -> discord.ui.View:
+def sources_view(
+    bot: LoveWinsAllBot, page: int, language: Language = Language.EN
+) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     pages = embeds.sources_page_count(bot.dataset)
     if page > 0:
-        view.add_item(SourcesPageButton(page - 1, "edit", "◀ Previous"))
+        view.add_item(SourcesPageButton(page - 1, "edit", render("sources.previous", language)))
     if page < pages - 1:
-        view.add_item(SourcesPageButton(page + 1, "edit", "Next ▶"))
+        view.add_item(SourcesPageButton(page + 1, "edit", render("sources.next", language)))
     return view
 
 
-def about_message(bot: LoveWinsAllBot) -> dict[str, Any]:
+def about_message(bot: LoveWinsAllBot, language: Language = Language.EN) -> dict[str, Any]:
     """What the bot is, with the button that opens every source."""
     view = discord.ui.View(timeout=None)
-    view.add_item(SourcesPageButton(0, "new", "All sources"))
-    return {"embed": embeds.about_embed(bot.dataset, __version__), "view": view}
+    view.add_item(SourcesPageButton(0, "new", render("about.all_sources", language)))
+    return {"embed": embeds.about_embed(bot.dataset, __version__, language), "view": view}

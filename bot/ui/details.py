@@ -1,5 +1,5 @@
 """What a reply keeps one click away (SPEC §3): context, other renderings, the source's own words
-with the bot's English rendering, and the full source.
+with the bot's rendering of them in the reader's language, and the full source.
 
 The "Details" button is a `DynamicItem` whose custom_id names the item, so it answers after a
 restart too; the answer is ephemeral (only the fan who asked sees it).
@@ -13,17 +13,23 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.domain import dates
+from bot.domain import catalog, dates
 from bot.domain.models import Dataset, Event, Fact, Question, Quote
 from bot.errors import OneErrorPath, UserError, respond
+from bot.i18n import Language, language_of, render
 from bot.ui.embeds import (
     COLOUR,
     DESCRIPTION_MAX,
     clip,
+    day_label,
+    event_text,
     evidence_fields,
     join_within,
     long_date,
+    passage_translation,
+    quote_words,
     source_line,
+    when,
 )
 
 if TYPE_CHECKING:
@@ -42,16 +48,19 @@ class DetailsButton(
 ):
     """ "Details" under a quote, a fact, a day or a revealed question. Under a scheduled post
     it also carries the run's nonce (`run`): the marker by which the bot recognises that post
-    in the channel when it cannot know whether a send arrived (bot/scheduler.py)."""
+    in the channel when it cannot know whether a send arrived (bot/scheduler.py). Its label is
+    in the language of the message it is under; its answer in the clicker's."""
 
     private = True
 
-    def __init__(self, kind: str, key: str, run: str | None = None) -> None:
+    def __init__(
+        self, kind: str, key: str, run: str | None = None, *, language: Language = Language.EN
+    ) -> None:
         self.kind, self.key, self.run = kind, key, run
         marker = f":{run}" if run is not None else ""
         super().__init__(
             discord.ui.Button(
-                label="Details",
+                label=render("details.button", language),
                 emoji="📖",
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"lwa:details:{kind}:{key}{marker}",
@@ -66,7 +75,9 @@ class DetailsButton(
 
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         bot: LoveWinsAllBot = interaction.client
-        embed = details_embed(bot.dataset, self.kind, self.key, bot.clock.now().date())
+        language = language_of(interaction.locale)
+        today = bot.clock.now().date()
+        embed = details_embed(bot.dataset, self.kind, self.key, today, language)
         await respond(interaction, embed=embed)
 
 
@@ -76,16 +87,18 @@ def marks_run(custom_id: str, run: str) -> bool:
     return match is not None and match["run"] == run
 
 
-def details_embed(dataset: Dataset, kind: str, key: str, today: dt.date) -> discord.Embed:
+def details_embed(
+    dataset: Dataset, kind: str, key: str, today: dt.date, language: Language = Language.EN
+) -> discord.Embed:
     if kind == "quote" and (quote := dataset.quote(key)) is not None:
-        return quote_details(quote, dataset)
+        return quote_details(quote, dataset, language)
     if kind == "fact" and (fact := dataset.fact(key)) is not None:
-        return fact_details(fact, dataset)
+        return fact_details(fact, dataset, language)
     if kind == "question" and (question := dataset.question(key)) is not None:
-        return question_details(question, dataset)
+        return question_details(question, dataset, language)
     if kind == "day" and (day := _month_day(key)) is not None:
-        return day_details(dataset, *day, today)
-    raise UserError("That item is no longer in the dataset, so there is nothing more to show.")
+        return day_details(dataset, *day, today, language)
+    raise UserError("details.gone")
 
 
 def _embed(title: str) -> discord.Embed:
@@ -96,57 +109,83 @@ def _field(embed: discord.Embed, name: str, value: str) -> None:
     embed.add_field(name=clip(name, 256), value=clip(value, 1024), inline=False)
 
 
-def quote_details(quote: Quote, dataset: Dataset) -> discord.Embed:
-    embed = _embed(f"About this quote by {dataset.people[quote.speaker].name}")
-    when = f" ({long_date(quote.date)})" if quote.date else ""
-    _field(embed, "Where it was said", quote.context + when)
+def quote_details(
+    quote: Quote, dataset: Dataset, language: Language = Language.EN
+) -> discord.Embed:
+    """Where the words were said, how they were published (and translated), the passage of
+    the source with the bot's rendering of it, and the full sources."""
+    speaker = catalog.person_name(dataset.people[quote.speaker])
+    embed = _embed(render("details.quote.title", language, speaker=speaker))
+    context = quote.context_ko if language is Language.KO and quote.context_ko else quote.context
+    said = f" ({long_date(quote.date, language)})" if quote.date else ""
+    _field(embed, render("details.quote.where", language), context + said)
+    shown = quote_words(quote, dataset, language)
+    if not shown.published:  # the reply showed other words: here is what was published
+        _field(embed, render("details.quote.published", language), f"“{quote.text}”")
     if quote.translation:
-        _field(embed, "Translation", quote.translation)
+        _field(embed, render("details.quote.translation", language), quote.translation)
     if quote.variant:
-        _field(embed, "Also published as", f"“{quote.variant}”")
+        _field(embed, render("details.quote.variant", language), f"“{quote.variant}”")
+    source = dataset.source_of(quote)
     if quote.evidence and quote.evidence != quote.text:
-        evidence_fields(embed, quote.evidence, quote.evidence_en)
-    _field(embed, "Source", source_line(dataset.source_of(quote)))
-    embed.set_footer(text=f"Quote {quote.id}")
+        evidence_fields(embed, quote, source, language)
+    _field(embed, render("source.one", language), source_line(source, language))
+    if shown.korean_original:
+        _field(
+            embed,
+            render("source.korean_original", language),
+            source_line(shown.source, language),
+        )
+    embed.set_footer(text=render("quote.footer", language, quote_id=quote.id))
     return embed
 
 
-def fact_details(fact: Fact, dataset: Dataset) -> discord.Embed:
-    embed = _embed("Where this fact comes from")
-    evidence_fields(embed, fact.evidence, fact.evidence_en)
-    _field(embed, "Source", source_line(dataset.source_of(fact)))
-    embed.set_footer(text=f"Fact {fact.id}")
+def fact_details(fact: Fact, dataset: Dataset, language: Language = Language.EN) -> discord.Embed:
+    embed = _embed(render("details.fact.title", language))
+    source = dataset.source_of(fact)
+    evidence_fields(embed, fact, source, language)
+    _field(embed, render("source.one", language), source_line(source, language))
+    embed.set_footer(text=render("fact.footer", language, fact_id=fact.id))
     return embed
 
 
-def question_details(question: Question, dataset: Dataset) -> discord.Embed:
-    embed = _embed("Where this answer comes from")
-    evidence_fields(embed, question.evidence, question.evidence_en)
-    _field(embed, "Source", source_line(dataset.source_of(question)))
-    embed.set_footer(text=f"Question {question.id}")
+def question_details(
+    question: Question, dataset: Dataset, language: Language = Language.EN
+) -> discord.Embed:
+    embed = _embed(render("details.question.title", language))
+    source = dataset.source_of(question)
+    evidence_fields(embed, question, source, language)
+    _field(embed, render("source.one", language), source_line(source, language))
+    embed.set_footer(text=render("details.question.footer", language, question_id=question.id))
     return embed
 
 
-def _event_details(event: Event, dataset: Dataset) -> str:
+def _event_details(event: Event, dataset: Dataset, language: Language) -> str:
+    source = dataset.source_of(event)
     lines = [f"> {event.evidence}"]
-    if event.evidence_en:
-        lines.append(f"> *In English (the bot's translation):* {event.evidence_en}")
-    lines.append(f"-# {source_line(dataset.source_of(event))}")
+    translation = passage_translation(event, source, language)
+    if translation is not None:
+        label, text = translation
+        lines.append(f"> *{render(label, language)}:* {text}")
+    lines.append(f"-# {source_line(source, language)}")
     return "\n".join(lines)
 
 
-def day_details(dataset: Dataset, month: int, day: int, today: dt.date) -> discord.Embed:
+def day_details(
+    dataset: Dataset, month: int, day: int, today: dt.date, language: Language = Language.EN
+) -> discord.Embed:
     """Every event of the day, each with its passage and full source (in one embed: Discord
     counts every embed of a message against one 6,000-character total)."""
     events = dates.events_on(dataset.events, month, day)
-    label = f"{day} {dt.date(2000, month, day).strftime('%B')}"
     blocks = [
-        f"**{e.date.year}** ({dates.years_ago(e.date, today)} years ago) — {e.text}\n"
-        + _event_details(e, dataset)
+        f"**{e.date.year}** ({when(e, today, language)}) — {event_text(e, language)}\n"
+        + _event_details(e, dataset, language)
         for e in events
     ]
-    embed = _embed(f"On this day, {label}: the sources")
-    embed.description = join_within(blocks, DESCRIPTION_MAX) or "Nothing happened on this day."
+    title = render("details.day.title", language, day=day_label(month, day, language))
+    embed = _embed(title)
+    empty = render("details.day.empty", language)
+    embed.description = join_within(blocks, DESCRIPTION_MAX) or empty
     return embed
 
 
@@ -163,11 +202,16 @@ def _month_day(key: str) -> tuple[int, int] | None:
 
 
 def details_view(
-    kind: str, key: str, *more: discord.ui.Item[Any], run: str | None = None
+    kind: str,
+    key: str,
+    *more: discord.ui.Item[Any],
+    run: str | None = None,
+    language: Language = Language.EN,
 ) -> discord.ui.View:
-    """A reply's buttons: the ones given, then "Details" (marked with a scheduled `run`)."""
+    """A reply's buttons: the ones given, then "Details" (marked with a scheduled `run`), in
+    the reply's `language`."""
     view = discord.ui.View(timeout=None)
     for item in more:
         view.add_item(item)
-    view.add_item(DetailsButton(kind, key, run))
+    view.add_item(DetailsButton(kind, key, run, language=language))
     return view

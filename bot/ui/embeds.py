@@ -1,21 +1,24 @@
-"""Domain objects -> discord.Embed, in one style (SPEC §3).
+"""Domain objects -> discord.Embed, in one style (SPEC §3), in the reader's language (§3a).
 
 Every fact-bearing embed names its source. Every text is clipped to Discord's limits here, so no
-caller has to think about them.
+caller has to think about them. Every word comes from the catalogue (`bot/locales/*/fans.po`);
+a dataset item is shown in Korean to Korean readers when it has its Korean text (`*_ko`), and
+people's words are never put in their mouths: a translation is marked as the bot's own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
 
 import discord
+from babel.dates import format_date, format_skeleton
 
-from bot.domain import dates
+from bot.domain import catalog, dates
 from bot.domain.models import TOPICS, Dataset, Event, Fact, Quote, Source
-from bot.domain.schedule import (
-    ALL_DAYS,
-    post_title,
-)
+from bot.domain.schedule import ALL_DAYS
+from bot.i18n import Language, format_day, msg, render
 from bot.services.content import DailyPost, Day
 
 COLOUR = discord.Colour(0x9B7EDE)
@@ -26,6 +29,8 @@ DESCRIPTION_MAX = 4096
 FIELD_NAME_MAX = 256
 FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
+
+EN = Language.EN
 
 
 def clip(text: str, limit: int) -> str:
@@ -61,75 +66,210 @@ def _footer(embed: discord.Embed, text: str) -> None:
     embed.set_footer(text=clip(text, FOOTER_MAX))
 
 
-def long_date(day: dt.date) -> str:
-    return f"{day.day} {day.strftime('%B')} {day.year}"
+# --- dates, names and sources as the reader writes them ---------------------------------------
 
 
-def short_date(day: dt.date) -> str:
+def long_date(day: dt.date, language: Language = EN) -> str:
+    """24 January 2024 · 2024년 1월 24일."""
+    return format_day(day, language)
+
+
+def short_date(day: dt.date, language: Language = EN) -> str:
+    """24 Jan 2024 · 2024. 1. 24."""
+    if language is Language.KO:
+        return format_date(day, format="medium", locale="ko")
     return f"{day.day} {day.strftime('%b')} {day.year}"
 
 
-def short_source(source: Source) -> str:
+def day_label(month: int, day: int, language: Language = EN) -> str:
+    """A calendar day without its year: 24 January · 1월 24일."""
+    any_year = dt.date(2000, month, day)  # 2000 is a leap year: 29 February exists
+    if language is Language.KO:
+        return format_skeleton("MMMMd", any_year, locale="ko")
+    return f"{day} {any_year.strftime('%B')}"
+
+
+def topic_label(topic: str, language: Language = EN) -> str:
+    """A topic as fans read it ("Charts and records", "차트와 기록")."""
+    return render(TOPICS[topic], language)
+
+
+def date_examples(language: Language = EN) -> str:
+    """The dates /onthisday reads, as examples for a reader who typed one it could not."""
+    return ", ".join(f"`{example}`" for example in dates.date_examples(language))
+
+
+def short_source(source: Source, language: Language = EN) -> str:
     """The one source line of a reply: "[NME](url) · 16 Jan 2024" (the date when known)."""
     name = source.publisher.replace("[", "(").replace("]", ")")
     label = f"[{name}]({source.url})" if source.url else name
-    return f"{label} · {short_date(source.published)}" if source.published else label
+    if source.published is None:
+        return label
+    return f"{label} · {short_date(source.published, language)}"
 
 
-def source_line(source: Source) -> str:
+def source_line(source: Source, language: Language = EN) -> str:
     """The full source: '[Publisher: Title](url) — 24 January 2024', with what is known."""
     label = f"{source.publisher}: {clip(source.title, 200)}" if source.title else source.publisher
     label = clip(label.replace("[", "(").replace("]", ")"), 300)
     linked = f"[{label}]({source.url})" if source.url else label
-    return f"{linked} — {long_date(source.published)}" if source.published else linked
+    if source.published is None:
+        return linked
+    return f"{linked} — {long_date(source.published, language)}"
 
 
-def quote_embed(quote: Quote, dataset: Dataset) -> discord.Embed:
+# --- what a reader is shown of an item --------------------------------------------------------
+
+
+# A quote and the bot's translation of it, together, at most this long in a reply (a phone
+# screen, SPEC §3); longer, the reply shows the translation (marked) and "Details" the words
+# as published.
+QUOTE_AND_TRANSLATION_MAX = 480
+
+
+@dataclass(frozen=True)
+class QuoteWords:
+    """A quote as one reader is shown it: the words (as said, or as published), the bot's
+    translation below them when the reader needs one (with its label's id), and the source
+    of the words shown. `note`: the id of a line under words that are the bot's translation."""
+
+    text: str
+    source: Source
+    translation: str = ""
+    translation_label: str = ""
+    korean_original: bool = False  # `text` is the Korean original from a Korean source
+    note: str = ""
+
+    @property
+    def published(self) -> bool:
+        """Whether `text` is the quote as its source published it."""
+        return not self.korean_original and not self.note
+
+
+def quote_words(quote: Quote, dataset: Dataset, language: Language = EN) -> QuoteWords:
+    """What of `quote` a reader sees. English readers: the text as published, with the bot's
+    English under a quote not said in English. Korean readers: a quote said in Korean as said;
+    else its Korean original from a Korean source when the dataset has one, else the published
+    text with the bot's Korean translation under it, or, when both would not fit a phone, the
+    translation alone, marked, the published text one click away (SPEC §3a: nobody is quoted
+    in words they did not say)."""
+    source = dataset.source_of(quote)
+    if language is Language.KO and quote.language != "ko":
+        original = dataset.sources.get(quote.original_source)
+        if quote.original_ko and original is not None:
+            return QuoteWords(quote.original_ko, original, korean_original=True)
+        if quote.text_ko:
+            if len(quote.text) + len(quote.text_ko) > QUOTE_AND_TRANSLATION_MAX:
+                return QuoteWords(quote.text_ko, source, note=msg("quote.translated_note"))
+            return QuoteWords(quote.text, source, quote.text_ko, msg("translation.korean"))
+    if quote.gloss and quote.language != language.value:  # the gloss: English of other words
+        return QuoteWords(quote.text, source, quote.gloss, msg("translation.english"))
+    return QuoteWords(quote.text, source)
+
+
+def quote_embed(quote: Quote, dataset: Dataset, language: Language = EN) -> discord.Embed:
     """A quote as a fan sees it: the words, who said them, where from (the rest is behind
     "Details")."""
-    speaker = dataset.people[quote.speaker]
-    embed = _embed(f"{speaker.name} said", f"“{quote.text}”")
-    if quote.gloss:
-        _field(embed, "In English (the bot's translation)", f"“{quote.gloss}”")
-    _field(embed, "Source", short_source(dataset.source_of(quote)))
-    _footer(embed, f"Quote {quote.id}")
+    speaker = catalog.person_name(dataset.people[quote.speaker])
+    words = quote_words(quote, dataset, language)
+    shown = f"“{words.text}”"
+    if words.note:
+        shown += f"\n-# {render(words.note, language)}"
+    embed = _embed(render("quote.title", language, speaker=speaker), shown)
+    if words.translation:
+        _field(embed, render(words.translation_label, language), f"“{words.translation}”")
+    source_name = msg("source.korean_original") if words.korean_original else msg("source.one")
+    _field(embed, render(source_name, language), short_source(words.source, language))
+    _footer(embed, render("quote.footer", language, quote_id=quote.id))
     return embed
 
 
-def fact_embed(fact: Fact, dataset: Dataset) -> discord.Embed:
-    embed = _embed(f"Fact · {TOPICS[fact.topic]}", fact.text)
-    _field(embed, "Source", short_source(dataset.source_of(fact)))
-    _footer(embed, f"Fact {fact.id}")
+def fact_text(fact: Fact, language: Language = EN) -> str:
+    """A fact in the reader's language (the English while its Korean is not written yet)."""
+    return fact.text_ko if language is Language.KO and fact.text_ko else fact.text
+
+
+def event_text(event: Event, language: Language = EN) -> str:
+    return event.text_ko if language is Language.KO and event.text_ko else event.text
+
+
+def fact_embed(fact: Fact, dataset: Dataset, language: Language = EN) -> discord.Embed:
+    title = render("fact.title", language, topic=topic_label(fact.topic, language))
+    embed = _embed(title, fact_text(fact, language))
+    _field(embed, render("source.one", language), short_source(dataset.source_of(fact), language))
+    _footer(embed, render("fact.footer", language, fact_id=fact.id))
     return embed
 
 
-def evidence_fields(embed: discord.Embed, evidence: str, evidence_en: str) -> None:
-    """The source's own words, and the bot's English rendering of them when they are not
-    English (SPEC §3)."""
-    _field(embed, "From the source", f"> {evidence}")
-    if evidence_en:
-        _field(embed, "In English (the bot's translation)", f"> {evidence_en}")
+class HasPassage(Protocol):
+    @property
+    def evidence(self) -> str: ...
+    @property
+    def evidence_en(self) -> str: ...
+    @property
+    def evidence_ko(self) -> str: ...
 
 
-def _day_label(month: int, day: int) -> str:
-    return f"{day} {dt.date(2000, month, day).strftime('%B')}"  # 2000 is a leap year
+def passage_translation(
+    item: HasPassage, source: Source, language: Language = EN
+) -> tuple[str, str] | None:
+    """The bot's rendering of an item's passage that the reader needs beside it, with the id
+    of its label: for Korean readers the Korean (`evidence_ko`) of a passage not in Korean;
+    for English readers (and while the Korean is not written yet) the English (`evidence_en`)
+    of a passage not in English."""
+    if language is Language.KO:
+        if source.language == "ko":
+            return None
+        if item.evidence_ko:
+            return msg("translation.korean"), item.evidence_ko
+    if item.evidence_en:
+        return msg("translation.english"), item.evidence_en
+    return None
 
 
-def _when(event: Event, today: dt.date) -> str:
+def evidence_fields(
+    embed: discord.Embed, item: HasPassage, source: Source, language: Language = EN
+) -> None:
+    """The source's own words, and the bot's rendering of them in the reader's language when
+    they are in another (SPEC §3)."""
+    _field(embed, render("evidence.passage", language), f"> {item.evidence}")
+    translation = passage_translation(item, source, language)
+    if translation is not None:
+        label, text = translation
+        _field(embed, render(label, language), f"> {text}")
+
+
+# --- on this day ------------------------------------------------------------------------------
+
+
+def when(event: Event, today: dt.date, language: Language = EN) -> str:
+    """How long ago an event was: "2 years ago" · "2년 전"."""
     ago = dates.years_ago(event.date, today)
     if ago == 0:
-        return "this year"
+        return render("onthisday.this_year", language)
     if ago < 0:
-        return f"in {-ago} years"
-    return "1 year ago" if ago == 1 else f"{ago} years ago"
+        return render("onthisday.in_years", language, years=-ago)
+    if ago == 1:
+        return render("onthisday.one_year_ago", language)
+    return render("onthisday.years_ago", language, years=ago)
 
 
-def _event_line(event: Event) -> str:
-    time = ""
-    if event.time is not None:
-        zone = "KST" if event.timezone == "Asia/Seoul" else event.timezone
-        time = f"{event.time.strftime('%H:%M')} {zone}, "
-    return f"{time}{event.text}"
+def event_line(event: Event, language: Language = EN) -> str:
+    """An event's text, after its local time when it has one ("18:00 KST, …")."""
+    text = event_text(event, language)
+    if event.time is None:
+        return text
+    if language is Language.KO:  # 오후 6시, 오전 10:30 (CLDR's Korean forms)
+        skeleton = "h" if event.time.minute == 0 else "hm"
+        moment = dt.datetime.combine(event.date, event.time)
+        clock = format_skeleton(skeleton, moment, locale="ko")
+    else:
+        clock = event.time.strftime("%H:%M")
+    if event.timezone == "Asia/Seoul":
+        at = render("onthisday.at_kst", language, time=clock)
+    else:
+        at = render("onthisday.at_zone", language, time=clock, zone=event.timezone)
+    return f"{at}, {text}"
 
 
 # What a day's reply may spend on its events: a busy day lists as many as fit, and says how
@@ -138,95 +278,160 @@ DAY_EVENTS_BUDGET = 440
 
 
 def onthisday_embed(
-    month: int, day: int, events: list[Event], today: dt.date, dataset: Dataset
+    month: int,
+    day: int,
+    events: list[Event],
+    today: dt.date,
+    dataset: Dataset,
+    language: Language = EN,
 ) -> discord.Embed:
     """A day's events, one line each ("**2024** · 2 years ago — …"), and where they are from."""
     lines: list[str] = []
     used = 0
     for event in events:
-        line = f"**{event.date.year}** · {_when(event, today)} — {_event_line(event)}"
+        line = f"**{event.date.year}** · {when(event, today, language)} — "
+        line += event_line(event, language)
         if lines and used + len(line) > DAY_EVENTS_BUDGET:
             break
         lines.append(line)
         used += len(line) + 1
     more = len(events) - len(lines)
     if more:
-        lines.append(f"…and {more} more on this day: **Details** shows them.")
-    embed = _embed(f"On this day: {_day_label(month, day)}", "\n".join(lines))
+        lines.append(render("onthisday.more", language, count=more))
+    title = render("onthisday.title", language, day=day_label(month, day, language))
+    embed = _embed(title, "\n".join(lines))
     publishers = list(dict.fromkeys(dataset.source_of(e).publisher for e in events))
-    _field(embed, "Sources" if len(publishers) > 1 else "Source", ", ".join(publishers))
+    name = msg("source.many") if len(publishers) > 1 else msg("source.one")
+    _field(embed, render(name, language), ", ".join(publishers))
     return embed
 
 
-def _short(day: dt.date) -> str:
-    return _day_label(day.month, day.day)
+def _in_days(days: int, language: Language) -> str:
+    if days == 1:
+        return render("onthisday.tomorrow", language)
+    return render("onthisday.in_days", language, days=days)
 
 
-def _in_days(days: int) -> str:
-    return "tomorrow" if days == 1 else f"in {days} days"
+def _days_ago(days: int, language: Language) -> str:
+    if days == 1:
+        return render("onthisday.yesterday", language)
+    return render("onthisday.days_ago", language, days=days)
 
 
-def day_embed(day: Day, dataset: Dataset) -> discord.Embed:
+def day_embed(day: Day, dataset: Dataset, language: Language = EN) -> discord.Embed:
     """/onthisday: the day's events, or the nearest ones when it has none."""
     if day.events or day.countdown is None:
-        return onthisday_embed(day.month, day.day, list(day.events), day.today, dataset)
-    return empty_day_embed(day.month, day.day, day.countdown, dataset)
-
-
-def daily_post_embed(
-    post: DailyPost, dataset: Dataset, days: frozenset[int] = ALL_DAYS
-) -> discord.Embed:
-    """A scheduled quote, fact or on-this-day post, under its header (from its days)."""
-    if post.quote is not None:
-        embed = quote_embed(post.quote, dataset)
-    elif post.day is not None:
-        embed = day_embed(post.day, dataset)
-    elif post.fact is not None:
-        embed = fact_embed(post.fact, dataset)
-    else:
-        raise ValueError(f"an empty {post.kind} post")
-    return scheduled_embed(post_title(post.kind, days), embed, no_events_on=post.no_events_on)
+        return onthisday_embed(day.month, day.day, list(day.events), day.today, dataset, language)
+    return empty_day_embed(day.month, day.day, day.countdown, dataset, language)
 
 
 def empty_day_embed(
-    month: int, day: int, countdown: dates.Countdown, dataset: Dataset
+    month: int,
+    day: int,
+    countdown: dates.Countdown,
+    dataset: Dataset,
+    language: Language = EN,
 ) -> discord.Embed:
     """A day without events: the next anniversary (its first event; "Details" shows the
     day) and how long ago the last one was."""
-    lines = [f"Nothing in the story of “Love wins all” happened on {_day_label(month, day)}."]
+    label = day_label(month, day, language)
+    lines = [render("onthisday.empty", language, day=label)]
     if countdown.next_day is not None:
+        next_day = day_label(countdown.next_day.month, countdown.next_day.day, language)
         lines.append(
-            f"The next anniversary is **{_short(countdown.next_day)}**,"
-            f" {_in_days(countdown.days_until)}:"
+            render(
+                "onthisday.next",
+                language,
+                day=next_day,
+                when=_in_days(countdown.days_until, language),
+            )
         )
         for event in countdown.next_events[:1]:
-            lines.append(f"**{event.date.year}** — {_event_line(event)}")
+            lines.append(f"**{event.date.year}** — {event_line(event, language)}")
     if countdown.previous_day is not None:
-        ago = countdown.days_since
+        previous = day_label(countdown.previous_day.month, countdown.previous_day.day, language)
         lines.append(
-            f"The most recent was **{_short(countdown.previous_day)}**,"
-            f" {'yesterday' if ago == 1 else f'{ago} days ago'}."
+            render(
+                "onthisday.previous",
+                language,
+                day=previous,
+                when=_days_ago(countdown.days_since, language),
+            )
         )
-    return _embed(f"On this day: {_day_label(month, day)}", clip("\n".join(lines), DESCRIPTION_MAX))
+    title = render("onthisday.title", language, day=label)
+    return _embed(title, clip("\n".join(lines), DESCRIPTION_MAX))
 
 
-def about_embed(dataset: Dataset, version: str) -> discord.Embed:
+# --- scheduled posts --------------------------------------------------------------------------
+
+
+def daily_post_embed(
+    post: DailyPost,
+    dataset: Dataset,
+    days: frozenset[int] = ALL_DAYS,
+    *,
+    language: Language = EN,
+) -> discord.Embed:
+    """A scheduled quote, fact or on-this-day post, under its header (from its days), in the
+    server's `language`."""
+    if post.quote is not None:
+        embed = quote_embed(post.quote, dataset, language)
+    elif post.day is not None:
+        embed = day_embed(post.day, dataset, language)
+    elif post.fact is not None:
+        embed = fact_embed(post.fact, dataset, language)
+    else:
+        raise ValueError(f"an empty {post.kind} post")
+    # The schedules' own words (bot/ui/schedules.py builds on this module, hence imported here).
+    from bot.ui.schedules import post_title
+
+    title = post_title(post.kind, days, language)
+    return scheduled_embed(title, embed, no_events_on=post.no_events_on, language=language)
+
+
+EMBED_TOTAL_MAX = 6000
+
+
+def scheduled_embed(
+    title: str,
+    embed: discord.Embed,
+    no_events_on: dt.date | None = None,
+    *,
+    language: Language = EN,
+) -> discord.Embed:
+    """A scheduled post: the usual embed under a small header ("Daily quote", "Weekdays
+    quote", "Quote · Mon, Wed, Fri"). With `no_events_on`, an on-this-day post that is a fact
+    instead says so."""
+    embed.set_author(name=title)
+    if no_events_on is not None:
+        day = day_label(no_events_on.month, no_events_on.day, language)
+        note = f"*{render('onthisday.fact_instead', language, day=day)}*"
+        embed.description = clip(f"{note}\n\n{embed.description or ''}", DESCRIPTION_MAX)
+    return embed
+
+
+# --- about and the sources --------------------------------------------------------------------
+
+
+def about_embed(dataset: Dataset, version: str, language: Language = EN) -> discord.Embed:
     counts = dataset.counts()
-    embed = _embed(
-        "Love Wins All bot",
-        "A fan bot for “Love wins all”, IU's January 2024 single, with V of BTS in the music "
-        "video directed by Um Tae-hwa. Quotes, facts, trivia and on-this-day posts — every "
-        "item traced to a published article, with the passage that supports it.",
-    )
+    embed = _embed(render("about.title", language), render("about.description", language))
     _field(
         embed,
-        "Dataset",
-        f"{counts['quotes']} quotes · {counts['facts']} facts · {counts['questions']} trivia "
-        f"questions · {counts['events']} timeline events · {counts['sources']} sources",
+        render("about.dataset.name", language),
+        render(
+            "about.dataset.value",
+            language,
+            quotes=counts["quotes"],
+            facts=counts["facts"],
+            questions=counts["questions"],
+            events=counts["events"],
+            sources=counts["sources"],
+        ),
     )
-    _field(embed, "Commands", "`/help` lists every command you can use where you are.")
-    _field(embed, "Sources", "Press **All sources** for every article, with its link.")
-    _footer(embed, f"Version {version} · dataset {dataset.version}")
+    _field(embed, render("about.commands.name", language), render("about.commands.value", language))
+    _field(embed, render("source.many", language), render("about.sources.value", language))
+    _footer(embed, render("about.footer", language, version=version, dataset=dataset.version))
     return embed
 
 
@@ -237,93 +442,77 @@ def sources_page_count(dataset: Dataset) -> int:
     return max(1, -(-len(dataset.sources) // SOURCES_PER_PAGE))
 
 
-def sources_embed(dataset: Dataset, page: int) -> discord.Embed:
+def sources_embed(dataset: Dataset, page: int, language: Language = EN) -> discord.Embed:
     ordered = sorted(
         dataset.sources.values(), key=lambda s: (s.published or dt.date.max, s.publisher, s.id)
     )
     pages = sources_page_count(dataset)
     page = min(max(page, 0), pages - 1)
     chunk = ordered[page * SOURCES_PER_PAGE : (page + 1) * SOURCES_PER_PAGE]
-    lines = [f"{page * SOURCES_PER_PAGE + i}. {source_line(s)}" for i, s in enumerate(chunk, 1)]
-    embed = _embed(f"Sources ({page + 1}/{pages})", join_within(lines, DESCRIPTION_MAX))
-    _footer(embed, f"{len(dataset.sources)} published articles · dataset {dataset.version}")
+    lines = [
+        f"{page * SOURCES_PER_PAGE + i}. {source_line(s, language)}" for i, s in enumerate(chunk, 1)
+    ]
+    title = render("sources.title", language, page=page + 1, pages=pages)
+    embed = _embed(title, join_within(lines, DESCRIPTION_MAX))
+    _footer(
+        embed,
+        render("sources.footer", language, count=len(dataset.sources), dataset=dataset.version),
+    )
     return embed
 
 
+# --- help and the welcome post ----------------------------------------------------------------
+
+# A command (as typed, in every language) and the id of what it does ("" for a line of
+# sub-commands that needs no words).
 FAN_COMMANDS = (
-    ("/quote", "a quote from IU, V and the others"),
-    ("/fact", "a fact about the song and its video"),
-    ("/onthisday", "this day (or any day) in the story"),
-    ("/about", "the bot and its sources"),
-    ("/help", "this list"),
+    ("/quote", msg("help.quote")),
+    ("/fact", msg("help.fact")),
+    ("/onthisday", msg("help.onthisday")),
+    ("/about", msg("help.about")),
+    ("/help", msg("help.help")),
 )
 GAME_COMMANDS = (
-    ("/trivia play", "a quiz for everyone in the channel"),
+    ("/trivia play", msg("help.trivia_play")),
     ("/trivia stop · leaderboard · stats", ""),
 )
 MODERATOR_COMMANDS = (
-    ("/schedule add", "a daily post in a channel"),
+    ("/schedule add", msg("help.schedule_add")),
     ("/schedule list · preview · pause · resume · remove", ""),
-    ("/settings timezone · check", ""),
-    ("/trivia reports", "questions fans reported"),
+    ("/settings timezone · language · check", ""),
+    ("/trivia reports", msg("help.trivia_reports")),
 )
 
 
-def _command_lines(commands: tuple[tuple[str, str], ...]) -> str:
-    return "\n".join(f"`{name}` — {what}" if what else f"`{name}`" for name, what in commands)
+def _command_lines(commands: tuple[tuple[str, str], ...], language: Language) -> str:
+    return "\n".join(
+        f"`{name}` — {render(what, language)}" if what else f"`{name}`" for name, what in commands
+    )
 
 
-def help_embed(*, in_server: bool, moderator: bool) -> discord.Embed:
+def help_embed(*, in_server: bool, moderator: bool, language: Language = EN) -> discord.Embed:
     """/help: the commands the member can use here, one line each, grouped (a command's
     options show in Discord as it is typed)."""
-    embed = _embed("What I can do", "")
-    _field(embed, "Everyone", _command_lines(FAN_COMMANDS))
+    embed = _embed(render("help.title", language), "")
+    _field(embed, render("help.everyone", language), _command_lines(FAN_COMMANDS, language))
     if in_server:
-        _field(embed, "Trivia in this server", _command_lines(GAME_COMMANDS))
+        _field(embed, render("help.trivia_here", language), _command_lines(GAME_COMMANDS, language))
     else:
-        _field(embed, "Trivia and daily posts", "In servers that added the bot.")
-    if moderator:
-        _field(embed, "Moderators", _command_lines(MODERATOR_COMMANDS))
-    return embed
-
-
-def welcome_embed() -> discord.Embed:
-    """Posted once, when the bot joins a server."""
-    embed = _embed(
-        "Hello! 💜",
-        "I'm a fan bot for “Love wins all”, IU's song with V of BTS. Every quote and fact I "
-        "show comes from a published article, with its source.",
-    )
-    _field(
-        embed,
-        "Try",
-        "`/quote` · `/fact` · `/onthisday` · `/trivia play` with friends in a channel",
-    )
-    _field(
-        embed,
-        "Moderators",
-        "`/schedule add` posts a quote, fact or trivia question every day; "
-        "`/settings timezone` sets the server's time. `/help` lists everything.",
-    )
-    return embed
-
-
-# --- schedules ------------------------------------------------------------------------------
-
-EMBED_TOTAL_MAX = 6000
-
-
-def scheduled_embed(
-    title: str, embed: discord.Embed, no_events_on: dt.date | None = None
-) -> discord.Embed:
-    """A scheduled post: the usual embed under a small header ("Daily quote", "Weekdays
-    quote", "Quote · Mon, Wed, Fri"). With `no_events_on`, an on-this-day post that is a fact
-    instead says so."""
-    embed.set_author(name=title)
-    if no_events_on is not None:
-        note = (
-            f"*Nothing in the story of “Love wins all” happened on "
-            f"{_day_label(no_events_on.month, no_events_on.day)}, so here is a fact instead.*"
+        _field(
+            embed, render("help.trivia_elsewhere", language), render("help.servers_only", language)
         )
-        embed.description = clip(f"{note}\n\n{embed.description or ''}", DESCRIPTION_MAX)
+    if moderator:
+        _field(
+            embed,
+            render("help.moderators", language),
+            _command_lines(MODERATOR_COMMANDS, language),
+        )
+    return embed
+
+
+def welcome_embed(language: Language = EN) -> discord.Embed:
+    """Posted once, when the bot joins a server, in the server's language."""
+    embed = _embed(render("welcome.title", language), render("welcome.description", language))
+    _field(embed, render("welcome.try.name", language), render("welcome.try.value", language))
+    _field(embed, render("help.moderators", language), render("welcome.moderators.value", language))
     return embed

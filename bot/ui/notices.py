@@ -1,10 +1,13 @@
-"""The bot's notices to one person: a mistake they can fix, and its own problem (SPEC §3)."""
+"""The bot's notices to one person: a mistake they can fix, and its own problem (SPEC §3);
+and Discord's permissions as the reader's Discord names them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import discord
 
-from bot.i18n import Language, render
+from bot.i18n import Language, catalogue, join, render
 from bot.ui.embeds import ERROR_COLOUR, _embed
 
 
@@ -19,3 +22,16 @@ def internal_error_embed(error_id: str, language: Language) -> discord.Embed:
         render("notice.internal_error.body", language, error_id=error_id),
         ERROR_COLOUR,
     )
+
+
+def permission_names(missing: Iterable[str], language: Language, *, bold: bool = False) -> str:
+    """Discord's permissions (`send_messages`, …) as the reader's Discord names them, listed."""
+    names = []
+    for permission in missing:
+        message = f"permission.{permission}"
+        if message in catalogue().messages[Language.EN]:
+            name = render(message, language)
+        else:
+            name = permission.replace("_", " ").title()
+        names.append(f"**{name}**" if bold else name)
+    return join(names, language)

@@ -1,102 +1,254 @@
-"""Moderators' schedules as they see them (SPEC §6): how a schedule is named, its state, and
-the replies of `/schedule`."""
+"""Moderators' schedules as they see them (SPEC §6), in the reader's language (§3a): how a
+schedule and its posts are named, its state and why it fails, and the replies of `/schedule`.
+
+A schedule's failing reason is stored in the database when a run fails and read later, by
+moderators of any language: it is kept as a message of the catalogue with its parameters
+(`stored_reason`, JSON text) and rendered for each reader (`reason_text`); a reason stored as
+plain text by an older version is shown as it is.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import discord
 
 from bot.domain.records import ScheduleRecord
-from bot.domain.schedule import ScheduleState, format_days, post_title, timezone_label
+from bot.domain.schedule import (
+    ALL_DAYS,
+    WEEKDAYS,
+    WEEKENDS,
+    PostKind,
+    ScheduleState,
+    fixed_offset,
+    read_reason,
+)
+from bot.i18n import Language, catalogue, msg, render
 from bot.ui.embeds import _embed, _field, _footer, clip
+from bot.ui.notices import permission_names
+
+# What a post is called, by what it posts and on which days (a list of days: "Quote · Mon").
+_TITLES: dict[PostKind, dict[str, str]] = {
+    PostKind.QUOTE: {
+        "daily": msg("schedule.title.quote.daily"),
+        "weekdays": msg("schedule.title.quote.weekdays"),
+        "weekends": msg("schedule.title.quote.weekends"),
+        "days": msg("schedule.title.quote.days"),
+    },
+    PostKind.FACT: {
+        "daily": msg("schedule.title.fact.daily"),
+        "weekdays": msg("schedule.title.fact.weekdays"),
+        "weekends": msg("schedule.title.fact.weekends"),
+        "days": msg("schedule.title.fact.days"),
+    },
+    PostKind.TRIVIA: {
+        "daily": msg("schedule.title.trivia.daily"),
+        "weekdays": msg("schedule.title.trivia.weekdays"),
+        "weekends": msg("schedule.title.trivia.weekends"),
+        "days": msg("schedule.title.trivia.days"),
+    },
+}
+_DAY_SETS: dict[frozenset[int], str] = {
+    ALL_DAYS: "daily",
+    WEEKDAYS: "weekdays",
+    WEEKENDS: "weekends",
+}
+_DAY_SET_NAMES = {
+    "daily": msg("schedule.days.daily"),
+    "weekdays": msg("schedule.days.weekdays"),
+    "weekends": msg("schedule.days.weekends"),
+}
+_DAY_NAMES = (
+    msg("schedule.day.mon"),
+    msg("schedule.day.tue"),
+    msg("schedule.day.wed"),
+    msg("schedule.day.thu"),
+    msg("schedule.day.fri"),
+    msg("schedule.day.sat"),
+    msg("schedule.day.sun"),
+)
+STATE_LIMIT = 160  # a state line in /schedule list (25 of them fit Discord's 6000 characters)
 
 
-def _schedule_when(record: ScheduleRecord) -> str:
-    when = f"{record.local_time.strftime('%H:%M')} {timezone_label(record.timezone)}"
-    return f"{when} · {_days_label(record)}"
+def _listed_days(days: frozenset[int], language: Language) -> str:
+    return ", ".join(render(_DAY_NAMES[day], language) for day in sorted(days))
 
 
-def schedule_choice(record: ScheduleRecord, channel_name: str | None) -> str:
+def post_title(kind: PostKind, days: frozenset[int], language: Language) -> str:
+    """What a scheduled post is called, from its days: "Daily quote", "Weekdays quote",
+    "Quote · Mon, Wed, Fri" (오늘의 인용, 평일 인용, 인용 · 월, 수, 금); "On this day" whatever
+    its days."""
+    if kind is PostKind.ONTHISDAY:
+        return render("schedule.title.onthisday", language)
+    named = _DAY_SETS.get(days)
+    if named is not None:
+        return render(_TITLES[kind][named], language)
+    return render(_TITLES[kind]["days"], language, days=_listed_days(days, language))
+
+
+def days_text(days: frozenset[int], language: Language) -> str:
+    """The days a schedule runs on: daily, weekdays, weekends, or "Mon, Wed, Fri"."""
+    named = _DAY_SETS.get(days)
+    if named is not None:
+        return render(_DAY_SET_NAMES[named], language)
+    return _listed_days(days, language)
+
+
+def timezone_text(name: str, language: Language) -> str:
+    """A timezone as shown: its IANA name, and for an Etc/ zone the offset it means."""
+    offset = fixed_offset(name)
+    if offset is None:
+        return name
+    return render("schedule.timezone.fixed", language, timezone=name, offset=offset)
+
+
+def _schedule_when(record: ScheduleRecord, language: Language) -> str:
+    return render(
+        "schedule.when",
+        language,
+        time=record.local_time.strftime("%H:%M"),
+        timezone=timezone_text(record.timezone, language),
+        days=days_text(record.days, language),
+    )
+
+
+def schedule_choice(record: ScheduleRecord, channel_name: str | None, language: Language) -> str:
     """How the schedule-number autocomplete names a schedule."""
-    where = f"#{channel_name}" if channel_name else "a channel"
-    when = f"{record.local_time.strftime('%H:%M')} {record.timezone}"
-    return f"#{record.id} · {post_title(record.content, record.days)} in {where} at {when}"
-
-
-def _days_label(record: ScheduleRecord) -> str:
-    return format_days(record.days)
+    where = f"#{channel_name}" if channel_name else render("schedule.choice.a_channel", language)
+    return render(
+        "schedule.choice",
+        language,
+        id=record.id,
+        title=post_title(record.content, record.days, language),
+        channel=where,
+        time=record.local_time.strftime("%H:%M"),
+        timezone=record.timezone,
+    )
 
 
 def _unix(instant: dt.datetime) -> int:
     return int(instant.timestamp())
 
 
-def schedule_state(record: ScheduleRecord) -> str:
+# --- why a schedule fails -------------------------------------------------------------------
+
+
+def reason_text(stored: str, language: Language) -> str:
+    """A stored failing reason in `language`; one stored as plain text is shown as it is."""
+    found = read_reason(stored)
+    if found is None or found[0] not in catalogue().messages[Language.EN]:
+        return stored
+    message_id, params = found
+    permissions = params.get("permissions")
+    if isinstance(permissions, list):
+        params["permissions"] = permission_names([str(p) for p in permissions], language)
+    return render(message_id, language, **params)
+
+
+def schedule_state(record: ScheduleRecord, language: Language) -> str:
+    reason = reason_text(record.failing_reason, language) if record.failing_reason else None
     if record.state == ScheduleState.PAUSED:
-        if record.failing_reason and record.failures:
-            return f"⏸️ paused after {record.failures} failures in a row: {record.failing_reason}"
-        if record.failing_reason:
-            return f"⏸️ paused: {record.failing_reason}"
-        return "⏸️ paused"
-    if record.failing_reason:
-        failures = "1 failure" if record.failures == 1 else f"{record.failures} failures"
-        return f"⚠️ failing ({failures} in a row): {record.failing_reason}"
-    return "✅ active"
+        if reason and record.failures:
+            return render(
+                "schedule.state.paused_after", language, failures=record.failures, reason=reason
+            )
+        if reason:
+            return render("schedule.state.paused_because", language, reason=reason)
+        return render("schedule.state.paused", language)
+    if reason and record.failures == 1:
+        return render("schedule.state.failing.one", language, failures=1, reason=reason)
+    if reason:
+        return render("schedule.state.failing", language, failures=record.failures, reason=reason)
+    return render("schedule.state.active", language)
 
 
-def schedule_added_embed(record: ScheduleRecord, notes: list[str]) -> discord.Embed:
-    label = post_title(record.content, record.days)
+# --- the replies of /schedule ----------------------------------------------------------------
+
+
+def schedule_added_embed(
+    record: ScheduleRecord, notes: list[str], language: Language
+) -> discord.Embed:
+    next_run = _unix(record.next_run_at)
     embed = _embed(
-        f"Schedule #{record.id} added",
-        f"**{label}** in <#{record.channel_id}> at {_schedule_when(record)}.\n"
-        f"Next post: <t:{_unix(record.next_run_at)}:F> (<t:{_unix(record.next_run_at)}:R>).",
+        render("schedule.added.title", language, id=record.id),
+        render(
+            "schedule.added.body",
+            language,
+            title=post_title(record.content, record.days, language),
+            channel=f"<#{record.channel_id}>",
+            when=_schedule_when(record, language),
+            next_full=f"<t:{next_run}:F>",
+            next_relative=f"<t:{next_run}:R>",
+        ),
     )
     if record.role_id:
-        _field(embed, "Mentions", f"<@&{record.role_id}> with each post")
+        _field(
+            embed,
+            render("schedule.added.mentions.name", language),
+            render("schedule.added.mentions", language, role=f"<@&{record.role_id}>"),
+        )
     for note in notes:
-        _field(embed, "Note", note)
-    _footer(embed, f"Schedule #{record.id} · /schedule list shows them all")
+        _field(embed, render("schedule.added.note", language), note)
+    _footer(embed, render("schedule.added.footer", language, id=record.id))
     return embed
 
 
-def schedules_embed(records: list[ScheduleRecord], limit: int) -> discord.Embed:
+def schedules_embed(records: list[ScheduleRecord], limit: int, language: Language) -> discord.Embed:
+    title = render("schedule.list.title", language)
     if not records:
-        return _embed(
-            "Scheduled posts",
-            "This server has no scheduled posts yet. Add one with `/schedule add`, for "
-            "example a daily quote at 09:00.",
-        )
-    embed = _embed("Scheduled posts", f"{len(records)} of {limit} schedules in this server.")
+        return _embed(title, render("schedule.list.empty", language))
+    embed = _embed(title, render("schedule.list.count", language, count=len(records), limit=limit))
     # 25 fields at most; keep each short enough that all of them fit in 6000 characters.
     for record in records[:25]:
-        label = post_title(record.content, record.days)
-        lines = [f"<#{record.channel_id}> · {_schedule_when(record)}"]
+        label = post_title(record.content, record.days, language)
+        lines = [f"<#{record.channel_id}> · {_schedule_when(record, language)}"]
         if record.role_id:
-            lines.append(f"mentions <@&{record.role_id}>")
+            lines.append(render("schedule.list.mentions", language, role=f"<@&{record.role_id}>"))
         if record.state == ScheduleState.ACTIVE:
-            lines.append(f"next <t:{_unix(record.next_run_at)}:R>")
-        lines.append(clip(schedule_state(record), 160))
+            when = f"<t:{_unix(record.next_run_at)}:R>"
+            lines.append(render("schedule.list.next", language, when=when))
+        lines.append(clip(schedule_state(record, language), STATE_LIMIT))
         _field(embed, f"#{record.id} · {label}", "\n".join(lines))
     if any(r.failing_reason for r in records):
-        _footer(
-            embed,
-            "A failing schedule retries on its next run and pauses itself after 3 failures. "
-            "Fix the channel (see /settings check), then /schedule resume ID.",
-        )
+        _footer(embed, render("schedule.list.failing_footer", language))
     return embed
 
 
-def schedule_changed_embed(title: str, record: ScheduleRecord, detail: str) -> discord.Embed:
-    label = post_title(record.content, record.days)
+# How a change is told: its title, and what follows from it.
+_CHANGES: Mapping[str, tuple[str, str]] = {
+    "removed": (msg("schedule.removed.title"), msg("schedule.removed.detail")),
+    "paused": (msg("schedule.paused.title"), msg("schedule.paused.detail")),
+    "resumed": (msg("schedule.resumed.title"), msg("schedule.resumed.detail")),
+}
+
+
+def schedule_changed_embed(
+    change: str, record: ScheduleRecord, language: Language
+) -> discord.Embed:
+    """The reply to `/schedule remove | pause | resume` (`change`: removed, paused, resumed)."""
+    title, detail = _CHANGES[change]
     return _embed(
-        title,
-        f"#{record.id} · **{label}** in <#{record.channel_id}> at {_schedule_when(record)}.\n"
-        f"{detail}",
+        render(title, language, id=record.id),
+        render(
+            "schedule.changed.body",
+            language,
+            id=record.id,
+            title=post_title(record.content, record.days, language),
+            channel=f"<#{record.channel_id}>",
+            when=_schedule_when(record, language),
+            detail=render(
+                detail, language, id=record.id, next_full=f"<t:{_unix(record.next_run_at)}:F>"
+            ),
+        ),
     )
 
 
-def sample_post_embed(embed: discord.Embed) -> discord.Embed:
+def sample_post_embed(embed: discord.Embed, language: Language) -> discord.Embed:
     """An ephemeral preview: the post as it would look, marked as a sample."""
-    _footer(embed, f"Sample · {embed.footer.text}" if embed.footer.text else "Sample")
+    footer = embed.footer.text
+    if footer:
+        _footer(embed, render("schedule.sample.footer", language, footer=footer))
+    else:
+        _footer(embed, render("schedule.sample", language))
     return embed

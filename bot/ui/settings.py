@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.domain.language import Language
-from bot.domain.schedule import timezone_label
 from bot.i18n import msg, render
 from bot.ui.embeds import COLOUR, DESCRIPTION_MAX, ERROR_COLOUR, _embed, _field, join_within
+from bot.ui.schedules import timezone_text
 
 LANGUAGE_NAMES = {Language.EN: msg("language.en"), Language.KO: msg("language.ko")}
 
@@ -30,7 +30,7 @@ def timezone_set_embed(timezone: str, now: dt.datetime, language: Language) -> d
         render(
             "settings.timezone_set.body",
             language,
-            zone=timezone_label(timezone),
+            zone=timezone_text(timezone, language),
             time=local.strftime("%H:%M"),
         ),
     )
@@ -106,7 +106,9 @@ def settings_check_embed(
     _field(
         embed,
         render("settings.check.timezone", language),
-        timezone_label(timezone) if timezone else render("settings.check.timezone.unset", language),
+        timezone_text(timezone, language)
+        if timezone
+        else render("settings.check.timezone.unset", language),
         inline=True,
     )
     name = language_name(server_language, language)

@@ -3,6 +3,11 @@
 The buttons are `DynamicItem`s whose custom_id carries the game, the question and the choice,
 so a click is understood even after a restart. A click goes to the trivia runner
 (`bot.games`); what it raises goes down the one error path.
+
+Every word comes from the catalogue (`bot/locales/*/trivia.po`), in the language the caller
+chose: the server's for what a game posts in its channel (questions, reveals, standings,
+notices), the reader's own for a reply. A question read in Korean shows the dataset's Korean
+texts; its buttons' labels too, while their custom_ids keep the choices' positions.
 """
 
 from __future__ import annotations
@@ -10,19 +15,31 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
+from babel.dates import format_date
 
 from bot.domain.models import Dataset, Question
 from bot.domain.records import LeaderRow, PlayerStats, Report
-from bot.domain.schedule import ALL_DAYS, PostKind, post_title, timezone_label
-from bot.domain.trivia import AnswerOutcome, OpenQuestion, Reveal, Standing, shuffled_choices
+from bot.domain.schedule import ALL_DAYS, PostKind
+from bot.domain.trivia import (
+    AnswerOutcome,
+    OpenQuestion,
+    Reveal,
+    Standing,
+    asked,
+    choice_text,
+    explained,
+    shuffled_choices,
+)
 from bot.errors import OneErrorPath, UserError, respond
-from bot.services.games import DAILY_SECONDS
+from bot.i18n import Language, language_of, msg, render
+from bot.services.games import DAILY_SECONDS, Notice
 from bot.ui.details import DetailsButton
-from bot.ui.embeds import COLOUR, _embed, clip, join_within, short_source
+from bot.ui.embeds import COLOUR, ERROR_COLOUR, _embed, clip, join_within, short_source
+from bot.ui.schedules import post_title, timezone_text
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
@@ -75,7 +92,8 @@ class ChoiceButton(
             channel_id=interaction.channel_id,
             guild_id=interaction.guild_id,
         )
-        await respond(interaction, embed=answered_embed(answered))
+        # The player's own reply: in their language, whatever the channel's.
+        await respond(interaction, embed=answered_embed(answered, language_of(interaction.locale)))
 
 
 def asks_question_of(custom_id: str, game_id: int) -> bool:
@@ -85,15 +103,20 @@ def asks_question_of(custom_id: str, game_id: int) -> bool:
     return match is not None and int(match["game"]) == game_id and match["index"] == "0"
 
 
-def answered_embed(answered: Answered) -> discord.Embed:
+def answered_embed(answered: Answered, language: Language = Language.EN) -> discord.Embed:
+    """A click's private reply: locked in, already answered (the first click counts), or
+    closed; the choice named as the player reads it."""
+    choice = (
+        choice_text(answered.question, answered.label, language)
+        if answered.label is not None
+        else "?"
+    )
     if answered.outcome is AnswerOutcome.LOCKED:
-        text = f"🔒 Locked in: **{answered.label}**. The answer is revealed when time is up."
+        text = render("trivia.answer.locked", language, choice=choice)
     elif answered.outcome is AnswerOutcome.ALREADY_ANSWERED:
-        text = (
-            f"You already answered this one: **{answered.label or '?'}**. Your first click counts."
-        )
+        text = render("trivia.answer.already", language, choice=choice)
     else:
-        text = "This question is closed. Wait for the next one!"
+        text = render("trivia.answer.closed", language)
     return discord.Embed(description=text, colour=COLOUR)
 
 
@@ -106,11 +129,11 @@ class ReportButton(
 
     defers = False
 
-    def __init__(self, question_id: str) -> None:
+    def __init__(self, question_id: str, language: Language = Language.EN) -> None:
         self.question_id = question_id
         super().__init__(
             discord.ui.Button(
-                label="Report a problem",
+                label=render("trivia.report.button", language),
                 emoji="🚩",
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"lwa:report:{question_id}",
@@ -126,38 +149,41 @@ class ReportButton(
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         bot: LoveWinsAllBot = interaction.client
         if bot.dataset.question(self.question_id) is None:
-            raise UserError(
-                "That question is no longer in the dataset, so there is nothing to report."
-            )
-        form = ReportModal(self.question_id, interaction.user.id)
+            raise UserError("trivia.report.question_gone")
+        form = ReportModal(self.question_id, interaction.user.id, language_of(interaction.locale))
         await interaction.response.send_modal(form)
         form.stop()  # its submission is handled by its custom_id (see read_report_form)
 
 
 REPORT_FORM = re.compile(r"lwa:reportform:(?P<question>[a-z0-9-]{1,48}):(?P<reporter>\d{1,20})")
 REPORT_REASON_ID = "lwa:report-reason"
+FORM_TITLE_MAX = 45  # Discord's limit for a modal's title and a text input's label
+PLACEHOLDER_MAX = 100
 
 
 class ReportModal(discord.ui.Modal):
-    """The report form. Its custom_id names the question and the reporter, and the submission
-    is handled by that id (`read_report_form`), not by this object: any number of fans can
-    report one question at once, and a form left open across a restart still arrives."""
+    """The report form, in the reporter's language. Its custom_id names the question and the
+    reporter, and the submission is handled by that id (`read_report_form`), not by this
+    object: any number of fans can report one question at once, and a form left open across a
+    restart still arrives."""
 
-    reason: discord.ui.TextInput[ReportModal] = discord.ui.TextInput(
-        label="What is wrong with this question?",
-        style=discord.TextStyle.paragraph,
-        placeholder="For example: the answer is out of date, or two choices are both right.",
-        min_length=5,
-        max_length=REPORT_REASON_MAX,
-        custom_id=REPORT_REASON_ID,
-    )
-
-    def __init__(self, question_id: str, reporter_id: int) -> None:
+    def __init__(
+        self, question_id: str, reporter_id: int, language: Language = Language.EN
+    ) -> None:
         super().__init__(
-            title="Report a problem",
+            title=clip(render("trivia.report.form.title", language), FORM_TITLE_MAX),
             timeout=None,
             custom_id=f"lwa:reportform:{question_id}:{reporter_id}",
         )
+        self.reason: discord.ui.TextInput[ReportModal] = discord.ui.TextInput(
+            label=clip(render("trivia.report.form.label", language), FORM_TITLE_MAX),
+            style=discord.TextStyle.paragraph,
+            placeholder=clip(render("trivia.report.form.placeholder", language), PLACEHOLDER_MAX),
+            min_length=5,
+            max_length=REPORT_REASON_MAX,
+            custom_id=REPORT_REASON_ID,
+        )
+        self.add_item(self.reason)
 
 
 def read_report_form(data: Any) -> tuple[str, int, str] | None:
@@ -186,32 +212,76 @@ def _submitted_value(node: Any, custom_id: str) -> str:
     return ""
 
 
+# --- questions and reveals (the channel's language) -------------------------------------------
+
+DIFFICULTY_LABELS = {
+    "easy": msg("trivia.difficulty.easy"),
+    "medium": msg("trivia.difficulty.medium"),
+    "hard": msg("trivia.difficulty.hard"),
+    "mixed": msg("trivia.difficulty.mixed"),
+}
+
+
+def difficulty_label(difficulty: str, language: Language) -> str:
+    message = DIFFICULTY_LABELS.get(difficulty)
+    return render(message, language) if message is not None else difficulty
+
+
+def _labels(question: Question, choices: Iterable[str], language: Language) -> list[str]:
+    """A game's choices (the dataset's English labels) as the reader reads them."""
+    return [choice_text(question, label, language) for label in choices]
+
+
 def question_embed(
-    view: OpenQuestion, title: str | None = None, *, closes: bool = True
+    view: OpenQuestion,
+    title: str | None = None,
+    *,
+    closes: bool = True,
+    language: Language = Language.EN,
 ) -> discord.Embed:
     """A question with its choices below it: "Question k/n", or `title` for a scheduled one
     ("Daily trivia question"); with `closes`, when the answers close (a live countdown)."""
     embed = discord.Embed(
-        title=title or f"Question {view.number}/{view.total}",
-        description=clip(view.question.question, 4096),
+        title=clip(
+            title
+            or render("trivia.question.title", language, number=view.number, total=view.total),
+            256,
+        ),
+        description=clip(asked(view.question, language), 4096),
         colour=COLOUR,
     )
     if closes:
-        until = f"Answers close <t:{int(view.closes_at.timestamp())}:R>"
+        until = render(
+            "trivia.question.closes", language, timestamp=int(view.closes_at.timestamp())
+        )
     else:
         minutes = round((view.closes_at - view.opened_at).total_seconds() / 60)
-        until = "Open for an hour" if minutes == 60 else f"Open for {minutes} minutes"
-    embed.add_field(name="Time", value=until, inline=True)
-    embed.add_field(name="Difficulty", value=view.question.difficulty, inline=True)
-    embed.set_footer(text="Click an answer: your first click counts. Faster answers score more.")
+        until = (
+            render("trivia.question.open_hour", language)
+            if minutes == 60
+            else render("trivia.question.open_minutes", language, minutes=minutes)
+        )
+    embed.add_field(name=render("trivia.question.time", language), value=until, inline=True)
+    embed.add_field(
+        name=render("trivia.question.difficulty", language),
+        value=difficulty_label(view.question.difficulty, language),
+        inline=True,
+    )
+    embed.set_footer(text=render("trivia.question.footer", language))
     return embed
 
 
 def sample_question(
-    question: Question, rng: random.Random, now: dt.datetime
+    question: Question,
+    rng: random.Random,
+    now: dt.datetime,
+    *,
+    language: Language = Language.EN,
+    title: str | None = None,
 ) -> tuple[discord.Embed, discord.ui.View]:
-    """A preview of a scheduled question: as it will be posted, with its buttons off and no
-    countdown (nothing to click, no game behind it)."""
+    """A preview of a scheduled question: as it will be posted (under `title`, by default the
+    daily post's), with its buttons off and no countdown (nothing to click, no game behind
+    it)."""
     sample = OpenQuestion(
         index=0,
         total=1,
@@ -220,13 +290,19 @@ def sample_question(
         opened_at=now,
         closes_at=now + dt.timedelta(seconds=DAILY_SECONDS),  # as the daily post
     )
-    title = post_title(PostKind.TRIVIA, ALL_DAYS)
-    return question_embed(sample, title, closes=False), closed_view(0, sample)
+    title = title or post_title(PostKind.TRIVIA, ALL_DAYS, language)
+    return (
+        question_embed(sample, title, closes=False, language=language),
+        closed_view(0, sample, language=language),
+    )
 
 
-def question_view(game_id: int, view: OpenQuestion) -> discord.ui.View:
+def question_view(
+    game_id: int, view: OpenQuestion, *, language: Language = Language.EN
+) -> discord.ui.View:
     buttons = discord.ui.View(timeout=None)
-    for choice, label in enumerate(view.choices):
+    labels = _labels(view.question, view.choices, language)
+    for choice, label in enumerate(labels):
         buttons.add_item(ChoiceButton(game_id, view.index, choice, label))
     return buttons
 
@@ -237,21 +313,39 @@ def reveal_embed(
     dataset: Dataset,
     daily: bool = False,
     streaks: Mapping[int, int] | None = None,
+    *,
+    language: Language = Language.EN,
 ) -> discord.Embed:
     """The answer, why, how it went, and one source line (the source's own words are behind
     "Details"). A daily question also names its fastest right answers and the streaks."""
     question = reveal.question
-    title = (
-        "Daily trivia: the answer" if daily else f"Question {reveal.index + 1}/{total}: the answer"
+    if daily:
+        title = render("trivia.reveal.daily_title", language)
+    else:
+        title = render("trivia.reveal.title", language, number=reveal.index + 1, total=total)
+    embed = discord.Embed(
+        title=clip(title, 256), description=clip(asked(question, language), 4096), colour=COLOUR
     )
-    embed = discord.Embed(title=title, description=clip(question.question, 4096), colour=COLOUR)
+    answer = choice_text(question, reveal.correct_choice, language)
     embed.add_field(
-        name="Answer", value=clip(f"✅ **{reveal.correct_choice}**", 1024), inline=False
+        name=render("trivia.reveal.answer", language),
+        value=clip(f"✅ **{answer}**", 1024),
+        inline=False,
     )
-    embed.add_field(name="Why", value=clip(question.explanation, 1024), inline=False)
-    embed.add_field(name="Result", value=clip(_result(reveal, daily, streaks), 1024), inline=False)
     embed.add_field(
-        name="Source", value=clip(short_source(dataset.source_of(question)), 1024), inline=False
+        name=render("trivia.reveal.why", language),
+        value=clip(explained(question, language), 1024),
+        inline=False,
+    )
+    embed.add_field(
+        name=render("trivia.reveal.result", language),
+        value=clip(_result(reveal, daily, streaks, language), 1024),
+        inline=False,
+    )
+    embed.add_field(
+        name=render("trivia.reveal.source", language),
+        value=clip(short_source(dataset.source_of(question), language), 1024),
+        inline=False,
     )
     return embed  # the question's id is under "Details", with its passage
 
@@ -260,31 +354,44 @@ def reveal_embed(
 SHOWN_PLAYERS = 3
 
 
-def _result(reveal: Reveal, daily: bool, streaks: Mapping[int, int] | None) -> str:
+def _result(
+    reveal: Reveal, daily: bool, streaks: Mapping[int, int] | None, language: Language
+) -> str:
     if reveal.answered == 0:
-        return "Nobody answered this one."
-    result = f"{reveal.right} of {reveal.answered} answered right."
+        return render("trivia.result.nobody", language)
+    result = render("trivia.result.right", language, right=reveal.right, answered=reveal.answered)
     right = [r for r in reveal.results if r.correct]  # in the order the answers came
     if not right:
         return result
     if not daily:
-        return f"{result} Fastest: <@{right[0].user_id}> (+{right[0].points})."
-    fastest = ", ".join(f"<@{r.user_id}> +{r.points}" for r in right[:SHOWN_PLAYERS])
-    result += f"\nFastest: {fastest}."
+        fastest = render(
+            "trivia.result.fastest_one", language, user=right[0].user_id, points=right[0].points
+        )
+        return f"{result} {fastest}"
+    players = ", ".join(f"<@{r.user_id}> +{r.points}" for r in right[:SHOWN_PLAYERS])
+    result += "\n" + render("trivia.result.fastest", language, players=players)
     runs = sorted(
         ((streak, user) for user, streak in (streaks or {}).items() if streak >= 2),
         reverse=True,
     )
     if runs:
-        shown = ", ".join(f"<@{user}> {streak}" for streak, user in runs[:SHOWN_PLAYERS])
-        more = f" and {len(runs) - SHOWN_PLAYERS} more" if len(runs) > SHOWN_PLAYERS else ""
-        result += f"\nDaily streaks (days in a row): {shown}{more}."
+        shown = ", ".join(
+            render("trivia.result.streak", language, user=user, days=streak)
+            for streak, user in runs[:SHOWN_PLAYERS]
+        )
+        if len(runs) > SHOWN_PLAYERS:
+            shown = render(
+                "trivia.result.and_more", language, players=shown, count=len(runs) - SHOWN_PLAYERS
+            )
+        result += "\n" + render("trivia.result.streaks", language, players=shown)
     return result
 
 
-def reveal_view(game_id: int, reveal: Reveal) -> discord.ui.View:
+def reveal_view(
+    game_id: int, reveal: Reveal, *, language: Language = Language.EN
+) -> discord.ui.View:
     buttons = discord.ui.View(timeout=None)
-    for choice, label in enumerate(reveal.choices):
+    for choice, label in enumerate(_labels(reveal.question, reveal.choices, language)):
         style = (
             discord.ButtonStyle.success
             if choice == reveal.correct_index
@@ -293,19 +400,21 @@ def reveal_view(game_id: int, reveal: Reveal) -> discord.ui.View:
         item = ChoiceButton(game_id, reveal.index, choice, label, style=style, disabled=True)
         item.item.row = 0
         buttons.add_item(item)
-    details = DetailsButton("question", reveal.question.id)
+    details = DetailsButton("question", reveal.question.id, language=language)
     details.item.row = 1
     buttons.add_item(details)
-    report = ReportButton(reveal.question.id)
+    report = ReportButton(reveal.question.id, language)
     report.item.row = 1
     buttons.add_item(report)
     return buttons
 
 
-def closed_view(game_id: int, view: OpenQuestion) -> discord.ui.View:
+def closed_view(
+    game_id: int, view: OpenQuestion, *, language: Language = Language.EN
+) -> discord.ui.View:
     """The buttons of a question that was dropped unrevealed: all grey and disabled."""
     buttons = discord.ui.View(timeout=None)
-    for choice, label in enumerate(view.choices):
+    for choice, label in enumerate(_labels(view.question, view.choices, language)):
         buttons.add_item(
             ChoiceButton(
                 game_id,
@@ -319,8 +428,23 @@ def closed_view(game_id: int, view: OpenQuestion) -> discord.ui.View:
     return buttons
 
 
-def _points(n: int) -> str:
-    return f"{n:,} point{'s' if n != 1 else ''}"
+def notice_text(notice: Notice, language: Language) -> str:
+    """A game's notice (`bot.services.games.Notice`) in words."""
+    return render(notice.message, language, **notice.params)
+
+
+def notice_embed(notice: Notice, language: Language) -> discord.Embed:
+    """A notice in a game's channel ("the game had to stop")."""
+    return discord.Embed(description=notice_text(notice, language), colour=ERROR_COLOUR)
+
+
+# --- standings (the channel's language) ---------------------------------------------------------
+
+
+def _points(n: int, language: Language) -> str:
+    if n == 1:
+        return render("trivia.points.one", language)
+    return render("trivia.points", language, points=f"{n:,}")
 
 
 # Final standings rank this many players by name; the rest are counted (the leaderboard has
@@ -329,109 +453,195 @@ STANDINGS_NAMED = 10
 UNSCORED_NAMED = 5
 
 
-def standings_embed(standings: Sequence[Standing], title: str, note: str = "") -> discord.Embed:
+def standings_embed(
+    standings: Sequence[Standing],
+    title: str | None = None,
+    note: str = "",
+    *,
+    language: Language = Language.EN,
+) -> discord.Embed:
     """The end of a game: players with points ranked (medals for the top three), then who
-    played without scoring; a game nobody scored in says so once."""
+    played without scoring; a game nobody scored in says so once. `note`: why it ended
+    early, already in words."""
     lines = [note] if note else []
     scored = [s for s in standings if s.points > 0]
     medals = {1: "🥇", 2: "🥈", 3: "🥉"}
     for rank, s in enumerate(scored[:STANDINGS_NAMED], 1):
         lines.append(
-            f"{medals.get(rank, f'**{rank}.**')} <@{s.user_id}> — {_points(s.points)} · "
-            f"{s.correct}/{s.answered} correct"
+            render(
+                "trivia.standings.line",
+                language,
+                rank=medals.get(rank, f"**{rank}.**"),
+                user=s.user_id,
+                points=_points(s.points, language),
+                correct=s.correct,
+                answered=s.answered,
+            )
         )
     if len(scored) > STANDINGS_NAMED:
-        lines.append(f"…and {len(scored) - STANDINGS_NAMED} more with points.")
+        lines.append(render("trivia.standings.more", language, count=len(scored) - STANDINGS_NAMED))
     unscored = [s for s in standings if s.points == 0]
     if 0 < len(unscored) <= UNSCORED_NAMED:
         names = ", ".join(f"<@{s.user_id}> (0/{s.answered})" for s in unscored)
-        lines.append(f"No points this time: {names}")
+        lines.append(render("trivia.standings.no_points", language, players=names))
     elif unscored:
-        lines.append(f"No points this time for {len(unscored)} players.")
+        lines.append(render("trivia.standings.no_points_count", language, count=len(unscored)))
     if scored:
-        lines.append("\nThe points are on the server's leaderboard: `/trivia leaderboard`.")
+        lines.append("\n" + render("trivia.standings.on_the_leaderboard", language))
     elif not standings:
-        lines.append("Nobody answered, so nobody scored.")
-    return discord.Embed(title=title, description=join_within(lines, 4096), colour=COLOUR)
+        lines.append(render("trivia.standings.nobody", language))
+    return discord.Embed(
+        title=clip(title or render("trivia.standings.title", language), 256),
+        description=join_within(lines, 4096),
+        colour=COLOUR,
+    )
+
+
+def game_started_embed(
+    starter_id: int,
+    questions: int,
+    level: str,
+    seconds: int,
+    *,
+    language: Language = Language.EN,
+) -> discord.Embed:
+    body = msg("trivia.started.body.one") if questions == 1 else msg("trivia.started.body")
+    return _embed(
+        render("trivia.started.title", language),
+        render(
+            body,
+            language,
+            starter=starter_id,
+            count=questions,
+            level=difficulty_label(level, language),
+            seconds=seconds,
+        ),
+    )
+
+
+# --- a player's own replies (their language) ----------------------------------------------------
+
+PERIODS = {
+    "all": msg("trivia.period.all"),
+    "week": msg("trivia.period.week"),
+    "month": msg("trivia.period.month"),
+}
 
 
 def leaderboard_embed(
     rows: Sequence[LeaderRow],
     caller: LeaderRow | None,
-    period_label: str,
+    period: str,
     caller_id: int,
     since: dt.datetime | None = None,
     timezone: str = "UTC",
+    *,
+    language: Language = Language.EN,
 ) -> discord.Embed:
-    """The top players with points (nobody without one is ranked), the caller's own rank
-    when further down, and since when the period counts."""
-    lines = [
-        f"**{r.rank}.** <@{r.user_id}> — {_points(r.points)} · {r.correct} correct · "
-        f"{r.accuracy:.0%} accuracy"
-        for r in rows
-    ]
-    if not rows:
-        lines.append("No points yet for this period. Start a game with `/trivia play`!")
-    if caller is not None and all(r.user_id != caller_id for r in rows):
-        lines.append(
-            f"…\n**{caller.rank}.** <@{caller.user_id}> (you) — {_points(caller.points)} · "
-            f"{caller.correct} correct · {caller.accuracy:.0%} accuracy"
+    """The top players with points (nobody without one is ranked) of `period` (`all`, `week`
+    or `month`), the caller's own rank when further down, and since when the period counts."""
+
+    def line(message: str, row: LeaderRow) -> str:
+        return render(
+            message,
+            language,
+            rank=row.rank,
+            user=row.user_id,
+            points=_points(row.points, language),
+            correct=row.correct,
+            accuracy=f"{row.accuracy:.0%}",
         )
+
+    lines = [line(msg("trivia.leaderboard.line"), r) for r in rows]
+    if not rows:
+        lines.append(render("trivia.leaderboard.empty", language))
+    if caller is not None and all(r.user_id != caller_id for r in rows):
+        lines.append("…\n" + line(msg("trivia.leaderboard.you"), caller))
+    label = render(PERIODS.get(period, PERIODS["all"]), language)
     embed = discord.Embed(
-        title=f"Trivia leaderboard — {period_label}",
+        title=render("trivia.leaderboard.title", language, period=label),
         description=join_within(lines, 4096),
         colour=COLOUR,
     )
     if since is not None:
-        local = f"{since:%A} {since.day} {since:%B %Y, %H:%M}"
-        embed.set_footer(text=f"Since {local} {timezone_label(timezone)} (the server's time)")
+        embed.set_footer(
+            text=render(
+                "trivia.leaderboard.since",
+                language,
+                weekday=format_date(since, "EEEE", locale=str(language)),
+                day=since.date(),
+                time=f"{since:%H:%M}",
+                zone=timezone_text(timezone, language),
+            )
+        )
     return embed
 
 
-def stats_embed(stats: PlayerStats) -> discord.Embed:
-    embed = discord.Embed(title="Trivia stats", description=f"<@{stats.user_id}>", colour=COLOUR)
-    embed.add_field(name="Points", value=f"{stats.points:,}", inline=True)
-    embed.add_field(
-        name="Rank", value=f"#{stats.rank}" if stats.rank else "not ranked yet", inline=True
+def stats_embed(stats: PlayerStats, *, language: Language = Language.EN) -> discord.Embed:
+    def field(message: str, value: str) -> None:
+        embed.add_field(name=render(message, language), value=value, inline=True)
+
+    embed = discord.Embed(
+        title=render("trivia.stats.title", language),
+        description=f"<@{stats.user_id}>",
+        colour=COLOUR,
     )
-    embed.add_field(name="Games", value=str(stats.games), inline=True)
-    embed.add_field(name="Answers", value=f"{stats.correct} right of {stats.answered}", inline=True)
-    embed.add_field(name="Accuracy", value=f"{stats.accuracy:.0%}", inline=True)
-    embed.add_field(name="Best streak", value=str(stats.best_streak), inline=True)
-    embed.add_field(
-        name="Daily streak",
-        value=f"{stats.daily_streak} now · best {stats.best_daily_streak}",
-        inline=True,
+    field(msg("trivia.stats.points"), f"{stats.points:,}")
+    field(
+        msg("trivia.stats.rank"),
+        render("trivia.stats.rank_value", language, rank=stats.rank)
+        if stats.rank
+        else render("trivia.stats.unranked", language),
+    )
+    field(msg("trivia.stats.games"), str(stats.games))
+    field(
+        msg("trivia.stats.answers"),
+        render(
+            "trivia.stats.answers_value", language, correct=stats.correct, answered=stats.answered
+        ),
+    )
+    field(msg("trivia.stats.accuracy"), f"{stats.accuracy:.0%}")
+    field(msg("trivia.stats.best_streak"), str(stats.best_streak))
+    field(
+        msg("trivia.stats.daily_streak"),
+        render(
+            "trivia.stats.daily_streak_value",
+            language,
+            current=stats.daily_streak,
+            best=stats.best_daily_streak,
+        ),
     )
     return embed
 
 
-def reports_embed(reports: Sequence[Report]) -> discord.Embed:
+def reports_embed(reports: Sequence[Report], *, language: Language = Language.EN) -> discord.Embed:
     lines = [
-        f"**#{r.id}** <t:{int(r.created_at.timestamp())}:R> · question `{r.question_id}` · "
-        f"by <@{r.reporter_id}>\n> {clip(r.reason, 300)}"
+        render(
+            "trivia.reports.line",
+            language,
+            report=r.id,
+            when=f"<t:{int(r.created_at.timestamp())}:R>",
+            question=r.question_id,
+            reporter=r.reporter_id,
+            reason=clip(r.reason, 300),
+        )
         for r in reports
     ]
     if not reports:
-        lines.append("No reports. Fans can report a question with the button under each answer.")
+        lines.append(render("trivia.reports.empty", language))
     return discord.Embed(
-        title="Trivia reports", description=join_within(lines, 4096), colour=COLOUR
-    )
-
-
-def report_thanks_embed(report_id: int, question_id: str) -> discord.Embed:
-    return discord.Embed(
-        description=f"Thank you! Report #{report_id} about question `{question_id}` is saved. "
-        "This server's moderators read reports with `/trivia reports`, and the bot's operators "
-        "can list them all.",
+        title=render("trivia.reports.title", language),
+        description=join_within(lines, 4096),
         colour=COLOUR,
     )
 
 
-def game_started_embed(starter_id: int, questions: int, level: str, seconds: int) -> discord.Embed:
-    return _embed(
-        "Trivia time!",
-        f"<@{starter_id}> started a quiz: **{questions}** {level} "
-        f"question{'s' if questions != 1 else ''}, **{seconds} s** each. Click an answer under "
-        "each question: the faster, the more points (500 to 1000 for a right answer).",
+def report_thanks_embed(
+    report_id: int, question_id: str, *, language: Language = Language.EN
+) -> discord.Embed:
+    return discord.Embed(
+        description=render(
+            "trivia.report.thanks", language, report=report_id, question=question_id
+        ),
+        colour=COLOUR,
     )

@@ -7,6 +7,7 @@ import pytest
 from bot.domain.clock import FakeClock
 from bot.domain.dates import (
     DATE_EXAMPLES,
+    DATE_EXAMPLES_KO,
     DateParseError,
     MonthDay,
     countdown,
@@ -16,6 +17,7 @@ from bot.domain.dates import (
     years_ago,
 )
 from bot.domain.models import Event
+from bot.i18n import Language, render
 
 
 def event(event_id: str, day: date, at: time | None = None) -> Event:
@@ -50,6 +52,19 @@ def event(event_id: str, day: date, at: time | None = None) -> Event:
         ("02-29", MonthDay(2, 29)),
         ("Feb 29", MonthDay(2, 29)),
         ("2024-02-29", MonthDay(2, 29, 2024)),
+        # Korean, as Korean fans write dates
+        ("1월 24일", MonthDay(1, 24)),
+        ("1월24일", MonthDay(1, 24)),
+        ("01월 24일", MonthDay(1, 24)),
+        ("1월 24", MonthDay(1, 24)),
+        ("2024년 1월 24일", MonthDay(1, 24, 2024)),
+        ("2024년1월24일", MonthDay(1, 24, 2024)),
+        ("  12월   31일 ", MonthDay(12, 31)),
+        ("2월 29일", MonthDay(2, 29)),
+        ("2024. 1. 24.", MonthDay(1, 24, 2024)),
+        ("2024.01.24", MonthDay(1, 24, 2024)),
+        ("1.24", MonthDay(1, 24)),
+        ("1. 24.", MonthDay(1, 24)),
     ],
 )
 def test_parse_day_reads_every_accepted_form(text: str, expected: MonthDay) -> None:
@@ -57,9 +72,14 @@ def test_parse_day_reads_every_accepted_form(text: str, expected: MonthDay) -> N
 
 
 def test_every_example_shown_to_fans_is_accepted() -> None:
-    for example in DATE_EXAMPLES:
+    for example in (*DATE_EXAMPLES, *DATE_EXAMPLES_KO):
         assert parse_day(example).month == 1
         assert parse_day(example).day == 24
+
+
+def said(error: DateParseError, language: Language = Language.EN) -> str:
+    """What a reader is told about `error`."""
+    return render(error.message, language, **error.params)
 
 
 @pytest.mark.parametrize(
@@ -79,25 +99,37 @@ def test_every_example_shown_to_fans_is_accepted() -> None:
         "24",
         "1/2/3/4",
         "January",
+        "13월 1일",
+        "2월 30일",
+        "1월",
+        "24일",
+        "2023년 2월 29일",
     ],
 )
 def test_parse_day_rejects_unreadable_dates_with_one_friendly_sentence(text: str) -> None:
     with pytest.raises(DateParseError) as caught:
         parse_day(text)
-    message = str(caught.value)
-    assert message.startswith("I could not read")
-    assert message.endswith(".")
-    assert "\n" not in message
     assert isinstance(caught.value, ValueError)
+    english, korean = said(caught.value), said(caught.value, Language.KO)
+    assert english.startswith("I could not read")
+    assert english.endswith(".") and korean.endswith(".")
+    assert "\n" not in english and "\n" not in korean
+    assert "날짜" in korean
 
 
 def test_parse_day_error_says_why_when_it_can() -> None:
-    with pytest.raises(DateParseError, match="February has no day 30"):
-        parse_day("02-30")
-    with pytest.raises(DateParseError, match="2023 was not a leap year"):
-        parse_day("2023-02-29")
-    with pytest.raises(DateParseError, match="not a month"):
-        parse_day("Janvember 3")
+    for text, english, korean in (
+        ("02-30", "February has no day 30", "2월에는 30일이 없어요"),
+        ("2월 30일", "February has no day 30", "2월에는 30일이 없어요"),
+        ("2023-02-29", "2023 was not a leap year", "2023년은 윤년이 아니라서"),
+        ("Janvember 3", "not a month", "달 이름"),
+        ("13월 1일", "there is no month 13", "13월은 없어요"),
+    ):
+        with pytest.raises(DateParseError) as caught:
+            parse_day(text)
+        assert english in said(caught.value), text
+        assert korean in said(caught.value, Language.KO), text
+        assert f"“{text}”" in said(caught.value, Language.KO)
 
 
 def test_events_on_finds_that_calendar_day_in_any_year_sorted_by_date_and_time() -> None:

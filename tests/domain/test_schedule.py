@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import UTC, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, available_timezones
@@ -7,13 +8,16 @@ from zoneinfo import ZoneInfo, available_timezones
 import pytest
 
 from bot.domain.clock import FakeClock
+from bot.domain.language import Language
+from bot.domain.records import ScheduleRecord
+from bot.domain.refusal import Refusal
 from bot.domain.schedule import (
     ALL_DAYS,
     TIMEZONE_ABBREVIATIONS,
     WEEKDAYS,
     WEEKENDS,
     PostKind,
-    ScheduleInputError,
+    ScheduleState,
     catch_up,
     format_days,
     next_run_after,
@@ -21,9 +25,7 @@ from bot.domain.schedule import (
     parse_run_nonce,
     parse_time,
     parse_timezone,
-    post_title,
     run_nonce,
-    timezone_label,
     timezone_suggestions,
     usable_timezone,
 )
@@ -33,21 +35,62 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
+def told(refusal: Refusal, language: Language = Language.EN) -> str:
+    """What a refusal says to a reader of `language`."""
+    from bot.i18n import render
+
+    return render(refusal.message, language, **refusal.params)
+
+
 # --- reading moderators' input ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("09:00", time(9, 0)), ("9:05", time(9, 5)), (" 23:59 ", time(23, 59)), ("0:00", time(0))],
+    [
+        ("09:00", time(9, 0)),
+        ("9:05", time(9, 5)),
+        (" 23:59 ", time(23, 59)),
+        ("0:00", time(0)),
+        # as fans write it, in English…
+        ("9am", time(9)),
+        ("9 PM", time(21)),
+        ("9:30pm", time(21, 30)),
+        ("12 a.m.", time(0)),
+        ("12pm", time(12)),
+        ("noon", time(12)),
+        # …and in Korean
+        ("오전 9시", time(9)),
+        ("오후 9시 30분", time(21, 30)),
+        ("오후9시30분", time(21, 30)),
+        ("오후 9시 반", time(21, 30)),
+        ("오후 9:30", time(21, 30)),
+        ("오후 12시", time(12)),
+        ("오전 12시", time(0)),
+        ("밤 11시", time(23)),
+        ("밤 12시", time(0)),
+        ("저녁 7시", time(19)),
+        ("새벽 2시", time(2)),
+        ("21시", time(21)),
+        ("9시 5분", time(9, 5)),
+        ("정오", time(12)),
+        ("자정", time(0)),
+    ],
 )
 def test_parse_time(text: str, expected: time) -> None:
     assert parse_time(text) == expected
 
 
-@pytest.mark.parametrize("text", ["24:00", "12:60", "9", "9:5", "9am", "", "12:00:00", "١٢:٠٠"])
+@pytest.mark.parametrize(
+    "text",
+    ["24:00", "12:60", "9", "9:5", "", "12:00:00", "١٢:٠٠", "13pm", "0am", "오후 13시", "25시"],
+)
 def test_parse_time_rejects_with_a_friendly_sentence(text: str) -> None:
-    with pytest.raises(ScheduleInputError, match=r"HH:MM in 24-hour time"):
+    with pytest.raises(Refusal) as caught:
         parse_time(text)
+    assert caught.value.message == "time.unreadable"
+    assert "HH:MM in 24-hour time" in told(caught.value)
+    assert "24시간제 HH:MM" in told(caught.value, Language.KO)
 
 
 @pytest.mark.parametrize(
@@ -64,16 +107,35 @@ def test_parse_time_rejects_with_a_friendly_sentence(text: str) -> None:
         ("sun", frozenset({6})),
         ("sat,sun", WEEKENDS),
         ("thurs,tues", frozenset({1, 3})),
+        ("mon-fri", WEEKDAYS),
+        ("fri - mon", frozenset({4, 5, 6, 0})),
+        ("weekdays,sat", frozenset(range(6))),
+        # in Korean (SPEC §3a)
+        ("매일", ALL_DAYS),
+        ("평일", WEEKDAYS),
+        ("주말", WEEKENDS),
+        ("월,수,금", frozenset({0, 2, 4})),
+        ("월수금", frozenset({0, 2, 4})),
+        ("월 수 금", frozenset({0, 2, 4})),
+        ("월·수·금", frozenset({0, 2, 4})),
+        ("월요일,수요일", frozenset({0, 2})),
+        ("월요일 수요일", frozenset({0, 2})),
+        ("토일", WEEKENDS),
+        ("일요일", frozenset({6})),
+        ("월~금", WEEKDAYS),
+        ("화욜", frozenset({1})),
     ],
 )
 def test_parse_days(text: str, expected: frozenset[int]) -> None:
     assert parse_days(text) == expected
 
 
-@pytest.mark.parametrize("text", ["mon,fryday", "someday", ",", "1,2"])
+@pytest.mark.parametrize("text", ["mon,fryday", "someday", ",", "1,2", "월화수요", "요일", "mon~"])
 def test_parse_days_rejects_unknown_days(text: str) -> None:
-    with pytest.raises(ScheduleInputError, match="mon,wed,fri"):
+    with pytest.raises(Refusal) as caught:
         parse_days(text)
+    assert "mon,wed,fri" in told(caught.value)
+    assert "월,수,금" in told(caught.value, Language.KO)
 
 
 @pytest.mark.parametrize(
@@ -107,14 +169,17 @@ def test_parse_timezone_returns_the_canonical_name() -> None:
 
 @pytest.mark.parametrize("name", ["Mars/Olympus", "", "Asia", "../etc/passwd", "UTC+15", "XYZT"])
 def test_parse_timezone_rejects_unknown_names(name: str) -> None:
-    with pytest.raises(ScheduleInputError) as caught:
+    with pytest.raises(Refusal) as caught:
         parse_timezone(name)
-    assert "timezone" in str(caught.value)
+    assert caught.value.message.startswith("timezone.")
+    assert "timezone" in told(caught.value) and "시간대" in told(caught.value, Language.KO)
 
 
 def test_parse_timezone_suggests_a_close_name() -> None:
-    with pytest.raises(ScheduleInputError, match="Asia/Seoul"):
+    with pytest.raises(Refusal) as caught:
         parse_timezone("Asia/Seo")
+    assert told(caught.value) == ("I don't know the timezone “Asia/Seo”. Did you mean Asia/Seoul?")
+    assert "Asia/Seoul" in told(caught.value, Language.KO)
 
 
 @pytest.mark.parametrize(
@@ -136,6 +201,45 @@ def test_parse_timezone_suggests_a_close_name() -> None:
 def test_timezones_people_type(typed: str, zone: str) -> None:
     assert parse_timezone(typed) == zone
     assert timezone_suggestions(typed)[0] == zone  # the autocomplete finds it first
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("서울", "Asia/Seoul"),
+        ("한국", "Asia/Seoul"),
+        ("한국 시간", "Asia/Seoul"),
+        ("한국시간", "Asia/Seoul"),
+        ("한국 표준시", "Asia/Seoul"),
+        ("서울시", "Asia/Seoul"),
+        ("대한민국", "Asia/Seoul"),
+        ("도쿄", "Asia/Tokyo"),
+        ("일본", "Asia/Tokyo"),
+        ("일본 시간", "Asia/Tokyo"),
+        ("뉴욕", "America/New_York"),
+        ("미국 서부", "America/Los_Angeles"),
+        ("런던", "Europe/London"),
+        ("자카르타", "Asia/Jakarta"),
+        ("Korea time", "Asia/Seoul"),
+        ("korean time", "Asia/Seoul"),
+    ],
+)
+def test_places_people_name_in_korean_and_english(typed: str, zone: str) -> None:
+    assert parse_timezone(typed) == zone
+    assert timezone_suggestions(typed)[0] == zone  # the autocomplete finds it first
+
+
+def test_the_autocomplete_finds_a_korean_place_as_it_is_typed() -> None:
+    assert timezone_suggestions("서")[0] == "Asia/Seoul"
+    assert timezone_suggestions("한국 시")[0] == "Asia/Seoul"
+    assert timezone_suggestions("도")[0] == "Asia/Tokyo"
+    assert "Europe/London" in timezone_suggestions("런")
+
+
+def test_every_place_is_a_zone_the_host_knows() -> None:
+    from bot.domain.schedule import PLACE_TIMEZONES
+
+    assert set(PLACE_TIMEZONES.values()) <= HOST_ZONES
 
 
 HOST_ZONES = available_timezones()
@@ -167,13 +271,13 @@ def _check_offset(minutes: int, extra: int) -> None:
         for suggested in timezone_suggestions(typed):
             assert suggested in HOST_ZONES, (typed, suggested)
         if not -12 * 60 <= minutes <= 14 * 60:
-            with pytest.raises(ScheduleInputError) as caught:
+            with pytest.raises(Refusal) as caught:
                 parse_timezone(typed)
-            assert "UTC-12" in str(caught.value) and "UTC+14" in str(caught.value), typed
+            assert "UTC-12" in told(caught.value) and "UTC+14" in told(caught.value), typed
             continue
         try:
             zone = parse_timezone(typed)
-        except ScheduleInputError:
+        except Refusal:
             assert extra, f"{typed} is a whole-hour offset in range, and must be understood"
             continue
         assert zone in HOST_ZONES, (typed, zone)
@@ -183,9 +287,9 @@ def _check_offset(minutes: int, extra: int) -> None:
 
 @pytest.mark.parametrize("typed", ["UTC-13", "UTC-14", "GMT-13:00", "-14", "utc−13", "UTC+15"])
 def test_offsets_beyond_the_earths_are_refused_kindly(typed: str) -> None:
-    with pytest.raises(ScheduleInputError) as caught:
+    with pytest.raises(Refusal) as caught:
         parse_timezone(typed)
-    assert str(caught.value) == (
+    assert told(caught.value) == (
         f"“{typed}” is not a timezone any place uses: UTC offsets run from UTC-12 to UTC+14. "
         "Use a name such as Asia/Seoul, Europe/Berlin or UTC, or KST, or UTC+9."
     )
@@ -205,8 +309,9 @@ def test_every_abbreviation_means_the_bots_own_zone(abbreviation: str, zone: str
 def test_a_name_the_host_does_not_know_is_never_returned(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever the table says, parse_timezone only returns zones this host can load."""
     monkeypatch.setitem(TIMEZONE_ABBREVIATIONS, "mrt", "Mars/Olympus")
-    with pytest.raises(ScheduleInputError, match="I don't know the timezone “MRT”"):
+    with pytest.raises(Refusal) as caught:
         parse_timezone("MRT")
+    assert told(caught.value).startswith("I don't know the timezone “MRT”")
     assert "Mars/Olympus" not in timezone_suggestions("mrt")
 
 
@@ -218,9 +323,11 @@ def test_eastern_and_mountain_time_keep_summer_time() -> None:
 
 
 def test_an_offset_zone_is_shown_with_its_offset() -> None:
-    assert timezone_label("Etc/GMT-9") == "Etc/GMT-9 (UTC+9, no daylight saving)"
-    assert timezone_label("Etc/GMT+3") == "Etc/GMT+3 (UTC-3, no daylight saving)"
-    assert timezone_label("Asia/Seoul") == "Asia/Seoul"
+    from bot.ui.schedules import timezone_text
+
+    assert timezone_text("Etc/GMT-9", Language.EN) == "Etc/GMT-9 (UTC+9, no daylight saving)"
+    assert timezone_text("Etc/GMT+3", Language.EN) == "Etc/GMT+3 (UTC-3, no daylight saving)"
+    assert timezone_text("Asia/Seoul", Language.EN) == "Asia/Seoul"
 
 
 def test_timezone_suggestions_for_autocomplete() -> None:
@@ -416,7 +523,7 @@ def test_run_nonce_reads_back_as_its_schedule_and_due_minute() -> None:
 @pytest.mark.parametrize("name", ["localtime", "Factory", "posix/Asia/Seoul", "right/UTC"])
 def test_only_region_names_are_timezones(name: str) -> None:
     """tzdata's other entries are not regions: `localtime` is whatever the host says."""
-    with pytest.raises(ScheduleInputError):
+    with pytest.raises(Refusal):
         parse_timezone(name)
     assert usable_timezone(name) is None
     assert not [n for n in timezone_suggestions(name.split("/")[0]) if n.startswith(name[:5])]
@@ -424,15 +531,96 @@ def test_only_region_names_are_timezones(name: str) -> None:
     assert usable_timezone(None) is None
 
 
+# --- how schedules read, in both languages (bot.ui.schedules) --------------------------------
+
+
 @pytest.mark.parametrize(
-    ("kind", "days", "title"),
+    ("kind", "days", "english", "korean"),
     [
-        (PostKind.QUOTE, ALL_DAYS, "Daily quote"),
-        (PostKind.FACT, WEEKDAYS, "Weekdays fact"),
-        (PostKind.TRIVIA, WEEKENDS, "Weekends trivia question"),
-        (PostKind.QUOTE, frozenset({0, 2, 4}), "Quote · Mon, Wed, Fri"),
-        (PostKind.ONTHISDAY, frozenset({0}), "On this day"),
+        (PostKind.QUOTE, ALL_DAYS, "Daily quote", "오늘의 인용"),
+        (PostKind.FACT, WEEKDAYS, "Weekdays fact", "평일 팩트"),
+        (PostKind.TRIVIA, WEEKENDS, "Weekends trivia question", "주말 퀴즈"),
+        (PostKind.TRIVIA, ALL_DAYS, "Daily trivia question", "오늘의 퀴즈"),
+        (PostKind.QUOTE, frozenset({0, 2, 4}), "Quote · Mon, Wed, Fri", "인용 · 월, 수, 금"),
+        (PostKind.ONTHISDAY, frozenset({0}), "On this day", "이날의 기록"),
     ],
 )
-def test_a_post_is_named_after_its_days(kind: PostKind, days: frozenset[int], title: str) -> None:
-    assert post_title(kind, days) == title
+def test_a_post_is_named_in_the_readers_language(
+    kind: PostKind, days: frozenset[int], english: str, korean: str
+) -> None:
+    from bot.ui.schedules import post_title as title
+
+    assert title(kind, days, Language.EN) == english
+    assert title(kind, days, Language.KO) == korean
+
+
+def test_days_and_timezones_read_in_both_languages() -> None:
+    from bot.ui.schedules import days_text, timezone_text
+
+    assert days_text(WEEKDAYS, Language.EN) == "weekdays"
+    assert days_text(WEEKDAYS, Language.KO) == "평일"
+    assert days_text(parse_days("월수금"), Language.KO) == "월, 수, 금"
+    assert days_text(parse_days("월수금"), Language.EN) == "Mon, Wed, Fri"
+    assert timezone_text("Asia/Seoul", Language.KO) == "Asia/Seoul"
+    assert timezone_text("Etc/GMT-9", Language.KO) == "Etc/GMT-9 (UTC+9, 서머타임 없음)"
+
+
+def _record(**changes: object) -> ScheduleRecord:
+    record = ScheduleRecord(
+        id=3,
+        guild_id=1,
+        channel_id=2,
+        content=PostKind.QUOTE,
+        local_time=time(9),
+        timezone="Asia/Seoul",
+        days=frozenset({0, 2, 4}),
+        role_id=None,
+        state=ScheduleState.ACTIVE,
+        failing_reason=None,
+        failures=0,
+        next_run_at=utc(2024, 1, 24),
+        created_by=7,
+        created_at=utc(2024, 1, 23),
+    )
+    return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+
+
+def test_a_failing_reason_is_stored_as_a_message_and_read_in_each_language() -> None:
+    from bot.domain.schedule import stored_reason, unusable_reason
+    from bot.ui.schedules import reason_text, schedule_state
+
+    stored = stored_reason(
+        "schedule.failing.lost_permissions",
+        permissions=["send_messages", "embed_links"],
+        channel="daily",
+    )
+    assert reason_text(stored, Language.EN) == (
+        "the bot lost Send Messages and Embed Links in #daily "
+        "(give it back in the channel's settings)"
+    )
+    assert "메시지 보내기, 링크 첨부" in reason_text(stored, Language.KO)
+    failing = _record(failing_reason=stored, failures=2)
+    assert schedule_state(failing, Language.EN).startswith("⚠️ failing (2 failures in a row): ")
+    assert schedule_state(failing, Language.KO).startswith("⚠️ 실패 중(2번 연속): 봇이 #daily")
+    unknown = unusable_reason("Mars/Olympus", KeyError("Mars/Olympus"))
+    assert "“Mars/Olympus”" in reason_text(unknown, Language.EN)
+    assert "“Mars/Olympus”" in reason_text(unknown, Language.KO)
+    assert reason_text(unknown, Language.KO) != reason_text(unknown, Language.EN)
+    damaged = unusable_reason("Asia/Seoul", ValueError("bad days"))
+    assert "add it again" in reason_text(damaged, Language.EN)
+
+
+@pytest.mark.parametrize(
+    "old",
+    [
+        "the channel was deleted (remove this schedule and add one for another channel)",
+        "its timezone “Mars/Olympus” is not known on this host: remove this schedule {sic}",
+        '{"id": "no.such.message", "params": {}}',
+    ],
+)
+def test_a_reason_stored_as_text_is_shown_as_it_is(old: str) -> None:
+    from bot.ui.schedules import reason_text, schedule_state
+
+    assert reason_text(old, Language.KO) == old
+    paused = _record(state=ScheduleState.PAUSED, failing_reason=old, failures=0)
+    assert schedule_state(paused, Language.KO) == f"⏸️ 일시 중지됨: {old}"

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.domain.clock import FakeClock
+from bot.domain.language import Language
 from bot.domain.models import Question
 from bot.domain.trivia import (
     AnswerOutcome,
@@ -14,6 +16,10 @@ from bot.domain.trivia import (
     GameStateError,
     NotEnoughQuestions,
     TriviaGame,
+    asked,
+    choice_text,
+    explained,
+    korean_choices,
     period_key,
     period_keys,
     period_start,
@@ -116,6 +122,54 @@ def test_choices_are_shuffled_per_game() -> None:
     orders = {shuffled_choices(q, random.Random(seed)) for seed in range(20)}
     assert len(orders) > 1
     assert all(sorted(order) == sorted(q.choices) for order in orders)
+
+
+# --- in Korean ---------------------------------------------------------------------------------
+
+
+def director() -> Question:
+    return Question(
+        id="t-director",
+        question="Who directed the music video?",
+        answer="Um Tae-hwa",
+        wrong=("Bong Joon-ho", "Park Chan-wook"),
+        difficulty="easy",
+        explanation="Um Tae-hwa directed it.",
+        source="src",
+        evidence="...",
+        question_ko="뮤직비디오는 누가 연출했나요?",
+        answer_ko="엄태화",
+        wrong_ko=("봉준호", "박찬욱"),
+        explanation_ko="엄태화 감독이 연출했어요.",
+    )
+
+
+def test_a_korean_reader_reads_the_question_and_each_choice_in_korean() -> None:
+    q = director()
+    game_order = shuffled_choices(q, random.Random(3))  # how a game keeps them: English labels
+    by_position = dict(zip(q.choices, korean_choices(q), strict=True))
+    assert [choice_text(q, label, Language.KO) for label in game_order] == [
+        by_position[label] for label in game_order
+    ]
+    assert choice_text(q, "Park Chan-wook", Language.KO) == "박찬욱"  # the same position
+    assert choice_text(q, "Um Tae-hwa", Language.KO) == "엄태화"
+    assert asked(q, Language.KO) == "뮤직비디오는 누가 연출했나요?"
+    assert explained(q, Language.KO) == "엄태화 감독이 연출했어요."
+    # An English reader keeps the dataset's English.
+    assert [choice_text(q, label, Language.EN) for label in game_order] == list(game_order)
+    assert (asked(q, Language.EN), explained(q, Language.EN)) == (q.question, q.explanation)
+
+
+def test_korean_text_the_dataset_lacks_reads_in_english() -> None:
+    partial = replace(director(), wrong_ko=("봉준호",), explanation_ko="")
+    assert korean_choices(partial) == ("엄태화", "봉준호", "")
+    assert choice_text(partial, "Park Chan-wook", Language.KO) == "Park Chan-wook"
+    assert explained(partial, Language.KO) == partial.explanation
+    none = question("q1")
+    assert asked(none, Language.KO) == none.question
+    assert [choice_text(none, c, Language.KO) for c in none.choices] == list(none.choices)
+    # A label the question does not have (the dataset changed under a game) stays as it is.
+    assert choice_text(director(), "Bong Joon-ho ", Language.KO) == "Bong Joon-ho "
 
 
 # --- answering -------------------------------------------------------------------------------

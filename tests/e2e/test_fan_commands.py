@@ -9,6 +9,7 @@ import datetime as dt
 
 from bot.domain import dates
 from bot.domain.models import TOPICS
+from bot.i18n import Language, render
 from tests.e2e.helpers import NO_PINGS, all_text, dataset, field, footer_id
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.fixtures import Shared
@@ -122,7 +123,7 @@ async def test_fact_by_topic_names_its_source_and_evidence(shared: Shared) -> No
     embed = (await inter.response()).embeds[0]
     fact = dataset().fact(footer_id(embed))
     assert fact is not None and fact.topic == "charts"
-    assert TOPICS["charts"] in embed["title"]
+    assert render(TOPICS["charts"], Language.EN) in embed["title"]  # "Charts and records"
     assert embed["description"] == fact.text
     assert dataset().source_of(fact).url in field(embed, "Source")
     assert [b["label"] for b in inter.message.buttons] == ["Another fact", "Details"]

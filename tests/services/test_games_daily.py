@@ -21,7 +21,9 @@ from bot.app import LoveWinsAllBot
 from bot.config import load_settings
 from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
-from bot.domain.trivia import GameKind
+from bot.domain.language import Language
+from bot.domain.trivia import GameKind, TriviaGame, choice_text
+from bot.posting.trivia import DiscordTriviaChannel
 from bot.store.sqlite import SQLiteStore
 from bot.ui import trivia as trivia_ui
 from tests.dataset_factory import write_dataset
@@ -158,4 +160,63 @@ async def test_a_refused_post_voids_the_game_but_a_posted_one_is_never_voided(
     await bot.games.void_daily("r4")  # e.g. a run given up although its post went out
     [running] = await bot.store.running_games()
     assert running.run_key == "r4" and running.opened_at == (T0,)
+    await stopped(bot)
+
+
+async def test_a_daily_question_in_a_korean_server_is_posted_and_revealed_in_korean(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    bot = await started_bot(tmp_path, clock)
+    await bot.servers.set_language(GUILD, Language.KO)  # a moderator's /settings language ko
+    game, opened = await bot.games.prepare_daily(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=1, run_key="run-ko"
+    )
+    channel = bot.games.channel
+    assert isinstance(channel, DiscordTriviaChannel)
+    language = await channel.language(game)
+    assert language is Language.KO
+    await bot.servers.set_language(GUILD, Language.EN)
+    assert await channel.language(game) is Language.KO  # a game keeps its language to the end
+
+    question = opened.question
+    embed = trivia_ui.question_embed(opened, "오늘의 퀴즈", language=language)
+    assert embed.description == question.question_ko
+    assert [f.name for f in embed.fields] == ["시간", "난이도"]
+    view = trivia_ui.question_view(game.id, opened, language=language)
+    buttons = [getattr(item, "item", item) for item in view.children]
+    assert [getattr(b, "label", "") for b in buttons] == [
+        choice_text(question, label, Language.KO) for label in opened.choices
+    ]
+    assert [getattr(b, "custom_id", "") for b in buttons] == [
+        f"lwa:t:{game.id}:0:{n}" for n in range(len(opened.choices))
+    ]  # the positions of the stored (English) choices, as ever
+
+    # An hour later: revealed in Korean, with the fastest right answer and a daily streak.
+    play = TriviaGame(
+        game_id=game.id,
+        channel_id=CHANNEL,
+        starter_id=1,
+        questions=[question],
+        choices=[opened.choices],
+        seconds=3600,
+    )
+    play.open_question(T0)
+    play.answer(5, opened.choices.index(question.answer), T0 + dt.timedelta(minutes=1))
+    reveal = play.reveal(T0 + dt.timedelta(hours=1))
+    shown = trivia_ui.reveal_embed(reveal, 1, bot.dataset, True, {5: 3}, language=language)
+    assert shown.title == "오늘의 퀴즈: 정답 공개"
+    fields = {f.name: f.value for f in shown.fields}
+    assert fields["정답"] == f"✅ **{question.answer_ko}**"
+    assert fields["해설"] == question.explanation_ko
+    assert fields["결과"] == (
+        "1명 중 1명이 맞혔어요.\n가장 빨리 맞힌 사람: <@5> +992\n오늘의 퀴즈 연속 정답: <@5> 3일"
+    )
+    labels = {
+        getattr(getattr(item, "item", item), "label", ""): getattr(
+            getattr(item, "item", item), "style", None
+        )
+        for item in trivia_ui.reveal_view(game.id, reveal, language=language).children
+    }
+    assert labels[question.answer_ko] is discord.ButtonStyle.success
+    assert "오류 신고" in labels
     await stopped(bot)

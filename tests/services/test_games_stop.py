@@ -18,9 +18,11 @@ import pytest
 from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
 from bot.domain.records import GameRecord
+from bot.domain.refusal import Refusal
 from bot.domain.trivia import GameState, OpenQuestion, Reveal, Standing
+from bot.i18n import Language, render
 from bot.services.content import ContentService
-from bot.services.games import TriviaRunner
+from bot.services.games import Notice, TriviaRunner
 from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import write_dataset
 
@@ -65,11 +67,13 @@ class SlowChannel:
     ) -> None:
         self.closed.append(question.index)
 
-    async def post_standings(self, game: GameRecord, standings: list[Standing], note: str) -> None:
+    async def post_standings(
+        self, game: GameRecord, standings: list[Standing], note: Notice | None
+    ) -> None:
         raise AssertionError("a stopped game's standings are the stop's reply, not a post")
 
-    async def post_notice(self, game: GameRecord, text: str) -> None:
-        raise AssertionError(f"unexpected notice: {text}")
+    async def post_notice(self, game: GameRecord, notice: Notice) -> None:
+        raise AssertionError(f"unexpected notice: {notice}")
 
 
 @pytest.fixture
@@ -155,3 +159,37 @@ async def test_a_stop_while_answers_are_open_ends_the_game_without_waiting_for_t
     assert clock.now() == START
     assert channel.closed == [0] and channel.revealed == []
     assert await state(games, record) == GameState.STOPPED
+
+
+async def test_the_runners_refusals_are_words_of_the_catalogue_in_either_language(
+    runner: tuple[TriviaRunner, SlowChannel, FakeClock],
+) -> None:
+    games, channel, _ = runner
+    channel.let_through.set()
+    record = await start(games)
+    with pytest.raises(Refusal) as running:
+        await start(games)  # a second game in the channel
+    assert running.value.message == "trivia.play.running"
+    assert render(running.value.message, Language.EN, **running.value.params) == (
+        "A game is already running in this channel (started by <@7>, question 1 of 2). "
+        "Join in, or start yours in another channel when it ends."
+    )
+    assert render(running.value.message, Language.KO, **running.value.params).startswith(
+        "이 채널에서는 이미 게임이 진행 중이에요(<@7> 님이 시작, 2문제 중 1번째)."
+    )
+    with pytest.raises(Refusal) as too_few:
+        await games.start_game(
+            guild_id=111,
+            channel_id=CHANNEL + 1,
+            starter_id=7,
+            difficulty="easy",
+            count=3,
+            seconds=20,
+        )
+    assert too_few.value.message == "trivia.play.not_enough.one"  # one easy question
+    assert render(too_few.value.message, Language.KO).startswith("조건에 맞는 문제가 1개뿐이에요.")
+    with pytest.raises(Refusal) as elsewhere:
+        await games.answer(
+            game_id=record.id, index=0, choice=0, user_id=8, channel_id=CHANNEL + 1, guild_id=111
+        )
+    assert elsewhere.value.message == "trivia.answer.other_channel"

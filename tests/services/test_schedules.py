@@ -14,14 +14,21 @@ from pathlib import Path
 import pytest
 
 from bot.domain.clock import FakeClock
+from bot.domain.language import Language
 from bot.domain.refusal import Refusal
 from bot.domain.schedule import ALL_DAYS, MAX_SCHEDULES_PER_GUILD, PostKind, ScheduleState
+from bot.i18n import render
 from bot.services.schedules import ScheduleService
 from bot.store.sqlite import SQLiteStore
 
 # Wednesday 24 January 2024, 10:00 in Seoul.
 NOW = dt.datetime(2024, 1, 24, 1, 0, tzinfo=dt.UTC)
 HOME, OTHER = 111, 222
+
+
+def told(refusal: Refusal, language: Language = Language.EN) -> str:
+    """What the error path shows a reader of `language` for `refusal`."""
+    return render(refusal.message, language, **refusal.params)
 
 
 class Wakes:
@@ -78,8 +85,14 @@ async def test_add_stores_the_next_local_time_and_wakes_the_dispatcher(
 async def test_a_server_has_at_most_its_limit(service: ScheduleService, wakes: Wakes) -> None:
     for _ in range(MAX_SCHEDULES_PER_GUILD):
         await add(service)
-    with pytest.raises(Refusal, match=f"already has {MAX_SCHEDULES_PER_GUILD} schedules"):
+    with pytest.raises(Refusal) as caught:
         await add(service)
+    assert (caught.value.message, caught.value.params) == (
+        "schedule.too_many",
+        {"limit": MAX_SCHEDULES_PER_GUILD},
+    )
+    assert f"already has {MAX_SCHEDULES_PER_GUILD} schedules" in told(caught.value)
+    assert f"최대 개수인 {MAX_SCHEDULES_PER_GUILD}개" in told(caught.value, Language.KO)
     assert len(await service.in_server(HOME)) == MAX_SCHEDULES_PER_GUILD
     assert wakes.count == MAX_SCHEDULES_PER_GUILD
     await add(service, guild_id=OTHER)  # another server's limit is its own
@@ -91,8 +104,10 @@ async def test_another_servers_schedule_is_never_touched(
     theirs = await add(service, guild_id=OTHER)
     before = wakes.count
     for change in (service.find, service.pause, service.resume, service.remove):
-        with pytest.raises(Refusal, match=f"no schedule #{theirs} in this server"):
+        with pytest.raises(Refusal) as caught:
             await change(HOME, theirs)
+        assert f"no schedule #{theirs} in this server" in told(caught.value)
+        assert f"예약 게시물 #{theirs}" in told(caught.value, Language.KO)
     (record,) = await service.in_server(OTHER)
     assert record.state is ScheduleState.ACTIVE
     assert wakes.count == before
@@ -121,6 +136,7 @@ async def test_resume_refuses_a_timezone_this_host_does_not_know(
         raw.execute(
             "UPDATE schedules SET timezone = 'Mars/Olympus_Mons' WHERE id = ?", (schedule_id,)
         )
-    with pytest.raises(Refusal, match=r"Mars/Olympus_Mons.*does not know"):
+    with pytest.raises(Refusal) as caught:
         await service.resume(HOME, schedule_id)
+    assert "“Mars/Olympus_Mons”, which this host does not know" in told(caught.value)
     assert (await service.find(HOME, schedule_id)).state is ScheduleState.PAUSED

@@ -8,9 +8,11 @@ import datetime as dt
 
 import pytest
 
+from bot.domain.language import Language
 from bot.domain.records import TooManySchedules
 from bot.domain.schedule import ALL_DAYS, WEEKDAYS
 from bot.store.base import Store
+from bot.ui.schedules import reason_text
 from tests.store.conftest import Backend
 
 NOW = dt.datetime(2024, 1, 24, 8, 59, tzinfo=dt.UTC)
@@ -218,7 +220,10 @@ async def test_a_row_this_host_cannot_use_is_paused_and_the_others_are_claimed(
         [(state, reason)] = await backend.execute(
             "SELECT state, failing_reason FROM schedules WHERE id = ?", bad.id
         )
-        assert state == "paused" and "remove this schedule and add it again" in reason
+        assert state == "paused"
+        # Kept as a message of the catalogue, shown to each moderator in their language.
+        assert "remove this schedule and add it again" in reason_text(reason, Language.EN)
+        assert "다시 추가해 주세요" in reason_text(reason, Language.KO)
         assert await store.claim_due_runs(NOW, grace=GRACE, limit=10) == []  # not claimed again
     finally:
         await store.close()
