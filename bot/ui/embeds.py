@@ -9,6 +9,7 @@ people's words are never put in their mouths: a translation is marked as the bot
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -255,14 +256,17 @@ def when(event: Event, today: dt.date, language: Language = EN) -> str:
 
 
 def event_line(event: Event, language: Language = EN) -> str:
-    """An event's text, after its local time when it has one ("18:00 KST, …")."""
+    """An event's text, after its local time when it has one ("18:00 KST, …") and the text
+    does not already say it ("… released at 6 PM KST" is not told its time twice)."""
     text = event_text(event, language)
-    if event.time is None:
+    if event.time is None or says_time(text, event.time, language):
         return text
-    if language is Language.KO:  # 오후 6시, 오전 10:30 (CLDR's Korean forms)
-        skeleton = "h" if event.time.minute == 0 else "hm"
-        moment = dt.datetime.combine(event.date, event.time)
-        clock = format_skeleton(skeleton, moment, locale="ko")
+    if language is Language.KO:  # 오후 6시, 오전 10:30 (CLDR's Korean forms), 자정, 정오
+        clock = _KOREAN_HOURS.get(event.time) or format_skeleton(
+            "h" if event.time.minute == 0 else "hm",
+            dt.datetime.combine(event.date, event.time),
+            locale="ko",
+        )
     else:
         clock = event.time.strftime("%H:%M")
     if event.timezone == "Asia/Seoul":
@@ -270,6 +274,27 @@ def event_line(event: Event, language: Language = EN) -> str:
     else:
         at = render("onthisday.at_zone", language, time=clock, zone=event.timezone)
     return f"{at}, {text}"
+
+
+_KOREAN_HOURS = {dt.time(0): "자정", dt.time(12): "정오"}
+
+
+def says_time(text: str, time: dt.time, language: Language) -> bool:
+    """Whether `text` already names `time` the way the dataset writes times: 6 PM, 6:30 PM,
+    18:00, midnight; 오후 6시, 오후 6시 30분, 자정."""
+    hour = time.hour % 12 or 12
+    if language is Language.KO:
+        half = "오전" if time.hour < 12 else "오후"
+        minutes = f" {time.minute}분" if time.minute else ""
+        forms = [f"{half} {hour}시{minutes}", f"{time.hour}시{minutes}"]
+        forms += [_KOREAN_HOURS[time]] if time in _KOREAN_HOURS else []
+    else:
+        half = "am" if time.hour < 12 else "pm"
+        clock = f"{hour}:{time.minute:02d}" if time.minute else str(hour)
+        forms = [f"{clock} {half}", f"{clock}{half}", time.strftime("%H:%M")]
+        forms += {dt.time(0): ["midnight"], dt.time(12): ["noon"]}.get(time, [])
+    said = text.casefold()
+    return any(re.search(rf"(?<![\d:]){re.escape(form)}(?![\d:])", said) for form in forms)
 
 
 # What a day's reply may spend on its events: a busy day lists as many as fit, and says how

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.domain import catalog, dates
-from bot.domain.models import Dataset, Fact, Person, Quote, Source
+from bot.domain.models import Dataset, Event, Fact, Person, Quote, Source
 from bot.i18n import Language, render
 from bot.ui import embeds
 from bot.ui.details import quote_details
@@ -57,6 +57,27 @@ def test_a_quote_keeps_the_published_words_and_marks_the_bots_korean() -> None:
     details = quote_details(q, pack(q), KO)
     names = [f.name for f in details.fields]
     assert "출처의 원문" in names and names.count("봇이 번역한 글") == 1  # the passage's Korean
+
+
+def test_an_events_time_is_said_once_in_either_language() -> None:
+    def event(time: dt.time, text: str, text_ko: str) -> Event:
+        day = dt.date(2024, 1, 24)
+        return Event("e", day, text, "nme", "…", time, "Asia/Seoul", text_ko=text_ko)
+
+    released = event(
+        dt.time(18), "The song was released at 6 PM KST.", "한국 시간 오후 6시에 발매됐어요."
+    )
+    assert embeds.event_line(released, EN) == "The song was released at 6 PM KST."
+    assert embeds.event_line(released, KO) == "한국 시간 오후 6시에 발매됐어요."
+    topped = event(dt.time(19), "It was No. 1 an hour later.", "1시간 뒤 1위에 올랐어요.")
+    assert embeds.event_line(topped, EN) == "19:00 KST, It was No. 1 an hour later."
+    assert embeds.event_line(topped, KO) == "한국 시간 오후 7시, 1시간 뒤 1위에 올랐어요."
+    posted = event(dt.time(0), "A poster was posted.", "포스터가 올라왔어요.")
+    assert embeds.event_line(posted, KO) == "한국 시간 자정, 포스터가 올라왔어요."
+    late = event(dt.time(7, 20), "By 7:20 AM KST, 15 million views.", "오전 7시 20분 기준 조회수")
+    assert embeds.event_line(late, EN).startswith("By") and embeds.event_line(late, KO)[0] == "오"
+    other = event(dt.time(18), "At 16 PM, nothing.", "오후 16시")  # 6 PM is not in "16 PM"
+    assert embeds.event_line(other, EN).startswith("18:00 KST, ")
 
 
 def test_a_quote_with_its_korean_original_names_the_korean_source() -> None:

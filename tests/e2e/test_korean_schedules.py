@@ -146,3 +146,20 @@ async def test_a_korean_moderator_schedules_in_korean_and_the_post_is_in_the_ser
     assert "✅ active" in english_list
     assert "⚠️ failing (1 failure in a row): the channel was deleted" in english_list
     assert len(posts(emulator, general)) == 1
+
+    # The server's language came from its preferred locale; a moderator sets it to English
+    # (`/settings language en`), and the next post is in English.
+    check = await ask(shared, guild, korean_mod, "settings check", "ko")
+    assert fields(check)["서버 언어"].startswith("한국어, 서버 기본 언어를 따라요")
+    chosen = await ask(shared, guild, korean_mod, "settings language", "ko", lang="en")
+    assert chosen["title"] == "서버 언어를 설정했어요" and "**영어**" in chosen["description"]
+    check = await ask(shared, guild, mod, "settings check", "en-US")
+    assert fields(check)["Server language"] == "English (set with `/settings language`)"
+    following = due + dt.timedelta(days=2 if due.weekday() < 4 else 3)  # Wednesday or Monday
+    shared.clock.set(following - dt.timedelta(seconds=1))
+    await emulator.wait_until(lambda: len(posts(emulator, general)) == 2, 10, "the next post")
+    assert posts(emulator, general)[-1].embed["author"]["name"] == "Quote · Mon, Wed, Fri"
+
+
+def fields(embed: dict[str, Any]) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in embed.get("fields", [])}
