@@ -42,7 +42,16 @@ async def _drop_idle_databases() -> AsyncIterator[None]:
 _FIRST = ("tests/faults/", "tests/e2e/", "tests/store/", "tests/fakediscord/")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A module's tests that share its bot process (the `shared` fixture) run in one test
+    # process: spread over four, each would start a bot of its own (a second of CPU each).
+    for item in items:
+        if "shared" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "xdist_group"
+        ):
+            item.add_marker(pytest.mark.xdist_group(f"shared-bot:{item.nodeid.split('::')[0]}"))
+
     def order(item: pytest.Item) -> int:
         path = item.nodeid
         return next((n for n, prefix in enumerate(_FIRST) if path.startswith(prefix)), len(_FIRST))

@@ -155,10 +155,9 @@ async def test_every_description_and_choice_has_korean_for_discord(tmp_path: Pat
     """What Discord shows a Korean user: every description and choice name in Korean
     (`commands.po`; names stay as people type them)."""
     korean = catalogue().commands
-    missing = [text for text in command_texts(await loaded_tree(tmp_path)) if text not in korean]
-    assert missing == []
-    unused = sorted(set(korean) - set(command_texts(await loaded_tree(tmp_path))))
-    assert unused == []
+    texts = command_texts(await loaded_tree(tmp_path))
+    assert [text for text in texts if text not in korean] == []
+    assert sorted(set(korean) - set(texts)) == []  # none left over
 
 
 async def loaded_tree(tmp_path: Path) -> app_commands.CommandTree:

@@ -2,8 +2,8 @@
 
 Each moderator is answered in their own Discord language (what they asked for, what they typed
 wrong, the list of schedules with why one fails); what a schedule posts for the channel is in the
-server's language, here Korean (its preferred locale). Moderators type days, times and
-timezones as they write them: `월,수,금`, `오전 9시`, `서울`.
+server's language, here Korean (its preferred locale) until a moderator sets it to English.
+Moderators type days, times and timezones as they write them: `월,수,금`, `오전 9시`, `서울`.
 """
 
 from __future__ import annotations
@@ -59,8 +59,10 @@ async def test_a_korean_moderator_schedules_in_korean_and_the_post_is_in_the_ser
         )
         assert [c["value"] for c in choices][:1] == ["Asia/Seoul"]
 
-    # A Korean moderator types days, time and timezone in Korean; the reply is Korean and
-    # names the IANA zone used.
+    # A Korean moderator sets the server to 서울, then types days and time in Korean; each
+    # reply is Korean and names the IANA zone used.
+    zone = await ask(shared, guild, korean_mod, "settings timezone", "ko", tz="서울")
+    assert zone["title"] == "서버 시간대를 설정했어요" and "**Asia/Seoul**" in zone["description"]
     added = await ask(
         shared,
         guild,
@@ -70,7 +72,6 @@ async def test_a_korean_moderator_schedules_in_korean_and_the_post_is_in_the_ser
         channel=general,
         content="quote",
         time="오전 9시",
-        timezone="서울",
         days="월,수,금",
     )
     first = schedule_id(added)
