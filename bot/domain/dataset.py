@@ -13,7 +13,7 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ MAX_EVIDENCE = 400
 MAX_CHOICE = 80  # a button label
 MAX_TEXT = 1000  # facts, events, questions, explanations: comfortably inside an embed
 MAX_QUOTE = 3000  # an embed description holds 4096
+MAX_SETTING = 80  # a quote card's context line: one line on a phone
 MAX_SHORT = 200  # names, context lines, titles of sources
 # Every item has its Korean text (SPEC §3a, §5). While the dataset's Korean is being written the
 # loader checks what is there; once it is complete, a missing Korean text is a problem too.
@@ -77,10 +78,20 @@ _EVIDENCE = {
     "evidence_en": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
     "evidence_ko": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
 }
+# What stays out of the fan-facing text: an editors' note (sources that differ, another
+# outlet's mistake), shown only behind Details; and, where the fan-facing text does name an
+# outlet, why it must (`attribution`: the claim rests on one source, or the sources differ).
+_NOTES = {
+    "note": _Field(_STR, required=False, max_len=MAX_SHORT * 2),
+    "note_ko": _Field(_STR, required=False, max_len=MAX_SHORT * 2),
+    "attribution": _Field(_STR, required=False, max_len=20),
+}
+ATTRIBUTIONS = ("one-source", "sources-differ")
 _TEXT = {
     "text": _Field(_STR, max_len=MAX_TEXT),
     "text_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
     **_EVIDENCE,
+    **_NOTES,
 }
 _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
     "sources.toml": (
@@ -126,11 +137,21 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "original_source": _Field(_STR, required=False),
             "text_ko": _Field(_STR, required=False, max_len=MAX_QUOTE),
             "evidence_ko": _Field(_STR, required=False, max_len=MAX_EVIDENCE),
+            # The card's context line: who, where, when (and what about, when not this song).
+            "setting": _Field(_STR, required=False, max_len=MAX_SETTING),
+            "setting_ko": _Field(_STR, required=False, max_len=MAX_SETTING),
+            **_NOTES,
         },
     ),
     "facts.toml": (
         "fact",
-        {"id": _Field(_STR), "topic": _Field(_STR), **_TEXT},
+        {
+            "id": _Field(_STR),
+            "topic": _Field(_STR),
+            # Far from the song's story: drawn only when a fan asks for its topic.
+            "aside": _Field((bool,), required=False),
+            **_TEXT,
+        },
     ),
     "timeline.toml": (
         "event",
@@ -156,7 +177,11 @@ _SCHEMAS: dict[str, tuple[str, dict[str, _Field]]] = {
             "answer_ko": _Field(_STR, required=False, max_len=MAX_CHOICE),
             "wrong_ko": _Field((list,), required=False),
             "explanation_ko": _Field(_STR, required=False, max_len=MAX_TEXT),
+            # Questions whose text or choices give this one's answer away (or the other way
+            # round): never in one game, never on one day's post.
+            "keep_apart": _Field((list,), required=False),
             **_EVIDENCE,
+            **_NOTES,
         },
     ),
 }
@@ -194,7 +219,9 @@ class _Checker:
                         ok = False
                     continue
                 value = table[name]
-                if not isinstance(value, spec.types) or isinstance(value, bool):
+                if not isinstance(value, spec.types) or (
+                    isinstance(value, bool) and bool not in spec.types
+                ):
                     wanted = " or ".join(t.__name__ for t in spec.types)
                     self.add(file, item_id, name, f"must be a {wanted}, got {value!r}")
                     ok = False
@@ -274,6 +301,20 @@ class _Checker:
         for name in missing if KOREAN_REQUIRED else []:
             self.add(file, item["id"], name, "missing: every item has its Korean text")
         return not (missing and KOREAN_REQUIRED)
+
+    def notes(self, file: str, item: dict[str, Any]) -> bool:
+        """`attribution` is one of ATTRIBUTIONS; `note_ko` is there with `note`."""
+        ok = True
+        if "attribution" in item and item["attribution"] not in ATTRIBUTIONS:
+            wanted = ", ".join(ATTRIBUTIONS)
+            self.add(file, item["id"], "attribution", f"must be one of {wanted}")
+            ok = False
+        if "note" in item:
+            ok = self.korean(file, item, "note_ko") and ok
+        elif "note_ko" in item:
+            self.add(file, item["id"], "note_ko", "not expected: there is no `note`")
+            ok = False
+        return ok
 
     def topic(self, file: str, item: dict[str, Any]) -> bool:
         if item["topic"] not in TOPICS:
@@ -378,6 +419,9 @@ def _parse_quotes(
             ok = False
         ok = c.evidence_ko("quotes.toml", t, sources) and ok
         ok = c.korean("quotes.toml", t, "context_ko") and ok
+        ok = c.notes("quotes.toml", t) and ok
+        if "setting" in t:
+            ok = c.korean("quotes.toml", t, "setting_ko") and ok
         ok = _quote_in_korean(t, c, sources, language) and ok
         if ok:
             quotes.append(
@@ -399,6 +443,11 @@ def _parse_quotes(
                     original_source=t.get("original_source", ""),
                     text_ko=t.get("text_ko", ""),
                     evidence_ko=t.get("evidence_ko", ""),
+                    setting=t.get("setting", ""),
+                    setting_ko=t.get("setting_ko", ""),
+                    note=t.get("note", ""),
+                    note_ko=t.get("note_ko", ""),
+                    attribution=t.get("attribution", ""),
                 )
             )
     return quotes
@@ -441,6 +490,7 @@ def _parse_facts(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) -
         ok = c.evidence_en("facts.toml", t, sources) and ok
         ok = c.evidence_ko("facts.toml", t, sources) and ok
         ok = c.korean("facts.toml", t, "text_ko") and ok
+        ok = c.notes("facts.toml", t) and ok
         ok = c.topic("facts.toml", t) and ok
         if ok:
             facts.append(
@@ -453,6 +503,10 @@ def _parse_facts(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) -
                     evidence_en=t.get("evidence_en", ""),
                     text_ko=t.get("text_ko", ""),
                     evidence_ko=t.get("evidence_ko", ""),
+                    aside=t.get("aside", False),
+                    note=t.get("note", ""),
+                    note_ko=t.get("note_ko", ""),
+                    attribution=t.get("attribution", ""),
                 )
             )
     return facts
@@ -468,6 +522,7 @@ def _parse_events(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) 
         ok = c.evidence_en("timeline.toml", t, sources) and ok
         ok = c.evidence_ko("timeline.toml", t, sources) and ok
         ok = c.korean("timeline.toml", t, "text_ko") and ok
+        ok = c.notes("timeline.toml", t) and ok
         if isinstance(t["date"], dt.datetime):
             c.add("timeline.toml", t["id"], "date", "must be a date without a time (use `time`)")
             ok = False
@@ -503,6 +558,9 @@ def _parse_events(doc: dict[str, Any], c: _Checker, sources: dict[str, Source]) 
                     evidence_en=t.get("evidence_en", ""),
                     text_ko=t.get("text_ko", ""),
                     evidence_ko=t.get("evidence_ko", ""),
+                    note=t.get("note", ""),
+                    note_ko=t.get("note_ko", ""),
+                    attribution=t.get("attribution", ""),
                 )
             )
     return events
@@ -519,6 +577,11 @@ def _parse_questions(
         ok = c.korean("trivia.toml", t, "question_ko", "answer_ko", "wrong_ko") and ok
         ok = c.korean("trivia.toml", t, "explanation_ko") and ok
         ok = _korean_choices(t, c) and ok
+        ok = c.notes("trivia.toml", t) and ok
+        keep_apart = t.get("keep_apart", [])
+        if not all(isinstance(other, str) and other != t["id"] for other in keep_apart):
+            c.add("trivia.toml", t["id"], "keep_apart", "must list other questions' ids")
+            ok = False
         ok = c.topic("trivia.toml", t) and ok
         wrong = t["wrong"]
         if t["difficulty"] not in DIFFICULTIES:
@@ -564,9 +627,27 @@ def _parse_questions(
                     wrong_ko=tuple(t.get("wrong_ko", ())),
                     explanation_ko=t.get("explanation_ko", ""),
                     evidence_ko=t.get("evidence_ko", ""),
+                    keep_apart=frozenset(t.get("keep_apart", ())),
+                    note=t.get("note", ""),
+                    note_ko=t.get("note_ko", ""),
+                    attribution=t.get("attribution", ""),
                 )
             )
     return questions
+
+
+def _keep_apart_both_ways(questions: list[Question], c: _Checker) -> list[Question]:
+    """Every `keep_apart` names a question; a pair kept apart is kept apart from both sides."""
+    ids = {q.id for q in questions}
+    apart: dict[str, set[str]] = {q.id: set() for q in questions}
+    for q in questions:
+        for other in sorted(q.keep_apart):
+            if other not in ids:
+                c.add("trivia.toml", q.id, "keep_apart", f"unknown question {other!r}")
+                continue
+            apart[q.id].add(other)
+            apart[other].add(q.id)
+    return [replace(q, keep_apart=frozenset(apart[q.id])) for q in questions]
 
 
 def _korean_choices(t: dict[str, Any], c: _Checker) -> bool:
@@ -613,6 +694,7 @@ def load_dataset(folder: Path) -> Dataset:
         lambda: _parse_questions(docs["trivia.toml"], c, sources),
     ]
     quotes, facts, events, questions = (parse() for parse in parsers)
+    questions = _keep_apart_both_ways(questions, c)
     if c.problems:
         raise DatasetError(c.problems)
     by_id: dict[str, object] = {item.id: item for item in (*quotes, *facts, *events, *questions)}

@@ -78,6 +78,14 @@ class Quote:
     text_ko: str = ""
     # The dataset's own Korean rendering of `evidence` when the source is not in Korean.
     evidence_ko: str = ""
+    # The card's context line (who, where, when; what about, when not this song), ≤ 80.
+    setting: str = ""
+    setting_ko: str = ""
+    # An editors' note (sources that differ, another outlet's mistake): only behind Details.
+    note: str = ""
+    note_ko: str = ""
+    # Why the fan-facing text names an outlet ("one-source", "sources-differ"), or "".
+    attribution: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +100,12 @@ class Fact:
     text_ko: str = ""  # `text` in the dataset's Korean
     # The dataset's own Korean rendering of `evidence` when the source is not in Korean.
     evidence_ko: str = ""
+    aside: bool = False  # far from the song's story: drawn only when its topic is asked for
+    # An editors' note (sources that differ, another outlet's mistake): only behind Details.
+    note: str = ""
+    note_ko: str = ""
+    # Why the fan-facing text names an outlet ("one-source", "sources-differ"), or "".
+    attribution: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +121,11 @@ class Event:
     evidence_en: str = ""
     text_ko: str = ""
     evidence_ko: str = ""
+    # An editors' note (sources that differ, another outlet's mistake): only behind Details.
+    note: str = ""
+    note_ko: str = ""
+    # Why the fan-facing text names an outlet ("one-source", "sources-differ"), or "".
+    attribution: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +147,14 @@ class Question:
     wrong_ko: tuple[str, ...] = ()
     explanation_ko: str = ""
     evidence_ko: str = ""
+    # Questions never shown in one game or on one day with this one (either gives the other's
+    # answer away); symmetric: the loader adds each pair both ways.
+    keep_apart: frozenset[str] = frozenset()
+    # An editors' note (sources that differ, another outlet's mistake): only behind Details.
+    note: str = ""
+    note_ko: str = ""
+    # Why the fan-facing text names an outlet ("one-source", "sources-differ"), or "".
+    attribution: str = ""
 
     @property
     def choices(self) -> tuple[str, ...]:
