@@ -27,6 +27,9 @@ MAX_POINTS = 1000
 MIN_POINTS = 500
 # Two questions in a row with no answer at all: nobody is playing, so the game ends itself.
 SILENT_QUESTIONS_TO_END = 2
+# How far back from a server's latest question its questions count as asked lately: a day, so a
+# day's questions (games, the daily question) and the daily question of the day before.
+LATELY = timedelta(days=1)
 
 
 def score_for(elapsed: float, seconds: int) -> int:
@@ -69,7 +72,12 @@ def pick_questions(
     rng: random.Random,
 ) -> list[Question]:
     """`count` distinct questions of `difficulty` ("mixed" for any), the ones this server was
-    asked least recently (or never) first."""
+    asked least recently (or never) first.
+
+    No two of them are kept apart (`Question.keep_apart`: one gives the other's answer away).
+    A question kept apart from one the server was asked lately (`recently_asked`: its last
+    day of questions, a game or the daily question before) comes after every other, so a day's
+    questions, and two daily questions in a row, keep apart too unless nothing else is left."""
     if difficulty != MIXED and difficulty not in DIFFICULTIES:
         raise ValueError(f"unknown difficulty: {difficulty!r}")
     if count <= 0:
@@ -80,7 +88,73 @@ def pick_questions(
             by_id.setdefault(question.id, question)
     if len(by_id) < count:
         raise NotEnoughQuestions(len(by_id), count)
-    return [by_id[qid] for qid in least_recently_used(list(by_id), last_asked, count, rng)]
+    # The whole pool in the order of the draw (the first `count` of it are the draw itself
+    # when nothing is kept apart), then the ones kept apart from lately asked ones moved last.
+    order = least_recently_used(list(by_id), last_asked, len(by_id), rng)
+    lately = recently_asked(last_asked)
+    order.sort(key=lambda qid: bool(by_id[qid].keep_apart & lately))
+    apart = {qid: by_id[qid].keep_apart for qid in order}
+    largest = _most_apart(set(order), apart)
+    if largest < count:
+        raise NotEnoughQuestions(largest, count)
+    return [by_id[qid] for qid in _first_apart(order, apart, count)]
+
+
+def recently_asked(last_asked: Mapping[str, datetime]) -> frozenset[str]:
+    """The questions a server was asked in the day up to its latest question (by when each
+    was last asked)."""
+    if not last_asked:
+        return frozenset()
+    since = max(last_asked.values()) - LATELY
+    return frozenset(qid for qid, at in last_asked.items() if at >= since)
+
+
+def _first_apart(
+    order: Sequence[str], apart: Mapping[str, frozenset[str]], count: int
+) -> list[str]:
+    """`count` ids, none kept apart from another, the earliest in `order` first: each id is
+    taken when a full set can still be made with it. There must be such a set of `count`."""
+    picked: list[str] = []
+    left = set(order)  # neither picked, passed over, nor kept apart from a picked one
+    for qid in order:
+        if len(picked) == count:
+            break
+        if qid not in left:
+            continue
+        left.discard(qid)
+        rivals = apart[qid] & left
+        # Taking a question kept apart from none of those left never costs a place; otherwise
+        # it is taken only if enough questions are still free of it and of each other.
+        if not rivals or len(picked) + 1 + _most_apart(left - rivals, apart) >= count:
+            picked.append(qid)
+            left -= rivals
+    return picked
+
+
+def _most_apart(ids: set[str], apart: Mapping[str, frozenset[str]]) -> int:
+    """How many of `ids` at most can go together, none kept apart from another. Exact: a
+    question kept apart from at most one of the others always fits in a largest set, and the
+    few questions kept apart from several are tried both ways."""
+    left = set(ids)
+    size = 0
+    changed = True
+    while changed:
+        changed = False
+        for qid in list(left):
+            if qid not in left:
+                continue
+            rivals = apart[qid] & left
+            if len(rivals) <= 1:
+                size += 1
+                left -= rivals | {qid}
+                changed = True
+    if not left:
+        return size
+    hub = max(sorted(left), key=lambda qid: len(apart[qid] & left))
+    return size + max(
+        _most_apart(left - {hub}, apart),
+        1 + _most_apart(left - {hub} - apart[hub], apart),
+    )
 
 
 def shuffled_choices(question: Question, rng: random.Random) -> tuple[str, ...]:
