@@ -326,10 +326,18 @@ async def _reports(settings: Settings, dataset: Dataset) -> int:
     for r in reports:
         question = dataset.question(r.question_id)
         text = question.question if question else "(no longer in the dataset)"
+        if r.resolved_at is None:
+            outcome = "open"
+        else:
+            told = f"told {r.told_at:%Y-%m-%d %H:%M} UTC" if r.told_at else "not told yet"
+            outcome = (
+                f"{r.status} by moderator {r.resolved_by} {r.resolved_at:%Y-%m-%d %H:%M} UTC;"
+                f" reporter {told}"
+            )
         print(
             f"#{r.id} {r.created_at:%Y-%m-%d %H:%M} UTC  server {r.guild_id}  "
             f"question {r.question_id}  reporter {r.reporter_id}\n"
-            f"    Q: {text}\n    Report: {r.reason}"
+            f"    Q: {text}\n    Report: {r.reason}\n    Outcome: {outcome}"
         )
     return EXIT_OK
 
@@ -393,9 +401,9 @@ def preview(dataset: Dataset, kind: str, rng: random.Random, now: dt.datetime) -
     today = dates.today_in("UTC", now)
     events = dates.events_on(dataset.events, today.month, today.day)
     if events:
-        return "\n".join(
-            f"{e.date.year} ({dates.years_ago(e.date, today)} years ago): {e.text}" for e in events
-        )
+        from bot.ui.embeds import when  # "1 year ago", "this year", as fans read it
+
+        return "\n".join(f"{e.date.year} ({when(e, today)}): {e.text}" for e in events)
     countdown = dates.countdown(dataset.events, today)
     lines = [f"Nothing happened on {today:%d %B} in the story of “Love wins all”."]
     if countdown.next_day:

@@ -43,6 +43,7 @@ from bot.services.scores import Scores
 from bot.services.servers import ServerSettings
 from bot.store.base import Store
 from bot.ui.details import DetailsButton
+from bot.ui.trivia import tell_news
 
 if TYPE_CHECKING:
     from discord.types.gateway import SessionStartLimit
@@ -157,7 +158,7 @@ def retry_gateway_until_ready(bot: LoveWinsAllBot) -> None:
 IDENTIFY_SPACING = dt.timedelta(seconds=5)
 IDENTIFY_MARGIN = dt.timedelta(milliseconds=500)
 # The buttons' custom_id kinds (`lwa:<kind>:…`), for the operator's metrics.
-BUTTON_KINDS = ("t", "report", "details", "quote", "fact", "sources", "reportform")
+BUTTON_KINDS = ("t", "report", "details", "quote", "fact", "sources", "reportform", "resolve")
 HEALTH_DATABASE_SECONDS = 1.5  # within /healthz's own 2 s
 
 
@@ -203,6 +204,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         self.schedules = ScheduleService(store, self.clock, wake=self._wake_dispatcher)
         self.scores = Scores(store, self.content, self.clock)
         self.servers = ServerSettings(store)
+        self._behind: set[asyncio.Task[None]] = set()  # a fan's news, told behind an answer
         self._max_concurrency: int | None = None  # Discord's, for IDENTIFY turns
         # Start-up work left for when the bot is connected (the database did not answer).
         self._start_up_left: list[tuple[str, Callable[[], Awaitable[object]]]] = []
@@ -338,8 +340,19 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         """Sleep `seconds` of the bot's clock, or less if the bot is closed meanwhile."""
         await wait_or_timeout(self.clock, self._closed, seconds)
 
+    def answered(self, interaction: discord.Interaction[Any]) -> None:
+        """An interaction was answered (`errors.done`): what became of the user's trivia
+        reports follows behind the answer, never before it (no task for a fan found without
+        news lately)."""
+        if self.scores.may_have_news(interaction.user.id):
+            task = asyncio.get_running_loop().create_task(tell_news(interaction))
+            self._behind.add(task)
+            task.add_done_callback(self._behind.discard)
+
     async def close(self) -> None:
         self._closed.set()
+        for task in list(self._behind):
+            task.cancel()
         if self.dispatcher is not None:  # stop posting before the connection closes
             await self.dispatcher.stop()
         # Games stop where they are, while the store is still open; they are closed cleanly

@@ -61,9 +61,21 @@ def missing_post_permissions(
     permissions: discord.Permissions, *, scheduled: bool = False
 ) -> list[str]:
     """The permissions the bot lacks to post an embed in a channel (`scheduled`: a schedule's
-    posts), by discord.py's names (`send_messages`)."""
+    posts), by discord.py's names (`send_messages`). Only the ones really missing: without
+    View Channel nothing else counts, and without Send Messages Discord takes Embed Links away
+    too (it was not denied: granting Send Messages brings it back)."""
     needed = SCHEDULE_PERMISSIONS if scheduled else POST_PERMISSIONS
-    return [name for name in needed if not getattr(permissions, name)]
+    missing = [name for name in needed if not getattr(permissions, name)]
+    if "view_channel" in missing:
+        return ["view_channel"]
+    if "send_messages" in missing:
+        return [name for name in missing if name != "embed_links"]
+    return missing
+
+
+def can_fix_permissions(permissions: discord.Permissions) -> bool:
+    """Whether a member can change what the bot may do in a channel (a moderator's job)."""
+    return permissions.administrator or permissions.manage_roles or permissions.manage_channels
 
 
 def permission_fix(missing: list[str], channel_name: str, language: Language = Language.EN) -> str:

@@ -49,6 +49,11 @@ class UserError(app_commands.AppCommandError):
         self.params = params
 
 
+class BotCannot(UserError):
+    """Not the user's mistake: the bot may not do what was asked (a permission it lacks). Told
+    under a title that says so; the message says who can fix it."""
+
+
 class NotInThisServer(app_commands.CheckFailure):
     """A command for servers that added the bot, used where it was not added (a server where
     only the fan installed the bot)."""
@@ -142,10 +147,14 @@ def _acknowledged(interaction: discord.Interaction[Any], *, deferred: bool) -> N
 
 
 def done(interaction: discord.Interaction[Any], outcome: str = "ok") -> None:
-    """For the metrics: how an interaction ended."""
+    """For the metrics: how an interaction ended. Every interaction answered without an error
+    ends here, so the bot's `answered` hook follows it (a fan's news, behind the answer)."""
     metrics = getattr(interaction.client, "metrics", None)
     if metrics is not None:
         metrics.interaction(metric_name(interaction), outcome)
+    answered = getattr(interaction.client, "answered", None)
+    if outcome == "ok" and answered is not None:
+        answered(interaction)
 
 
 # --- the one error path -------------------------------------------------------------------------
@@ -172,6 +181,8 @@ def error_embed(interaction: discord.Interaction[Any], error: BaseException) -> 
     def told(message: str, **params: object) -> discord.Embed:
         return notices.user_error_embed(render(message, language, **params), language)
 
+    if isinstance(error, BotCannot):
+        return notices.bot_cannot_embed(words(error.message, error.params, language), language)
     if isinstance(error, UserError | Refusal):
         return notices.user_error_embed(words(error.message, error.params, language), language)
     if isinstance(error, StoreUnavailable):  # the store logged why, once, for the operator

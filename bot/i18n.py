@@ -54,7 +54,7 @@ LOCALES_DIR = Path(__file__).parent / "locales"
 COMMANDS_FILE = "commands.po"  # descriptions and choice names: ids are the English texts
 # The calls whose first argument is a message id (the catalogue's tests find them there), and
 # the ids the code builds rather than writes out (`permission.manage_guild`).
-MESSAGE_CALLS = frozenset({"render", "Refusal", "UserError", "msg", "told"})
+MESSAGE_CALLS = frozenset({"render", "Refusal", "UserError", "BotCannot", "msg", "told"})
 DYNAMIC_PREFIXES: tuple[str, ...] = ("permission.",)
 
 

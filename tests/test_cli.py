@@ -27,6 +27,7 @@ from bot.__main__ import main
 from bot.config import Settings
 from bot.domain.clock import Clock
 from bot.domain.language import Language
+from bot.domain.records import ReportStatus
 from bot.store import Store, open_store
 from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import VALID, write_dataset
@@ -510,6 +511,14 @@ def test_reports_lists_every_servers_reports(cli: Cli, tmp_path: Path) -> None:
                 reason=f"Wrong answer in server {guild}",
                 created_at=dt.datetime(2024, 2, 1, tzinfo=dt.UTC),
             )
+        await store.resolve_reports(
+            guild_id=2,
+            question_id="t-nope",
+            up_to=2,
+            status=ReportStatus.DISMISSED,
+            resolved_by=77,
+            resolved_at=dt.datetime(2024, 2, 2, tzinfo=dt.UTC),
+        )
         await store.close()
 
     asyncio.run(add())
@@ -517,6 +526,10 @@ def test_reports_lists_every_servers_reports(cli: Cli, tmp_path: Path) -> None:
     assert result.code == 0, result.err
     assert "Wrong answer in server 1" in result.out
     assert "Wrong answer in server 2" in result.out
+    assert "Outcome: dismissed by moderator 77 2024-02-02 00:00 UTC; reporter not told yet" in (
+        result.out
+    )
+    assert "Outcome: open" in result.out
     path.chmod(0o444)  # reports only reads: a read-only copy will do
     with permission_bits_apply():
         assert_read_only(path)

@@ -172,20 +172,29 @@ def _distinctive(answer: str) -> str | None:
     return folded
 
 
+@functools.cache
+def _shown_texts(shown: Question) -> tuple[str, str]:
+    """What a question shows, folded, in English and in Korean (its text and, at the reveal,
+    its answer); the song's own title masked."""
+    english = " \n ".join(_fold(SONG.sub("\u2022", t)) for t in (shown.question, shown.answer))
+    korean = " \n ".join(_fold(SONG.sub("\u2022", t)) for t in (shown.question_ko, shown.answer_ko))
+    return english, korean
+
+
+@functools.cache
+def _needle(answer: str) -> re.Pattern[str] | None:
+    needle = _distinctive(answer)
+    return None if needle is None else re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)")
+
+
 def gives_away(shown: Question, asked: Question) -> bool:
     """Whether `shown`'s text or its answer (shown at its reveal) gives `asked`'s answer away,
     in either language. A wrong choice names a thing without saying what it is."""
-    for answer, texts in (
-        (asked.answer, (shown.question, shown.answer)),
-        (asked.answer_ko, (shown.question_ko, shown.answer_ko)),
-    ):
-        needle = _distinctive(answer)
-        if needle is None:
-            continue
-        for text in texts:
-            haystack = _fold(SONG.sub("\u2022", text))
-            if re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack):
-                return True
+    english, korean = _shown_texts(shown)
+    for answer, haystack in ((asked.answer, english), (asked.answer_ko, korean)):
+        needle = _needle(answer)
+        if needle is not None and needle.search(haystack):
+            return True
     return False
 
 

@@ -21,7 +21,7 @@ import pytest
 
 import bot.store.migrate as migrate_module
 from bot.__main__ import main
-from bot.domain.records import ScoreRow
+from bot.domain.records import ReportStatus, ScoreRow
 from bot.domain.schedule import ALL_DAYS, WEEKDAYS, PostKind
 from bot.domain.trivia import GameKind, GameState, period_key
 from bot.store.base import Store
@@ -135,6 +135,23 @@ async def build_history(path: Path) -> None:
             reason="Two answers look right",
             created_at=T0 + dt.timedelta(minutes=3),
         )
+        fixed = await store.add_report(
+            guild_id=GUILD,
+            channel_id=21,
+            question_id="t-b",
+            reporter_id=103,
+            reason="The answer is out of date",
+            created_at=T0 + dt.timedelta(minutes=4),
+        )
+        await store.resolve_reports(  # what became of it, and when its reporter heard
+            guild_id=GUILD,
+            question_id="t-b",
+            up_to=fixed,
+            status=ReportStatus.FIXED,
+            resolved_by=7,
+            resolved_at=T0 + dt.timedelta(hours=1),
+        )
+        await store.tell_outcomes(103, T0 + dt.timedelta(hours=2))
 
         def schedule(**changes: Any) -> dict[str, Any]:
             values: dict[str, Any] = dict(
@@ -268,12 +285,16 @@ async def test_a_migrated_database_reads_back_the_same_on_postgresql(tmp_path: P
     expected = await snapshot(sqlite_store)
     await sqlite_store.close()
     assert expected["leaderboards"]["all"] and expected["unfinished"] and expected["running"]
+    assert [(r.status, r.resolved_by, r.told_at is not None) for r in expected["reports"]] == [
+        (ReportStatus.FIXED, 7, True),
+        (ReportStatus.OPEN, None, False),
+    ]
 
     async with fresh_database() as url:
         result = await migrate(source, url)
         counts = {t.table: t.rows for t in result.tables}
         assert counts["trivia_answers"] == 8 and counts["schedule_runs"] == 4
-        assert counts["shuffle_bags"] == 4 and counts["trivia_reports"] == 1
+        assert counts["shuffle_bags"] == 4 and counts["trivia_reports"] == 2
         assert not result.replaced
 
         store = await opened_postgres(url)

@@ -3,7 +3,6 @@ reply in the asker's language."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 import discord
@@ -47,13 +46,14 @@ class OnThisDay(commands.Cog):
         else:
             month, day = today.month, today.day
         found = self.bot.content.day(month, day, today)
-        # "Details": the day's events in full, or the next anniversary's on an empty day.
+        # "Details": the day's events in full (their years counted at the reader's today), or
+        # on an empty day the next anniversary's, counted at that anniversary.
+        next_day = found.countdown.next_day if found.countdown else None
         if found.events:
-            detailed: dt.date | None = dt.date(2000, month, day)  # 2000: a leap year
+            key: str | None = dates.day_key(month, day)
         else:
-            detailed = found.countdown.next_day if found.countdown else None
-        key = f"{detailed.month:02d}-{detailed.day:02d}" if detailed else ""
-        view = details_view("day", key, language=language) if detailed else MISSING
+            key = dates.day_key(next_day.month, next_day.day, next_day) if next_day else None
+        view = details_view("day", key, language=language) if key else MISSING
         embed = embeds.day_embed(found, self.bot.dataset, language)
         await respond(interaction, embed=embed, view=view)
 

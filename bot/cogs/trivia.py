@@ -1,4 +1,5 @@
-"""/trivia play | stop | leaderboard | stats | reports, and the report form (SPEC §4).
+"""/trivia play | stop | leaderboard | stats | reports, the report form, and the moderators'
+verdicts on reports (SPEC §4).
 
 The games are played by the trivia runner (`bot.services.games`, as `bot.games`); this cog reads
 options, checks who may do what, and renders the replies: a player's own in their language, and
@@ -13,9 +14,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import SERVER_INSTALLS, manage_server, missing_post_permissions, permission_fix
+from bot.checks import (
+    SERVER_INSTALLS,
+    can_fix_permissions,
+    manage_server,
+    missing_post_permissions,
+)
 from bot.domain.models import DIFFICULTIES, TOPICS
-from bot.errors import PRIVATE, UserError, arm, done, report_error, respond
+from bot.errors import PRIVATE, BotCannot, UserError, arm, done, report_error, respond
 from bot.i18n import Language, language_of, render
 from bot.ui import trivia as ui
 from bot.ui.notices import permission_names
@@ -69,8 +75,12 @@ class Trivia(commands.Cog):
         missing = missing_post_permissions(interaction.app_permissions)
         if missing:
             where = getattr(interaction.channel, "name", None) or str(interaction.channel_id)
-            fix = permission_fix(missing, where, language_of(interaction.locale))
-            raise UserError("trivia.play.cannot_post", fix=fix)
+            names = permission_names(missing, language_of(interaction.locale), bold=True)
+            if can_fix_permissions(interaction.permissions):  # a moderator: what to change
+                raise BotCannot(
+                    "trivia.play.cannot_post.moderator", permissions=names, channel=where
+                )
+            raise BotCannot("trivia.play.cannot_post.fan", permissions=names, channel=where)
         await self.bot.games.start_game(
             guild_id=interaction.guild_id or 0,
             channel_id=interaction.channel_id or 0,
@@ -159,9 +169,11 @@ class Trivia(commands.Cog):
     )
     @manage_server
     async def reports(self, interaction: discord.Interaction) -> None:
-        reports = await self.bot.scores.reports(interaction.guild_id or 0)
-        embed = ui.reports_embed(reports, language=language_of(interaction.locale))
-        await respond(interaction, embed=embed)
+        reports = await self.bot.scores.open_reports(interaction.guild_id or 0)
+        message = ui.reports_message(
+            reports, self.bot.dataset, language=language_of(interaction.locale)
+        )
+        await respond(interaction, **message)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
@@ -178,7 +190,7 @@ class Trivia(commands.Cog):
                 raise UserError("trivia.report.not_yours")
             if not reason.strip():
                 raise UserError("trivia.report.empty")
-            report_id = await self.bot.scores.report(
+            await self.bot.scores.report(
                 guild_id=interaction.guild_id or 0,
                 channel_id=interaction.channel_id or 0,
                 question_id=question_id,
@@ -186,7 +198,7 @@ class Trivia(commands.Cog):
                 reason=reason.strip()[: ui.REPORT_REASON_MAX],
             )
             thanks = ui.report_thanks_embed(
-                report_id, question_id, language=language_of(interaction.locale)
+                self.bot.dataset, question_id, language=language_of(interaction.locale)
             )
             await respond(interaction, embed=thanks)
         except Exception as error:
@@ -196,5 +208,5 @@ class Trivia(commands.Cog):
 
 
 async def setup(bot: LoveWinsAllBot) -> None:
-    bot.add_dynamic_items(ui.ChoiceButton, ui.ReportButton)
+    bot.add_dynamic_items(ui.ChoiceButton, ui.ReportButton, ui.ResolveButton)
     await bot.add_cog(Trivia(bot))

@@ -145,9 +145,10 @@ def parse_day(text: str) -> MonthDay:
     raise _unreadable(text)
 
 
-def _event_sort_key(event: Event) -> tuple[date, time, str]:
-    # Events without a known time sort before timed ones of the same day.
-    return (event.date, event.time or time.min, event.id)
+def _event_sort_key(event: Event) -> tuple[date, bool, time, str]:
+    # On one day, the events a source timed to the hour (a release, a chart's first hour) come
+    # first, in their order; the ones known only by their day follow.
+    return (event.date, event.time is None, event.time or time.min, event.id)
 
 
 def events_on(events: Iterable[Event], month: int, day: int) -> list[Event]:
@@ -237,3 +238,26 @@ def today_in(tz_name: str, now_utc: datetime) -> date:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         zone = None
     return now_utc.astimezone(zone or UTC).date()
+
+
+def day_key(month: int, day: int, counted_at: date | None = None) -> str:
+    """How a "Details" button names a calendar day: "12-25", whose events' "N years ago"
+    are counted at the reader's today, or "2026-12-25", an anniversary the reply pointed to
+    (the next one after a day without events), counted at that anniversary."""
+    if counted_at is not None:
+        return counted_at.isoformat()
+    return f"{month:02d}-{day:02d}"
+
+
+def read_day_key(key: str) -> tuple[int, int, date | None] | None:
+    """The (month, day, date counted at or None) a `day_key` names; None for anything else."""
+    match = re.fullmatch(r"(?:(?P<year>\d{4})-)?(?P<month>\d{2})-(?P<day>\d{2})", key, re.ASCII)
+    if match is None:
+        return None
+    year = int(match["year"]) if match["year"] else None
+    month, day = int(match["month"]), int(match["day"])
+    try:  # without a year, 2000: a leap year, where 29 February exists
+        counted_at = date(_ANY_LEAP_YEAR if year is None else year, month, day)
+    except ValueError:
+        return None
+    return month, day, counted_at if year is not None else None

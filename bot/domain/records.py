@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.domain.schedule import PostKind, RunState, ScheduleState
 from bot.domain.trivia import GameKind, GameState
@@ -87,6 +88,15 @@ class PlayerStats:
         return self.correct / self.answered if self.answered else 0.0
 
 
+class ReportStatus(StrEnum):
+    """What became of a fan's report about a trivia question: open until a moderator of its
+    server marks the question fixed, or dismisses the report (the question stays as it is)."""
+
+    OPEN = "open"
+    FIXED = "fixed"
+    DISMISSED = "dismissed"
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     id: int
@@ -96,6 +106,10 @@ class Report:
     reporter_id: int
     reason: str
     created_at: dt.datetime
+    status: ReportStatus = ReportStatus.OPEN
+    resolved_by: int | None = None  # the moderator who resolved it
+    resolved_at: dt.datetime | None = None
+    told_at: dt.datetime | None = None  # when the reporter was told the outcome (once)
 
 
 class TooManySchedules(Exception):

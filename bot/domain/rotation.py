@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.search import words
@@ -21,6 +21,7 @@ def draw(
     remaining: Sequence[str],
     rng: random.Random,
     last: str | None = None,
+    within: Collection[str] | None = None,
 ) -> tuple[str, list[str]]:
     """Draw the next id from a shuffle bag; returns (pick, the bag's new remaining ids).
 
@@ -28,7 +29,13 @@ def draw(
     new candidates join at the next refill. An empty bag is refilled with all candidates in a
     new random order, and `last` (the previous pick) does not open the new round, so the same
     item is never shown twice in a row.
+
+    `within`: a filtered draw (a speaker, a topic) from the same bag, so what a filter shows
+    counts against the whole rotation: the pick is one of `within` still in the bag. When none
+    is left, the filter's items (but `last`) go back into the bag: the fan asked for them again.
     """
+    if within is not None:
+        return _draw_within(candidates, remaining, rng, last, within)
     if not candidates:
         raise ValueError("nothing to draw from: no candidates")
     allowed = set(candidates)
@@ -40,6 +47,30 @@ def draw(
             swap_with = rng.randrange(1, len(bag))
             bag[0], bag[swap_with] = bag[swap_with], bag[0]
     return bag[0], bag[1:]
+
+
+def _draw_within(
+    candidates: Sequence[str],
+    remaining: Sequence[str],
+    rng: random.Random,
+    last: str | None,
+    within: Collection[str],
+) -> tuple[str, list[str]]:
+    wanted = [item for item in dict.fromkeys(candidates) if item in within]
+    if not wanted:
+        raise ValueError("nothing to draw from: no candidate is within the filter")
+    allowed = set(candidates)
+    bag = [item for item in dict.fromkeys(remaining) if item in allowed]
+    if not bag:
+        bag = list(dict.fromkeys(candidates))
+        rng.shuffle(bag)
+    options = [item for item in bag if item in within]
+    if not options:
+        options = [item for item in wanted if item != last] or wanted
+        bag += options
+    pick = rng.choice(options)
+    bag.remove(pick)
+    return pick, bag
 
 
 def filter_key(kind: str, **filters: str | int | None) -> str:

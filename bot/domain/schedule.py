@@ -317,8 +317,10 @@ _FRACTIONAL_OFFSETS: dict[int, str] = {
     3 * 60 + 30: "Asia/Tehran",
     4 * 60 + 30: "Asia/Kabul",
     6 * 60 + 30: "Asia/Yangon",
+    8 * 60 + 45: "Australia/Eucla",
     9 * 60 + 30: "Australia/Darwin",
     -(3 * 60 + 30): "America/St_Johns",
+    -(9 * 60 + 30): "Pacific/Marquesas",
 }
 # The offsets places use: from UTC-12 (Baker Island) to UTC+14 (Line Islands).
 _OFFSET_RANGE_MINUTES = range(-12 * 60, 14 * 60 + 1)
@@ -360,11 +362,12 @@ def _known(zone: str | None) -> str | None:
 
 
 def _city_zone(folded: str) -> str | None:
-    """ "seoul", "new york" -> the one region whose city is that name."""
+    """ "seoul", "new york" -> the one region whose city is that name (Etc/GMT+9 is no city:
+    "GMT+9" is UTC+9, read as an offset)."""
     found = [
         name
         for key, name in _timezones_by_folded_name().items()
-        if "/" in key and key.rsplit("/", 1)[1] == folded
+        if "/" in key and not key.startswith("etc/") and key.rsplit("/", 1)[1] == folded
     ]
     return found[0] if len(found) == 1 else None
 
@@ -438,7 +441,8 @@ def _place_zone(typed: str) -> str | None:
 def parse_timezone(name: str) -> str:
     """The IANA region for what someone typed: a region name in any case ("asia/seoul"), a
     common abbreviation ("KST"), an offset ("UTC+9", "GMT+09:00"), a city ("Seoul") or a place
-    in Korean or English ("서울", "한국 시간", "도쿄", "Japan")."""
+    in Korean or English ("서울", "한국 시간", "도쿄", "Japan"). An offset is kept as the zone
+    the scheduler loads (Etc/GMT-9) and shown as people wrote it (`shown_timezone`: UTC+9)."""
     cleaned = name.strip().replace(" ", "_")
     folded = cleaned.casefold()
     for canonical in _meanings(name, folded):
@@ -468,20 +472,72 @@ def _meanings(typed: str, folded: str) -> list[str | None]:
     ]
 
 
-def fixed_offset(name: str) -> str | None:
-    """For an Etc/ zone, the offset it means ("Etc/GMT-9" -> "+9": IANA's signs are the other
-    way round); None for a region, whose offset follows its rules."""
-    match = re.fullmatch(r"Etc/GMT(?P<sign>[+-])(?P<hours>\d{1,2})", name)
+# tzdata's names for UTC itself, besides "UTC" (and "GMT", which reads as itself).
+_ZERO_OFFSET_NAMES = frozenset(
+    {"Etc/GMT", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0", "Etc/UTC", "Etc/UCT", "Etc/Universal"}
+    | {"Etc/Zulu", "Etc/Greenwich", "GMT0", "GMT+0", "GMT-0", "UCT", "Universal", "Zulu"}
+)
+_ETC_OFFSET = re.compile(r"Etc/GMT(?P<sign>[+-])(?P<hours>\d{1,2})")
+
+
+def offset_name(minutes: int) -> str:
+    """A fixed offset as people write it: "UTC+9", "UTC-3", "UTC+5:30" ("UTC" for none);
+    `parse_timezone` reads it back."""
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def fixed_offset(name: str) -> int | None:
+    """For a zone that is nothing but an offset (Etc/GMT-9, Etc/UTC), that offset in minutes
+    east of UTC ("Etc/GMT-9" -> 540: IANA's Etc signs are the other way round); None for a
+    region, whose offset follows its rules."""
+    if name in _ZERO_OFFSET_NAMES:
+        return 0
+    match = _ETC_OFFSET.fullmatch(name)
     if match is None:
         return None
-    return f"{'-' if match['sign'] == '+' else '+'}{match['hours']}"
+    return (-60 if match["sign"] == "+" else 60) * int(match["hours"])
+
+
+def shown_timezone(name: str) -> str:
+    """A timezone as people read and type it: an offset zone as its offset ("UTC+9", never
+    "Etc/GMT-9", whose sign reads backwards), any other zone by its IANA name."""
+    offset = fixed_offset(name)
+    return name if offset is None else offset_name(offset)
+
+
+@cache
+def _steady_offsets() -> dict[str, int]:
+    """The regions an offset that is not whole hours stands for (`_FRACTIONAL_OFFSETS`), by
+    their offset, where that offset holds all year (Asia/Kolkata: not America/St_Johns)."""
+    steady: dict[str, int] = {}
+    for minutes, zone in _FRACTIONAL_OFFSETS.items():
+        if _known(zone) is None:
+            continue
+        offsets = {
+            ZoneInfo(zone).utcoffset(datetime(year, month, 15))
+            for year in (2025, 2026)
+            for month in (1, 7)
+        }
+        if offsets == {timedelta(minutes=minutes)}:
+            steady[zone] = minutes
+    return steady
+
+
+def region_offset(name: str) -> int | None:
+    """The offset of a region people reach by typing an offset that is not whole hours
+    ("UTC+5:30" is Asia/Kolkata), when it holds all year: 330 for Asia/Kolkata; None otherwise."""
+    return _steady_offsets().get(name)
 
 
 def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
     """Timezone names for autocomplete: what `prefix` means as an abbreviation, offset, city or
     place first, then the zones of places whose name starts with it ("서" -> Asia/Seoul), then
     names containing it (case-insensitive; spaces match underscores), names starting with it
-    before names with a part starting with it ("seoul" -> Asia/Seoul)."""
+    before names with a part starting with it ("seoul" -> Asia/Seoul). An offset zone is
+    offered as people write it ("UTC+9", not Etc/GMT-9), which `parse_timezone` reads back."""
     needle = prefix.strip().replace(" ", "_").casefold()
     if limit <= 0:
         return []
@@ -504,8 +560,10 @@ def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
         return (2, name)
 
     matching = [n for n in _timezones_by_folded_name().values() if needle in n.casefold()]
-    ordered = list(dict.fromkeys([*meant, *places, *sorted(matching, key=rank)]))
-    return ordered[:limit]
+    if _offset_minutes(prefix) is not None:  # "-14" is UTC-14, not Etc/GMT-14 (UTC+14)
+        matching = [n for n in matching if fixed_offset(n) is None]
+    ordered = [*meant, *places, *sorted(matching, key=rank)]
+    return list(dict.fromkeys(shown_timezone(zone) for zone in ordered))[:limit]
 
 
 def _local_wall_time(moment: datetime, zone: ZoneInfo) -> datetime:

@@ -25,7 +25,7 @@ from bot.domain.schedule import PostKind, stored_reason
 from bot.i18n import Language, msg
 from bot.scheduler import CannotTell, PostRefused, PostRejected, PostUncertain
 from bot.services.content import DailyPost
-from bot.ui import details, embeds
+from bot.ui import content, details, embeds
 from bot.ui import trivia as ui
 from bot.ui.schedules import post_title
 
@@ -163,9 +163,16 @@ class ScheduledPosts:
             schedule.content, schedule.guild_id, schedule.timezone, run.due_at
         )
         kind, key = _details_of(daily)
+        # The buttons of a reply: "Another …" (a quote or a fact, as /quote and /fact give)
+        # and "Details", which also marks the run.
+        another: list[discord.ui.Item[Any]] = []
+        if kind == "quote":
+            another.append(content.AnotherQuoteButton(language=language))
+        elif kind == "fact":
+            another.append(content.AnotherFactButton(language=language))
         return OutgoingPost(
             embeds.daily_post_embed(daily, self.bot.dataset, schedule.days, language=language),
-            details.details_view(kind, key, run=nonce, language=language),
+            details.details_view(kind, key, *another, run=nonce, language=language),
         )
 
     async def send(self, run: ScheduleRun, post: object, nonce: str) -> int:

@@ -43,6 +43,11 @@ class DailyPost:
     no_events_on: dt.date | None = None  # an on-this-day post that became a fact
 
 
+# The one shuffle bag of each kind in a scope, under the key plain draws always had (filters
+# draw from it too: rotation.draw's `within`).
+PLAIN = {kind: rotation.filter_key(kind) for kind in ("quote", "fact")}
+
+
 class BagScope(NamedTuple):
     """Whose shuffle bag a draw takes from: a server's channel (or, for scheduled posts, the
     server), which only the process running the server's shard serves (`exclusive`), or a
@@ -76,15 +81,22 @@ class ContentService:
     # --- quotes and facts ---------------------------------------------------------------------
 
     async def quote(self, scope: BagScope, speaker: str = "", search: str = "") -> Quote:
-        """A random quote matching the filters, not repeated in `scope` until the others
-        matching them were shown (the shuffle bag)."""
+        """A random quote matching the filters, not repeated in `scope` until the others were
+        shown (the shuffle bag). Filtered or not, every quote is drawn from the scope's one
+        bag, so a quote a filter showed does not come back under a plain `/quote`."""
         matching = catalog.quotes_matching(self.dataset, speaker or None, search or None)
         if not matching:
             raise _no_quote(self.dataset, speaker, search)
-        key = rotation.filter_key("quote", speaker=speaker, search=search)
-        ids = [q.id for q in matching]
+        ids = [q.id for q in self.dataset.quotes]
+        within = {q.id for q in matching} if speaker or search else None
         picked = await self.store.draw(
-            scope.id, "quote", key, ids, self.rng, exclusive=scope.exclusive
+            scope.id,
+            "quote",
+            PLAIN["quote"],
+            ids,
+            self.rng,
+            exclusive=scope.exclusive,
+            within=within,
         )
         quote = self.dataset.quote(picked)
         assert quote is not None  # the bag only holds ids of `matching`
@@ -97,14 +109,17 @@ class ContentService:
         return quote
 
     async def fact(self, scope: BagScope, topic: str | None = None) -> Fact:
-        """A random fact on `topic` (any, by default), with the same no-repeat rule."""
+        """A random fact on `topic`, with the same no-repeat rule and the same one bag. With no
+        topic, a fact about the song's story: the ones aside from it come only by topic."""
         facts = catalog.facts_about(self.dataset, topic)
+        if topic is None:
+            facts = [f for f in facts if not f.aside] or facts
         if not facts:
             raise Refusal("fact.none_on_topic")
-        key = rotation.filter_key("fact", topic=topic or "")
-        ids = [f.id for f in facts]
+        ids = [f.id for f in self.dataset.facts]
+        within = {f.id for f in facts} if len(facts) < len(ids) else None
         picked = await self.store.draw(
-            scope.id, "fact", key, ids, self.rng, exclusive=scope.exclusive
+            scope.id, "fact", PLAIN["fact"], ids, self.rng, exclusive=scope.exclusive, within=within
         )
         fact = self.dataset.fact(picked)
         assert fact is not None
@@ -155,7 +170,11 @@ class ContentService:
         server = BagScope(guild_id, exclusive=True)  # its runs are claimed by one process
 
         async def a_fact() -> Fact:
-            return self.rng.choice(self.dataset.facts) if sample else await self.fact(server)
+            if sample:
+                return self.rng.choice(
+                    [f for f in self.dataset.facts if not f.aside] or self.dataset.facts
+                )
+            return await self.fact(server)
 
         if kind is PostKind.QUOTE:
             quote = self.rng.choice(self.dataset.quotes) if sample else await self.quote(server)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol
 
 from bot.domain.records import (
@@ -17,6 +17,7 @@ from bot.domain.records import (
     LeaderRow,
     PlayerStats,
     Report,
+    ReportStatus,
     ScheduleRecord,
     ScheduleRun,
     ScoreRow,
@@ -37,6 +38,7 @@ __all__ = [
     "LeaderRow",
     "PlayerStats",
     "Report",
+    "ReportStatus",
     "ScheduleRecord",
     "ScheduleRun",
     "ScheduleStore",
@@ -103,8 +105,10 @@ class BagStore(Protocol):
         rng: random.Random,
         *,
         exclusive: bool = False,
+        within: Collection[str] | None = None,
     ) -> str:
-        """Pick the next id from the (scope, kind, filter) shuffle bag, atomically.
+        """Pick the next id from the (scope, kind, filter) shuffle bag, atomically; with
+        `within`, one of those ids (a filtered draw from the same bag: see rotation.draw).
 
         Nothing repeats within a round: an id comes again only after every other candidate
         has been drawn once. `exclusive`: only this process draws from this bag (a server's
@@ -210,7 +214,36 @@ class TriviaStore(Protocol):
     ) -> int: ...
 
     async def reports(self, guild_id: int | None, limit: int = 50) -> list[Report]:
-        """Newest first; every server's when `guild_id` is None (operators)."""
+        """Newest first, whatever became of them; every server's when `guild_id` is None
+        (operators)."""
+
+    async def open_reports(self, guild_id: int, limit: int = 200) -> list[Report]:
+        """The server's reports no moderator resolved yet, oldest first."""
+
+    async def resolve_reports(
+        self,
+        *,
+        guild_id: int,
+        question_id: str,
+        up_to: int,
+        status: ReportStatus,
+        resolved_by: int,
+        resolved_at: dt.datetime,
+    ) -> list[Report]:
+        """Record the outcome (fixed or dismissed) of the server's open reports about a
+        question, those up to id `up_to` (the ones the moderator saw), in one transaction;
+        the reports resolved now, as they are now (none when another moderator was first)."""
+
+    async def untold_reporters(self, limit: int = 100_000) -> list[int]:
+        """The fans with an outcome of a report they have not been told yet (a small read: the
+        partial index trivia_reports_untold holds only those reports)."""
+
+    async def tell_outcomes(
+        self, reporter_id: int, told_at: dt.datetime, limit: int = 10
+    ) -> list[Report]:
+        """The outcomes of the fan's reports they have not been told yet, recorded as told
+        now: each is returned once, whoever asks at the same moment. Cheap when there is
+        nothing to tell (one read, no write)."""
 
 
 class ScheduleStore(Protocol):

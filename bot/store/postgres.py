@@ -19,7 +19,7 @@ import logging
 import random
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -542,6 +542,7 @@ class PostgresStore(SqlStore):
         rng: random.Random,
         *,
         exclusive: bool = False,
+        within: Collection[str] | None = None,
     ) -> str:
         key = (scope_id, kind, filter_key)
         async with self._bag_locks[hash(key) % BAG_LOCKS]:
@@ -549,7 +550,7 @@ class PostgresStore(SqlStore):
                 # Only this process draws here: pick from the bag as last drawn and write it
                 # behind the reply, after the bag's previous write (see _write_behind).
                 remaining, last, version = self._bags[key]
-                pick, left = rotation.draw(candidates, remaining, rng, last=last)
+                pick, left = rotation.draw(candidates, remaining, rng, last=last, within=within)
                 self._bags[key] = (left, pick, version + 1)
                 self._bags.move_to_end(key)
                 self._write_behind(key, left, pick, version)
@@ -562,7 +563,7 @@ class PostgresStore(SqlStore):
                 if bag is None:
                     bag = await self._read_bag(key)
                 remaining, last, version = bag
-                pick, left = rotation.draw(candidates, remaining, rng, last=last)
+                pick, left = rotation.draw(candidates, remaining, rng, last=last, within=within)
                 written = await self._write_bag(key, left, pick, version)
                 if written is not None:
                     self._bags[key] = (left, pick, written)

@@ -11,6 +11,7 @@ transactions, concurrency) stays in `bot.store.sqlite` and `bot.store.postgres`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import json
@@ -29,6 +30,7 @@ from bot.domain.records import (
     LeaderRow,
     PlayerStats,
     Report,
+    ReportStatus,
     ScheduleRecord,
     ScheduleRun,
     ScoreRow,
@@ -198,7 +200,10 @@ SCHEDULE_COLUMNS = (
     " s.next_run_at, s.created_by, s.created_at"
 )
 SCHEDULE_TIMEZONE = 5  # where the timezone is in a schedule row (a damaged row's reason)
-REPORT_COLUMNS = "id, guild_id, channel_id, question_id, reporter_id, reason, created_at"
+REPORT_COLUMNS = (
+    "id, guild_id, channel_id, question_id, reporter_id, reason, created_at,"
+    " status, resolved_by, resolved_at, told_at"
+)
 
 GET_META = sql("SELECT value FROM meta WHERE key = ?")
 SET_META = sql(
@@ -315,6 +320,34 @@ GUILD_REPORTS = sql(
     f"SELECT {REPORT_COLUMNS} FROM trivia_reports WHERE guild_id = ? ORDER BY id DESC LIMIT ?"
 )
 ALL_REPORTS = sql(f"SELECT {REPORT_COLUMNS} FROM trivia_reports ORDER BY id DESC LIMIT ?")
+# A server's open reports, in the order they came (/trivia reports).
+OPEN_REPORTS = sql(
+    f"SELECT {REPORT_COLUMNS} FROM trivia_reports WHERE guild_id = ? AND status = 'open'"
+    " ORDER BY id LIMIT ?"
+)
+# The open reports of one question in a server, up to the newest a moderator saw; locked until
+# their outcome is written.
+OPEN_REPORTS_OF_QUESTION = sql(
+    f"SELECT {REPORT_COLUMNS} FROM trivia_reports WHERE guild_id = ? AND question_id = ?"
+    " AND id <= ? AND status = 'open' ORDER BY id{lock_rows}"
+)
+RESOLVE_REPORTS = ListSql(
+    "UPDATE trivia_reports SET status = ?, resolved_by = ?, resolved_at = ?"
+    " WHERE id {ids} AND status = 'open'"
+)
+# Outcomes a reporter has not been told (the partial index trivia_reports_untold holds only
+# these, so asking after a fan's interaction stays cheap); then claimed, locked until told.
+_UNTOLD = (
+    f"SELECT {REPORT_COLUMNS} FROM trivia_reports"
+    " WHERE reporter_id = ? AND status <> 'open' AND told_at IS NULL ORDER BY id LIMIT ?"
+)
+UNTOLD_OUTCOMES = sql(_UNTOLD)
+UNTOLD_REPORTERS = sql(
+    "SELECT DISTINCT reporter_id FROM trivia_reports"
+    " WHERE status <> 'open' AND told_at IS NULL LIMIT ?"
+)
+CLAIM_UNTOLD_OUTCOMES = sql(_UNTOLD + "{lock_rows}")
+MARK_TOLD = ListSql("UPDATE trivia_reports SET told_at = ? WHERE id {ids} AND told_at IS NULL")
 
 COUNT_SCHEDULES = sql("SELECT COUNT(*) FROM schedules WHERE guild_id = ?")
 NEW_SCHEDULE = sql(
@@ -499,7 +532,20 @@ class SqlStore(ABC):
         )
 
     def _report(self, row: Row) -> Report:
-        report_id, guild_id, channel_id, question_id, reporter_id, reason, created_at = row
+        (
+            report_id,
+            guild_id,
+            channel_id,
+            question_id,
+            reporter_id,
+            reason,
+            created_at,
+            status,
+            resolved_by,
+            resolved_at,
+            told_at,
+        ) = row
+        read_instant = self._dialect.read_instant
         return Report(
             id=int(report_id),
             guild_id=int(guild_id),
@@ -507,7 +553,11 @@ class SqlStore(ABC):
             question_id=str(question_id),
             reporter_id=int(reporter_id),
             reason=str(reason),
-            created_at=self._dialect.read_instant(created_at),
+            created_at=read_instant(created_at),
+            status=ReportStatus(status),
+            resolved_by=int(resolved_by) if resolved_by is not None else None,
+            resolved_at=read_instant(resolved_at) if resolved_at is not None else None,
+            told_at=read_instant(told_at) if told_at is not None else None,
         )
 
     # --- meta and settings ----------------------------------------------------------------
@@ -775,6 +825,70 @@ class SqlStore(ABC):
         else:
             rows = await self._auto.rows(GUILD_REPORTS, guild_id, limit)
         return [self._report(row) for row in rows]
+
+    async def open_reports(self, guild_id: int, limit: int = 200) -> list[Report]:
+        return [self._report(row) for row in await self._auto.rows(OPEN_REPORTS, guild_id, limit)]
+
+    async def resolve_reports(
+        self,
+        *,
+        guild_id: int,
+        question_id: str,
+        up_to: int,
+        status: ReportStatus,
+        resolved_by: int,
+        resolved_at: dt.datetime,
+    ) -> list[Report]:
+        if status is ReportStatus.OPEN:
+            raise ValueError("a report is resolved as fixed or dismissed")
+        at = self._dialect.write_instant(resolved_at)
+
+        async def work(tx: Transaction) -> list[Report]:
+            rows = await tx.rows(OPEN_REPORTS_OF_QUESTION, guild_id, question_id, up_to)
+            if not rows:
+                return []  # another moderator was first
+            ids = [int(row[0]) for row in rows]
+            await tx.execute(
+                RESOLVE_REPORTS.sized(len(ids)),
+                status,
+                resolved_by,
+                at,
+                *self._dialect.list_args(ids),
+            )
+            return [
+                dataclasses.replace(
+                    self._report(row),
+                    status=status,
+                    resolved_by=resolved_by,
+                    resolved_at=resolved_at,
+                )
+                for row in rows
+            ]
+
+        return await self._transaction(work)
+
+    async def untold_reporters(self, limit: int = 100_000) -> list[int]:
+        return [int(row[0]) for row in await self._auto.rows(UNTOLD_REPORTERS, limit)]
+
+    async def tell_outcomes(
+        self, reporter_id: int, told_at: dt.datetime, limit: int = 10
+    ) -> list[Report]:
+        # A read first (cheap, and no write lock taken on SQLite); the claim, in a transaction
+        # whose rows another claim waits for, only when there is news.
+        if not await self._auto.rows(UNTOLD_OUTCOMES, reporter_id, limit):
+            return []
+        at = self._dialect.write_instant(told_at)
+
+        async def work(tx: Transaction) -> list[Report]:
+            rows = await tx.rows(CLAIM_UNTOLD_OUTCOMES, reporter_id, limit)
+            if not rows:
+                return []  # another interaction of theirs told them first
+            reports = [self._report(row) for row in rows]
+            ids = [r.id for r in reports]
+            await tx.execute(MARK_TOLD.sized(len(ids)), at, *self._dialect.list_args(ids))
+            return [dataclasses.replace(r, told_at=told_at) for r in reports]
+
+        return await self._transaction(work)
 
     # --- schedules --------------------------------------------------------------------------
 

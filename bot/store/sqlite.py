@@ -17,7 +17,7 @@ import os
 import random
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar, cast
@@ -413,6 +413,7 @@ class SQLiteStore(SqlStore):
         rng: random.Random,
         *,
         exclusive: bool = False,  # one process, one file: every draw is written at once
+        within: Collection[str] | None = None,
     ) -> str:
         key = (scope_id, kind, filter_key)
         async with self._bag_lock:
@@ -420,7 +421,7 @@ class SQLiteStore(SqlStore):
             if bag is None:
                 row = await self._auto.row(READ_BAG, *key)
                 bag = (json.loads(row[0]), row[1]) if row else ([], None)
-            pick, remaining = rotation.draw(candidates, bag[0], rng, last=bag[1])
+            pick, remaining = rotation.draw(candidates, bag[0], rng, last=bag[1], within=within)
             self._bags[key] = (remaining, pick)
             if len(self._bags) > BAG_CACHE_SIZE:
                 self._bags.popitem(last=False)

@@ -15,6 +15,7 @@ import discord
 
 from bot.domain import catalog, dates
 from bot.domain.models import Dataset, Event, Fact, Question, Quote
+from bot.domain.records import StoreUnavailable
 from bot.errors import OneErrorPath, UserError, respond
 from bot.i18n import Language, language_of, render
 from bot.ui.embeds import (
@@ -22,6 +23,7 @@ from bot.ui.embeds import (
     DESCRIPTION_MAX,
     clip,
     day_label,
+    editors_note,
     event_text,
     evidence_fields,
     join_within,
@@ -76,9 +78,21 @@ class DetailsButton(
     async def clicked(self, interaction: discord.Interaction[Any]) -> None:
         bot: LoveWinsAllBot = interaction.client
         language = language_of(interaction.locale)
-        today = bot.clock.now().date()
+        if self.kind == "day":  # "N years ago": the server's today, in its timezone
+            today = await _server_today(bot, interaction.guild_id)
+        else:
+            today = bot.clock.now().astimezone(dt.UTC).date()
         embed = details_embed(bot.dataset, self.kind, self.key, today, language)
         await respond(interaction, embed=embed)
+
+
+async def _server_today(bot: LoveWinsAllBot, guild_id: int | None) -> dt.date:
+    """Today where the fan clicked: the server's date in its timezone (UTC in DMs), as
+    /onthisday counts; UTC's while the database does not answer (the passages matter more)."""
+    try:
+        return await bot.content.today(guild_id)
+    except StoreUnavailable:
+        return bot.clock.now().astimezone(dt.UTC).date()
 
 
 def marks_run(custom_id: str, run: str) -> bool:
@@ -96,8 +110,9 @@ def details_embed(
         return fact_details(fact, dataset, language)
     if kind == "question" and (question := dataset.question(key)) is not None:
         return question_details(question, dataset, language)
-    if kind == "day" and (day := _month_day(key)) is not None:
-        return day_details(dataset, *day, today, language)
+    if kind == "day" and (day := dates.read_day_key(key)) is not None:
+        month, day_of_month, anniversary = day  # an anniversary's years are counted at it
+        return day_details(dataset, month, day_of_month, anniversary or today, language)
     raise UserError("details.gone")
 
 
@@ -107,6 +122,13 @@ def _embed(title: str) -> discord.Embed:
 
 def _field(embed: discord.Embed, name: str, value: str) -> None:
     embed.add_field(name=clip(name, 256), value=clip(value, 1024), inline=False)
+
+
+def _note(embed: discord.Embed, item: Quote | Fact | Question, language: Language) -> None:
+    """The editors' note on the item's sources, when it has one."""
+    note = editors_note(item, language)
+    if note:
+        _field(embed, render("details.note", language), note)
 
 
 def quote_details(
@@ -129,6 +151,7 @@ def quote_details(
     source = dataset.source_of(quote)
     if quote.evidence and quote.evidence != quote.text:
         evidence_fields(embed, quote, source, language)
+    _note(embed, quote, language)
     _field(embed, render("source.one", language), source_line(source, language))
     if shown.korean_original:
         _field(
@@ -144,6 +167,7 @@ def fact_details(fact: Fact, dataset: Dataset, language: Language = Language.EN)
     embed = _embed(render("details.fact.title", language))
     source = dataset.source_of(fact)
     evidence_fields(embed, fact, source, language)
+    _note(embed, fact, language)
     _field(embed, render("source.one", language), source_line(source, language))
     embed.set_footer(text=render("fact.footer", language, fact_id=fact.id))
     return embed
@@ -155,6 +179,7 @@ def question_details(
     embed = _embed(render("details.question.title", language))
     source = dataset.source_of(question)
     evidence_fields(embed, question, source, language)
+    _note(embed, question, language)
     _field(embed, render("source.one", language), source_line(source, language))
     embed.set_footer(text=render("details.question.footer", language, question_id=question.id))
     return embed
@@ -167,6 +192,9 @@ def _event_details(event: Event, dataset: Dataset, language: Language) -> str:
     if translation is not None:
         label, text = translation
         lines.append(f"> *{render(label, language)}:* {text}")
+    note = editors_note(event, language)
+    if note:
+        lines.append(f"-# {render('details.note', language)}: {note}")
     lines.append(f"-# {source_line(source, language)}")
     return "\n".join(lines)
 
@@ -175,7 +203,8 @@ def day_details(
     dataset: Dataset, month: int, day: int, today: dt.date, language: Language = Language.EN
 ) -> discord.Embed:
     """Every event of the day, each with its passage and full source (in one embed: Discord
-    counts every embed of a message against one 6,000-character total)."""
+    counts every embed of a message against one 6,000-character total), and how many years
+    ago it was on `today` (the reader's today, or the anniversary it is counted at)."""
     events = dates.events_on(dataset.events, month, day)
     blocks = [
         f"**{e.date.year}** ({when(e, today, language)}) — {event_text(e, language)}\n"
@@ -187,18 +216,6 @@ def day_details(
     empty = render("details.day.empty", language)
     embed.description = join_within(blocks, DESCRIPTION_MAX) or empty
     return embed
-
-
-def _month_day(key: str) -> tuple[int, int] | None:
-    match = re.fullmatch(r"(\d{2})-(\d{2})", key)
-    if match is None:
-        return None
-    month, day = int(match[1]), int(match[2])
-    try:
-        dt.date(2000, month, day)  # a leap year: 29 February exists
-    except ValueError:
-        return None
-    return month, day
 
 
 def details_view(

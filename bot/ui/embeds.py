@@ -17,7 +17,7 @@ import discord
 from babel.dates import format_date, format_skeleton
 
 from bot.domain import catalog, dates
-from bot.domain.models import TOPICS, Dataset, Event, Fact, Quote, Source
+from bot.domain.models import TOPICS, Dataset, Event, Fact, Question, Quote, Source
 from bot.domain.schedule import ALL_DAYS
 from bot.i18n import Language, format_day, msg, render
 from bot.services.content import DailyPost, Day
@@ -169,20 +169,32 @@ def quote_words(quote: Quote, dataset: Dataset, language: Language = EN) -> Quot
 
 
 def quote_embed(quote: Quote, dataset: Dataset, language: Language = EN) -> discord.Embed:
-    """A quote as a fan sees it: the words, who said them, where from (the rest is behind
-    "Details")."""
+    """A quote as a fan sees it: the words, who said them, one line of where and when (and
+    what about), where from; the rest is behind "Details", the id too (cards show no ids)."""
     speaker = catalog.person_name(dataset.people[quote.speaker])
     words = quote_words(quote, dataset, language)
     shown = f"“{words.text}”"
     if words.note:
         shown += f"\n-# {render(words.note, language)}"
+    setting = quote_setting(quote, language)
+    if setting:
+        shown += f"\n— *{setting}*"
     embed = _embed(render("quote.title", language, speaker=speaker), shown)
     if words.translation:
         _field(embed, render(words.translation_label, language), f"“{words.translation}”")
     source_name = msg("source.korean_original") if words.korean_original else msg("source.one")
     _field(embed, render(source_name, language), short_source(words.source, language))
-    _footer(embed, render("quote.footer", language, quote_id=quote.id))
     return embed
+
+
+def quote_setting(quote: Quote, language: Language = EN) -> str:
+    """A quote's context line in the reader's language: who, where, when."""
+    return quote.setting_ko if language is Language.KO and quote.setting_ko else quote.setting
+
+
+def editors_note(item: Quote | Fact | Event | Question, language: Language = EN) -> str:
+    """What the editors say about an item's sources (shown only behind Details)."""
+    return item.note_ko if language is Language.KO and item.note_ko else item.note
 
 
 def fact_text(fact: Fact, language: Language = EN) -> str:
@@ -198,7 +210,6 @@ def fact_embed(fact: Fact, dataset: Dataset, language: Language = EN) -> discord
     title = render("fact.title", language, topic=topic_label(fact.topic, language))
     embed = _embed(title, fact_text(fact, language))
     _field(embed, render("source.one", language), short_source(dataset.source_of(fact), language))
-    _footer(embed, render("fact.footer", language, fact_id=fact.id))
     return embed
 
 
@@ -244,14 +255,23 @@ def evidence_fields(
 
 
 def when(event: Event, today: dt.date, language: Language = EN) -> str:
-    """How long ago an event was: "2 years ago" · "2년 전"."""
+    """How long ago an event was on `today` (a day of the server's calendar, or the
+    anniversary it is counted at), in whole years: "this year", "last year", "1 year ago",
+    "2 years ago"; for one still to come "next year", "in 1 year", "in 2 years" (2년 전, 1년 후).
+    Within a year but in another calendar year is "last year" or "next year", not "this year"."""
     ago = dates.years_ago(event.date, today)
+    if ago == 0 and event.date.year < today.year:
+        return render("onthisday.last_year", language)
+    if ago == 0 and event.date.year > today.year:
+        return render("onthisday.next_year", language)
     if ago == 0:
         return render("onthisday.this_year", language)
-    if ago < 0:
-        return render("onthisday.in_years", language, years=-ago)
     if ago == 1:
         return render("onthisday.one_year_ago", language)
+    if ago == -1:
+        return render("onthisday.in_one_year", language)
+    if ago < 0:
+        return render("onthisday.in_years", language, years=-ago)
     return render("onthisday.years_ago", language, years=ago)
 
 
@@ -456,7 +476,7 @@ def about_embed(dataset: Dataset, version: str, language: Language = EN) -> disc
     )
     _field(embed, render("about.commands.name", language), render("about.commands.value", language))
     _field(embed, render("source.many", language), render("about.sources.value", language))
-    _footer(embed, render("about.footer", language, version=version, dataset=dataset.version))
+    _footer(embed, render("about.footer", language, version=version))
     return embed
 
 
@@ -481,7 +501,7 @@ def sources_embed(dataset: Dataset, page: int, language: Language = EN) -> disco
     embed = _embed(title, join_within(lines, DESCRIPTION_MAX))
     _footer(
         embed,
-        render("sources.footer", language, count=len(dataset.sources), dataset=dataset.version),
+        render("sources.footer", language, count=len(dataset.sources)),
     )
     return embed
 

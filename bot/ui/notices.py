@@ -16,6 +16,12 @@ def user_error_embed(text: str, language: Language) -> discord.Embed:
     return _embed(render("notice.user_error.title", language), text, ERROR_COLOUR)
 
 
+def bot_cannot_embed(text: str, language: Language) -> discord.Embed:
+    """What the bot may not do here and who can change that: the bot's problem, not the
+    reader's mistake."""
+    return _embed(render("notice.bot_cannot.title", language), text, ERROR_COLOUR)
+
+
 def internal_error_embed(error_id: str, language: Language) -> discord.Embed:
     return _embed(
         render("notice.internal_error.title", language),

@@ -21,8 +21,10 @@ from bot.domain.schedule import (
     WEEKENDS,
     PostKind,
     ScheduleState,
-    fixed_offset,
+    offset_name,
     read_reason,
+    region_offset,
+    shown_timezone,
 )
 from bot.i18n import Language, catalogue, msg, render
 from bot.ui.embeds import _embed, _field, _footer, clip
@@ -96,21 +98,24 @@ def days_text(days: frozenset[int], language: Language) -> str:
 
 
 def timezone_text(name: str, language: Language) -> str:
-    """A timezone as shown: its IANA name, and for an Etc/ zone the offset it means."""
-    offset = fixed_offset(name)
-    if offset is None:
-        return name
-    return render("schedule.timezone.fixed", language, timezone=name, offset=offset)
+    """A timezone as people read it, wherever one is shown: an offset zone as its offset
+    ("UTC+9", "UTC-3", never Etc/GMT-9, whose sign reads backwards), a region by its IANA
+    name, with the offset people type for it when that is not whole hours and holds all year
+    ("Asia/Kolkata (UTC+5:30)")."""
+    offset = region_offset(name)
+    if offset is not None:  # names, in any language: no words to translate
+        return f"{name} ({offset_name(offset)})"
+    return shown_timezone(name)
 
 
 def _schedule_when(record: ScheduleRecord, language: Language) -> str:
-    return render(
-        "schedule.when",
-        language,
-        time=record.local_time.strftime("%H:%M"),
-        timezone=timezone_text(record.timezone, language),
-        days=days_text(record.days, language),
-    )
+    """When a schedule posts, beside its title: its time and timezone, and its days only when
+    the title does not say them already (every title does, but "On this day")."""
+    time, timezone = record.local_time.strftime("%H:%M"), timezone_text(record.timezone, language)
+    if record.content is not PostKind.ONTHISDAY:
+        return render("schedule.when", language, time=time, timezone=timezone)
+    days = days_text(record.days, language)
+    return render("schedule.when.days", language, time=time, timezone=timezone, days=days)
 
 
 def schedule_choice(record: ScheduleRecord, channel_name: str | None, language: Language) -> str:
@@ -123,7 +128,7 @@ def schedule_choice(record: ScheduleRecord, channel_name: str | None, language: 
         title=post_title(record.content, record.days, language),
         channel=where,
         time=record.local_time.strftime("%H:%M"),
-        timezone=record.timezone,
+        timezone=timezone_text(record.timezone, language),
     )
 
 

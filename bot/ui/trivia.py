@@ -13,6 +13,7 @@ texts; its buttons' labels too, while their custom_ids keep the choices' positio
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +23,7 @@ import discord
 from babel.dates import format_date
 
 from bot.domain.models import Dataset, Question
-from bot.domain.records import LeaderRow, PlayerStats, Report
+from bot.domain.records import LeaderRow, PlayerStats, Report, ReportStatus, StoreUnavailable
 from bot.domain.schedule import ALL_DAYS, PostKind
 from bot.domain.trivia import (
     AnswerOutcome,
@@ -39,12 +40,14 @@ from bot.i18n import Language, language_of, msg, render
 from bot.services.games import DAILY_SECONDS, Notice
 from bot.ui.details import DetailsButton
 from bot.ui.embeds import COLOUR, ERROR_COLOUR, _embed, clip, join_within, short_source
+from bot.ui.notices import permission_names
 from bot.ui.schedules import post_title, timezone_text
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
     from bot.services.games import Answered
 
+log = logging.getLogger(__name__)
 LABEL_MAX = 80
 REPORT_REASON_MAX = 500
 
@@ -614,34 +617,208 @@ def stats_embed(stats: PlayerStats, *, language: Language = Language.EN) -> disc
     return embed
 
 
-def reports_embed(reports: Sequence[Report], *, language: Language = Language.EN) -> discord.Embed:
-    lines = [
-        render(
-            "trivia.reports.line",
-            language,
-            report=r.id,
-            when=f"<t:{int(r.created_at.timestamp())}:R>",
-            question=r.question_id,
-            reporter=r.reporter_id,
-            reason=clip(r.reason, 300),
+# --- reports: the fan's thanks, the moderators' list and its buttons, the outcome told ---------
+
+QUESTION_LINE_MAX = 90  # a question named in a sentence: one line on a phone
+REPORTED_QUESTIONS_SHOWN = 5  # one row of buttons each (Discord: 5 rows)
+REASONS_SHOWN = 10  # per question at most, as many as fit its share of the list; the rest counted
+REASON_MAX = 300
+LIST_MAX = 4096 - 200  # an embed's description, with room for the note and the "more" line
+OUTCOMES = {
+    ReportStatus.FIXED: msg("trivia.report.outcome.fixed"),
+    ReportStatus.DISMISSED: msg("trivia.report.outcome.dismissed"),
+}
+RESOLVE_LABELS = {
+    ReportStatus.FIXED: msg("trivia.reports.fix_button"),
+    ReportStatus.DISMISSED: msg("trivia.reports.dismiss_button"),
+}
+RESOLVED_NOTES = {
+    ReportStatus.FIXED: msg("trivia.reports.resolved.fixed"),
+    ReportStatus.DISMISSED: msg("trivia.reports.resolved.dismissed"),
+}
+
+
+def question_named(dataset: Dataset, question_id: str, language: Language) -> str:
+    """A reported question as people read it: its text in `language`, on one line, quoted;
+    one no longer in the dataset is said to be gone (its id is all that is left of it)."""
+    question = dataset.question(question_id)
+    if question is None:
+        return render("trivia.reports.question_gone", language, question=question_id)
+    return f"“{clip(' '.join(asked(question, language).split()), QUESTION_LINE_MAX)}”"
+
+
+def report_thanks_embed(
+    dataset: Dataset, question_id: str, *, language: Language = Language.EN
+) -> discord.Embed:
+    """The reporter's thanks: which question they reported (its text), and that they will hear
+    what became of it."""
+    named = question_named(dataset, question_id, language)
+    return discord.Embed(
+        description=render("trivia.report.thanks", language, question=named), colour=COLOUR
+    )
+
+
+class ResolveButton(
+    OneErrorPath,
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=(
+        r"lwa:resolve:(?P<question>[a-z0-9-]{1,48}):(?P<up_to>\d{1,19})"
+        r":(?P<status>fixed|dismissed)"
+    ),
+):
+    """A moderator's verdict on the open reports about one question, under `/trivia reports`:
+    "Mark fixed" or "Dismiss". It carries the question and the newest report the moderator
+    saw, so a report that came later stays open, and it works after a restart. Only members
+    who may run `/trivia reports` (Manage Server) may use it; the list is then updated in
+    place."""
+
+    private, defers = True, False  # the answer is an edit of the list (after a deferral)
+
+    def __init__(
+        self,
+        question_id: str,
+        up_to: int,
+        status: ReportStatus,
+        number: int = 1,
+        language: Language = Language.EN,
+    ) -> None:
+        self.question_id, self.up_to, self.status = question_id, up_to, status
+        fixed = status is ReportStatus.FIXED
+        label = render(RESOLVE_LABELS[status], language, number=number)
+        super().__init__(
+            discord.ui.Button(
+                label=clip(label, LABEL_MAX),
+                style=discord.ButtonStyle.success if fixed else discord.ButtonStyle.secondary,
+                custom_id=f"lwa:resolve:{question_id}:{up_to}:{status}",
+            )
         )
-        for r in reports
-    ]
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ResolveButton:
+        return cls(match["question"], int(match["up_to"]), ReportStatus(match["status"]))
+
+    async def clicked(self, interaction: discord.Interaction[Any]) -> None:
+        bot: LoveWinsAllBot = interaction.client
+        language = language_of(interaction.locale)
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            raise UserError(
+                "trivia.reports.moderators_only",
+                permission=permission_names(["manage_guild"], language, bold=True),
+            )
+        await interaction.response.defer()  # the list is edited in place once written
+        resolved = await bot.scores.resolve(
+            guild_id=interaction.guild_id,
+            question_id=self.question_id,
+            up_to=self.up_to,
+            status=self.status,
+            moderator=interaction.user.id,
+        )
+        named = question_named(bot.dataset, self.question_id, language)
+        if resolved:
+            note = render(RESOLVED_NOTES[self.status], language, question=named)
+        else:
+            note = render("trivia.reports.resolved.already", language, question=named)
+        reports = await bot.scores.open_reports(interaction.guild_id)
+        message = reports_message(reports, bot.dataset, note=note, language=language)
+        await interaction.edit_original_response(**message)
+
+
+def reports_message(
+    reports: Sequence[Report],
+    dataset: Dataset,
+    *,
+    note: str = "",
+    language: Language = Language.EN,
+) -> dict[str, Any]:
+    """`/trivia reports`: the server's open reports by question, in the order they came, each
+    question by its text with what fans wrote, numbered; and for each of the first
+    `REPORTED_QUESTIONS_SHOWN`, a row with "Mark fixed" and "Dismiss". `note`: what was just
+    done, in words."""
+    by_question: dict[str, list[Report]] = {}
+    for report in reports:
+        by_question.setdefault(report.question_id, []).append(report)
+    shown = list(by_question.items())[:REPORTED_QUESTIONS_SHOWN]
+    lines = [note] if note else []
+    view = discord.ui.View(timeout=None)
+    share = (LIST_MAX - len(note)) // max(1, len(shown))  # every question shown keeps its place
+    for number, (question_id, about) in enumerate(shown, 1):
+        block = [f"**{number}.** {question_named(dataset, question_id, language)}"]
+        used = len(block[0]) + 40  # room for "…and N more"
+        for r in about[:REASONS_SHOWN]:
+            reason = " ".join(r.reason.split())
+            when = f"<t:{int(r.created_at.timestamp())}:R>"
+            line = f"> {clip(reason, REASON_MAX)} — <@{r.reporter_id}> {when}"
+            if used + len(line) + 1 > share:
+                break
+            block.append(line)
+            used += len(line) + 1
+        if len(about) > len(block) - 1:
+            count = len(about) - (len(block) - 1)
+            block.append(render("trivia.reports.more_reasons", language, count=count))
+        lines.append("\n".join(block))
+        up_to = max(r.id for r in about)
+        for status in (ReportStatus.FIXED, ReportStatus.DISMISSED):
+            button = ResolveButton(question_id, up_to, status, number, language)
+            button.item.row = number - 1
+            view.add_item(button)
+    if len(by_question) > len(shown):
+        lines.append(render("trivia.reports.more", language, count=len(by_question) - len(shown)))
     if not reports:
         lines.append(render("trivia.reports.empty", language))
-    return discord.Embed(
+    embed = discord.Embed(
         title=render("trivia.reports.title", language),
         description=join_within(lines, 4096),
         colour=COLOUR,
     )
+    if shown:
+        embed.set_footer(text=render("trivia.reports.how", language))
+    return {"embed": embed, "view": view}
 
 
-def report_thanks_embed(
-    report_id: int, question_id: str, *, language: Language = Language.EN
+def outcomes_embed(
+    reports: Sequence[Report], dataset: Dataset, language: Language = Language.EN
 ) -> discord.Embed:
-    return discord.Embed(
-        description=render(
-            "trivia.report.thanks", language, report=report_id, question=question_id
-        ),
-        colour=COLOUR,
-    )
+    """What became of the fan's reports, one short line each."""
+    lines = [
+        render(
+            OUTCOMES[r.status], language, question=question_named(dataset, r.question_id, language)
+        )
+        for r in reports
+        if r.status in OUTCOMES
+    ]
+    return discord.Embed(description=join_within(lines, 4096), colour=COLOUR)
+
+
+# An interaction answered by a message (or an edit, or a deferral of either) can be followed
+# by another; one answered by a form cannot.
+FOLLOWABLE = (
+    discord.InteractionResponseType.channel_message,
+    discord.InteractionResponseType.deferred_channel_message,
+    discord.InteractionResponseType.deferred_message_update,
+    discord.InteractionResponseType.message_update,
+)
+
+
+async def tell_news(interaction: discord.Interaction[Any]) -> None:
+    """Once an interaction was answered: what became of the user's reports that they have not
+    been told, in one short ephemeral follow-up (each outcome told once, in the language of
+    this interaction). Runs behind the answer, never before it; a failure here is only
+    logged, as the user's own answer is already on its way."""
+    if interaction.response.type not in FOLLOWABLE:
+        return
+    bot: LoveWinsAllBot = interaction.client
+    try:
+        told = await bot.scores.news(interaction.user.id)
+        if told:
+            embed = outcomes_embed(told, bot.dataset, language_of(interaction.locale))
+            await interaction.followup.send(embed=embed, ephemeral=True)
+    except StoreUnavailable as error:  # the store logs why, once; they hear of it next time
+        log.debug("no news for user %s now: %s", interaction.user.id, error)
+    except discord.HTTPException as error:
+        log.warning(
+            "could not tell user %s what became of their reports: %s", interaction.user.id, error
+        )
+    except Exception:
+        log.exception("could not tell user %s what became of their reports", interaction.user.id)

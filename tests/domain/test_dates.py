@@ -11,8 +11,10 @@ from bot.domain.dates import (
     DateParseError,
     MonthDay,
     countdown,
+    day_key,
     events_on,
     parse_day,
+    read_day_key,
     today_in,
     years_ago,
 )
@@ -206,3 +208,21 @@ def test_today_in_uses_the_servers_timezone() -> None:
     assert today_in("America/Los_Angeles", clock.now()) == date(2024, 1, 23)
     assert today_in("", clock.now()) == date(2024, 1, 23)
     assert today_in("Not/AZone", clock.now()) == date(2024, 1, 23)
+
+
+def test_today_in_a_server_set_to_an_offset() -> None:
+    """/settings timezone UTC+9 is kept as Etc/GMT-9: its today is already tomorrow at 16:00
+    UTC, as in Seoul."""
+    now = datetime(2026, 12, 6, 16, 0, tzinfo=UTC)
+    assert today_in("Etc/GMT-9", now) == date(2026, 12, 7)
+    assert today_in("Etc/GMT+3", now) == date(2026, 12, 6)
+
+
+def test_a_details_key_names_a_day_or_the_anniversary_it_is_counted_at() -> None:
+    assert day_key(1, 24) == "01-24"
+    assert read_day_key("01-24") == (1, 24, None)
+    assert read_day_key("02-29") == (2, 29, None)  # in any year, so in a leap year
+    assert day_key(12, 25, date(2026, 12, 25)) == "2026-12-25"
+    assert read_day_key("2026-12-25") == (12, 25, date(2026, 12, 25))
+    for junk in ("13-01", "02-30", "2026-02-29", "0000-01-24", "1-24", "x", "2026-12-25-1"):
+        assert read_day_key(junk) is None, junk

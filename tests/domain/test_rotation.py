@@ -120,3 +120,41 @@ def test_long_filter_keys_are_cut_and_hashed() -> None:
     assert len(long_b) <= 200
     assert long_a != long_b
     assert long_a == filter_key("quote", search=" ".join(f"word{n}" for n in reversed(range(100))))
+
+
+# --- filtered draws from the same bag ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_what_a_filter_shows_counts_against_the_whole_rotation(seed: int) -> None:
+    """A fan asks for one speaker a few times, then for any quote: nothing shown under the
+    filter comes back before the round is over."""
+    rng = random.Random(seed)
+    speaker = {"q1", "q2", "q3", "q4"}
+    bag: list[str] = []
+    shown: list[str] = []
+    for _ in range(3):
+        pick, bag = draw(IDS, bag, rng, last=shown[-1] if shown else None, within=speaker)
+        assert pick in speaker
+        shown.append(pick)
+    for _ in range(len(IDS) - 3):
+        pick, bag = draw(IDS, bag, rng, last=shown[-1])
+        shown.append(pick)
+    assert sorted(shown) == sorted(IDS)  # one round: everything once, nothing twice
+    assert bag == []
+
+
+def test_a_filter_whose_items_were_all_shown_puts_them_back_but_not_the_last() -> None:
+    rng = random.Random(3)
+    speaker = {"q1", "q2"}
+    pick1, bag = draw(IDS, [], rng, within=speaker)
+    pick2, bag = draw(IDS, bag, rng, last=pick1, within=speaker)
+    assert {pick1, pick2} == speaker
+    pick3, bag = draw(IDS, bag, rng, last=pick2, within=speaker)  # the fan asks again
+    assert pick3 == pick1  # back, but never twice in a row
+    assert sorted(bag) == sorted(set(IDS) - speaker)  # the others' round goes on
+
+
+def test_a_filter_outside_the_candidates_is_refused() -> None:
+    with pytest.raises(ValueError):
+        draw(IDS, [], random.Random(1), within={"nope"})

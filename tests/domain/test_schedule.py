@@ -26,6 +26,7 @@ from bot.domain.schedule import (
     parse_time,
     parse_timezone,
     run_nonce,
+    shown_timezone,
     timezone_suggestions,
     usable_timezone,
 )
@@ -55,12 +56,17 @@ def told(refusal: Refusal, language: Language = Language.EN) -> str:
         # as fans write it, in English…
         ("9am", time(9)),
         ("9 PM", time(21)),
+        ("9 pm", time(21)),
+        ("9 am", time(9)),
+        ("9AM", time(9)),
         ("9:30pm", time(21, 30)),
         ("12 a.m.", time(0)),
         ("12pm", time(12)),
         ("noon", time(12)),
         # …and in Korean
         ("오전 9시", time(9)),
+        ("오후 9시", time(21)),
+        ("오후9시", time(21)),
         ("오후 9시 30분", time(21, 30)),
         ("오후9시30분", time(21, 30)),
         ("오후 9시 반", time(21, 30)),
@@ -200,7 +206,56 @@ def test_parse_timezone_suggests_a_close_name() -> None:
 )
 def test_timezones_people_type(typed: str, zone: str) -> None:
     assert parse_timezone(typed) == zone
-    assert timezone_suggestions(typed)[0] == zone  # the autocomplete finds it first
+    # The autocomplete finds it first, offered as people write it (UTC+9, not Etc/GMT-9).
+    assert timezone_suggestions(typed)[0] == shown_timezone(zone)
+    assert parse_timezone(timezone_suggestions(typed)[0]) == zone
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "shown"),
+    [
+        ("UTC+9", "Etc/GMT-9", "UTC+9"),
+        ("utc+09:00", "Etc/GMT-9", "UTC+9"),
+        ("GMT-3", "Etc/GMT+3", "UTC-3"),
+        ("UTC−3", "Etc/GMT+3", "UTC-3"),
+        ("+14", "Etc/GMT-14", "UTC+14"),
+        ("UTC-12", "Etc/GMT+12", "UTC-12"),
+        ("UTC+0", "UTC", "UTC"),
+        ("Etc/GMT-9", "Etc/GMT-9", "UTC+9"),  # typed as IANA writes it, shown the usual way
+        ("Etc/UTC", "Etc/UTC", "UTC"),
+        ("UTC+5:30", "Asia/Kolkata", "Asia/Kolkata (UTC+5:30)"),
+        ("GMT+0545", "Asia/Kathmandu", "Asia/Kathmandu (UTC+5:45)"),
+        ("UTC-9:30", "Pacific/Marquesas", "Pacific/Marquesas (UTC-9:30)"),
+        ("Asia/Seoul", "Asia/Seoul", "Asia/Seoul"),
+    ],
+)
+def test_an_offset_is_stored_for_the_scheduler_and_shown_as_people_write_it(
+    typed: str, stored: str, shown: str
+) -> None:
+    """Issue 22: "UTC+9" was shown back as "Etc/GMT-9", whose sign reads backwards to
+    everyone. The store keeps the zone the scheduler loads; people read the offset, in both
+    languages, and what they read is understood when typed again."""
+    from bot.ui.schedules import timezone_text
+
+    assert parse_timezone(typed) == stored
+    for language in Language:
+        assert timezone_text(stored, language) == shown
+        assert "Etc/" not in timezone_text(stored, language)
+    again = ZoneInfo(parse_timezone(shown_timezone(stored)))  # typed again, the same time
+    assert [again.utcoffset(d) for d in (JANUARY, JULY)] == [
+        ZoneInfo(stored).utcoffset(d) for d in (JANUARY, JULY)
+    ]
+
+
+def test_the_autocomplete_offers_offsets_as_people_write_them() -> None:
+    """Typing an offset, or tzdata's Etc/ names, offers "UTC+9": never a backwards sign."""
+    assert timezone_suggestions("UTC+9")[:1] == ["UTC+9"]
+    assert timezone_suggestions("GMT+9") == ["UTC+9"]  # not also Etc/GMT+9, which is UTC-9
+    assert timezone_suggestions("-14") == []  # no place is at UTC-14, and Etc/GMT-14 is +14
+    etc = timezone_suggestions("etc/gmt", limit=100)
+    assert etc and not [z for z in etc if "Etc/GMT" in z]
+    assert {"UTC+9", "UTC-3", "UTC+14", "UTC-12"} <= set(etc)
+    assert all(parse_timezone(z) in HOST_ZONES for z in etc)
 
 
 @pytest.mark.parametrize(
@@ -269,7 +324,7 @@ def test_every_offset_is_a_zone_the_host_knows_or_is_refused(extra: int) -> None
 def _check_offset(minutes: int, extra: int) -> None:
     for typed in _offset_spellings(minutes):
         for suggested in timezone_suggestions(typed):
-            assert suggested in HOST_ZONES, (typed, suggested)
+            assert parse_timezone(suggested) in HOST_ZONES, (typed, suggested)
         if not -12 * 60 <= minutes <= 14 * 60:
             with pytest.raises(Refusal) as caught:
                 parse_timezone(typed)
@@ -293,7 +348,8 @@ def test_offsets_beyond_the_earths_are_refused_kindly(typed: str) -> None:
         f"“{typed}” is not a timezone any place uses: UTC offsets run from UTC-12 to UTC+14. "
         "Use a name such as Asia/Seoul, Europe/Berlin or UTC, or KST, or UTC+9."
     )
-    assert not [z for z in timezone_suggestions(typed) if z.startswith("Etc/GMT+1")]
+    suggested = timezone_suggestions(typed)  # never a zone of another offset (Etc/GMT-14)
+    assert not [z for z in suggested if z.startswith(("Etc/GMT", "UTC+1", "UTC-1"))]
 
 
 @pytest.mark.parametrize(("abbreviation", "zone"), sorted(TIMEZONE_ABBREVIATIONS.items()))
@@ -325,9 +381,10 @@ def test_eastern_and_mountain_time_keep_summer_time() -> None:
 def test_an_offset_zone_is_shown_with_its_offset() -> None:
     from bot.ui.schedules import timezone_text
 
-    assert timezone_text("Etc/GMT-9", Language.EN) == "Etc/GMT-9 (UTC+9, no daylight saving)"
-    assert timezone_text("Etc/GMT+3", Language.EN) == "Etc/GMT+3 (UTC-3, no daylight saving)"
+    assert timezone_text("Etc/GMT-9", Language.EN) == "UTC+9"
+    assert timezone_text("Etc/GMT+3", Language.EN) == "UTC-3"
     assert timezone_text("Asia/Seoul", Language.EN) == "Asia/Seoul"
+    assert timezone_text("America/St_Johns", Language.EN) == "America/St_Johns"  # summer time
 
 
 def test_timezone_suggestions_for_autocomplete() -> None:
@@ -562,7 +619,7 @@ def test_days_and_timezones_read_in_both_languages() -> None:
     assert days_text(parse_days("월수금"), Language.KO) == "월, 수, 금"
     assert days_text(parse_days("월수금"), Language.EN) == "Mon, Wed, Fri"
     assert timezone_text("Asia/Seoul", Language.KO) == "Asia/Seoul"
-    assert timezone_text("Etc/GMT-9", Language.KO) == "Etc/GMT-9 (UTC+9, 서머타임 없음)"
+    assert timezone_text("Etc/GMT-9", Language.KO) == "UTC+9"
 
 
 def _record(**changes: object) -> ScheduleRecord:
@@ -624,3 +681,73 @@ def test_a_reason_stored_as_text_is_shown_as_it_is(old: str) -> None:
     assert reason_text(old, Language.KO) == old
     paused = _record(state=ScheduleState.PAUSED, failing_reason=old, failures=0)
     assert schedule_state(paused, Language.KO) == f"⏸️ 일시 중지됨: {old}"
+
+
+# --- a schedule as moderators read it: its days once, its timezone as they wrote it ----------
+
+
+def _everything_shown(record: ScheduleRecord, language: Language) -> list[str]:
+    """Each place a moderator reads a schedule: the reply to /schedule add, its field in
+    /schedule list, the reply to pause (remove and resume say it the same way), and the
+    schedule-number autocomplete."""
+    from bot.ui.schedules import (
+        schedule_added_embed,
+        schedule_changed_embed,
+        schedule_choice,
+        schedules_embed,
+    )
+
+    added = schedule_added_embed(record, [], language)
+    listed = schedules_embed([record], 25, language)
+    paused = schedule_changed_embed("paused", record, language)
+    field = listed.fields[0]
+    return [
+        added.description or "",
+        f"{field.name}\n{field.value}",
+        paused.description or "",
+        schedule_choice(record, "fans", language),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("days", "english", "korean"),
+    [
+        (frozenset({0, 2, 4}), "Mon, Wed, Fri", "월, 수, 금"),
+        (ALL_DAYS, "Daily", "오늘의"),
+        (WEEKDAYS, "Weekdays", "평일"),
+    ],
+)
+def test_a_schedule_says_its_days_once(days: frozenset[int], english: str, korean: str) -> None:
+    """Issue 22: "**Fact · Mon, Wed, Fri** … · mon,wed,fri": the title names the days, so
+    the line after it does not name them again (nor in the stored form, mon,wed,fri)."""
+    record = _record(content=PostKind.FACT, days=days, timezone="Etc/GMT-9")
+    for language, named in ((Language.EN, english), (Language.KO, korean)):
+        for shown in _everything_shown(record, language):
+            assert shown.count(named) == 1, shown
+            assert format_days(days) not in shown, shown
+            for day in ("Mon", "Fri", "daily", "weekdays", "매일", "월", "금"):
+                assert shown.count(day) <= 1, (day, shown)
+
+
+def test_an_on_this_day_schedule_says_its_days_after_its_time() -> None:
+    """ "On this day" is its title whatever the days: they are said once, after the time."""
+    record = _record(content=PostKind.ONTHISDAY, days=frozenset({0, 2, 4}), timezone="Etc/GMT-9")
+    added, listed, paused, _choice = _everything_shown(record, Language.EN)
+    for shown in (added, listed, paused):
+        assert "09:00 UTC+9 · Mon, Wed, Fri" in shown and shown.count("Mon") == 1, shown
+    korean = _everything_shown(record, Language.KO)
+    assert "월, 수, 금 · UTC+9 기준 09:00" in korean[0] and korean[0].count("월") == 1
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [("Etc/GMT-9", "UTC+9"), ("Etc/GMT+3", "UTC-3"), ("Asia/Kolkata", "Asia/Kolkata (UTC+5:30)")],
+)
+def test_a_schedule_shows_its_offset_as_it_was_typed(stored: str, shown: str) -> None:
+    """Every place a schedule's timezone is read shows "UTC+9", never "Etc/GMT-9"."""
+    record = _record(timezone=stored, days=frozenset({0, 2, 4}))
+    for language in Language:
+        for text in _everything_shown(record, language):
+            assert shown in text and "Etc/" not in text, text
+    assert "09:00 UTC+9." in _everything_shown(_record(timezone="Etc/GMT-9"), Language.EN)[0]
+    assert "UTC+9 기준 09:00" in _everything_shown(_record(timezone="Etc/GMT-9"), Language.KO)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from bot.config import DEFAULT_DATA_DIR
 from bot.domain.dataset import load_dataset
@@ -22,9 +22,21 @@ def dataset() -> Dataset:
     return load_dataset(DEFAULT_DATA_DIR)
 
 
-def footer_id(embed: dict[str, Any]) -> str:
-    """The item id at the end of an embed's footer ("Quote q-…", "Fact f-…")."""
-    return str(embed["footer"]["text"]).split()[-1]
+class HasComponents(Protocol):
+    @property
+    def components(self) -> list[dict[str, Any]]: ...
+
+
+def shown_id(message: HasComponents) -> str:
+    """The id of the quote or fact a message (or a reply) shows, from its "Details" button
+    (cards show no ids: the custom_id carries it, "lwa:details:quote:q-…")."""
+    rows = message.components
+    for button in (b for row in rows for b in row.get("components", [row])):
+        custom_id = button.get("custom_id", "")
+        match = re.fullmatch(r"lwa:details:(?:quote|fact):([a-z0-9-]+)(?::\d+)?", custom_id)
+        if match:
+            return match[1]
+    raise AssertionError(f"no Details button of a quote or fact under {message.components}")
 
 
 def field(embed: dict[str, Any], name: str) -> str:

@@ -10,7 +10,7 @@ import datetime as dt
 from bot.domain import dates
 from bot.domain.models import TOPICS
 from bot.i18n import Language, render
-from tests.e2e.helpers import NO_PINGS, all_text, dataset, field, footer_id
+from tests.e2e.helpers import NO_PINGS, all_text, dataset, field, shown_id
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.fixtures import Shared
 from tests.fakediscord.models import Channel, Guild, Member
@@ -29,9 +29,11 @@ async def test_quote_shows_a_dataset_quote_with_its_source(shared: Shared) -> No
     assert reply.type == 4 and not reply.is_ephemeral
     assert inter.latency is not None and inter.latency < 3
     embed = reply.embeds[0]
-    quote = dataset().quote(footer_id(embed))
+    quote = dataset().quote(shown_id(reply))
     assert quote is not None
-    assert embed["description"] == f"“{quote.text}”"  # the text exactly as in the dataset
+    # the text exactly as in the dataset, and one line of who, where and when
+    assert embed["description"] == f"“{quote.text}”\n— *{quote.setting}*"
+    assert "footer" not in embed and quote.id not in all_text(embed)  # ids stay behind Details
     assert dataset().people[quote.speaker].name in embed["title"]
     source = dataset().source_of(quote)
     assert source.publisher in field(embed, "Source")  # one short source line
@@ -41,6 +43,7 @@ async def test_quote_shows_a_dataset_quote_with_its_source(shared: Shared) -> No
     details = await emulator.click(inter.message, "Details", fan)
     more = await details.response()
     assert more.is_ephemeral and quote.context in all_text(more.embeds[0])
+    assert quote.id in more.embeds[0]["footer"]["text"]  # for a report or `/quote id`
     assert (source.url or source.publisher) in all_text(more.embeds[0])
 
 
@@ -61,12 +64,12 @@ async def test_quote_filters_by_typed_speaker_and_search_words(shared: Shared) -
     reply = await (
         await emulator.slash(guild, channel, fan, "quote", speaker="Kim Taehyung")
     ).response()
-    assert dataset().quote(footer_id(reply.embeds[0])).speaker == "v"  # type: ignore[union-attr]
+    assert dataset().quote(shown_id(reply)).speaker == "v"  # type: ignore[union-attr]
 
     reply = await (
         await emulator.slash(guild, channel, fan, "quote", search="CAMCORDER")
     ).response()
-    quote = dataset().quote(footer_id(reply.embeds[0]))
+    quote = dataset().quote(shown_id(reply))
     assert quote is not None and "camcorder" in (quote.text + quote.gloss).lower()
 
 
@@ -74,7 +77,7 @@ async def test_quote_by_id_and_the_mistakes(shared: Shared) -> None:
     emulator, guild, channel, fan = place(shared)
     wanted = dataset().quotes[3]
     reply = await (await emulator.slash(guild, channel, fan, "quote", id=wanted.id)).response()
-    assert footer_id(reply.embeds[0]) == wanted.id
+    assert shown_id(reply) == wanted.id
 
     for options, hint in (
         ({"id": "q-nope"}, "no quote with the id"),
@@ -96,8 +99,21 @@ async def test_quotes_do_not_repeat_in_a_channel_until_all_were_shown(shared: Sh
         reply = await (
             await emulator.slash(guild, channel, fan, "quote", speaker="edam")
         ).response()
-        seen.append(footer_id(reply.embeds[0]))
+        seen.append(shown_id(reply))
     assert sorted(seen) == sorted(edam)
+
+
+async def test_a_plain_quote_never_repeats_one_a_filter_showed_this_round(shared: Shared) -> None:
+    """The channel has one rotation: eight quotes of V, then plain /quote until every quote
+    was shown once. Not one comes twice (filters used to keep bags of their own)."""
+    emulator, guild, _, fan = place(shared)
+    channel = emulator.add_channel(guild, "one-rotation")
+    seen = []
+    for options in [{"speaker": "v"}] * 8 + [{}] * (len(dataset().quotes) - 8):
+        reply = await (await emulator.slash(guild, channel, fan, "quote", **options)).response()
+        seen.append(shown_id(reply))
+    assert all(dataset().quote(q).speaker == "v" for q in seen[:8])  # type: ignore[union-attr]
+    assert sorted(seen) == sorted(q.id for q in dataset().quotes)
 
 
 async def test_another_quote_keeps_the_filters_and_works_after_a_restart(shared: Shared) -> None:
@@ -106,25 +122,27 @@ async def test_another_quote_keeps_the_filters_and_works_after_a_restart(shared:
     await first.response()
     click = await emulator.click(first.message, "Another quote", fan)
     reply = await click.response()
-    assert dataset().quote(footer_id(reply.embeds[0])).speaker == "v"  # type: ignore[union-attr]
-    assert footer_id(reply.embeds[0]) != footer_id(first.message.embeds[0])
+    assert dataset().quote(shown_id(reply)).speaker == "v"  # type: ignore[union-attr]
+    assert shown_id(reply) != shown_id(first.message)
 
     await shared.bot.restart()
     click = await emulator.click(first.message, "Another quote", fan)
     reply = await click.response()
     assert not reply.is_ephemeral
-    assert dataset().quote(footer_id(reply.embeds[0])).speaker == "v"  # type: ignore[union-attr]
+    assert dataset().quote(shown_id(reply)).speaker == "v"  # type: ignore[union-attr]
     assert click.latency is not None and click.latency < 3
 
 
 async def test_fact_by_topic_names_its_source_and_evidence(shared: Shared) -> None:
     emulator, guild, channel, fan = place(shared)
     inter = await emulator.slash(guild, channel, fan, "fact", topic="charts")
-    embed = (await inter.response()).embeds[0]
-    fact = dataset().fact(footer_id(embed))
+    reply = await inter.response()
+    embed = reply.embeds[0]
+    fact = dataset().fact(shown_id(reply))
     assert fact is not None and fact.topic == "charts"
     assert render(TOPICS["charts"], Language.EN) in embed["title"]  # "Charts and records"
     assert embed["description"] == fact.text
+    assert "footer" not in embed and fact.id not in all_text(embed)
     assert dataset().source_of(fact).url in field(embed, "Source")
     assert [b["label"] for b in inter.message.buttons] == ["Another fact", "Details"]
     # The source's own words (and the bot's English for them) are one click away.
@@ -136,7 +154,7 @@ async def test_fact_by_topic_names_its_source_and_evidence(shared: Shared) -> No
             details.embeds[0], "In English (the bot's translation)"
         )
     another = await (await emulator.click(inter.message, "Another fact", fan)).response()
-    again = dataset().fact(footer_id(another.embeds[0]))
+    again = dataset().fact(shown_id(another))
     assert again is not None and again.topic == "charts" and again.id != fact.id
 
 

@@ -8,8 +8,10 @@ The module has its own bot, whose clock the tests move forward to the moments th
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
-from tests.e2e.helpers import NO_PINGS, all_text, dataset, footer_id, moderator, run
+from bot.ui.embeds import event_line, event_text
+from tests.e2e.helpers import NO_PINGS, all_text, dataset, moderator, run, shown_id
 from tests.fakediscord import permissions as P
 from tests.fakediscord.fixtures import Shared
 from tests.fakediscord.models import Channel, Member
@@ -38,7 +40,7 @@ async def test_details_work_after_a_restart(shared: Shared) -> None:
     emulator, guild = shared.emulator, shared.guild
     general, fan = guild.text_channels[0], emulator.add_member(guild, "fan")
     inter = await emulator.slash(guild, general, fan, "quote")
-    quote = dataset().quote(footer_id((await inter.response()).embeds[0]))
+    quote = dataset().quote(shown_id(await inter.response()))
     assert quote is not None
 
     await shared.bot.restart()
@@ -117,3 +119,49 @@ async def test_a_welcome_when_the_bot_joins_a_server(shared: Shared) -> None:
     assert [m.id for m in emulator.channel_messages(lobby)] == [welcome.id]
     for guild in (quiet, muted):
         assert emulator.channel_messages(guild.text_channels[0]) == []
+
+
+async def test_the_songs_anniversary_post_leads_with_the_release_and_opens_the_whole_day(
+    shared: Shared,
+) -> None:
+    """A moderator's daily on-this-day post on 24 January: the day's main events first (the
+    ones a source timed: the video at midnight, the song at 6 PM), "Details" under it, and
+    that button still answering after a restart."""
+    emulator, guild = shared.emulator, shared.guild
+    channel = emulator.add_channel(guild, "anniversary")
+    mod, fan = moderator(emulator, guild, "anniv-mod"), emulator.add_member(guild, "anniv-fan")
+    await run(emulator, guild, channel, mod, "settings timezone", tz="서울")
+    seoul = ZoneInfo("Asia/Seoul")
+    morning = dt.datetime(2032, 1, 24, 8, 58, tzinfo=seoul)
+    assert shared.clock.now() < morning
+    shared.clock.set(morning)
+    added = await run(
+        emulator,
+        guild,
+        channel,
+        mod,
+        "schedule add",
+        channel=channel,
+        content="onthisday",
+        time="9am",
+    )
+    assert "09:00" in all_text(added)
+    shared.clock.set(morning + dt.timedelta(minutes=2) - dt.timedelta(seconds=1))
+    post = await emulator.wait_for_message(channel, lambda m: bool(m.embeds), timeout=10)
+
+    day = [e for e in dataset().events if (e.date.month, e.date.day) == (1, 24)]
+    timed = sorted((e for e in day if e.time is not None), key=lambda e: (e.date, e.time))
+    lines = post.embed["description"].splitlines()
+    assert len(timed) >= 2 and len(day) > len(lines) - 1  # a busy day: some are behind Details
+    for line, event in zip(lines[:-1], timed, strict=False):
+        assert event_line(event)[:40] in line, (line, event.id)
+    assert "Details" in lines[-1]  # "…and N more on this day: Details shows them"
+    assert [b["label"] for b in post.buttons] == ["Details"]
+
+    await shared.bot.restart()
+    click = await emulator.click(post, "Details", fan)
+    details = await click.response()
+    assert details.is_ephemeral and click.latency is not None and click.latency < 3
+    shown = all_text(details.embeds[0])
+    for event in day:  # every event of the day, the ones the post had no room for too
+        assert event_text(event)[:40] in shown, event.id

@@ -15,7 +15,7 @@ from bot.domain.models import Dataset, Event, Fact, Person, Quote, Source
 from bot.i18n import Language, render
 from bot.ui import embeds
 from bot.ui.details import quote_details
-from tests.e2e.helpers import NO_PINGS, all_text, dataset, field, footer_id
+from tests.e2e.helpers import NO_PINGS, all_text, dataset, field, shown_id
 from tests.fakediscord.fixtures import Shared
 
 KO, EN = Language.KO, Language.EN
@@ -45,12 +45,21 @@ def quote(**fields: object) -> Quote:
 
 
 def test_a_quote_keeps_the_published_words_and_marks_the_bots_korean() -> None:
-    q = quote(text_ko="결국 사랑이 모든 걸 이겨요", evidence_ko="그녀는 웃으며 말했다.")
+    q = quote(
+        text_ko="결국 사랑이 모든 걸 이겨요",
+        evidence_ko="그녀는 웃으며 말했다.",
+        setting="IU, talking to NME, Jan 2024",
+        setting_ko="아이유, NME 인터뷰에서 (2024년 1월)",
+    )
     embed = embeds.quote_embed(q, pack(q), KO)
     assert embed.title == "아이유의 말"
-    assert embed.description == "“Love wins all, in the end”"  # her words as published
+    # her words as published, then one line of where and when, in the reader's language
+    assert (
+        embed.description == "“Love wins all, in the end”\n— *아이유, NME 인터뷰에서 (2024년 1월)*"
+    )
     assert field_of(embed, "봇이 번역한 글") == "“결국 사랑이 모든 걸 이겨요”"
-    assert embed.footer.text == "인용 q-iu-test"
+    assert embed.footer.text is None  # no internal id on a card: it is under Details
+    assert quote_details(q, pack(q), KO).footer.text == "인용 q-iu-test"
     assert "2024. 1. 16." in field_of(embed, "출처")  # Babel's Korean date
     english = embeds.quote_embed(q, pack(q), EN)
     assert english.title == "IU said" and len(english.fields) == 1  # no Korean for English readers
@@ -148,11 +157,12 @@ async def test_a_korean_fan_gets_help_quotes_facts_and_days_in_korean(shared: Sh
     inter = await emulator.slash(guild, channel, fan, "quote", speaker="뷔", locale="ko")
     reply = await inter.response()
     embed = reply.embeds[0]
-    q = dataset().quote(footer_id(embed))
+    q = dataset().quote(shown_id(reply))
     assert q is not None and q.speaker == "v"
-    assert embed["title"] == "뷔의 말" and embed["footer"]["text"] == f"인용 {q.id}"
+    assert embed["title"] == "뷔의 말" and "footer" not in embed and q.id not in all_text(embed)
     shown = embeds.quote_words(q, dataset(), KO)
     assert embed["description"].startswith(f"“{shown.text}”")
+    assert embed["description"].endswith(f"— *{q.setting_ko}*")
     assert reply.data["allowed_mentions"] == NO_PINGS
     assert [b["label"] for b in inter.message.buttons] == ["다른 인용", "자세히"]
     details = await (await emulator.click(inter.message, "자세히", fan, locale="ko")).response()
@@ -163,11 +173,12 @@ async def test_a_korean_fan_gets_help_quotes_facts_and_days_in_korean(shared: Sh
     found = await (
         await emulator.slash(guild, channel, fan, "quote", search="찹쌀떡", locale="ko")
     ).response()
-    assert footer_id(found.embeds[0]) == "q-v-chapssaltteok"
+    assert shown_id(found) == "q-v-chapssaltteok"
 
     inter = await emulator.slash(guild, channel, fan, "fact", topic="charts", locale="ko")
-    embed = (await inter.response()).embeds[0]
-    fact = dataset().fact(footer_id(embed))
+    reply = await inter.response()
+    embed = reply.embeds[0]
+    fact = dataset().fact(shown_id(reply))
     assert fact is not None and embed["title"] == "팩트 · 차트와 기록"
     assert embed["description"] == (fact.text_ko or fact.text)
     assert "출처" in [f["name"] for f in embed["fields"]]
@@ -205,9 +216,10 @@ async def test_a_korean_server_is_welcomed_in_korean_and_english_fans_read_engli
 
     fan = emulator.add_member(guild, "global-fan")  # Discord in English (en-US)
     inter = await emulator.slash(guild, lobby, fan, "quote")
-    embed = (await inter.response()).embeds[0]
-    q = dataset().quote(footer_id(embed))
-    assert q is not None and embed["description"] == f"“{q.text}”"
+    reply = await inter.response()
+    embed = reply.embeds[0]
+    q = dataset().quote(shown_id(reply))
+    assert q is not None and embed["description"] == f"“{q.text}”\n— *{q.setting}*"
     assert embed["title"] == f"{dataset().people[q.speaker].name} said"
     assert [b["label"] for b in inter.message.buttons] == ["Another quote", "Details"]
     # A Korean date is understood from anyone; the answer is in the asker's language.

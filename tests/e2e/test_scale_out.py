@@ -31,12 +31,12 @@ from bot.app import IDENTIFY_MARGIN, IDENTIFY_SPACING
 from bot.domain.schedule import ALL_DAYS, PostKind, run_nonce
 from bot.services.games import REVEAL_PAUSE_SECONDS
 from bot.store.postgres import PostgresStore
-from tests.e2e.helpers import footer_id, moderator, posts, run, schedule_id
+from tests.e2e.helpers import moderator, posts, run, schedule_id, shown_id
 from tests.fakediscord.botproc import REPO_ROOT, BotProcess
 from tests.fakediscord.clock import BotClock
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.fixtures import BotFactory
-from tests.fakediscord.interactions import Interaction
+from tests.fakediscord.interactions import CallbackResponse, Interaction
 from tests.fakediscord.models import Channel, Guild, Member, Message
 from tests.faults.helpers import (
     eventually,
@@ -228,6 +228,15 @@ async def slash(
     reply = await interaction.response()
     assert interaction.latency is not None and interaction.latency < 3
     return interaction, dict(reply.embeds[0])
+
+
+async def slash_message(
+    emulator: Emulator, guild: Guild, channel: Channel, member: Member, command: str
+) -> CallbackResponse:
+    interaction = await emulator.slash(guild, channel, member, command, {})
+    reply = await interaction.response()
+    assert interaction.latency is not None and interaction.latency < 3
+    return reply
 
 
 def points_of(board: str, member: Member) -> int:
@@ -512,7 +521,7 @@ async def test_migrate_a_real_bots_sqlite_database_and_carry_on_on_postgresql(
 
     # Quotes drawn from the channel's shuffle bag.
     drawn = [
-        footer_id((await slash(emulator, guild, general, fans[0], "quote"))[1]) for _ in range(4)
+        shown_id(await slash_message(emulator, guild, general, fans[0], "quote")) for _ in range(4)
     ]
 
     # A two-question game: the first fan right twice, the second right once.
@@ -569,7 +578,7 @@ async def test_migrate_a_real_bots_sqlite_database_and_carry_on_on_postgresql(
     _, board_after = await slash(emulator, guild, quiz, fans[1], "trivia leaderboard")
     assert board_after == board_before
     drawn += [
-        footer_id((await slash(emulator, guild, general, fans[0], "quote"))[1]) for _ in range(4)
+        shown_id(await slash_message(emulator, guild, general, fans[0], "quote")) for _ in range(4)
     ]
     assert len(set(drawn)) == len(drawn), "the channel's bag started over"
 

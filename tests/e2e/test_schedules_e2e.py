@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.helpers import all_text, dataset, moderator, posts, run, schedule_id
+from bot.domain import dates
+from tests.e2e.helpers import all_text, dataset, moderator, posts, run, schedule_id, shown_id
 from tests.fakediscord import permissions as P
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
@@ -165,7 +166,13 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
 
     post = await emulator.wait_for_message(general, lambda m: bool(m.embeds), timeout=10)
     assert post.embed["author"]["name"] == "Daily quote"
-    assert post.embed["description"].strip("“”") in {q.text for q in dataset().quotes}
+    # The quote, its context line and the buttons a /quote reply has.
+    quote = dataset().quote(shown_id(post))
+    assert quote is not None
+    assert post.embed["description"] == f"“{quote.text}”\n— *{quote.setting}*"
+    assert [b["label"] for b in post.buttons] == ["Another quote", "Details"]
+    details = await (await emulator.click(post, "Details", player)).response()
+    assert details.is_ephemeral and quote.context in all_text(details.embeds[0])
     assert post.content == f"<@&{fans.id}>"  # the chosen role is the only mention
     assert post.allowed_mentions == {"parse": [], "roles": [str(fans.id)]}
     assert post.nonce is not None
@@ -219,3 +226,126 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
     text = all_text(check)
     assert "✅" in text and "❌" in text and "deleted" in text
     assert "Asia/Seoul" in text and dataset().version in text
+
+
+async def test_times_and_offsets_as_moderators_write_them(shared: Shared) -> None:
+    """Issue 22: `9am`, `9 pm`, `21시`, `오후 9시` are times; `UTC+9` is stored as the zone the
+    scheduler loads but read everywhere as "UTC+9" (never Etc/GMT-9, whose sign reads
+    backwards); the days are said once, in the title ("Fact · Mon, Wed, Fri")."""
+    emulator, guild = shared.emulator, shared.guild
+    general = guild.text_channels[0]
+    mod = moderator(emulator, guild)
+
+    typed_zone = await emulator.autocomplete(
+        guild, general, mod, "schedule add", focused="timezone", value="UTC+9"
+    )
+    assert typed_zone[:1] == [{"name": "UTC+9", "value": "UTC+9"}], typed_zone
+    ids = []
+    for typed, local in (
+        ("9am", "09:00"),
+        ("9 pm", "21:00"),
+        ("21시", "21:00"),
+        ("오후 9시", "21:00"),
+    ):
+        added = await run(
+            emulator,
+            guild,
+            general,
+            mod,
+            "schedule add",
+            channel=general,
+            content="fact",
+            time=typed,
+            timezone="UTC+9",
+            days="mon,wed,fri",
+        )
+        ids.append(schedule_id(added))
+        said = added["description"]
+        assert f"**Fact · Mon, Wed, Fri** in <#{general.id}> at {local} UTC+9." in said, said
+        assert "Etc/" not in all_text(added) and said.count("Mon") == 1
+        assert "mon,wed,fri" not in all_text(added)
+
+    listed = await run(emulator, guild, general, mod, "schedule list")
+    assert "Etc/" not in all_text(listed) and "mon,wed,fri" not in all_text(listed)
+    for number, schedule in zip(ids, listed["fields"], strict=True):
+        assert schedule["name"] == f"#{number} · Fact · Mon, Wed, Fri"
+        assert " UTC+9\n" in schedule["value"] and "Mon" not in schedule["value"], schedule
+    numbers = await emulator.autocomplete(guild, general, mod, "schedule pause", focused="id")
+    assert [c["name"] for c in numbers] == [
+        f"#{ids[0]} · Fact · Mon, Wed, Fri in #{general.name} at 09:00 UTC+9",
+        *(f"#{n} · Fact · Mon, Wed, Fri in #{general.name} at 21:00 UTC+9" for n in ids[1:]),
+    ]
+    for number in ids:  # removed, said the same way
+        removed = await run(emulator, guild, general, mod, "schedule remove", id=number)
+        assert "UTC+9." in removed["description"] and "Etc/" not in removed["description"]
+
+    # The server's timezone, typed as an offset, is read back as one.
+    zone = await run(emulator, guild, general, mod, "settings timezone", tz="GMT-03:00")
+    assert "**UTC-3**" in zone["description"] and "Etc/" not in all_text(zone)
+    check = await run(emulator, guild, general, mod, "settings check")
+    assert "UTC-3" in all_text(check) and "Etc/" not in all_text(check)
+    refused = await run(
+        emulator,
+        guild,
+        general,
+        mod,
+        "schedule add",
+        channel=general,
+        content="quote",
+        time="9",
+        timezone="UTC+9",
+    )
+    assert "9am" in refused["description"]  # what to type instead, as fans write it
+
+
+async def test_onthisday_counts_in_the_servers_today_and_at_the_next_anniversary(
+    shared: Shared,
+) -> None:
+    """Issue 22: "today" is the server's (UTC+9 here: already tomorrow while UTC's date has
+    events), and a day without events points to the next anniversary, whose "N years ago"
+    (behind Details) is counted at that anniversary, not at today."""
+    emulator, guild = shared.emulator, shared.guild
+    general = guild.text_channels[0]
+    mod, fan = moderator(emulator, guild), emulator.add_member(guild, "fan")
+    await run(emulator, guild, general, mod, "settings timezone", tz="UTC+9")
+
+    def busy(day: dt.date) -> bool:
+        return bool(dates.events_on(dataset().events, day.month, day.day))
+
+    utc_day = shared.clock.now().astimezone(dt.UTC).date() + dt.timedelta(days=1)
+    while not busy(utc_day) or busy(utc_day + dt.timedelta(days=1)):
+        utc_day += dt.timedelta(days=1)
+    server_day = utc_day + dt.timedelta(days=1)
+    # 16:00 UTC on a day with events is 01:00 the next day, without any, in UTC+9.
+    shared.clock.set(dt.datetime.combine(utc_day, dt.time(16), dt.UTC))
+    countdown = dates.countdown(dataset().events, server_day)
+    assert countdown.next_day is not None
+    asked = await emulator.slash(guild, general, fan, "onthisday")
+    embed = (await asked.response()).embeds[0]
+    assert embed["title"] == f"On this day: {server_day.day} {server_day:%B}", embed
+    next_label = f"{countdown.next_day.day} {countdown.next_day:%B}"
+    assert f"The next anniversary is **{next_label}**" in embed["description"]
+
+    details = await (await emulator.click(asked.message, "Details", fan)).response()
+    text = details.embeds[0]["description"]
+    for event in countdown.next_events:
+        years = countdown.next_day.year - event.date.year  # at the anniversary
+        ago = "1 year ago" if years == 1 else f"{years} years ago"
+        assert f"**{event.date.year}** ({ago})" in text, (ago, text)
+
+    # A day with events, in UTC+9 while UTC's date is still the day before: the reply and its
+    # Details count the years at the server's today.
+    event_day = server_day + dt.timedelta(days=1)
+    while not busy(event_day):
+        event_day += dt.timedelta(days=1)
+    shared.clock.set(dt.datetime.combine(event_day - dt.timedelta(days=1), dt.time(16), dt.UTC))
+    asked = await emulator.slash(guild, general, fan, "onthisday")
+    embed = (await asked.response()).embeds[0]
+    assert embed["title"] == f"On this day: {event_day.day} {event_day:%B}", embed
+    details = await (await emulator.click(asked.message, "Details", fan)).response()
+    for n, event in enumerate(dates.events_on(dataset().events, event_day.month, event_day.day)):
+        years = event_day.year - event.date.year
+        ago = "this year" if years == 0 else "1 year ago" if years == 1 else f"{years} years ago"
+        assert f"**{event.date.year}** ({ago})" in details.embeds[0]["description"]
+        if n == 0:  # a busy day's reply lists as many as fit
+            assert f"**{event.date.year}** · {ago}" in embed["description"]

@@ -16,6 +16,7 @@ import pytest
 from bot.services.games import REVEAL_PAUSE_SECONDS
 from tests.dataset_factory import write_dataset
 from tests.e2e.helpers import NO_PINGS, dataset, posts
+from tests.fakediscord import permissions as P
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.fixtures import Shared
@@ -160,7 +161,9 @@ async def test_two_hundred_fans_click_at_once(shared: Shared) -> None:
     assert f"{right} of 200 answered right" in shown.text
 
 
-async def test_reporting_a_question(shared: Shared) -> None:
+async def test_a_report_is_resolved_by_a_moderator_and_its_reporter_told_once(
+    shared: Shared,
+) -> None:
     emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]
     fan = emulator.add_member(guild, "fan")
@@ -171,6 +174,7 @@ async def test_reporting_a_question(shared: Shared) -> None:
     question = question_of(message)
     shared.clock.advance(10)
     shown = await emulator.wait_for_edit(message, revealed, timeout=20)
+    text_begins = question.question[:40]  # the question named by its words, on one line
 
     opened = await emulator.click(shown, "Report a problem", fan)
     assert (await opened.response()).type == 9  # a modal
@@ -178,14 +182,39 @@ async def test_reporting_a_question(shared: Shared) -> None:
         opened, {"What is wrong with this question?": "Two choices look right to me"}, fan
     )
     thanks = await submitted.response()
-    assert thanks.is_ephemeral and question.id in thanks.embeds[0]["description"]
+    assert thanks.is_ephemeral
+    assert text_begins in thanks.embeds[0]["description"]
+    assert question.id not in thanks.embeds[0]["description"]
 
     refused = await (await emulator.slash(guild, channel, fan, "trivia reports")).response()
     assert refused.is_ephemeral and "Manage Server" in refused.embeds[0]["description"]
-    listed = await (await emulator.slash(guild, channel, moderator, "trivia reports")).response()
+    listing = await emulator.slash(guild, channel, moderator, "trivia reports")
+    listed = await listing.response()
     assert listed.is_ephemeral
-    assert question.id in listed.embeds[0]["description"]
-    assert "Two choices look right to me" in listed.embeds[0]["description"]
+    text = listed.embeds[0]["description"]
+    assert text_begins in text and question.id not in text
+    assert "Two choices look right to me" in text
+    fix = listing.message.button("1 · Mark fixed")
+
+    # A fan who gets hold of the button (a copy of it) is kindly refused; nothing changes.
+    copy = emulator.craft_bot_message(channel, [fix["custom_id"]])
+    sneaky = await (await emulator.click(copy, "button 0", fan)).response()
+    assert sneaky.is_ephemeral and "Only moderators" in sneaky.embeds[0]["description"]
+
+    await emulator.click(listing, "1 · Mark fixed", moderator)
+    updated = await listing.wait_for_edit(lambda m: "Marked fixed" in m.text)
+    assert "No open reports" in updated.text and not updated.buttons
+
+    # The reporter's next command brings the outcome, once, after its own answer.
+    first = await emulator.slash(guild, channel, fan, "trivia stats")
+    assert (await first.response()).embeds[0]["title"] == "Trivia stats"  # its answer first
+    [notice] = await first.followups(1)
+    assert notice.is_ephemeral and "was marked fixed — thank you!" in notice.text
+    assert text_begins in notice.text
+    second = await emulator.slash(guild, channel, fan, "trivia stats")
+    await second.response()
+    with pytest.raises(AssertionError, match="timed out"):
+        await second.followups(1, timeout=0.5)
 
 
 async def test_not_enough_questions_says_how_many_exist(
@@ -210,4 +239,19 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused(shared: Shared) -> No
     emulator.set_overwrite(quiet, emulator.bot_role(guild), deny=1 << 11)  # Send Messages
     fan = emulator.add_member(guild, "fan")
     reply = await (await emulator.slash(guild, quiet, fan, "trivia play")).response()
-    assert reply.is_ephemeral and "Send Messages" in reply.embeds[0]["description"]
+    told = reply.embeds[0]
+    # The bot's own problem, not the fan's mistake; only what was really denied is named
+    # (Embed Links goes with Send Messages); a fan is asked to tell a moderator, not to do
+    # a moderator's job.
+    assert reply.is_ephemeral and told["title"] == "I can't do that here yet"
+    assert "**Send Messages**" in told["description"] and "Embed Links" not in told["description"]
+    assert "moderator" in told["description"] and "Edit Channel" not in told["description"]
+    assert not posts(emulator, quiet)
+    # A moderator (who can edit the channel's permissions) is told exactly what to change.
+    mod_role = emulator.add_role(guild, "channel-mods", P.MANAGE_CHANNELS | P.MANAGE_ROLES)
+    mod = emulator.add_member(guild, "channel-mod", roles=[mod_role])
+    reply = await (await emulator.slash(guild, quiet, mod, "trivia play")).response()
+    told = reply.embeds[0]
+    assert told["title"] == "I can't do that here yet"
+    assert "Give my role **Send Messages**" in told["description"]
+    assert "Edit Channel → Permissions" in told["description"]

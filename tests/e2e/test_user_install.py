@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import NO_PINGS, all_text, dataset, field, footer_id
+from tests.e2e.helpers import NO_PINGS, all_text, dataset, field, shown_id
 from tests.fakediscord.fixtures import Shared
 from tests.fakediscord.models import Guild, Member
 
@@ -33,8 +33,8 @@ async def test_a_dm_quote_from_a_user_install(shared: Shared) -> None:
     assert reply.type == 4 and not reply.is_ephemeral
     assert inter.latency is not None and inter.latency < 3
     embed = reply.embeds[0]
-    quote = dataset().quote(footer_id(embed))
-    assert quote is not None and embed["description"] == f"“{quote.text}”"
+    quote = dataset().quote(shown_id(reply))
+    assert quote is not None and embed["description"] == f"“{quote.text}”\n— *{quote.setting}*"
     assert dataset().people[quote.speaker].name in embed["title"]
     source = field(embed, "Source")
     assert dataset().source_of(quote).publisher in source and "\n" not in source  # one line
@@ -47,7 +47,7 @@ async def test_a_dm_quote_from_a_user_install(shared: Shared) -> None:
     assert another.payload["authorizing_integration_owners"] == {"1": str(fan.id)}
     again = await another.response()
     assert again.type == 4 and not again.is_ephemeral
-    assert footer_id(again.embeds[0]) != quote.id
+    assert shown_id(again) != quote.id
     assert again.data["allowed_mentions"] == NO_PINGS
 
     details = await (await emulator.click(message, "Details", fan)).response()
@@ -64,13 +64,13 @@ async def test_dm_quotes_do_not_repeat_until_all_were_shown(shared: Shared) -> N
     seen = []
     for _ in range(len(edam) - 1):  # all but one
         reply = await (await emulator.slash_dm(fan, "quote", speaker="edam")).response()
-        seen.append(footer_id(reply.embeds[0]))
+        seen.append(shown_id(reply))
     assert len(set(seen)) == len(seen) and set(seen) < edam
     # The bag is the fan's, not the channel's: in a group DM it carries on where the DM left,
     # with the one quote not shown yet.
     group = emulator.group_dm(fan, emulator.add_user("friend"))
     reply = await (await emulator.slash_private(group, fan, "quote", speaker="edam")).response()
-    assert footer_id(reply.embeds[0]) == (edam - set(seen)).pop()
+    assert shown_id(reply) == (edam - set(seen)).pop()
 
 
 async def test_fact_and_help_in_a_server_without_the_bot(shared: Shared) -> None:
@@ -84,12 +84,12 @@ async def test_fact_and_help_in_a_server_without_the_bot(shared: Shared) -> None
     assert inter.payload["member"]["user"]["id"] == str(fan.id)
     reply = await inter.response()
     assert reply.type == 4 and not reply.is_ephemeral
-    fact = dataset().fact(footer_id(reply.embeds[0]))
+    fact = dataset().fact(shown_id(reply))
     assert fact is not None and fact.topic == "charts"
     assert reply.data["allowed_mentions"] == NO_PINGS
     assert [b["label"] for b in inter.message.buttons] == ["Another fact", "Details"]
     another = await (await emulator.click(inter.message, "Another fact", fan)).response()
-    assert footer_id(another.embeds[0]) != fact.id
+    assert shown_id(another) != fact.id
 
     help_reply = await (await emulator.slash_user_install(guild, channel, fan, "help")).response()
     assert help_reply.is_ephemeral
@@ -119,7 +119,7 @@ async def test_the_bot_answers_in_a_server_where_both_installed_it(shared: Share
     owners = inter.payload["authorizing_integration_owners"]
     assert owners == {"0": str(guild.id), "1": str(fan.id)}
     reply = await inter.response()
-    assert reply.type == 4 and dataset().quote(footer_id(reply.embeds[0])) is not None
+    assert reply.type == 4 and dataset().quote(shown_id(reply)) is not None
 
 
 async def test_onthisday_about_and_details_outside_servers(shared: Shared) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from bot.domain import rotation
 from bot.store.sqlite import MIGRATIONS_DIR, migrations
-from tests.e2e.helpers import dataset, footer_id
+from tests.e2e.helpers import dataset, shown_id
 from tests.fakediscord.botproc import BotProcess, Zygote
 from tests.fakediscord.emulator import Emulator
 
@@ -57,7 +57,7 @@ async def test_every_interaction_is_answered_while_another_writer_holds_the_data
         await inter.response(timeout=5)
         assert inter.latency is not None and inter.latency < 3, inter.latency
         reply = await inter.original(timeout=5)
-        assert not reply.is_ephemeral and dataset().quote(footer_id(reply.embeds[0]))
+        assert not reply.is_ephemeral and dataset().quote(shown_id(reply))
     for inter in clicks:
         await inter.response(timeout=5)
         assert inter.latency is not None and inter.latency < 3, inter.latency
@@ -96,8 +96,8 @@ async def test_a_lock_longer_than_discord_waits_defers_and_then_answers(
         assert inter.latency is not None and inter.latency < 3, inter.latency
         answer = await inter.original(timeout=10)
         assert answer.embeds and answer.is_ephemeral == ephemeral
-    assert dataset().quote(footer_id(quote.message.embeds[0]))
-    assert dataset().fact(footer_id(fact.message.embeds[0]))
+    assert dataset().quote(shown_id(quote.message))
+    assert dataset().fact(shown_id(fact.message))
     assert "Locked in" in click.message.embeds[0]["description"]
     with database(bot.database_path) as db:
         assert db.execute("SELECT user_id FROM trivia_answers").fetchall() == [(fans[0].id,)]
@@ -191,7 +191,7 @@ async def test_a_schema_1_database_is_migrated_and_keeps_its_rows(
 
     fan = emulator.add_member(guild, "fan")
     reply = await (await emulator.slash(guild, channel, fan, "quote")).response()
-    assert footer_id(reply.embeds[0]) == wanted[0]  # the old bag is the one in use
+    assert shown_id(reply) == wanted[0]  # the old bag is the one in use
     board = await (await emulator.slash(guild, channel, fan, "trivia leaderboard")).response()
     assert not board.is_ephemeral
 

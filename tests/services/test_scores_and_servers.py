@@ -12,11 +12,11 @@ import pytest
 
 from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
-from bot.domain.records import ScoreRow
+from bot.domain.records import Report, ReportStatus, ScoreRow
 from bot.domain.schedule import ALL_DAYS, PostKind
 from bot.domain.trivia import GameKind
 from bot.services.content import ContentService
-from bot.services.scores import Scores
+from bot.services.scores import NEWS_RELOAD, Scores
 from bot.services.servers import ServerSettings
 from bot.store.sqlite import SQLiteStore
 from tests.dataset_factory import write_dataset
@@ -77,6 +77,70 @@ async def test_reports_are_kept_and_listed_newest_first(store: SQLiteStore, tmp_
     )
     assert [r.id for r in await scores.reports(GUILD)] == [second, first]
     assert [r.created_at for r in await scores.reports(None)] == [NOW, NOW]
+
+
+class CountingStore(SQLiteStore):
+    """The store, counting what the news of fans cost it."""
+
+    reads = 0
+
+    async def untold_reporters(self, limit: int = 100_000) -> list[int]:
+        self.reads += 1
+        return await super().untold_reporters(limit)
+
+    async def tell_outcomes(
+        self, reporter_id: int, told_at: dt.datetime, limit: int = 10
+    ) -> list[Report]:
+        self.reads += 1
+        return await super().tell_outcomes(reporter_id, told_at, limit)
+
+
+async def test_a_reporter_hears_the_outcome_once_and_other_fans_cost_nothing(
+    tmp_path: Path,
+) -> None:
+    store = CountingStore(tmp_path / "counted.sqlite3", FakeClock(NOW))
+    await store.open()
+    try:
+        scores = scores_of(store, tmp_path)
+        report = await scores.report(
+            guild_id=GUILD, channel_id=20, question_id="t-a", reporter_id=FAN, reason="two answers"
+        )
+        assert await scores.news(FAN) == []  # open: nothing to tell yet (who has news: read)
+        assert store.reads == 1
+        assert not scores.may_have_news(FAN) and not scores.may_have_news(OTHER_FAN)
+        assert await scores.news(OTHER_FAN) == [] and store.reads == 1  # no read for them
+
+        resolved = await scores.resolve(
+            guild_id=GUILD, question_id="t-a", up_to=report, status=ReportStatus.FIXED, moderator=7
+        )
+        assert [(r.id, r.resolved_by, r.resolved_at) for r in resolved] == [(report, 7, NOW)]
+        assert scores.may_have_news(FAN) and not scores.may_have_news(OTHER_FAN)
+        told = await scores.news(FAN)
+        assert [(r.id, r.status, r.told_at) for r in told] == [(report, ReportStatus.FIXED, NOW)]
+        assert await scores.news(FAN) == [] and not scores.may_have_news(FAN)  # told once
+        assert await scores.open_reports(GUILD) == []
+
+        # Resolved by another process on the same database: heard of at the next reload.
+        again = await scores.report(
+            guild_id=GUILD, channel_id=20, question_id="t-b", reporter_id=FAN, reason="out of date"
+        )
+        elsewhere = Scores(store, scores.content, scores.clock)
+        await elsewhere.resolve(
+            guild_id=GUILD,
+            question_id="t-b",
+            up_to=again,
+            status=ReportStatus.DISMISSED,
+            moderator=7,
+        )
+        assert await scores.news(FAN) == []
+        assert isinstance(scores.clock, FakeClock)
+        scores.clock.advance(NEWS_RELOAD)
+        assert scores.may_have_news(OTHER_FAN)  # due to read who has news again
+        assert [(r.id, r.status) for r in await scores.news(FAN)] == [
+            (again, ReportStatus.DISMISSED)
+        ]
+    finally:
+        await store.close()
 
 
 async def test_a_servers_schedules_are_grouped_by_their_channel(store: SQLiteStore) -> None:

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from bot.domain.records import GameAlreadyRunning, GameRecord, ScoreRow
+from bot.domain.records import GameAlreadyRunning, GameRecord, ReportStatus, ScoreRow
 from bot.domain.trivia import GameKind, GameState, period_key
 from bot.store.base import Store
 from tests.store.conftest import Backend
@@ -189,6 +189,102 @@ async def test_reports_per_server_and_for_operators(store: Store) -> None:
     )
     assert [r.question_id for r in await store.reports(1)] == ["t-a"]
     assert [r.question_id for r in await store.reports(None)] == ["t-b", "t-a"]
+
+
+async def add_report(store: Store, question: str, reporter: int, guild: int = GUILD) -> int:
+    return await store.add_report(
+        guild_id=guild,
+        channel_id=CHANNEL,
+        question_id=question,
+        reporter_id=reporter,
+        reason=f"{reporter} thinks {question} is wrong",
+        created_at=T0,
+    )
+
+
+async def test_a_reports_outcome_is_recorded_and_told_to_its_reporter_once(store: Store) -> None:
+    first = await add_report(store, "t-a", reporter=7)
+    second = await add_report(store, "t-a", reporter=8)
+    other = await add_report(store, "t-b", reporter=7)
+    elsewhere = await add_report(store, "t-a", reporter=7, guild=GUILD + 1)
+    assert [r.id for r in await store.open_reports(GUILD)] == [first, second, other]
+    assert all(
+        r.status == ReportStatus.OPEN and r.resolved_at is None for r in await store.reports(None)
+    )
+    assert await store.tell_outcomes(7, T0) == []  # nothing resolved: nothing to tell
+    assert await store.untold_reporters() == []
+
+    later = T0 + DAY
+    resolved = await store.resolve_reports(
+        guild_id=GUILD,
+        question_id="t-a",
+        up_to=second,
+        status=ReportStatus.FIXED,
+        resolved_by=99,
+        resolved_at=later,
+    )
+    assert [(r.id, r.status, r.resolved_by, r.resolved_at) for r in resolved] == [
+        (first, ReportStatus.FIXED, 99, later),
+        (second, ReportStatus.FIXED, 99, later),
+    ]
+    # The other question and the other server's report of the same question stay open.
+    assert [r.id for r in await store.open_reports(GUILD)] == [other]
+    assert [r.id for r in await store.open_reports(GUILD + 1)] == [elsewhere]
+    again = await store.resolve_reports(
+        guild_id=GUILD,
+        question_id="t-a",
+        up_to=second,
+        status=ReportStatus.DISMISSED,
+        resolved_by=98,
+        resolved_at=later,
+    )
+    assert again == []  # another moderator was first: the outcome stays
+    kept = {r.id: r for r in await store.reports(None)}
+    assert kept[first].status == ReportStatus.FIXED and kept[first].resolved_by == 99
+
+    assert sorted(await store.untold_reporters()) == [7, 8]
+    told_at = later + DAY
+    told = await store.tell_outcomes(7, told_at)
+    assert [(r.id, r.status, r.told_at) for r in told] == [(first, ReportStatus.FIXED, told_at)]
+    assert await store.tell_outcomes(7, told_at) == []  # told once
+    assert [r.id for r in await store.tell_outcomes(8, told_at)] == [second]
+    assert await store.untold_reporters() == []
+    assert (await store.reports(None))[-1].told_at == told_at  # `first`, as kept
+
+
+async def test_a_report_made_after_the_moderator_looked_stays_open(store: Store) -> None:
+    seen = await add_report(store, "t-a", reporter=7)
+    later = await add_report(store, "t-a", reporter=8)
+    resolved = await store.resolve_reports(
+        guild_id=GUILD,
+        question_id="t-a",
+        up_to=seen,
+        status=ReportStatus.DISMISSED,
+        resolved_by=99,
+        resolved_at=T0,
+    )
+    assert [r.id for r in resolved] == [seen]
+    assert [r.id for r in await store.open_reports(GUILD)] == [later]
+
+
+async def test_an_outcome_is_told_once_when_two_interactions_ask_at_once(
+    store: Store, backend: Backend
+) -> None:
+    report = await add_report(store, "t-a", reporter=7)
+    await store.resolve_reports(
+        guild_id=GUILD,
+        question_id="t-a",
+        up_to=report,
+        status=ReportStatus.FIXED,
+        resolved_by=99,
+        resolved_at=T0,
+    )
+    other = await backend.open()  # another process on the same database
+    try:
+        told = await asyncio.gather(*(s.tell_outcomes(7, T0 + DAY) for s in (store, other) * 5))
+    finally:
+        await other.close()
+    assert sorted(r.id for batch in told for r in batch) == [report]
 
 
 async def test_period_totals_add_up_to_the_all_time_totals(store: Store) -> None:
