@@ -63,9 +63,10 @@ def test_the_next_anniversary_is_counted_at_that_anniversary() -> None:
     korean = details_embed(data, "day", key, today, Language.KO).description or ""
     assert "**2023** (3년 전)" in korean, korean
 
-    # The Details of a day asked for itself count at the reader's today, as its reply does.
+    # A day asked for itself counts at its nearest anniversary too, as its reply does: on
+    # 7 December, 25 December is 18 days away, and 2023 is 3 years before it.
     asked = details_embed(data, "day", "12-25", today, Language.EN).description or ""
-    assert "**2023** (2 years ago)" in asked
+    assert "**2023** (3 years ago)" in asked
 
 
 def test_the_preview_says_1_year_ago() -> None:

@@ -202,6 +202,17 @@ def _previous_anniversary(month: int, day: int, today: date) -> date | None:
     return None
 
 
+def nearest_anniversary(month: int, day: int, today: date) -> date:
+    """The calendar day (`month`, `day`) nearest `today`: this year's, or last or next year's
+    when that is closer (29 February: the 28th in a common year). "N years ago" is counted at
+    it: asked on 7 December 2026 about 25 December, a 2023 event is 3 years ago."""
+    candidates = [
+        _anniversary(month, day, year) or date(year, month, day - 1)
+        for year in (today.year - 1, today.year, today.year + 1)
+    ]
+    return min(candidates, key=lambda candidate: abs((candidate - today).days))
+
+
 def countdown(events: Iterable[Event], today: date) -> Countdown:
     """The next calendar day strictly after `today` with an event anniversary, and the last
     one strictly before it. Anniversaries are calendar days in any year, like /onthisday;

@@ -206,8 +206,9 @@ def day_details(
     counts every embed of a message against one 6,000-character total), and how many years
     ago it was on `today` (the reader's today, or the anniversary it is counted at)."""
     events = dates.events_on(dataset.events, month, day)
+    at = dates.nearest_anniversary(month, day, today)  # the years, counted at the anniversary
     blocks = [
-        f"**{e.date.year}** ({when(e, today, language)}) — {event_text(e, language)}\n"
+        f"**{e.date.year}** ({when(e, at, language)}) — {event_text(e, language)}\n"
         + _event_details(e, dataset, language)
         for e in events
     ]

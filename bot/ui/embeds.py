@@ -333,8 +333,9 @@ def onthisday_embed(
     """A day's events, one line each ("**2024** · 2 years ago — …"), and where they are from."""
     lines: list[str] = []
     used = 0
+    at = dates.nearest_anniversary(month, day, today)  # the years, counted at the anniversary
     for event in events:
-        line = f"**{event.date.year}** · {when(event, today, language)} — "
+        line = f"**{event.date.year}** · {when(event, at, language)} — "
         line += event_line(event, language)
         if lines and used + len(line) > DAY_EVENTS_BUDGET:
             break

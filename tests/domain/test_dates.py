@@ -13,6 +13,7 @@ from bot.domain.dates import (
     countdown,
     day_key,
     events_on,
+    nearest_anniversary,
     parse_day,
     read_day_key,
     today_in,
@@ -226,3 +227,19 @@ def test_a_details_key_names_a_day_or_the_anniversary_it_is_counted_at() -> None
     assert read_day_key("2026-12-25") == (12, 25, date(2026, 12, 25))
     for junk in ("13-01", "02-30", "2026-02-29", "0000-01-24", "1-24", "x", "2026-12-25-1"):
         assert read_day_key(junk) is None, junk
+
+
+@pytest.mark.parametrize(
+    ("month", "day", "today", "nearest"),
+    [
+        (12, 25, date(2026, 12, 7), date(2026, 12, 25)),  # later this month
+        (1, 2, date(2026, 12, 30), date(2027, 1, 2)),  # next year's is nearer
+        (12, 30, date(2027, 1, 2), date(2026, 12, 30)),  # last year's is nearer
+        (1, 24, date(2027, 1, 24), date(2027, 1, 24)),  # today
+        (2, 29, date(2027, 3, 1), date(2027, 2, 28)),  # a common year's 28th
+    ],
+)
+def test_years_are_counted_at_the_nearest_anniversary(
+    month: int, day: int, today: date, nearest: date
+) -> None:
+    assert nearest_anniversary(month, day, today) == nearest

@@ -190,7 +190,8 @@ async def test_a_korean_fan_gets_help_quotes_facts_and_days_in_korean(shared: Sh
     embed = day.embeds[0]
     assert embed["title"] == "이날의 기록: 1월 24일"
     first = embed["description"].splitlines()[0]
-    years = shared.clock.now().year - 2024
+    # counted at the nearest 24 January (asked in December, it is next month's)
+    years = dates.nearest_anniversary(1, 24, shared.clock.now().date()).year - 2024
     assert f"**2024** · {years}년 전 — " in first
     assert (events[0].text_ko or events[0].text) in first
 
