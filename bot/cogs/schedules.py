@@ -68,7 +68,7 @@ class Schedules(commands.Cog):
     @app_commands.describe(
         channel="Where to post (a text or announcement channel)",
         content="What to post",
-        time="Local time, 24-hour HH:MM, e.g. 09:00",
+        time="Local time, as you say it: 09:00, 9am, 9:30 pm, 21:00",
         timezone="Timezone, e.g. Asia/Seoul (default: the server's timezone, else UTC)",
         days="daily (default), weekdays, weekends, or days such as mon,wed,fri",
         role="A role to mention with each post (the only ping the bot makes)",

@@ -34,8 +34,6 @@ def draw(
     counts against the whole rotation: the pick is one of `within` still in the bag. When none
     is left, the filter's items (but `last`) go back into the bag: the fan asked for them again.
     """
-    if within is not None:
-        return _draw_within(candidates, remaining, rng, last, within)
     if not candidates:
         raise ValueError("nothing to draw from: no candidates")
     allowed = set(candidates)
@@ -46,28 +44,17 @@ def draw(
         if last is not None and len(bag) >= 2 and bag[0] == last:
             swap_with = rng.randrange(1, len(bag))
             bag[0], bag[swap_with] = bag[swap_with], bag[0]
-    return bag[0], bag[1:]
-
-
-def _draw_within(
-    candidates: Sequence[str],
-    remaining: Sequence[str],
-    rng: random.Random,
-    last: str | None,
-    within: Collection[str],
-) -> tuple[str, list[str]]:
+    if within is None:
+        return bag[0], bag[1:]
     wanted = [item for item in dict.fromkeys(candidates) if item in within]
     if not wanted:
         raise ValueError("nothing to draw from: no candidate is within the filter")
-    allowed = set(candidates)
-    bag = [item for item in dict.fromkeys(remaining) if item in allowed]
-    if not bag:
-        bag = list(dict.fromkeys(candidates))
-        rng.shuffle(bag)
     options = [item for item in bag if item in within]
-    if not options:
+    if not options:  # every item of the filter was shown this round: they come back
         options = [item for item in wanted if item != last] or wanted
         bag += options
+    elif len(options) >= 2 and last in options:
+        options.remove(last)
     pick = rng.choice(options)
     bag.remove(pick)
     return pick, bag
