@@ -19,7 +19,7 @@ from bot.domain import schedule as rules
 from bot.domain.models import Person
 from bot.domain.records import StoreUnavailable
 from bot.domain.refusal import Bilingual, Refusal
-from bot.errors import UserError
+from bot.errors import BotCannot, UserError
 from bot.i18n import Language, language_of, render
 from bot.ui.embeds import clip
 from bot.ui.notices import permission_names
@@ -221,15 +221,15 @@ class PostChannel(app_commands.Transformer[Any]):
         guild = interaction.guild or (bot.get_guild(guild_id) if guild_id else None)
         channel = guild.get_channel(int(value.id)) if guild else None
         if guild is None or channel is None:
-            raise UserError("channel.cannot_see")
+            raise BotCannot("channel.cannot_see")
         me = await bot_member(bot, guild)
         if me is None:
-            raise UserError("channel.cannot_check")
+            raise BotCannot("channel.cannot_check")
         missing = missing_post_permissions(channel.permissions_for(me), scheduled=True)
         if missing:
             language = language_of(interaction.locale)
             permissions = permission_names(missing, language, bold=True)
-            raise UserError(
+            raise BotCannot(
                 "channel.missing_permissions", permissions=permissions, channel=channel.name
             )
         return channel

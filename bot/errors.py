@@ -186,7 +186,7 @@ def error_embed(interaction: discord.Interaction[Any], error: BaseException) -> 
     if isinstance(error, UserError | Refusal):
         return notices.user_error_embed(words(error.message, error.params, language), language)
     if isinstance(error, StoreUnavailable):  # the store logged why, once, for the operator
-        return told("error.storage_busy")
+        return notices.our_side_embed(render("error.storage_busy", language), language)
     if isinstance(error, app_commands.MissingPermissions):
         return told(
             "error.missing_permission",

@@ -22,11 +22,14 @@ def bot_cannot_embed(text: str, language: Language) -> discord.Embed:
     return _embed(render("notice.bot_cannot.title", language), text, ERROR_COLOUR)
 
 
+def our_side_embed(text: str, language: Language) -> discord.Embed:
+    """A problem on the bot's side (its storage away, an internal error): said as such."""
+    return _embed(render("notice.internal_error.title", language), text, ERROR_COLOUR)
+
+
 def internal_error_embed(error_id: str, language: Language) -> discord.Embed:
-    return _embed(
-        render("notice.internal_error.title", language),
-        render("notice.internal_error.body", language, error_id=error_id),
-        ERROR_COLOUR,
+    return our_side_embed(
+        render("notice.internal_error.body", language, error_id=error_id), language
     )
 
 

@@ -60,6 +60,8 @@ async def test_moderators_only_and_what_is_refused(
         emulator, guild, general, mod, "schedule add", channel=quiet, content="fact", time="09:00"
     )
     assert "Send Messages" in refused["description"] and "quiet" in refused["description"]
+    assert "Embed Links" not in refused["description"]  # only what was denied, not implied
+    assert refused["title"] == "I can't do that here yet"  # the bot's problem, not the mod's
     refused = await run(
         emulator, guild, general, mod, "schedule add", channel=plain, content="fact", time="09:00"
     )

@@ -314,6 +314,8 @@ async def test_the_log_says_once_when_the_database_cannot_be_written_and_when_it
                 reply.is_ephemeral
                 and "storage is busy or unavailable" in reply.embeds[0]["description"]
             )
+            # the bot's own problem, said as such, not as the fan's mistake
+            assert reply.embeds[0]["title"] == "Sorry, something went wrong on my side"
         assert bot.this_run().count("cannot be written: the disk is full") == 1
         disk.free()
         reply = await (await emulator.slash(guild, channel, fan, "quote")).response()
