@@ -74,7 +74,10 @@ async def _drop_idle_databases() -> AsyncIterator[None]:
 
 # The slowest tests (a bot process, faults, PostgreSQL) go first: the four test processes take
 # the next test as they finish one, so one that starts near the end keeps the others waiting.
-_FIRST = ("tests/faults/", "tests/e2e/", "tests/store/", "tests/fakediscord/")
+_FIRST = (
+    *("tests/faults/", "tests/e2e/", "tests/store/", "tests/fakediscord/"),
+    *("tests/test_scheduler.py", "tests/test_migrate.py", "tests/test_cli.py"),
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups

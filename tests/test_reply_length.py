@@ -26,14 +26,15 @@ def kinds() -> list[tuple[Language, str]]:
     return list(dict.fromkeys((r.language, r.kind) for r in replies() if is_default(r.kind)))
 
 
-@pytest.mark.parametrize(("language", "kind"), kinds(), ids=lambda v: str(v))
-def test_a_default_reply_fits_a_phone(language: Language, kind: str) -> None:
+# One test per language (measuring at collection would cost every test process a second).
+@pytest.mark.parametrize("language", LANGUAGES, ids=str)
+def test_a_default_reply_fits_a_phone(language: Language) -> None:
     over = [
-        (r.key, r.length)
+        (r.kind, r.key, r.length)
         for r in replies()
-        if r.language == language and r.kind == kind and r.length > REPLY_LIMIT
+        if r.language == language and is_default(r.kind) and r.length > REPLY_LIMIT
     ]
-    assert over == [], f"{language} {kind}: over {REPLY_LIMIT} visible characters"
+    assert over == [], f"{language}: over {REPLY_LIMIT} visible characters: {over}"
 
 
 def test_what_the_fan_asked_for_is_never_cut() -> None:
