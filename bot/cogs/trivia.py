@@ -95,6 +95,7 @@ class Trivia(commands.Cog):
             questions,
             level,
             seconds,
+            topic=topic.value if topic is not None else None,
             language=await self.server_language(interaction),
         )
         await respond(interaction, embed=embed)

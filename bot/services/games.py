@@ -341,8 +341,8 @@ class TriviaRunner:
 
     async def stop_game(self, live: LiveGame) -> list[Standing]:
         """End the channel's game now (the caller checked who may, and announces it with the
-        standings returned): its open question's buttons close unrevealed, revealed points
-        stay. Once only: mark it stopping first.
+        standings returned): its open question is revealed and scored like any other. Once
+        only: mark it stopping first.
 
         The runner is asked, not cancelled: it ends the game at its next wait, after any
         request in flight. (A request cancelled while discord.py sleeps out a global rate
@@ -382,10 +382,13 @@ class TriviaRunner:
         await wait_or_timeout(self.clock, live.wake, max(0.0, seconds))
 
     async def _end_stopped(self, live: LiveGame) -> None:
-        open_question = live.game.current_question()
-        if open_question is not None:  # its buttons close; it is not revealed
-            message_id = await self._post_question(live, open_question)
-            await self.channel.close_question(live.record, message_id, open_question)
+        """/trivia stop: the open question is revealed as any other (its answer shown, the
+        answers locked in scored, no live button or timer left), then the game ends; its
+        standings are the stop's reply."""
+        question = live.game.current_question()
+        if question is not None:
+            await self._post_question(live, question)  # in case it never got its id
+            await self._reveal(live)
         live.game.stop(EndReason.STOPPED)
         await self._finish(live, GameState.STOPPED, announce=False)
 

@@ -39,7 +39,7 @@ from bot.errors import OneErrorPath, UserError, respond
 from bot.i18n import Language, language_of, msg, render
 from bot.services.games import DAILY_SECONDS, Notice
 from bot.ui.details import DetailsButton
-from bot.ui.embeds import COLOUR, ERROR_COLOUR, _embed, clip, join_within, short_source
+from bot.ui.embeds import COLOUR, ERROR_COLOUR, _embed, clip, join_within, short_source, topic_label
 from bot.ui.notices import permission_names
 from bot.ui.schedules import post_title, timezone_text
 
@@ -506,20 +506,23 @@ def game_started_embed(
     level: str,
     seconds: int,
     *,
+    topic: str | None = None,
     language: Language = Language.EN,
 ) -> discord.Embed:
+    """The start of a game: who started it and what it will be (questions, difficulty,
+    seconds, and its topic when one was chosen)."""
     body = msg("trivia.started.body.one") if questions == 1 else msg("trivia.started.body")
-    return _embed(
-        render("trivia.started.title", language),
-        render(
-            body,
-            language,
-            starter=starter_id,
-            count=questions,
-            level=difficulty_label(level, language),
-            seconds=seconds,
-        ),
+    text = render(
+        body,
+        language,
+        starter=starter_id,
+        count=questions,
+        level=difficulty_label(level, language),
+        seconds=seconds,
     )
+    if topic is not None:
+        text += "\n" + render("trivia.started.topic", language, topic=topic_label(topic, language))
+    return _embed(render("trivia.started.title", language), text)
 
 
 # --- a player's own replies (their language) ----------------------------------------------------

@@ -83,6 +83,30 @@ async def test_a_two_question_game_with_three_fans(shared: Shared) -> None:
     assert "2 right of 2" in str(stats.embeds[0])
 
 
+async def test_the_start_message_says_what_the_game_will_be(shared: Shared) -> None:
+    emulator, guild = shared.emulator, shared.guild
+    channel = emulator.add_channel(guild, "topic-night")
+    fan = emulator.add_member(guild, "topic-fan")
+    started = await (
+        await emulator.slash(
+            guild,
+            channel,
+            fan,
+            "trivia play",
+            questions=2,
+            difficulty="hard",
+            seconds=15,
+            topic="music-video",
+        )
+    ).response()
+    text = started.embeds[0]["description"]
+    assert "**2** hard questions, **15 s** each" in text
+    assert "Topic: **The music video**" in text
+    message = await emulator.wait_for_message(channel, is_question(1, 2), timeout=20)
+    assert question_of(message).topic == "music-video"
+    await (await emulator.slash(guild, channel, fan, "trivia stop")).response()
+
+
 async def test_one_game_per_channel_and_who_may_stop_it(shared: Shared) -> None:
     emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]
@@ -98,14 +122,18 @@ async def test_one_game_per_channel_and_who_may_stop_it(shared: Shared) -> None:
     refused = await (await emulator.slash(guild, channel, fan, "trivia stop")).response()
     assert refused.is_ephemeral and "Manage Messages" in refused.embeds[0]["description"]
 
+    # The fan's answer is locked in; the starter stops the game before the time is up.
+    asked = question_of(message)
+    assert "Locked in" in await click_answer(emulator, message, fan, asked.answer)
     stopped = await (await emulator.slash(guild, channel, starter, "trivia stop")).response()
     assert not stopped.is_ephemeral  # one message: who stopped it, and the standings
     assert stopped.embeds[0]["title"] == "Final standings"
     assert f"<@{starter.id}> stopped the game" in stopped.embeds[0]["description"]
-    closed = await emulator.wait_for_edit(
-        message, lambda m: all(b.get("disabled") for b in m.buttons), timeout=10
-    )
-    assert closed.buttons
+    # The open question is revealed like any other, and the answer locked in is scored.
+    assert f"<@{fan.id}>" in stopped.embeds[0]["description"]
+    shown = emulator.messages[message.id]
+    assert revealed(shown) and asked.answer in shown.text and "Answers close" not in shown.text
+    assert all(b.get("disabled") for b in shown.buttons if b["label"] in asked.choices)
     posted = posts(emulator, channel)
     assert not [m for m in posted if "Final standings" in m.text]  # nothing besides the reply
     again = await (

@@ -118,7 +118,7 @@ async def state(games: TriviaRunner, record: GameRecord) -> str:
     return stored.state
 
 
-async def test_a_stop_during_a_post_lets_the_post_finish_then_closes_the_question(
+async def test_a_stop_during_a_post_lets_the_post_finish_then_reveals_the_question(
     runner: tuple[TriviaRunner, SlowChannel, FakeClock],
 ) -> None:
     games, channel, _ = runner
@@ -134,7 +134,7 @@ async def test_a_stop_during_a_post_lets_the_post_finish_then_closes_the_questio
 
     assert channel.cancelled_posts == 0
     assert channel.posted == [f"lwa-t{record.id}-0"]
-    assert channel.closed == [0] and channel.revealed == []
+    assert channel.closed == [] and channel.revealed == [0]  # revealed like any other
     assert standings == []
     assert await games.game_here(CHANNEL) is None
     assert await state(games, record) == GameState.STOPPED
@@ -157,7 +157,7 @@ async def test_a_stop_while_answers_are_open_ends_the_game_without_waiting_for_t
     await asyncio.wait_for(games.stop_game(live), 5)  # the clock never moved
 
     assert clock.now() == START
-    assert channel.closed == [0] and channel.revealed == []
+    assert channel.closed == [] and channel.revealed == [0]  # revealed like any other
     assert await state(games, record) == GameState.STOPPED
 
 
