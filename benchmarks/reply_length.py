@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import inspect
 import json
 import random
@@ -35,7 +36,7 @@ from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
 from bot.domain.models import Dataset, Question
 from bot.domain.schedule import PostKind
-from bot.domain.trivia import OpenQuestion, PlayerResult, Reveal, Standing, shuffled_choices
+from bot.domain.trivia import OpenQuestion, PlayerResult, Recap, Reveal, Standing, shuffled_choices
 from bot.i18n import LANGUAGES, Language
 from bot.services.content import ContentService, DailyPost
 from bot.ui import details, embeds
@@ -190,7 +191,12 @@ def _measure(dataset: Dataset, language: Language) -> list[Reply]:
             Standing(u, 4000 - 90 * i if i < players * 4 // 5 else 0, 4, 5, 3, NOW)
             for i, u in enumerate(_players(players))
         ]
-        embed = _in(language, trivia_ui.standings_embed, standings, "Final standings")
+        # With its highlights, the toughest question the longest of the dataset.
+        toughest = max(dataset.questions, key=lambda q: len(_question_text(q, language)))
+        first = _players(players)[0]
+        recap = Recap(fastest=(first, 2.4), longest_streak=(first, 5), hardest=(toughest, 3, 40))
+        show = functools.partial(trivia_ui.standings_embed, recap=recap)
+        embed = _in(language, show, standings, "Final standings")
         reply(f"game standings ({players} players)", "-", embed)
     reply("/about", "-", embeds.about_embed(dataset, "1.0.0", language))
     for where, in_server, moderator in (

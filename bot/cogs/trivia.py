@@ -124,9 +124,8 @@ class Trivia(commands.Cog):
         language = await self.server_language(interaction)
         note = render("trivia.standings.stopped_by", language, user=interaction.user.id)
         # One message for the channel: who stopped it, and how it went.
-        await respond(
-            interaction, embed=ui.standings_embed(standings, note=note, language=language)
-        )
+        embed = ui.standings_embed(standings, note=note, recap=live.game.recap(), language=language)
+        await respond(interaction, embed=embed)
 
     @trivia_group.command(name="leaderboard", description="The server's top 10 trivia players")
     @app_commands.describe(period="all (default), week or month, in the server's timezone")

@@ -281,6 +281,17 @@ class Standing:
     first_answer_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Recap:
+    """A game's highlights, under its standings: the fastest right answer, the longest run of
+    right answers (two or more), and the question fewest got right (of two or more revealed,
+    when someone answered it). Each is None when the game has none."""
+
+    fastest: tuple[int, float] | None = None  # (player, seconds after the question opened)
+    longest_streak: tuple[int, int] | None = None  # (player, right answers in a row)
+    hardest: tuple[Question, int, int] | None = None  # (question, right, answered)
+
+
 @dataclass(slots=True)
 class _PlayerTotals:
     first_answer_at: datetime
@@ -585,6 +596,31 @@ class TriviaGame:
         ]
         standings.sort(key=lambda s: (-s.points, -s.correct, s.first_answer_at, s.user_id))
         return standings
+
+    def recap(self) -> Recap:
+        """The revealed questions' highlights (see `Recap`)."""
+        fastest: tuple[int, float] | None = None
+        hardest: tuple[Question, int, int] | None = None
+        for index in range(self._revealed):
+            correct_index = self.correct_index(index)
+            answers = self._answers[index]
+            right = [
+                ((answered_at - self._opened_at[index]).total_seconds(), user_id)
+                for user_id, (choice, answered_at) in answers.items()
+                if choice == correct_index
+            ]
+            if right and (fastest is None or min(right)[0] < fastest[1]):
+                seconds, user_id = min(right)
+                fastest = (user_id, seconds)
+            if answers and (hardest is None or len(right) < hardest[1]):
+                hardest = (self._questions[index], len(right), len(answers))
+        runs = [s for s in self.standings() if s.best_streak >= 2]
+        longest = max(runs, key=lambda s: s.best_streak, default=None)  # first of the ranked
+        return Recap(
+            fastest=fastest,
+            longest_streak=(longest.user_id, longest.best_streak) if longest else None,
+            hardest=hardest if self._revealed >= 2 else None,
+        )
 
     # --- internals --------------------------------------------------------------------------
 

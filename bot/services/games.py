@@ -46,6 +46,7 @@ from bot.domain.trivia import (
     GameKind,
     GameState,
     OpenQuestion,
+    Recap,
     Reveal,
     Standing,
     TriviaGame,
@@ -108,9 +109,10 @@ class TriviaChannel(Protocol):
         ...
 
     async def post_standings(
-        self, game: GameRecord, standings: list[Standing], note: Notice | None
+        self, game: GameRecord, standings: list[Standing], recap: Recap, note: Notice | None
     ) -> None:
-        """Post the final standings, under `note` (why the game ended early) when given."""
+        """Post the final standings and the game's highlights, under `note` (why the game
+        ended early) when given."""
         ...
 
     async def post_notice(self, game: GameRecord, notice: Notice) -> None: ...
@@ -502,7 +504,8 @@ class TriviaRunner:
             return
         if live.game.ended is EndReason.SILENT:
             note = Notice(msg("trivia.notice.silent"))
-        await self.channel.post_standings(live.record, live.game.standings(), note)
+        game = live.game
+        await self.channel.post_standings(live.record, game.standings(), game.recap(), note)
 
     async def _close_interrupted(self, live: LiveGame) -> None:
         """A game the bot was playing when it stopped: reveal and score the open question,

@@ -28,6 +28,7 @@ from bot.domain.schedule import ALL_DAYS, PostKind
 from bot.domain.trivia import (
     AnswerOutcome,
     OpenQuestion,
+    Recap,
     Reveal,
     Standing,
     asked,
@@ -453,6 +454,7 @@ def _points(n: int, language: Language) -> str:
 # Final standings rank this many players by name; the rest are counted (the leaderboard has
 # everyone), so a crowded game's ending still reads on a phone.
 STANDINGS_NAMED = 10
+STANDINGS_NAMED_WITH_RECAP = 5
 UNSCORED_NAMED = 5
 
 
@@ -461,15 +463,19 @@ def standings_embed(
     title: str | None = None,
     note: str = "",
     *,
+    recap: Recap | None = None,
     language: Language = Language.EN,
 ) -> discord.Embed:
     """The end of a game: players with points ranked (medals for the top three), then who
-    played without scoring; a game nobody scored in says so once. `note`: why it ended
-    early, already in words."""
+    played without scoring, then the game's highlights (`recap`); a game nobody scored in
+    says so once. `note`: why it ended early, already in words."""
     lines = [note] if note else []
     scored = [s for s in standings if s.points > 0]
     medals = {1: "🥇", 2: "🥈", 3: "🥉"}
-    for rank, s in enumerate(scored[:STANDINGS_NAMED], 1):
+    highlights = recap_lines(recap, language) if recap is not None else []
+    # With highlights under them, the standings name fewer players: one phone screen.
+    named = STANDINGS_NAMED_WITH_RECAP if highlights else STANDINGS_NAMED
+    for rank, s in enumerate(scored[:named], 1):
         lines.append(
             render(
                 "trivia.standings.line",
@@ -481,14 +487,15 @@ def standings_embed(
                 answered=s.answered,
             )
         )
-    if len(scored) > STANDINGS_NAMED:
-        lines.append(render("trivia.standings.more", language, count=len(scored) - STANDINGS_NAMED))
+    if len(scored) > named:
+        lines.append(render("trivia.standings.more", language, count=len(scored) - named))
     unscored = [s for s in standings if s.points == 0]
     if 0 < len(unscored) <= UNSCORED_NAMED:
         names = ", ".join(f"<@{s.user_id}> (0/{s.answered})" for s in unscored)
         lines.append(render("trivia.standings.no_points", language, players=names))
     elif unscored:
         lines.append(render("trivia.standings.no_points_count", language, count=len(unscored)))
+    lines += highlights
     if scored:
         lines.append("\n" + render("trivia.standings.on_the_leaderboard", language))
     elif not standings:
@@ -498,6 +505,35 @@ def standings_embed(
         description=join_within(lines, 4096),
         colour=COLOUR,
     )
+
+
+def recap_lines(recap: Recap, language: Language) -> list[str]:
+    """The game's highlights after a blank line: the fastest and the longest streak on one
+    line, the toughest question on the next (nothing for a game without any)."""
+    lines = []
+    best = []
+    if recap.fastest is not None:
+        user, seconds = recap.fastest
+        shown = f"{seconds:.1f}"  # "2.4" in both languages
+        best.append(render("trivia.recap.fastest", language, user=user, seconds=shown))
+    if recap.longest_streak is not None:
+        user, count = recap.longest_streak
+        best.append(render("trivia.recap.streak", language, user=user, count=count))
+    if best:
+        lines.append(" · ".join(best))
+    if recap.hardest is not None:
+        question, right, answered = recap.hardest
+        text = question.question_ko if language is Language.KO and question.question_ko else None
+        lines.append(
+            render(
+                "trivia.recap.hardest",
+                language,
+                question=clip(text or question.question, 60),
+                right=right,
+                answered=answered,
+            )
+        )
+    return ["", *lines] if lines else []
 
 
 def game_started_embed(

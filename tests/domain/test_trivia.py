@@ -15,6 +15,7 @@ from bot.domain.trivia import (
     EndReason,
     GameStateError,
     NotEnoughQuestions,
+    Recap,
     TriviaGame,
     asked,
     choice_text,
@@ -285,6 +286,40 @@ def test_streaks_count_correct_answers_in_a_row() -> None:
     assert best == {ALICE: 2, BOB: 3}
     assert game.finished
     assert game.ended is EndReason.COMPLETED
+
+
+def test_the_recap_names_the_fastest_the_longest_streak_and_the_toughest_question() -> None:
+    game = new_game(count=3)
+    # (seconds after the question opened, answered right) per player and question
+    plan: dict[int, list[tuple[float, bool] | None]] = {
+        ALICE: [(4.0, True), (6.5, True), (3.0, False)],
+        BOB: [(2.4, True), (9.0, False), None],
+        CAROL: [(8.0, False), (1.5, False), (5.0, False)],
+    }
+    for index in range(3):
+        opened = START + timedelta(minutes=index)
+        game.open_question(opened)
+        for user, answers in plan.items():
+            planned = answers[index]
+            if planned is not None:
+                seconds, is_right = planned
+                choice = right(game) if is_right else wrong(game)
+                game.answer(user, choice, opened + timedelta(seconds=seconds))
+        game.reveal(opened + timedelta(seconds=20))
+    recap = game.recap()
+    assert recap.fastest == (BOB, 2.4)  # Carol's 1.5 s answer was wrong
+    assert recap.longest_streak == (ALICE, 2)
+    assert recap.hardest is not None
+    question, right_count, answered = recap.hardest
+    assert (question.id, right_count, answered) == ("q2", 0, 2)
+
+
+def test_a_one_question_game_without_a_right_answer_has_no_highlights() -> None:
+    game = new_game(count=1)
+    game.open_question(START)
+    game.answer(ALICE, wrong(game), START + timedelta(seconds=3))
+    game.reveal(START + timedelta(seconds=20))
+    assert game.recap() == Recap()  # no right answer, no streak, no second question
 
 
 # --- ending ----------------------------------------------------------------------------------

@@ -72,6 +72,11 @@ async def test_a_two_question_game_with_three_fans(shared: Shared) -> None:
     assert f"<@{wrong.id}>" in lines[1] and lines[1].startswith("No points this time")
     assert "🥈" not in final.text  # a player without points gets no medal
     assert f"<@{silent.id}>" not in final.text
+    # The game's highlights: the fastest right answer, the longest streak; both questions
+    # were got right by one of two, so the first of them is the toughest.
+    assert re.search(rf"Fastest: <@{right.id}>, \d+\.\d s", final.text)
+    assert f"Best streak: <@{right.id}>, 2 in a row" in final.text
+    assert "Toughest: “" in final.text and "(1/2 right)" in final.text
 
     board = await (await emulator.slash(guild, channel, silent, "trivia leaderboard")).response()
     text = board.embeds[0]["description"]
