@@ -158,7 +158,17 @@ def retry_gateway_until_ready(bot: LoveWinsAllBot) -> None:
 IDENTIFY_SPACING = dt.timedelta(seconds=5)
 IDENTIFY_MARGIN = dt.timedelta(milliseconds=500)
 # The buttons' custom_id kinds (`lwa:<kind>:…`), for the operator's metrics.
-BUTTON_KINDS = ("t", "report", "details", "quote", "fact", "sources", "reportform", "resolve")
+BUTTON_KINDS = (
+    "t",
+    "report",
+    "details",
+    "quote",
+    "fact",
+    "sources",
+    "reportform",
+    "resolve",
+    "again",
+)
 HEALTH_DATABASE_SECONDS = 1.5  # within /healthz's own 2 s
 
 

@@ -16,12 +16,11 @@ from discord.ext import commands
 
 from bot.checks import (
     SERVER_INSTALLS,
-    can_fix_permissions,
     manage_server,
-    missing_post_permissions,
 )
 from bot.domain.models import DIFFICULTIES, TOPICS
-from bot.errors import PRIVATE, BotCannot, UserError, arm, done, report_error, respond
+from bot.domain.trivia import MIXED, Rematch
+from bot.errors import PRIVATE, UserError, arm, done, report_error, respond
 from bot.i18n import Language, language_of, render
 from bot.ui import trivia as ui
 from bot.ui.notices import permission_names
@@ -71,34 +70,9 @@ class Trivia(commands.Cog):
         seconds: app_commands.Range[int, 10, 60] = 20,
         topic: app_commands.Choice[str] | None = None,
     ) -> None:
-        level = difficulty.value if difficulty is not None else "mixed"
-        missing = missing_post_permissions(interaction.app_permissions)
-        if missing:
-            where = getattr(interaction.channel, "name", None) or str(interaction.channel_id)
-            names = permission_names(missing, language_of(interaction.locale), bold=True)
-            if can_fix_permissions(interaction.permissions):  # a moderator: what to change
-                raise BotCannot(
-                    "trivia.play.cannot_post.moderator", permissions=names, channel=where
-                )
-            raise BotCannot("trivia.play.cannot_post.fan", permissions=names, channel=where)
-        await self.bot.games.start_game(
-            guild_id=interaction.guild_id or 0,
-            channel_id=interaction.channel_id or 0,
-            starter_id=interaction.user.id,
-            difficulty=level,
-            count=questions,
-            seconds=seconds,
-            topic=topic.value if topic is not None else None,
-        )
-        embed = ui.game_started_embed(
-            interaction.user.id,
-            questions,
-            level,
-            seconds,
-            topic=topic.value if topic is not None else None,
-            language=await self.server_language(interaction),
-        )
-        await respond(interaction, embed=embed)
+        level = difficulty.value if difficulty is not None else MIXED
+        chosen = topic.value if topic is not None else None
+        await ui.start_here(interaction, Rematch(questions, level, seconds, chosen))
 
     @trivia_group.command(name="stop", description="End this channel's trivia game")
     async def stop(self, interaction: discord.Interaction) -> None:
@@ -125,7 +99,11 @@ class Trivia(commands.Cog):
         note = render("trivia.standings.stopped_by", language, user=interaction.user.id)
         # One message for the channel: who stopped it, and how it went.
         embed = ui.standings_embed(standings, note=note, recap=live.game.recap(), language=language)
-        await respond(interaction, embed=embed)
+        rematch = live.rematch
+        if rematch is None:
+            await respond(interaction, embed=embed)
+        else:
+            await respond(interaction, embed=embed, view=ui.play_again_view(rematch, language))
 
     @trivia_group.command(name="leaderboard", description="The server's top 10 trivia players")
     @app_commands.describe(period="all (default), week or month, in the server's timezone")
@@ -208,5 +186,5 @@ class Trivia(commands.Cog):
 
 
 async def setup(bot: LoveWinsAllBot) -> None:
-    bot.add_dynamic_items(ui.ChoiceButton, ui.ReportButton, ui.ResolveButton)
+    bot.add_dynamic_items(ui.ChoiceButton, ui.ReportButton, ui.ResolveButton, ui.PlayAgainButton)
     await bot.add_cog(Trivia(bot))

@@ -282,6 +282,16 @@ class Standing:
 
 
 @dataclass(frozen=True, slots=True)
+class Rematch:
+    """What "Play again" starts: a new game with the same settings (new questions)."""
+
+    count: int
+    difficulty: str  # one of DIFFICULTIES, or MIXED
+    seconds: int
+    topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Recap:
     """A game's highlights, under its standings: the fastest right answer, the longest run of
     right answers (two or more), and the question fewest got right (of two or more revealed,

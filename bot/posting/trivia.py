@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.domain.records import GameRecord
-from bot.domain.trivia import GameKind, OpenQuestion, Recap, Reveal, Standing
+from bot.domain.trivia import GameKind, OpenQuestion, Recap, Rematch, Reveal, Standing
 from bot.i18n import Language
 from bot.posting.scheduled import NO_ANSWER, describe
 from bot.services.games import ChannelGone, ChannelUnreachable, Notice
@@ -112,15 +112,23 @@ class DiscordTriviaChannel:
             )
 
     async def post_standings(
-        self, game: GameRecord, standings: list[Standing], recap: Recap, note: Notice | None
+        self,
+        game: GameRecord,
+        standings: list[Standing],
+        recap: Recap,
+        note: Notice | None,
+        rematch: Rematch | None,
     ) -> None:
         language = await self.language(game)
         self._done(game)
         text = ui.notice_text(note, language) if note is not None else ""
+        embed = ui.standings_embed(standings, note=text, recap=recap, language=language)
         with _channel_errors():
-            await self._channel(game).send(
-                embed=ui.standings_embed(standings, note=text, recap=recap, language=language)
-            )
+            if rematch is None:
+                await self._channel(game).send(embed=embed)
+            else:
+                view = ui.play_again_view(rematch, language)
+                await self._channel(game).send(embed=embed, view=view)
 
     async def post_notice(self, game: GameRecord, notice: Notice) -> None:
         language = await self.language(game)

@@ -47,6 +47,7 @@ from bot.domain.trivia import (
     GameState,
     OpenQuestion,
     Recap,
+    Rematch,
     Reveal,
     Standing,
     TriviaGame,
@@ -109,10 +110,15 @@ class TriviaChannel(Protocol):
         ...
 
     async def post_standings(
-        self, game: GameRecord, standings: list[Standing], recap: Recap, note: Notice | None
+        self,
+        game: GameRecord,
+        standings: list[Standing],
+        recap: Recap,
+        note: Notice | None,
+        rematch: Rematch | None,
     ) -> None:
         """Post the final standings and the game's highlights, under `note` (why the game
-        ended early) when given."""
+        ended early) when given, with "Play again" (`rematch`) when there is one."""
         ...
 
     async def post_notice(self, game: GameRecord, notice: Notice) -> None: ...
@@ -128,6 +134,7 @@ class LiveGame:
     # database agree on which answers a reveal scores.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     stopping: bool = False  # a /trivia stop is under way
+    topic: str | None = None  # chosen at the start (not stored: a restart forgets it)
     # Set by /trivia stop: the runner's waits end early and it ends the game itself, at a
     # point where no request is in flight (see TriviaRunner.stop_game).
     wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -135,6 +142,14 @@ class LiveGame:
     @property
     def daily(self) -> bool:
         return self.record.kind == GameKind.DAILY
+
+    @property
+    def rematch(self) -> Rematch | None:
+        """What "Play again" under the standings starts (none for a daily question)."""
+        if self.daily:
+            return None
+        record = self.record
+        return Rematch(len(record.question_ids), record.difficulty, record.seconds, self.topic)
 
 
 @dataclass(frozen=True)
@@ -319,7 +334,7 @@ class TriviaRunner:
             choices=record.choices,
             seconds=seconds,
         )
-        live = LiveGame(record, game)
+        live = LiveGame(record, game, topic=topic)
         self.live[record.id] = live
         self._start_task(live, self._run_game(live))
         return record
@@ -505,7 +520,9 @@ class TriviaRunner:
         if live.game.ended is EndReason.SILENT:
             note = Notice(msg("trivia.notice.silent"))
         game = live.game
-        await self.channel.post_standings(live.record, game.standings(), game.recap(), note)
+        await self.channel.post_standings(
+            live.record, game.standings(), game.recap(), note, live.rematch
+        )
 
     async def _close_interrupted(self, live: LiveGame) -> None:
         """A game the bot was playing when it stopped: reveal and score the open question,

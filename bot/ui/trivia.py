@@ -22,13 +22,16 @@ from typing import TYPE_CHECKING, Any
 import discord
 from babel.dates import format_date
 
-from bot.domain.models import Dataset, Question
+from bot.checks import can_fix_permissions, missing_post_permissions
+from bot.domain.models import DIFFICULTIES, TOPICS, Dataset, Question
 from bot.domain.records import LeaderRow, PlayerStats, Report, ReportStatus, StoreUnavailable
 from bot.domain.schedule import ALL_DAYS, PostKind
 from bot.domain.trivia import (
+    MIXED,
     AnswerOutcome,
     OpenQuestion,
     Recap,
+    Rematch,
     Reveal,
     Standing,
     asked,
@@ -36,7 +39,7 @@ from bot.domain.trivia import (
     explained,
     shuffled_choices,
 )
-from bot.errors import OneErrorPath, UserError, respond
+from bot.errors import BotCannot, OneErrorPath, UserError, respond
 from bot.i18n import Language, language_of, msg, render
 from bot.services.games import DAILY_SECONDS, Notice
 from bot.ui.details import DetailsButton
@@ -505,6 +508,90 @@ def standings_embed(
         description=join_within(lines, 4096),
         colour=COLOUR,
     )
+
+
+# --- starting a game: /trivia play and "Play again" ---------------------------------------------
+
+
+async def start_here(interaction: discord.Interaction[Any], settings: Rematch) -> None:
+    """Start a game in the interaction's channel (`/trivia play`, or "Play again" under the
+    standings of the last one), started by whoever asked, and announce it there. Refused with
+    who can fix it when the bot may not post in the channel, or when a game runs there."""
+    bot: LoveWinsAllBot = interaction.client
+    missing = missing_post_permissions(interaction.app_permissions)
+    if missing:
+        where = getattr(interaction.channel, "name", None) or str(interaction.channel_id)
+        names = permission_names(missing, language_of(interaction.locale), bold=True)
+        if can_fix_permissions(interaction.permissions):  # a moderator: what to change
+            raise BotCannot("trivia.play.cannot_post.moderator", permissions=names, channel=where)
+        raise BotCannot("trivia.play.cannot_post.fan", permissions=names, channel=where)
+    await bot.games.start_game(
+        guild_id=interaction.guild_id or 0,
+        channel_id=interaction.channel_id or 0,
+        starter_id=interaction.user.id,
+        difficulty=settings.difficulty,
+        count=settings.count,
+        seconds=settings.seconds,
+        topic=settings.topic,
+    )
+    language = await bot.servers.language(interaction.guild_id, interaction.guild_locale)
+    embed = game_started_embed(
+        interaction.user.id,
+        settings.count,
+        settings.difficulty,
+        settings.seconds,
+        topic=settings.topic,
+        language=language,
+    )
+    await respond(interaction, embed=embed)
+
+
+class PlayAgainButton(
+    OneErrorPath,
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=(
+        r"lwa:again:(?P<count>\d{1,2}):(?P<level>[a-z]{1,10}):(?P<seconds>\d{1,2})"
+        r":(?P<topic>[a-z-]{0,40})"
+    ),
+):
+    """Under the standings: a new game with the same settings and new questions, started by
+    whoever presses it (anyone in the channel; one game a channel still). Its custom_id
+    carries the settings, so it works after a restart."""
+
+    def __init__(self, settings: Rematch, language: Language = Language.EN) -> None:
+        self.settings = settings
+        super().__init__(
+            discord.ui.Button(
+                label=render("trivia.again.button", language),
+                emoji="🔁",
+                style=discord.ButtonStyle.primary,
+                custom_id=(
+                    f"lwa:again:{settings.count}:{settings.difficulty}:{settings.seconds}"
+                    f":{settings.topic or ''}"
+                ),
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PlayAgainButton:
+        count, seconds = int(match["count"]), int(match["seconds"])
+        level, topic = match["level"], match["topic"] or None
+        if not (1 <= count <= 20 and 10 <= seconds <= 60) or (
+            level not in (*DIFFICULTIES, MIXED) or (topic is not None and topic not in TOPICS)
+        ):
+            raise UserError("trivia.again.unknown")  # a button of another version, or forged
+        return cls(Rematch(count, level, seconds, topic))
+
+    async def clicked(self, interaction: discord.Interaction[Any]) -> None:
+        await start_here(interaction, self.settings)
+
+
+def play_again_view(settings: Rematch, language: Language) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(PlayAgainButton(settings, language))
+    return view
 
 
 def recap_lines(recap: Recap, language: Language) -> list[str]:

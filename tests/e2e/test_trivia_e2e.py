@@ -20,6 +20,7 @@ from tests.fakediscord import permissions as P
 from tests.fakediscord.botproc import BotProcess
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.fixtures import Shared
+from tests.fakediscord.models import Member, Message
 from tests.faults.helpers import (
     click_answer,
     is_question,
@@ -86,6 +87,44 @@ async def test_a_two_question_game_with_three_fans(shared: Shared) -> None:
     assert f"<@{silent.id}>" not in text
     stats = await (await emulator.slash(guild, channel, right, "trivia stats")).response()
     assert "2 right of 2" in str(stats.embeds[0])
+
+
+async def test_play_again_starts_the_same_game_anew_also_after_a_restart(shared: Shared) -> None:
+    emulator, guild = shared.emulator, shared.guild
+    channel = emulator.add_channel(guild, "again")
+    starter, friend = emulator.add_member(guild, "again-1"), emulator.add_member(guild, "again-2")
+    await emulator.slash(
+        guild, channel, starter, "trivia play", questions=1, seconds=12, topic="charts"
+    )
+    first = await emulator.wait_for_message(channel, is_question(1, 1), timeout=20)
+    shared.clock.advance(12)
+    standings = await emulator.wait_for_message(
+        channel, lambda m: "Final standings" in m.text, timeout=20
+    )
+    assert [b["label"] for b in standings.buttons] == ["Play again"]
+
+    async def again(presser: Member) -> Message:
+        click = await emulator.click(standings, "Play again", presser)
+        started = await click.response()
+        assert not started.is_ephemeral, started.embeds
+        text = started.embeds[0]["description"]
+        assert f"<@{presser.id}> started a quiz: **1** mixed question, **12 s**" in text
+        assert "Topic: **Charts and records**" in text  # the same settings
+        question = await emulator.wait_for_message(
+            channel, is_question(1, 1), timeout=20, after=click.message.id
+        )
+        assert question_of(question).topic == "charts"
+        return question
+
+    second = await again(friend)  # anyone in the channel may press it
+    assert question_of(second).id != question_of(first).id  # new questions
+    busy = await (await emulator.click(standings, "Play again", starter)).response()
+    assert busy.is_ephemeral and "already running" in busy.embeds[0]["description"]
+    await (await emulator.slash(guild, channel, friend, "trivia stop")).response()
+
+    await shared.bot.restart()
+    await again(starter)  # the old standings' button still works
+    await (await emulator.slash(guild, channel, starter, "trivia stop")).response()
 
 
 async def test_the_start_message_says_what_the_game_will_be(shared: Shared) -> None:

@@ -19,7 +19,7 @@ from bot.domain.clock import FakeClock
 from bot.domain.dataset import load_dataset
 from bot.domain.records import GameRecord
 from bot.domain.refusal import Refusal
-from bot.domain.trivia import GameState, OpenQuestion, Recap, Reveal, Standing
+from bot.domain.trivia import GameState, OpenQuestion, Recap, Rematch, Reveal, Standing
 from bot.i18n import Language, render
 from bot.services.content import ContentService
 from bot.services.games import Notice, TriviaRunner
@@ -68,7 +68,12 @@ class SlowChannel:
         self.closed.append(question.index)
 
     async def post_standings(
-        self, game: GameRecord, standings: list[Standing], recap: Recap, note: Notice | None
+        self,
+        game: GameRecord,
+        standings: list[Standing],
+        recap: Recap,
+        note: Notice | None,
+        rematch: Rematch | None,
     ) -> None:
         raise AssertionError("a stopped game's standings are the stop's reply, not a post")
 
