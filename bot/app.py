@@ -168,6 +168,7 @@ BUTTON_KINDS = (
     "reportform",
     "resolve",
     "again",
+    "half",
 )
 HEALTH_DATABASE_SECONDS = 1.5  # within /healthz's own 2 s
 

@@ -186,5 +186,7 @@ class Trivia(commands.Cog):
 
 
 async def setup(bot: LoveWinsAllBot) -> None:
-    bot.add_dynamic_items(ui.ChoiceButton, ui.ReportButton, ui.ResolveButton, ui.PlayAgainButton)
+    bot.add_dynamic_items(
+        ui.ChoiceButton, ui.ReportButton, ui.ResolveButton, ui.PlayAgainButton, ui.FiftyFiftyButton
+    )
     await bot.add_cog(Trivia(bot))

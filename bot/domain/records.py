@@ -82,6 +82,7 @@ class PlayerStats:
     rank: int | None
     daily_streak: int = 0  # daily questions answered right in a row, up to the latest
     best_daily_streak: int = 0
+    fifty_fifties: int = 0  # 50/50s used in this server's games
 
     @property
     def accuracy(self) -> float:

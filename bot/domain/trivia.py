@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -207,6 +207,32 @@ class AnswerOutcome(enum.Enum):
     CLOSED = "closed"  # no open question, past its deadline, or already revealed
 
 
+class HalfOutcome(enum.Enum):
+    """A click on "50/50"."""
+
+    SHOWN = "shown"  # two wrong choices are taken away for this player
+    NOT_OFFERED = "not_offered"  # an easy question (or a daily one): no 50/50
+    USED = "used"  # the player used it on this question already
+    ANSWERED = "answered"  # the player answered already: too late for a 50/50
+    CLOSED = "closed"  # no open question, past its deadline, or another question's button
+
+
+# 50/50 is offered on these questions: two wrong choices go, and a right answer scores half.
+FIFTY_FIFTY_DIFFICULTIES = ("medium", "hard")
+
+
+def offers_fifty_fifty(question: Question) -> bool:
+    """Whether a game's question has a 50/50: a medium or hard one with three choices or more
+    (a daily question has none)."""
+    return question.difficulty in FIFTY_FIFTY_DIFFICULTIES and len(question.choices) >= 3
+
+
+@dataclass(frozen=True, slots=True)
+class HalfResult:
+    outcome: HalfOutcome
+    left: tuple[int, ...] = ()  # SHOWN: the indexes of the two choices left, in their order
+
+
 class EndReason(enum.Enum):
     COMPLETED = "completed"  # the last question was revealed
     SILENT = "silent"  # nobody answered two questions in a row
@@ -348,6 +374,7 @@ class TriviaGame:
         self._choices: tuple[tuple[str, ...], ...] = tuple(tuple(c) for c in choices)
         self._opened_at: list[datetime] = []
         self._answers: list[dict[int, tuple[int, datetime]]] = []
+        self._halved: list[set[int]] = []  # who used 50/50, per opened question
         self._revealed = 0
         self._totals: dict[int, _PlayerTotals] = {}
         self._silent_in_a_row = 0
@@ -388,11 +415,13 @@ class TriviaGame:
         answers: Sequence[Mapping[int, tuple[int, datetime]]],
         revealed: int,
         ended: EndReason | None = None,
+        halved: Sequence[Collection[int]] = (),
     ) -> TriviaGame:
         """Rebuild a game from stored values, replaying it: `opened_at[k]` is when question k
         opened (one per opened question), `answers[k]` its recorded answers
         {user_id: (choice_index, answered_at)} (may be shorter), `revealed` how many questions
-        were revealed (always the first ones), `ended` set when the game was stopped.
+        were revealed (always the first ones), `ended` set when the game was stopped,
+        `halved[k]` the players who used 50/50 on question k.
         Recorded answers are trusted: they were checked when they came."""
         if not revealed <= len(opened_at) <= revealed + 1:
             raise ValueError("opened questions must be the revealed ones plus at most one")
@@ -410,6 +439,8 @@ class TriviaGame:
             if game.finished:
                 raise ValueError("stored game continues after it ended")
             game.open_question(opened)
+            if index < len(halved):
+                game._halved[index].update(halved[index])
             recorded = answers[index] if index < len(answers) else {}
             for user_id, (choice_index, answered_at) in sorted(
                 recorded.items(), key=lambda item: (item[1][1], item[0])
@@ -496,7 +527,44 @@ class TriviaGame:
             raise GameStateError("no question can be opened now")
         self._opened_at.append(at)
         self._answers.append({})
+        self._halved.append(set())
         return self._view(len(self._opened_at) - 1)
+
+    def fifty_fifty(
+        self, user_id: int, at: datetime, rng: random.Random, question_index: int | None = None
+    ) -> HalfResult:
+        """A click on "50/50": all but one wrong choice go for this player (the right one
+        never), once per question, only before they answer; a right answer then scores half.
+        `question_index`: the question the button belongs to."""
+        _require_aware(at)
+        index = self.current_index
+        if index is None or (question_index is not None and question_index != index):
+            return HalfResult(HalfOutcome.CLOSED)
+        if at > self._deadline(index):
+            return HalfResult(HalfOutcome.CLOSED)
+        if not offers_fifty_fifty(self._questions[index]):
+            return HalfResult(HalfOutcome.NOT_OFFERED)
+        if user_id in self._answers[index]:
+            return HalfResult(HalfOutcome.ANSWERED)
+        if user_id in self._halved[index]:
+            return HalfResult(HalfOutcome.USED)
+        self._halved[index].add(user_id)
+        return HalfResult(HalfOutcome.SHOWN, self.fifty_fifty_left(index, rng))
+
+    def fifty_fifty_left(self, index: int, rng: random.Random) -> tuple[int, ...]:
+        """The two choices a 50/50 leaves on question `index`: the right one and one wrong one
+        drawn by `rng`, in the order the question shows them."""
+        right = self.correct_index(index)
+        wrong = [i for i in range(len(self._choices[index])) if i != right]
+        return tuple(sorted((right, rng.choice(wrong))))
+
+    def used_fifty_fifty(self, user_id: int, index: int) -> bool:
+        return index < len(self._halved) and user_id in self._halved[index]
+
+    def forget_fifty_fifty(self, user_id: int, index: int) -> None:
+        """A 50/50 that could not be saved: as if it was never pressed."""
+        if index < len(self._halved):
+            self._halved[index].discard(user_id)
 
     def answer(
         self, user_id: int, choice_index: int, at: datetime, question_index: int | None = None
@@ -546,6 +614,8 @@ class TriviaGame:
             if correct:
                 elapsed = (answered_at - opened).total_seconds()
                 points = score_for(elapsed, self.seconds)
+                if user_id in self._halved[index]:  # after a 50/50: half, rounded up
+                    points = (points + 1) // 2
                 totals.points += points
                 totals.correct += 1
                 totals.streak += 1

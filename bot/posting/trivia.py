@@ -77,7 +77,9 @@ class DiscordTriviaChannel:
         with _channel_errors():
             message = await self._channel(game).send(
                 embed=ui.question_embed(question, language=language),
-                view=ui.question_view(game.id, question, language=language),
+                view=ui.question_view(
+                    game.id, question, fifty_fifty=game.kind is GameKind.GAME, language=language
+                ),
                 nonce=nonce,
             )
         return message.id

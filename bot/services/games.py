@@ -45,6 +45,8 @@ from bot.domain.trivia import (
     EndReason,
     GameKind,
     GameState,
+    HalfOutcome,
+    HalfResult,
     OpenQuestion,
     Recap,
     Rematch,
@@ -162,6 +164,16 @@ class Answered:
     question: Question
 
 
+@dataclass(frozen=True)
+class Halved:
+    """What a click on "50/50" came to: the outcome, and the two choices left (the dataset's
+    English labels, in the question's order) of `question`."""
+
+    result: HalfResult
+    question: Question
+    left: tuple[str, ...]
+
+
 class TriviaRunner:
     def __init__(
         self,
@@ -259,6 +271,7 @@ class TriviaRunner:
             opened_at=record.opened_at,
             answers=await self.store.game_answers(record.id),
             revealed=record.revealed,
+            halved=await self.store.game_halves(record.id),
         )
         live = LiveGame(record, game, record.current_message)
         self.live[record.id] = live
@@ -708,6 +721,40 @@ class TriviaRunner:
                     live.game.withdraw(user_id, index)
                     raise
         return Answered(result.outcome, _label(choices[index], result), live.game.questions[index])
+
+    async def fifty_fifty(
+        self,
+        *,
+        game_id: int,
+        index: int,
+        user_id: int,
+        channel_id: int | None,
+        guild_id: int | None,
+    ) -> Halved:
+        """A click on "50/50" (Refusal for a button that is not this game's): what it leaves
+        the player, recorded before they are shown it (so a restart still halves their
+        points); a daily question offers none."""
+        live = self.live.get(game_id)
+        if live is None:
+            raise Refusal("trivia.answer.game_ended")
+        if channel_id != live.record.channel_id or (guild_id or 0) != live.record.guild_id:
+            raise Refusal("trivia.answer.other_channel")
+        if not 0 <= index < len(live.game.choices):
+            raise Refusal("trivia.answer.not_a_choice")
+        question = live.game.questions[index]
+        if live.daily:
+            return Halved(HalfResult(HalfOutcome.NOT_OFFERED), question, ())
+        async with live.lock:  # with the answers: never after this player's own answer
+            now = self.clock.now()
+            result = live.game.fifty_fifty(user_id, now, self.rng, question_index=index)
+            if result.outcome is HalfOutcome.SHOWN:
+                try:
+                    await self.store.record_half(game_id, index, user_id, now)
+                except BaseException:
+                    live.game.forget_fifty_fifty(user_id, index)
+                    raise
+        labels = live.game.choices[index]
+        return Halved(result, question, tuple(labels[i] for i in result.left))
 
 
 def _label(labels: tuple[str, ...], result: AnswerResult) -> str | None:

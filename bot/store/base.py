@@ -166,6 +166,14 @@ class TriviaStore(Protocol):
     async def game_answers(self, game_id: int) -> list[dict[int, tuple[int, dt.datetime]]]:
         """Every recorded answer: per question index, {user_id: (choice_index, answered_at)}."""
 
+    async def record_half(
+        self, game_id: int, index: int, user_id: int, used_at: dt.datetime
+    ) -> bool:
+        """Store that a player used 50/50 on question `index`; False when they had already."""
+
+    async def game_halves(self, game_id: int) -> list[set[int]]:
+        """Who used 50/50, per question index."""
+
     async def record_reveal(
         self,
         game_id: int,

@@ -39,6 +39,7 @@ TABLE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "trivia_games",
             "trivia_answers",
+            "trivia_halves",
             "trivia_scores",
             "trivia_asked",
             "trivia_totals",

@@ -308,6 +308,15 @@ PLAYER_TOTALS = sql(
     "SELECT points, correct, answered, best_streak FROM trivia_totals"
     " WHERE guild_id = ? AND period = 'all' AND user_id = ?"
 )
+RECORD_HALF = sql(
+    "INSERT INTO trivia_halves (game_id, question_index, user_id, used_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
+GAME_HALVES = sql("SELECT question_index, user_id FROM trivia_halves WHERE game_id = ?")
+PLAYER_HALVES = sql(
+    "SELECT COUNT(*) FROM trivia_halves JOIN trivia_games ON trivia_games.id = game_id"
+    " WHERE trivia_games.guild_id = ? AND user_id = ?"
+)
 PLAYER_GAMES = sql(
     "SELECT COUNT(DISTINCT game_id) FROM trivia_scores WHERE guild_id = ? AND user_id = ?"
 )
@@ -669,6 +678,20 @@ class SqlStore(ABC):
         added = await self._auto.execute(RECORD_ANSWER, game_id, index, user_id, choice_index, at)
         return added == 1
 
+    async def record_half(
+        self, game_id: int, index: int, user_id: int, used_at: dt.datetime
+    ) -> bool:
+        at = self._dialect.write_instant(used_at)
+        return await self._auto.execute(RECORD_HALF, game_id, index, user_id, at) == 1
+
+    async def game_halves(self, game_id: int) -> list[set[int]]:
+        halves: list[set[int]] = []
+        for index, user_id in await self._auto.rows(GAME_HALVES, game_id):
+            while len(halves) <= index:
+                halves.append(set())
+            halves[index].add(int(user_id))
+        return halves
+
     async def game_answers(self, game_id: int) -> list[dict[int, tuple[int, dt.datetime]]]:
         read_instant = self._dialect.read_instant
         answers: list[dict[int, tuple[int, dt.datetime]]] = []
@@ -790,6 +813,7 @@ class SqlStore(ABC):
         totals = await self._auto.row(PLAYER_TOTALS, guild_id, user_id)
         points, correct, answered, best_streak = (int(v) for v in totals or (0, 0, 0, 0))
         games = await self._auto.value(PLAYER_GAMES, guild_id, user_id)
+        halves = await self._auto.value(PLAYER_HALVES, guild_id, user_id)
         ranked = await self.leaderboard_row(guild_id, user_id, "all")
         daily = (await self.daily_streaks(guild_id, [user_id])).get(user_id, DailyStreak())
         return PlayerStats(
@@ -802,6 +826,7 @@ class SqlStore(ABC):
             correct=correct,
             best_streak=best_streak,
             rank=ranked.rank if ranked else None,  # only players with points are ranked
+            fifty_fifties=int(halves or 0),
         )
 
     async def add_report(

@@ -29,6 +29,7 @@ from bot.domain.schedule import ALL_DAYS, PostKind
 from bot.domain.trivia import (
     MIXED,
     AnswerOutcome,
+    HalfOutcome,
     OpenQuestion,
     Recap,
     Rematch,
@@ -37,11 +38,12 @@ from bot.domain.trivia import (
     asked,
     choice_text,
     explained,
+    offers_fifty_fifty,
     shuffled_choices,
 )
 from bot.errors import BotCannot, OneErrorPath, UserError, respond
 from bot.i18n import Language, language_of, msg, render
-from bot.services.games import DAILY_SECONDS, Notice
+from bot.services.games import DAILY_SECONDS, Halved, Notice
 from bot.ui.details import DetailsButton
 from bot.ui.embeds import COLOUR, ERROR_COLOUR, _embed, clip, join_within, short_source, topic_label
 from bot.ui.notices import permission_names
@@ -305,13 +307,72 @@ def sample_question(
 
 
 def question_view(
-    game_id: int, view: OpenQuestion, *, language: Language = Language.EN
+    game_id: int, view: OpenQuestion, *, fifty_fifty: bool = False, language: Language = Language.EN
 ) -> discord.ui.View:
+    """An open question's buttons: one per choice, and "50/50" when `fifty_fifty` (a game's
+    medium or hard question)."""
     buttons = discord.ui.View(timeout=None)
     labels = _labels(view.question, view.choices, language)
     for choice, label in enumerate(labels):
         buttons.add_item(ChoiceButton(game_id, view.index, choice, label))
+    if fifty_fifty and offers_fifty_fifty(view.question):
+        buttons.add_item(FiftyFiftyButton(game_id, view.index, language))
     return buttons
+
+
+class FiftyFiftyButton(
+    OneErrorPath,
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"lwa:half:(?P<game>\d{1,18}):(?P<index>\d{1,2})",
+):
+    """Shows the presser alone the question's two choices left (the right one among them);
+    a right answer then scores half. Once per player per question, before answering."""
+
+    private = True
+
+    def __init__(self, game_id: int, index: int, language: Language = Language.EN) -> None:
+        self.game_id, self.index = game_id, index
+        super().__init__(
+            discord.ui.Button(
+                label=render("trivia.half.button", language),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"lwa:half:{game_id}:{index}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> FiftyFiftyButton:
+        return cls(int(match["game"]), int(match["index"]))
+
+    async def clicked(self, interaction: discord.Interaction[Any]) -> None:
+        bot: LoveWinsAllBot = interaction.client
+        halved = await bot.games.fifty_fifty(
+            game_id=self.game_id,
+            index=self.index,
+            user_id=interaction.user.id,
+            channel_id=interaction.channel_id,
+            guild_id=interaction.guild_id,
+        )
+        await respond(interaction, embed=halved_embed(halved, language_of(interaction.locale)))
+
+
+def halved_embed(halved: Halved, language: Language = Language.EN) -> discord.Embed:
+    """A 50/50's private reply: the two choices left, or why there are none to show."""
+    outcome = halved.result.outcome
+    if outcome is HalfOutcome.SHOWN:
+        first, second = (choice_text(halved.question, label, language) for label in halved.left)
+        text = render("trivia.half.shown", language, first=first, second=second)
+    elif outcome is HalfOutcome.USED:
+        text = render("trivia.half.used", language)
+    elif outcome is HalfOutcome.ANSWERED:
+        text = render("trivia.half.answered", language)
+    elif outcome is HalfOutcome.NOT_OFFERED:
+        text = render("trivia.half.not_offered", language)
+    else:
+        text = render("trivia.answer.closed", language)
+    return discord.Embed(description=text, colour=COLOUR)
 
 
 def reveal_embed(
@@ -731,6 +792,7 @@ def stats_embed(stats: PlayerStats, *, language: Language = Language.EN) -> disc
     )
     field(msg("trivia.stats.accuracy"), f"{stats.accuracy:.0%}")
     field(msg("trivia.stats.best_streak"), str(stats.best_streak))
+    field(msg("trivia.stats.fifty_fifties"), str(stats.fifty_fifties))
     field(
         msg("trivia.stats.daily_streak"),
         render(

@@ -14,6 +14,7 @@ from bot.domain.trivia import (
     DailyStreak,
     EndReason,
     GameStateError,
+    HalfOutcome,
     NotEnoughQuestions,
     Recap,
     TriviaGame,
@@ -320,6 +321,81 @@ def test_a_one_question_game_without_a_right_answer_has_no_highlights() -> None:
     game.answer(ALICE, wrong(game), START + timedelta(seconds=3))
     game.reveal(START + timedelta(seconds=20))
     assert game.recap() == Recap()  # no right answer, no streak, no second question
+
+
+# --- 50/50 -----------------------------------------------------------------------------------
+
+
+def medium_game(count: int = 2, seconds: int = 20) -> TriviaGame:
+    return TriviaGame.start(
+        game_id=2,
+        channel_id=55,
+        starter_id=ALICE,
+        questions=[question(f"m{n}", difficulty="medium") for n in range(count)],
+        seconds=seconds,
+        rng=random.Random(3),
+    )
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_fifty_fifty_leaves_the_right_choice_and_one_wrong_one(seed: int) -> None:
+    game = medium_game()
+    game.open_question(START)
+    shown = game.fifty_fifty(ALICE, START + timedelta(seconds=1), random.Random(seed))
+    assert shown.outcome is HalfOutcome.SHOWN
+    assert len(shown.left) == 2 and right(game) in shown.left
+    assert list(shown.left) == sorted(shown.left)  # in the order the question shows them
+
+
+def test_fifty_fifty_once_per_player_only_before_answering_and_in_time() -> None:
+    game = medium_game()
+    game.open_question(START)
+    rng, soon = random.Random(1), START + timedelta(seconds=2)
+    assert game.fifty_fifty(ALICE, soon, rng).outcome is HalfOutcome.SHOWN
+    assert game.fifty_fifty(ALICE, soon, rng).outcome is HalfOutcome.USED
+    game.answer(BOB, wrong(game), soon)
+    assert game.fifty_fifty(BOB, soon, rng).outcome is HalfOutcome.ANSWERED
+    late = START + timedelta(seconds=21)
+    assert game.fifty_fifty(CAROL, late, rng).outcome is HalfOutcome.CLOSED
+    assert game.fifty_fifty(CAROL, soon, rng, question_index=1).outcome is HalfOutcome.CLOSED
+    easy = new_game()
+    easy.open_question(START)
+    assert easy.fifty_fifty(ALICE, soon, rng).outcome is HalfOutcome.NOT_OFFERED
+
+
+def test_a_right_answer_after_fifty_fifty_scores_half() -> None:
+    game = medium_game()
+    game.open_question(START)
+    at = START + timedelta(seconds=5)
+    game.fifty_fifty(ALICE, at, random.Random(1))
+    game.answer(ALICE, right(game), at)
+    game.answer(BOB, right(game), at)
+    points = {r.user_id: r.points for r in game.reveal(START + timedelta(seconds=20)).results}
+    assert points[BOB] == score_for(5, 20) == 875
+    assert points[ALICE] == 438  # half of 875, rounded up
+
+
+def test_a_restored_game_remembers_who_used_fifty_fifty() -> None:
+    game = medium_game()
+    game.open_question(START)
+    at = START + timedelta(seconds=5)
+    game.fifty_fifty(ALICE, at, random.Random(1))
+    game.answer(ALICE, right(game), at)
+    restored = TriviaGame.restore(
+        game_id=2,
+        channel_id=55,
+        starter_id=ALICE,
+        questions=game.questions,
+        choices=game.choices,
+        seconds=20,
+        opened_at=game.opened_at,
+        answers=[game.answers(0)],
+        revealed=0,
+        halved=[{ALICE}],
+    )
+    assert restored.used_fifty_fifty(ALICE, 0)
+    [result] = restored.reveal(START + timedelta(seconds=20)).results
+    assert result.points == 438
 
 
 # --- ending ----------------------------------------------------------------------------------

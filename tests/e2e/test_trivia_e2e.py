@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain.trivia import offers_fifty_fifty
 from bot.services.games import REVEAL_PAUSE_SECONDS
 from tests.dataset_factory import write_dataset
 from tests.e2e.helpers import NO_PINGS, dataset, posts
@@ -22,6 +23,7 @@ from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.fixtures import Shared
 from tests.fakediscord.models import Member, Message
 from tests.faults.helpers import (
+    choice_buttons,
     click_answer,
     is_question,
     question_of,
@@ -43,8 +45,11 @@ async def test_a_two_question_game_with_three_fans(shared: Shared) -> None:
     for n in (1, 2):
         message = await emulator.wait_for_message(channel, is_question(n, 2), timeout=20)
         question = question_of(message)
-        assert 2 <= len(message.buttons) <= 4
-        assert sorted(b["label"] for b in message.buttons) == sorted(question.choices)
+        choices = choice_buttons(message)
+        assert 2 <= len(choices) <= 4
+        assert sorted(b["label"] for b in choices) == sorted(question.choices)
+        fifty = offers_fifty_fifty(question)  # medium and hard ones, with 3 choices or more
+        assert [b["label"] for b in message.buttons if b not in choices] == ["50/50"] * fifty
         assert message.allowed_mentions == NO_PINGS
         assert "Locked in" in await click_answer(emulator, message, right, question.answer)
         assert "already answered" in await click_answer(
@@ -125,6 +130,56 @@ async def test_play_again_starts_the_same_game_anew_also_after_a_restart(shared:
     await shared.bot.restart()
     await again(starter)  # the old standings' button still works
     await (await emulator.slash(guild, channel, starter, "trivia stop")).response()
+
+
+async def test_fifty_fifty_halves_a_right_answer_once_and_only_before_answering(
+    shared: Shared,
+) -> None:
+    emulator, guild = shared.emulator, shared.guild
+    channel = emulator.add_channel(guild, "half")
+    helped, unaided = emulator.add_member(guild, "half-1"), emulator.add_member(guild, "half-2")
+    for _ in range(10):  # a medium question with three choices or more (true/false has none)
+        after = max((m.id for m in emulator.channel_messages(channel)), default=0)
+        await emulator.slash(
+            guild, channel, helped, "trivia play", questions=1, seconds=10, difficulty="medium"
+        )
+        message = await emulator.wait_for_message(
+            channel, is_question(1, 1), timeout=20, after=after
+        )
+        asked = question_of(message)
+        labels = [b["label"] for b in message.buttons]
+        if len(asked.choices) >= 3:
+            assert "50/50" in labels
+            break
+        assert "50/50" not in labels  # two choices: nothing to take away
+        await (await emulator.slash(guild, channel, helped, "trivia stop")).response()
+    else:
+        pytest.fail("no medium question with three choices in ten games")
+
+    shown = await (await emulator.click(message, "50/50", helped)).response()
+    assert shown.is_ephemeral
+    left = re.findall(r"\*\*(.+?)\*\*", shown.embeds[0]["description"])
+    assert len(left) == 2 and asked.answer in left and set(left) <= set(asked.choices)
+    again = await (await emulator.click(message, "50/50", helped)).response()
+    assert "already" in again.embeds[0]["description"]  # once per question
+    assert "Locked in" in await click_answer(emulator, message, helped, asked.answer)
+    assert "Locked in" in await click_answer(emulator, message, unaided, asked.answer)
+    late = await (await emulator.click(message, "50/50", unaided)).response()
+    assert "answered this question already" in late.embeds[0]["description"]
+
+    shared.clock.advance(10)
+    await emulator.wait_for_message(channel, lambda m: "Final standings" in m.text, timeout=20)
+
+    async def stats(member: Member) -> dict[str, str]:
+        reply = await (
+            await emulator.slash(guild, channel, member, "trivia stats", member=member)
+        ).response()
+        return {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
+
+    mine, theirs = await stats(helped), await stats(unaided)
+    points, full = int(mine["Points"].replace(",", "")), int(theirs["Points"].replace(",", ""))
+    assert abs(2 * points - full) <= 15, (points, full)  # half, for answers a moment apart
+    assert mine["50/50s used"] == "1" and theirs["50/50s used"] == "0"
 
 
 async def test_the_start_message_says_what_the_game_will_be(shared: Shared) -> None:
@@ -220,7 +275,7 @@ async def test_two_hundred_fans_click_at_once(shared: Shared) -> None:
     await start_game(emulator, guild, channel, fans[0], questions=1, seconds=15)
     message = await emulator.wait_for_message(channel, is_question(1, 1), timeout=20)
     question = question_of(message)
-    labels = [b["label"] for b in message.buttons]
+    labels = [b["label"] for b in choice_buttons(message)]
     clicks = await asyncio.gather(
         *(emulator.click(message, labels[n % len(labels)], fan) for n, fan in enumerate(fans))
     )

@@ -86,6 +86,20 @@ async def test_one_answer_per_player_per_question_even_when_clicks_race(store: S
     assert len(stored) == 1 and list(stored[0]) == [7]
 
 
+async def test_a_fifty_fifty_is_kept_once_per_player_per_question_and_counted(
+    store: Store,
+) -> None:
+    game = await new_game(store)
+    await store.open_question(game.id, 0, T0, 1)
+    used = await asyncio.gather(*(store.record_half(game.id, 0, 7, T0) for _ in range(5)))
+    assert used.count(True) == 1  # two clicks racing: one 50/50
+    await store.open_question(game.id, 1, T0, 2)
+    assert await store.record_half(game.id, 1, 8, T0)
+    assert await store.game_halves(game.id) == [{7}, {8}]  # what a restart replays
+    assert (await store.player_stats(GUILD, 7)).fifty_fifties == 1
+    assert (await store.player_stats(GUILD, 9)).fifty_fifties == 0
+
+
 async def test_many_players_answers_are_all_kept(store: Store) -> None:
     game = await new_game(store)
     await store.open_question(game.id, 0, T0, 1)
