@@ -37,6 +37,7 @@ from bot.metrics import Metrics
 from bot.posting import DiscordTriviaChannel, ScheduledPosts
 from bot.scheduler import Dispatcher
 from bot.services.content import BagScope, ContentService
+from bot.services.daily import DailyChallenge
 from bot.services.games import TriviaRunner
 from bot.services.schedules import ScheduleService
 from bot.services.scores import Scores
@@ -57,6 +58,7 @@ EXTENSIONS = (
     "bot.cogs.about",
     "bot.cogs.help",
     "bot.cogs.trivia",
+    "bot.cogs.daily",
     "bot.cogs.schedules",
     "bot.cogs.settings",
 )
@@ -169,6 +171,8 @@ BUTTON_KINDS = (
     "resolve",
     "again",
     "half",
+    "d",
+    "dshare",
 )
 HEALTH_DATABASE_SECONDS = 1.5  # within /healthz's own 2 s
 
@@ -214,6 +218,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         self.dispatcher: Dispatcher | None = None  # scheduled posts (SPEC §6)
         self.schedules = ScheduleService(store, self.clock, wake=self._wake_dispatcher)
         self.scores = Scores(store, self.content, self.clock)
+        self.daily = DailyChallenge(store, dataset, self.clock)
         self.servers = ServerSettings(store)
         self._behind: set[asyncio.Task[None]] = set()  # a fan's news, told behind an answer
         self._max_concurrency: int | None = None  # Discord's, for IDENTIFY turns

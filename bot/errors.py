@@ -67,9 +67,12 @@ class Deferral:
     after `DEFER_AFTER_SECONDS` of work (or `DEFER_BY_AGE_SECONDS` after Discord created it),
     it is deferred ("thinking…"). The fast path costs one timer, no task."""
 
-    def __init__(self, interaction: discord.Interaction[Any], *, ephemeral: bool) -> None:
+    def __init__(
+        self, interaction: discord.Interaction[Any], *, ephemeral: bool, update: bool = False
+    ) -> None:
         self.interaction = interaction
         self.ephemeral = ephemeral
+        self.update = update  # a button whose answer edits its own message (`update`)
         self._task: asyncio.Task[None] | None = None
         age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
         delay = max(0.0, min(DEFER_AFTER_SECONDS, DEFER_BY_AGE_SECONDS - age))
@@ -82,7 +85,10 @@ class Deferral:
         self._task = asyncio.get_running_loop().create_task(self._send())
 
     async def _send(self) -> None:
-        await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+        if self.update:  # "thinking" on the message itself, which the answer then edits
+            await self.interaction.response.defer()
+        else:
+            await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
         _acknowledged(self.interaction, deferred=True)
 
     async def settle(self) -> None:
@@ -93,10 +99,11 @@ class Deferral:
                 await self._task
 
 
-def arm(interaction: discord.Interaction[Any], *, ephemeral: bool) -> None:
-    """Start the interaction's `Deferral` (once: a second call keeps the first)."""
+def arm(interaction: discord.Interaction[Any], *, ephemeral: bool, update: bool = False) -> None:
+    """Start the interaction's `Deferral` (once: a second call keeps the first); `update`: a
+    button that answers by editing its own message."""
     if DEFERRAL not in interaction.extras:
-        interaction.extras[DEFERRAL] = Deferral(interaction, ephemeral=ephemeral)
+        interaction.extras[DEFERRAL] = Deferral(interaction, ephemeral=ephemeral, update=update)
 
 
 def is_private(command: object) -> bool:
@@ -121,6 +128,19 @@ async def respond(
         await interaction.followup.send(**reply, ephemeral=private)
     else:
         await interaction.response.send_message(**reply, ephemeral=private)
+        _acknowledged(interaction, deferred=False)
+
+
+async def update(interaction: discord.Interaction[Any], **reply: Any) -> None:
+    """Answer a button's click by editing the message it is on (edit_message keyword
+    arguments): as the response, or after the deferral, by editing the original."""
+    deferral: Deferral | None = interaction.extras.get(DEFERRAL)
+    if deferral is not None:
+        await deferral.settle()
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**reply)
+    else:
+        await interaction.response.edit_message(**reply)
         _acknowledged(interaction, deferred=False)
 
 
@@ -272,17 +292,19 @@ def _for_servers_only(command: object) -> bool:
 
 class OneErrorPath:
     """Mixin for the bot's DynamicItems: their callback runs `clicked`, armed against the
-    3-second limit (ephemeral when `private`; not at all when `defers` is False, for a button
-    whose answer is a form or an edit, which cannot follow a deferral), and whatever it raises
+    3-second limit (ephemeral when `private`; as an edit of its own message when `updates`;
+    not at all when `defers` is False, for a button whose answer is a form, which cannot follow
+    a deferral), and whatever it raises
     goes down the one error path (discord.py would only log it, and the user would see "This
     interaction failed")."""
 
     private: bool = False
     defers: bool = True
+    updates: bool = False  # answers by editing its own message (`update`)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         if self.defers:
-            arm(interaction, ephemeral=self.private)
+            arm(interaction, ephemeral=self.private, update=self.updates)
         try:
             await self.clicked(interaction)
         except Exception as error:

@@ -48,6 +48,15 @@ class GameRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ChallengeDay:
+    """A daily challenge's questions as the store pinned them the first time anyone played
+    it, and each one's choices in the order shown."""
+
+    question_ids: tuple[str, ...]
+    choices: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ScoreRow:
     """One answer of a revealed question, as it goes into the leaderboard."""
 

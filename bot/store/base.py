@@ -11,7 +11,9 @@ import random
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol
 
+from bot.domain.daily import Attempt, BoardRow, StreakRow
 from bot.domain.records import (
+    ChallengeDay,
     GameAlreadyRunning,
     GameRecord,
     LeaderRow,
@@ -31,6 +33,7 @@ from bot.domain.trivia import DailyStreak, GameKind, GameState
 
 __all__ = [
     "BagStore",
+    "ChallengeStore",
     "DatabaseStore",
     "GameAlreadyRunning",
     "GameRecord",
@@ -254,6 +257,50 @@ class TriviaStore(Protocol):
         nothing to tell (one read, no write)."""
 
 
+class ChallengeStore(Protocol):
+    """The daily challenge (SPEC §4 /daily): its days, fans' attempts, runs of days and boards.
+    `day` is always the challenge's number (`bot.domain.daily.number_of`)."""
+
+    async def challenge_day(self, day: int) -> ChallengeDay | None:
+        """The day's questions, if anyone played it yet."""
+
+    async def pin_challenge_day(
+        self,
+        day: int,
+        question_ids: Sequence[str],
+        choices: Sequence[Sequence[str]],
+        at: dt.datetime,
+    ) -> ChallengeDay:
+        """Pin the day's questions unless another process did first; the ones pinned."""
+
+    async def start_challenge(
+        self, user_id: int, day: int, at: dt.datetime, guild_id: int | None
+    ) -> Attempt:
+        """The fan's attempt at the day, started at `at` unless it was started before; in a
+        server, the fan is on its board for the day."""
+
+    async def challenge_attempt(self, user_id: int, day: int) -> Attempt | None: ...
+
+    async def answer_challenge(
+        self, user_id: int, day: int, index: int, choice: int, correct: bool, at: dt.datetime
+    ) -> tuple[bool, Attempt | None]:
+        """Record the answer to question `index` if it is the one the fan is on (the last
+        one also finishes the attempt and moves their run of days on, in the same
+        transaction): whether it was recorded, and the attempt as it stands."""
+
+    async def share_challenge(self, guild_id: int, day: int, user_id: int, at: dt.datetime) -> bool:
+        """Note the fan shared the day's result in the server (and is on its board): False if
+        they already had."""
+
+    async def challenge_board(
+        self, guild_id: int, day: int, limit: int = 10
+    ) -> tuple[list[BoardRow], int]:
+        """The server's finished attempts of the day, best first, and how many there are."""
+
+    async def challenge_streaks(self, guild_id: int, today: int, limit: int = 5) -> list[StreakRow]:
+        """The longest runs of days still alive on `today` among the server's players."""
+
+
 class ScheduleStore(Protocol):
     """Moderators' schedules and their runs (SPEC §6)."""
 
@@ -356,7 +403,14 @@ class GatewayStore(Protocol):
 
 
 class Store(
-    DatabaseStore, SettingsStore, BagStore, TriviaStore, ScheduleStore, GatewayStore, Protocol
+    DatabaseStore,
+    SettingsStore,
+    BagStore,
+    TriviaStore,
+    ChallengeStore,
+    ScheduleStore,
+    GatewayStore,
+    Protocol,
 ):
     """Everything the bot keeps (SPEC §7). A backend implements all of it; the store contract
     tests (tests/store) run against every backend."""

@@ -24,7 +24,19 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from bot.domain import schedule as schedule_rules
 from bot.domain.clock import Clock
+from bot.domain.daily import (
+    QUESTIONS_PER_DAY,
+    Answer,
+    Attempt,
+    BoardRow,
+    Result,
+    Streak,
+    StreakRow,
+    elapsed_seconds,
+    marks,
+)
 from bot.domain.records import (
+    ChallengeDay,
     GameAlreadyRunning,
     GameRecord,
     LeaderRow,
@@ -416,6 +428,74 @@ SET_IDENTIFY_SLOT = sql(
     " ON CONFLICT (bucket) DO UPDATE SET slot_at = excluded.slot_at"
 )
 
+# The daily challenge (/daily): a day's pinned questions, a fan's attempt and answers, their
+# run of days, and who played in which server.
+CHALLENGE_DAY = sql("SELECT question_ids, choices FROM challenge_days WHERE day = ?")
+PIN_CHALLENGE_DAY = sql(
+    "INSERT INTO challenge_days (day, question_ids, choices, created_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (day) DO NOTHING"
+)
+START_ATTEMPT = sql(
+    "INSERT INTO challenge_attempts (user_id, day, started_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (user_id, day) DO NOTHING"
+)
+ATTEMPT = sql(
+    "SELECT started_at, finished_at, correct, seconds, streak FROM challenge_attempts"
+    " WHERE user_id = ? AND day = ?"
+)
+# An answer's transaction holds its attempt's row: two devices answering at once take turns.
+LOCK_ATTEMPT = sql(
+    "SELECT started_at, finished_at, correct, seconds, streak FROM challenge_attempts"
+    " WHERE user_id = ? AND day = ?{lock_rows}"
+)
+ATTEMPT_ANSWERS = sql(
+    "SELECT question_index, choice_index, correct, answered_at FROM challenge_answers"
+    " WHERE user_id = ? AND day = ? ORDER BY question_index"
+)
+ADD_CHALLENGE_ANSWER = sql(
+    "INSERT INTO challenge_answers (user_id, day, question_index, choice_index, correct,"
+    " answered_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+FINISH_ATTEMPT = sql(
+    "UPDATE challenge_attempts SET finished_at = ?, correct = ?, seconds = ?, streak = ?"
+    " WHERE user_id = ? AND day = ? AND finished_at IS NULL"
+)
+CHALLENGE_STREAK = sql(
+    "SELECT current, best, last_day FROM challenge_streaks WHERE user_id = ?{lock_rows}"
+)
+SET_CHALLENGE_STREAK = sql(
+    "INSERT INTO challenge_streaks (user_id, current, best, last_day) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (user_id) DO UPDATE SET current = excluded.current, best = excluded.best,"
+    " last_day = excluded.last_day"
+)
+ON_BOARD = sql(
+    "INSERT INTO challenge_boards (guild_id, day, user_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+)
+# A result is shared once per server and day: the first share writes `shared_at`, a second
+# changes no row.
+SHARE_ON_BOARD = sql(
+    "INSERT INTO challenge_boards (guild_id, day, user_id, shared_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (guild_id, day, user_id) DO UPDATE SET shared_at = excluded.shared_at"
+    " WHERE challenge_boards.shared_at IS NULL"
+)
+BOARD = sql(
+    "SELECT a.user_id, a.correct, a.seconds, a.streak FROM challenge_boards AS b"
+    " JOIN challenge_attempts AS a ON a.user_id = b.user_id AND a.day = b.day"
+    " WHERE b.guild_id = ? AND b.day = ? AND a.finished_at IS NOT NULL"
+    " ORDER BY a.correct DESC, a.seconds, a.user_id LIMIT ?"
+)
+BOARD_PLAYERS = sql(
+    "SELECT COUNT(*) FROM challenge_boards AS b"
+    " JOIN challenge_attempts AS a ON a.user_id = b.user_id AND a.day = b.day"
+    " WHERE b.guild_id = ? AND b.day = ? AND a.finished_at IS NOT NULL"
+)
+BOARD_STREAKS = sql(
+    "SELECT s.user_id, s.current FROM challenge_streaks AS s"
+    " WHERE s.last_day >= ? AND s.current > 0 AND s.user_id IN"
+    " (SELECT b.user_id FROM challenge_boards AS b WHERE b.guild_id = ?)"
+    " ORDER BY s.current DESC, s.last_day DESC, s.user_id LIMIT ?"
+)
+
 # --- how a backend runs them ------------------------------------------------------------------
 
 
@@ -791,6 +871,123 @@ class SqlStore(ABC):
                 await tx.execute(SET_LATEST_DAILY, guild_id, game_id)
 
         await self._transaction(work)
+
+    # --- the daily challenge --------------------------------------------------------------------
+
+    async def challenge_day(self, day: int) -> ChallengeDay | None:
+        row = await self._auto.row(CHALLENGE_DAY, day)
+        return self._challenge_day(row) if row is not None else None
+
+    async def pin_challenge_day(
+        self,
+        day: int,
+        question_ids: Sequence[str],
+        choices: Sequence[Sequence[str]],
+        at: dt.datetime,
+    ) -> ChallengeDay:
+        async def work(tx: Transaction) -> ChallengeDay:
+            await tx.execute(
+                PIN_CHALLENGE_DAY,
+                day,
+                json.dumps(list(question_ids)),
+                json.dumps([list(c) for c in choices]),
+                self._dialect.write_instant(at),
+            )
+            row = await tx.row(CHALLENGE_DAY, day)  # the first to pin it won
+            assert row is not None
+            return self._challenge_day(row)
+
+        return await self._transaction(work)
+
+    @staticmethod
+    def _challenge_day(row: Row) -> ChallengeDay:
+        return ChallengeDay(
+            question_ids=tuple(json.loads(str(row[0]))),
+            choices=tuple(tuple(c) for c in json.loads(str(row[1]))),
+        )
+
+    async def start_challenge(
+        self, user_id: int, day: int, at: dt.datetime, guild_id: int | None
+    ) -> Attempt:
+        async def work(tx: Transaction) -> Attempt:
+            await tx.execute(START_ATTEMPT, user_id, day, self._dialect.write_instant(at))
+            if guild_id is not None:
+                await tx.execute(ON_BOARD, guild_id, day, user_id)
+            attempt = await self._attempt(tx, user_id, day, ATTEMPT)
+            assert attempt is not None
+            return attempt
+
+        return await self._transaction(work)
+
+    async def challenge_attempt(self, user_id: int, day: int) -> Attempt | None:
+        return await self._attempt(self._auto, user_id, day, ATTEMPT)
+
+    async def _attempt(self, session: Session, user_id: int, day: int, q: Sql) -> Attempt | None:
+        row = await session.row(q, user_id, day)
+        if row is None:
+            return None
+        read_instant = self._dialect.read_instant
+        started_at, finished_at, _correct, seconds, streak = row
+        answers = tuple(
+            Answer(int(choice), bool(correct), read_instant(answered_at))
+            for _index, choice, correct, answered_at in await session.rows(
+                ATTEMPT_ANSWERS, user_id, day
+            )
+        )
+        result = None
+        if finished_at is not None:
+            result = Result(day, marks(answers), int(seconds), int(streak))
+        return Attempt(day, read_instant(started_at), answers, result)
+
+    async def answer_challenge(
+        self, user_id: int, day: int, index: int, choice: int, correct: bool, at: dt.datetime
+    ) -> tuple[bool, Attempt | None]:
+        written = self._dialect.write_instant(at)
+
+        async def work(tx: Transaction) -> tuple[bool, Attempt | None]:
+            attempt = await self._attempt(tx, user_id, day, LOCK_ATTEMPT)
+            if attempt is None or attempt.result is not None or attempt.next_index != index:
+                return False, attempt  # not started, over, or this question was answered
+            await tx.execute(
+                ADD_CHALLENGE_ANSWER, user_id, day, index, choice, int(correct), written
+            )
+            answers = (*attempt.answers, Answer(choice, correct, at))
+            if len(answers) < QUESTIONS_PER_DAY:
+                return True, Attempt(day, attempt.started_at, answers)
+            row = await tx.row(CHALLENGE_STREAK, user_id)
+            before = Streak() if row is None else Streak(int(row[0]), int(row[1]), int(row[2]))
+            streak = before.after(day)
+            result = Result(
+                day, marks(answers), elapsed_seconds(attempt.started_at, at), streak.current
+            )
+            await tx.execute(
+                FINISH_ATTEMPT, written, result.correct, result.seconds, result.streak, user_id, day
+            )
+            if streak != before:
+                await tx.execute(
+                    SET_CHALLENGE_STREAK, user_id, streak.current, streak.best, streak.last_day
+                )
+            return True, Attempt(day, attempt.started_at, answers, result)
+
+        return await self._transaction(work)
+
+    async def share_challenge(self, guild_id: int, day: int, user_id: int, at: dt.datetime) -> bool:
+        written = self._dialect.write_instant(at)
+        return await self._auto.execute(SHARE_ON_BOARD, guild_id, day, user_id, written) == 1
+
+    async def challenge_board(
+        self, guild_id: int, day: int, limit: int = 10
+    ) -> tuple[list[BoardRow], int]:
+        rows = [
+            BoardRow(int(user), int(correct), QUESTIONS_PER_DAY, int(seconds), int(streak))
+            for user, correct, seconds, streak in await self._auto.rows(BOARD, guild_id, day, limit)
+        ]
+        players = int(await self._auto.value(BOARD_PLAYERS, guild_id, day) or 0)
+        return rows, players
+
+    async def challenge_streaks(self, guild_id: int, today: int, limit: int = 5) -> list[StreakRow]:
+        rows = await self._auto.rows(BOARD_STREAKS, today - 1, guild_id, limit)
+        return [StreakRow(int(user), int(current)) for user, current in rows]
 
     async def end_game(self, game_id: int, state: GameState, ended_at: dt.datetime) -> None:
         at = self._dialect.write_instant(ended_at)

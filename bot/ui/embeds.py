@@ -515,12 +515,14 @@ FAN_COMMANDS = (
     ("/quote", msg("help.quote")),
     ("/fact", msg("help.fact")),
     ("/onthisday", msg("help.onthisday")),
+    ("/daily play", msg("help.daily_play")),
     ("/about", msg("help.about")),
     ("/help", msg("help.help")),
 )
 GAME_COMMANDS = (
     ("/trivia play", msg("help.trivia_play")),
     ("/trivia stop · leaderboard · stats", ""),
+    ("/daily board", msg("help.daily_board")),
 )
 MODERATOR_COMMANDS = (
     ("/schedule add", msg("help.schedule_add")),

@@ -16,7 +16,17 @@ from bot.i18n import LOCALES_DIR
 from tests.fakediscord.emulator import Emulator
 from tests.fakediscord.models import Guild
 
-COMMANDS = {"quote", "fact", "onthisday", "about", "help", "trivia", "schedule", "settings"}
+COMMANDS = {
+    "quote",
+    "fact",
+    "onthisday",
+    "about",
+    "help",
+    "trivia",
+    "daily",
+    "schedule",
+    "settings",
+}
 
 
 def global_names(emulator: Emulator) -> set[str]:
