@@ -32,13 +32,25 @@ from typing import Any
 import discord
 
 from bot.config import DEFAULT_DATA_DIR
+from bot.domain import daily
 from bot.domain.clock import FakeClock
+from bot.domain.daily import Answer, Attempt, BoardRow, Result, StreakRow
 from bot.domain.dataset import load_dataset
 from bot.domain.models import Dataset, Question
 from bot.domain.schedule import PostKind
-from bot.domain.trivia import OpenQuestion, PlayerResult, Recap, Reveal, Standing, shuffled_choices
-from bot.i18n import LANGUAGES, Language
+from bot.domain.trivia import (
+    OpenQuestion,
+    PlayerResult,
+    Recap,
+    Reveal,
+    Standing,
+    asked,
+    shuffled_choices,
+)
+from bot.i18n import LANGUAGES, Language, render
 from bot.services.content import ContentService, DailyPost
+from bot.services.daily import Board, Day, Progress
+from bot.ui import daily as daily_ui
 from bot.ui import details, embeds
 from bot.ui import trivia as trivia_ui
 
@@ -198,6 +210,7 @@ def _measure(dataset: Dataset, language: Language) -> list[Reply]:
         show = functools.partial(trivia_ui.standings_embed, recap=recap)
         embed = _in(language, show, standings, "Final standings")
         reply(f"game standings ({players} players)", "-", embed)
+    _daily_challenge(dataset, language, reply)
     reply("/about", "-", embeds.about_embed(dataset, "1.0.0", language))
     for where, in_server, moderator in (
         ("DM", False, False),
@@ -208,6 +221,38 @@ def _measure(dataset: Dataset, language: Language) -> list[Reply]:
         reply(f"/help ({where})", "-", embed)
     reply("welcome post", "-", embeds.welcome_embed(language))
     return replies
+
+
+def _daily_challenge(dataset: Dataset, language: Language, reply: Callable[..., None]) -> None:
+    """The daily challenge over a whole round of days: each question as shown after the answer
+    before it (with the "welcome back" note, the longest case), each day's result, and a
+    board of 40 players."""
+    number = 1
+    seen: set[str] = set()
+    while True:
+        questions = daily.day_questions(number, dataset.questions)
+        if seen & {q.id for q in questions}:
+            break  # the round is over
+        seen |= {q.id for q in questions}
+        day = Day(number, questions, tuple(daily.day_choices(number, q) for q in questions))
+        for index in range(1, len(questions) + 1):
+            answers = tuple(Answer(0, n % 2 == 0, NOW) for n in range(index))
+            done = index == len(questions)
+            result = Result(number, daily.marks(answers), 1234, 365) if done else None
+            progress = Progress(day, Attempt(number, NOW, answers, result), NOW)
+            note = render("daily.play.resumed", language)
+            shown = daily_ui.progress_message(progress, dataset, language, note=note)["embed"]
+            if done:
+                reply("daily challenge result", f"#{number}", shown)
+            else:
+                question = questions[index]
+                reply("daily challenge question", question.id, shown, asked(question, language))
+        number += 1
+    players = _players(40)
+    rows = [BoardRow(user, 3 - n % 4, 3, 100 + n, 365) for n, user in enumerate(players[:10])]
+    streaks = [StreakRow(user, 365) for user in players[:5]]
+    board = Board(number, rows, len(players), streaks, NOW)
+    reply("/daily board (40 players)", "-", daily_ui.board_embed(board, language))
 
 
 def _calendar() -> Iterable[tuple[int, int]]:

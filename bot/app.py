@@ -172,6 +172,7 @@ BUTTON_KINDS = (
     "again",
     "half",
     "d",
+    "dplay",
     "dshare",
 )
 HEALTH_DATABASE_SECONDS = 1.5  # within /healthz's own 2 s

@@ -14,8 +14,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import PRIVATE, respond
-from bot.i18n import language_of, render
-from bot.ui.daily import DailyChoiceButton, ShareButton, board_embed, progress_message
+from bot.i18n import language_of
+from bot.ui.daily import DailyChoiceButton, PlayButton, ShareButton, board_embed, play_here
 
 if TYPE_CHECKING:
     from bot.app import LoveWinsAllBot
@@ -38,16 +38,7 @@ class Daily(commands.Cog):
         name="play", description="Today's three questions, just for you", extras={PRIVATE: True}
     )
     async def play(self, interaction: discord.Interaction) -> None:
-        progress = await self.bot.daily.play(interaction.user.id, interaction.guild_id)
-        language = language_of(interaction.locale)
-        note = ""
-        if progress.result is not None:
-            note = render("daily.play.done", language)
-        elif progress.attempt.answers:
-            note = render("daily.play.resumed", language)
-        await respond(
-            interaction, **progress_message(progress, self.bot.dataset, language, note=note)
-        )
+        await play_here(interaction)
 
     @daily_group.command(
         name="board", description="Who in this server played today, and the longest streaks"
@@ -58,5 +49,5 @@ class Daily(commands.Cog):
 
 
 async def setup(bot: LoveWinsAllBot) -> None:
-    bot.add_dynamic_items(DailyChoiceButton, ShareButton)
+    bot.add_dynamic_items(DailyChoiceButton, PlayButton, ShareButton)
     await bot.add_cog(Daily(bot))

@@ -99,7 +99,7 @@ class DiscordTriviaChannel:
                 embed=ui.reveal_embed(
                     reveal, total, self.bot.dataset, daily, streaks, language=language
                 ),
-                view=ui.reveal_view(game.id, reveal, language=language),
+                view=ui.reveal_view(game.id, reveal, daily=daily, language=language),
             )
         if daily:  # a daily question's reveal is its last post
             self._done(game)

@@ -114,6 +114,49 @@ def progress_message(
     return {"embed": embed, "view": view}
 
 
+async def play_here(interaction: discord.Interaction[Any]) -> None:
+    """`/daily play`, and the button under a daily trivia reveal that leads to it: the fan's
+    challenge of today, privately (started now, or where they left it, or their result)."""
+    bot: LoveWinsAllBot = interaction.client
+    progress = await bot.daily.play(interaction.user.id, interaction.guild_id)
+    language = language_of(interaction.locale)
+    note = ""
+    if progress.result is not None:
+        note = render("daily.play.done", language)
+    elif progress.attempt.answers:
+        note = render("daily.play.resumed", language)
+    reply = progress_message(progress, bot.dataset, language, note=note)
+    await respond(interaction, **reply, ephemeral=True)
+
+
+class PlayButton(
+    OneErrorPath,
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"lwa:dplay",
+):
+    """Under a scheduled daily trivia question's reveal: where `/daily` is, and a way in."""
+
+    private = True
+
+    def __init__(self, language: Language = Language.EN) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=render("daily.play.button", language),
+                style=discord.ButtonStyle.secondary,
+                custom_id="lwa:dplay",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PlayButton:
+        return cls()
+
+    async def clicked(self, interaction: discord.Interaction[Any]) -> None:
+        await play_here(interaction)
+
+
 class DailyChoiceButton(
     OneErrorPath,
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],

@@ -522,7 +522,7 @@ FAN_COMMANDS = (
 GAME_COMMANDS = (
     ("/trivia play", msg("help.trivia_play")),
     ("/trivia stop · leaderboard · stats", ""),
-    ("/daily board", msg("help.daily_board")),
+    ("/daily board", ""),
 )
 MODERATOR_COMMANDS = (
     ("/schedule add", msg("help.schedule_add")),

@@ -44,6 +44,7 @@ from bot.domain.trivia import (
 from bot.errors import BotCannot, OneErrorPath, UserError, respond
 from bot.i18n import Language, language_of, msg, render
 from bot.services.games import DAILY_SECONDS, Halved, Notice
+from bot.ui.daily import PlayButton
 from bot.ui.details import DetailsButton
 from bot.ui.embeds import COLOUR, ERROR_COLOUR, _embed, clip, join_within, short_source, topic_label
 from bot.ui.notices import permission_names
@@ -456,7 +457,7 @@ def _result(
 
 
 def reveal_view(
-    game_id: int, reveal: Reveal, *, language: Language = Language.EN
+    game_id: int, reveal: Reveal, *, daily: bool = False, language: Language = Language.EN
 ) -> discord.ui.View:
     buttons = discord.ui.View(timeout=None)
     for choice, label in enumerate(_labels(reveal.question, reveal.choices, language)):
@@ -474,6 +475,10 @@ def reveal_view(
     report = ReportButton(reveal.question.id, language)
     report.item.row = 1
     buttons.add_item(report)
+    if daily:  # a daily question's reveal says where the daily challenge is
+        play = PlayButton(language)
+        play.item.row = 1
+        buttons.add_item(play)
     return buttons
 
 

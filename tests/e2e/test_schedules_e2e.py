@@ -205,6 +205,9 @@ async def test_a_daily_post_arrives_once_even_across_a_restart(
     )
     assert all(b.get("disabled") for b in shown.buttons if b["label"] in asked.choices)
     assert asked.answer in shown.text and "1 of 1 answered right" in shown.text
+    # The reveal says where the daily challenge is, and opens the fan's own.
+    challenge = await (await emulator.click(shown, "Today's /daily challenge", player)).response()
+    assert challenge.is_ephemeral and "Daily challenge #" in challenge.embeds[0]["title"]
     # The reveal is shown first and scored right after (a crash in between re-reveals it at
     # the next start), so the points may reach the leaderboard a moment after the edit.
     leaderboard = ""
