@@ -44,6 +44,7 @@ T0 = dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC)
 GRACE = dt.timedelta(minutes=60)
 QUOTES = [f"q-{n}" for n in range(8)]
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.token-for-migrate-tests"
+CHALLENGE = 1049  # the daily challenge's number on 7 December 2026
 
 POSTGRES_SCHEMA = max(number for number, _ in migrations())
 
@@ -73,6 +74,7 @@ async def build_history(path: Path) -> None:
             question_ids=["t-a", "t-b"],
             choices=[["A", "B", "C"], ["D", "E"]],
             started_at=T0,
+            topic="charts",  # kept for "Play again"
         )
         for index in range(2):
             opened = T0 + dt.timedelta(seconds=30 * index)
@@ -202,6 +204,16 @@ async def build_history(path: Path) -> None:
         await store.remove_schedule(removed.id, GUILD)  # its id is never given again
 
         await store.claim_identify_slot(0, T0, dt.timedelta(seconds=5))
+
+        # The daily challenge: a day played to the end and shared, another only started.
+        await store.pin_challenge_day(CHALLENGE, ("t-a", "t-b", "t-c"), [["A", "B"]] * 3, T0)
+        await store.start_challenge(101, CHALLENGE, T0, GUILD)
+        for index in range(3):
+            at = T0 + dt.timedelta(seconds=10 * (index + 1))
+            await store.answer_challenge(101, CHALLENGE, index, index % 2, index != 1, at)
+        await store.share_challenge(OTHER_GUILD, CHALLENGE, 101, T0 + dt.timedelta(minutes=1))
+        await store.start_challenge(102, CHALLENGE, T0, None)
+        await store.answer_challenge(102, CHALLENGE, 0, 1, False, T0 + dt.timedelta(seconds=4))
     finally:
         await store.close()
 
@@ -230,6 +242,14 @@ async def snapshot(store: Store) -> dict[str, Any]:
         "next_due": await store.next_due_at(),
         "unfinished": await store.unfinished_runs(),
         "sent": await store.sent_run(1, T0),
+        "challenge": (
+            await store.challenge_day(CHALLENGE),
+            await store.challenge_attempt(101, CHALLENGE),
+            await store.challenge_attempt(102, CHALLENGE),
+            await store.challenge_board(GUILD, CHALLENGE),
+            await store.challenge_board(OTHER_GUILD, CHALLENGE),
+            await store.challenge_streaks(GUILD, CHALLENGE),
+        ),
     }
 
 
@@ -275,7 +295,7 @@ async def test_every_table_of_the_sqlite_schema_is_copied(tmp_path: Path) -> Non
         names = {str(r[0]) async for r in cursor}
     await store.close()
     assert names == set(all_tables())
-    assert len(all_tables()) == len(set(all_tables())) and len(TABLE_GROUPS) == 5
+    assert len(all_tables()) == len(set(all_tables())) and len(TABLE_GROUPS) == 6
 
 
 async def test_a_migrated_database_reads_back_the_same_on_postgresql(tmp_path: Path) -> None:
@@ -285,6 +305,10 @@ async def test_a_migrated_database_reads_back_the_same_on_postgresql(tmp_path: P
     expected = await snapshot(sqlite_store)
     await sqlite_store.close()
     assert expected["leaderboards"]["all"] and expected["unfinished"] and expected["running"]
+    day, played, started, board, shared, streaks = expected["challenge"]
+    assert played.result.marks == (True, False, True) and started.result is None
+    assert [row.user_id for row in board[0]] == [row.user_id for row in shared[0]] == [101]
+    assert day is not None and [row.user_id for row in streaks] == [101]
     assert [(r.status, r.resolved_by, r.told_at is not None) for r in expected["reports"]] == [
         (ReportStatus.FIXED, 7, True),
         (ReportStatus.OPEN, None, False),

@@ -45,6 +45,7 @@ class GameRecord:
     opened_at: tuple[dt.datetime, ...]
     started_at: dt.datetime
     run_key: str | None = None  # the scheduled run a daily question was posted for
+    topic: str | None = None  # a game's, when one was chosen
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,7 +136,6 @@ class LiveGame:
     # database agree on which answers a reveal scores.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     stopping: bool = False  # a /trivia stop is under way
-    topic: str | None = None  # chosen at the start (not stored: a restart forgets it)
     # Set by /trivia stop: the runner's waits end early and it ends the game itself, at a
     # point where no request is in flight (see TriviaRunner.stop_game).
     wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -151,7 +150,7 @@ class LiveGame:
         if self.daily:
             return None
         record = self.record
-        return Rematch(len(record.question_ids), record.difficulty, record.seconds, self.topic)
+        return Rematch(len(record.question_ids), record.difficulty, record.seconds, record.topic)
 
 
 @dataclass(frozen=True)
@@ -334,6 +333,7 @@ class TriviaRunner:
                 question_ids=[q.id for q in picked],
                 choices=[trivia.shuffled_choices(q, self.rng) for q in picked],
                 started_at=self.clock.now(),
+                topic=topic,
             )
         except GameAlreadyRunning:
             raise already_running(await self.store.running_game(channel_id)) from None
@@ -347,7 +347,7 @@ class TriviaRunner:
             choices=record.choices,
             seconds=seconds,
         )
-        live = LiveGame(record, game, topic=topic)
+        live = LiveGame(record, game)
         self.live[record.id] = live
         self._start_task(live, self._run_game(live))
         return record

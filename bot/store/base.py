@@ -137,6 +137,7 @@ class TriviaStore(Protocol):
         choices: Sequence[Sequence[str]],
         started_at: dt.datetime,
         run_key: str | None = None,
+        topic: str | None = None,
     ) -> GameRecord:
         """Store a new running game and mark its questions as asked in the server.
 

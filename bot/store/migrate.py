@@ -48,6 +48,16 @@ TABLE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "trivia_reports",
         ),
     ),
+    (
+        "daily challenge",
+        (
+            "challenge_days",
+            "challenge_attempts",
+            "challenge_answers",
+            "challenge_streaks",
+            "challenge_boards",
+        ),
+    ),
     ("schedules and runs", ("schedules", "schedule_runs")),
     ("gateway turns", ("identify_slots",)),
 )

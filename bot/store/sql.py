@@ -204,7 +204,7 @@ def in_shards(template: str, column: str) -> ShardSql:
 
 GAME_COLUMNS = (
     "id, guild_id, channel_id, starter_id, kind, difficulty, seconds, question_ids,"
-    " choices, state, revealed, current_message, opened_at, started_at, run_key"
+    " choices, state, revealed, current_message, opened_at, started_at, run_key, topic"
 )
 SCHEDULE_COLUMNS = (
     "s.id, s.guild_id, s.channel_id, s.content, s.local_time, s.timezone,"
@@ -237,8 +237,8 @@ SET_GUILD_LANGUAGE = sql(
 
 NEW_GAME = sql(
     "INSERT INTO trivia_games (guild_id, channel_id, starter_id, kind, difficulty,"
-    " seconds, question_ids, choices, started_at, run_key)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    " seconds, question_ids, choices, started_at, run_key, topic)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     returning_id=True,
 )
 MARK_ASKED = sql(
@@ -587,6 +587,7 @@ class SqlStore(ABC):
             opened_at=tuple(_from_iso(t) for t in json.loads(str(row[12]))),
             started_at=self._dialect.read_instant(row[13]),
             run_key=str(row[14]) if row[14] is not None else None,
+            topic=str(row[15]) if row[15] is not None else None,
         )
 
     def _schedule(self, row: Row) -> ScheduleRecord:
@@ -689,6 +690,7 @@ class SqlStore(ABC):
         choices: Sequence[Sequence[str]],
         started_at: dt.datetime,
         run_key: str | None = None,
+        topic: str | None = None,
     ) -> GameRecord:
         started = self._dialect.write_instant(started_at)
 
@@ -705,6 +707,7 @@ class SqlStore(ABC):
                 json.dumps([list(c) for c in choices]),
                 started,
                 run_key,
+                topic,
             )
             await tx.execute_many(  # in one order: concurrent games never deadlock
                 MARK_ASKED, [(guild_id, qid, started) for qid in sorted(set(question_ids))]

@@ -247,7 +247,7 @@ async def test_a_killed_bot_closes_the_game_and_keeps_the_points(
     guild = emulator.guilds[0]
     channel = guild.text_channels[0]
     fan = emulator.add_member(guild, "fan")
-    await start_game(emulator, guild, channel, fan, questions=3, seconds=10)
+    await start_game(emulator, guild, channel, fan, questions=3, seconds=10, topic="charts")
     first = await emulator.wait_for_message(channel, is_question(1, 3), timeout=20)
     await click_answer(emulator, first, fan, question_of(first).answer)
     assert bot.clock is not None
@@ -261,6 +261,8 @@ async def test_a_killed_bot_closes_the_game_and_keeps_the_points(
     await bot.restart()
     notice = await emulator.wait_for_message(channel, lambda m: "restarted" in m.text, timeout=20)
     assert "ended after question 2 of 3" in notice.text
+    # "Play again" starts the same settings, the topic too (kept with the game).
+    assert [b["custom_id"] for b in notice.buttons] == ["lwa:again:3:mixed:10:charts"]
     assert revealed(emulator.messages[second.id])  # no live buttons left behind
     board = await (await emulator.slash(guild, channel, fan, "trivia leaderboard")).response()
     assert f"<@{fan.id}>" in board.embeds[0]["description"]
