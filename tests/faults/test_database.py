@@ -77,18 +77,29 @@ async def test_a_lock_longer_than_discord_waits_defers_and_then_answers(
     answers when the database is free. Nothing is lost and "locked in" still means stored."""
     guild = emulator.guilds[0]
     channel = guild.text_channels[0]
-    fans = [emulator.add_member(guild, f"fan{n}") for n in range(3)]
+    fans = [emulator.add_member(guild, f"fan{n}") for n in range(4)]
     await start_game(emulator, guild, channel, fans[0], questions=1, seconds=15)
     question = await emulator.wait_for_message(channel, is_question(1, 1), timeout=10)
     label = choice_buttons(question)[0]["label"]
+    challenge = await emulator.slash(guild, channel, fans[3], "daily play")
+    await challenge.response(timeout=5)
+    mine = challenge.message
+    assert mine.embeds[0]["title"].endswith("· 1/3")
 
     with database(bot.database_path) as db:
         db.execute("BEGIN EXCLUSIVE")
         quote = await emulator.slash(guild, channel, fans[1], "quote")
         fact = await emulator.slash(guild, channel, fans[2], "fact")
         click = await emulator.click(question, label, fans[0])
+        daily_click = await emulator.click(mine, mine.buttons[0]["label"], fans[3])
         await asyncio.sleep(4.0)
         db.execute("ROLLBACK")
+
+    # A daily challenge's answer edits the fan's own message: deferred as an update.
+    first = await daily_click.response(timeout=5)
+    assert first.type == 6, first  # "thinking" on the message itself
+    assert daily_click.latency is not None and daily_click.latency < 3, daily_click.latency
+    await emulator.wait_for_edit(mine, lambda m: m.embeds[0]["title"].endswith("· 2/3"), timeout=10)
 
     for inter, ephemeral in ((quote, False), (fact, False), (click, True)):
         first = await inter.response(timeout=5)
@@ -101,6 +112,8 @@ async def test_a_lock_longer_than_discord_waits_defers_and_then_answers(
     assert "Locked in" in click.message.embeds[0]["description"]
     with database(bot.database_path) as db:
         assert db.execute("SELECT user_id FROM trivia_answers").fetchall() == [(fans[0].id,)]
+        answered = db.execute("SELECT user_id, question_index FROM challenge_answers").fetchall()
+        assert answered == [(fans[3].id, 0)]
 
 
 # --- start-up with a database that cannot be written -----------------------------------------
