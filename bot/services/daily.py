@@ -11,6 +11,7 @@ days on, in the same transaction.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -66,12 +67,24 @@ class DailyChallenge:
         self.dataset = dataset
         self.clock = clock
         self._days: dict[int, Day] = {}  # pinned days this process has read (they never change)
+        # A day being read or pinned: the fans who arrive meanwhile (hundreds, at midnight in
+        # Korea) wait for that one read rather than each pinning the day again.
+        self._reading: dict[int, asyncio.Future[Day]] = {}
 
     async def day(self, number: int) -> Day:
         """Challenge `number`'s questions, as pinned by its first player."""
         known = self._days.get(number)
         if known is not None:
             return known
+        reading = self._reading.get(number)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_day(number))
+            self._reading[number] = reading
+            reading.add_done_callback(lambda _: self._reading.pop(number, None))
+        # Shielded: a fan's interaction given up on does not cancel the others' read.
+        return await asyncio.shield(reading)
+
+    async def _read_day(self, number: int) -> Day:
         pinned = await self.store.challenge_day(number)
         if pinned is None:
             questions = daily.day_questions(number, self.dataset.questions)
