@@ -6,7 +6,8 @@ Off unless `METRICS_PORT` is set. Then `MetricsServer` listens on `METRICS_HOST`
 - `GET /metrics`: the Prometheus text exposition of one `Metrics` object, all names `lwa_…`:
   interactions by command and outcome, how fast they are acknowledged and how many deferred,
   scheduled posts (sent, failed, skipped, late, rechecked, found), store errors by kind and
-  the store's health, shards connected, IDENTIFY waits, live trivia games, the build version.
+  the store's health, shards connected, IDENTIFY waits, live trivia games, how late the event
+  loop runs (its stalls: every 0.1 s, how late a timer fired), the build version.
 - `GET /healthz`: `200 ok` when the bot says it is healthy (the gateway connected, the database
   answering), else `503` with one reason per line. A check that does not answer within
   `HEALTH_TIMEOUT_SECONDS` is a 503 too, so a hung database never hangs the check.
@@ -21,6 +22,7 @@ A Prometheus scrape job for the default address is `SAMPLE_SCRAPE_CONFIG`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -66,6 +68,10 @@ ACK_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0)
 # Shards IDENTIFY one bucket (of max_concurrency shards) every 5 s, so waits grow with the
 # number of shards: from nothing up to minutes for a large bot.
 IDENTIFY_BUCKETS: Final = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
+
+# How late the event loop runs a timer: a stall delays every interaction, post and game at once.
+LOOP_LAG_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+LOOP_WATCH_SECONDS: Final = 0.1  # the watcher's timer
 
 HEALTH_TIMEOUT_SECONDS: Final = 2.0
 
@@ -145,6 +151,19 @@ class Metrics:
             "Trivia games running now.",
             registry=registry,
         )
+        self._loop_lag = Histogram(
+            "lwa_event_loop_lag_seconds",
+            f"How late the event loop ran a {LOOP_WATCH_SECONDS:g} s timer, measured every "
+            f"{LOOP_WATCH_SECONDS:g} s while metrics are served (a stall delays everything).",
+            buckets=LOOP_LAG_BUCKETS,
+            registry=registry,
+        )
+        self._loop_lag_max = Gauge(
+            "lwa_event_loop_lag_max_seconds",
+            "The longest event loop stall measured since the bot started.",
+            registry=registry,
+        )
+        self._longest_stall = 0.0
         self._build_info = Gauge(
             "lwa_build_info",
             "The running version of the bot (always 1).",
@@ -211,6 +230,22 @@ class Metrics:
     def live_games(self, n: int) -> None:
         self._live_games.set(n)
 
+    def loop_lag(self, seconds: float) -> None:
+        lag = max(0.0, seconds)
+        self._loop_lag.observe(lag)
+        if lag > self._longest_stall:
+            self._longest_stall = lag
+            self._loop_lag_max.set(lag)
+
+    async def watch_loop(self, interval: float = LOOP_WATCH_SECONDS) -> None:
+        """Measure, until cancelled, how late the running event loop fires a timer of
+        `interval` seconds (real time: a stall is real, whatever the bot's clock says)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(interval)
+            self.loop_lag(loop.time() - before - interval)
+
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric above."""
         if self.refresh is not None:
@@ -249,6 +284,7 @@ class MetricsServer:
         self._port = port
         self._health = health
         self._runner: web.AppRunner | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -273,9 +309,15 @@ class MetricsServer:
             await runner.cleanup()
             raise MetricsServerError(self._bind_failure(error)) from error
         self._runner = runner
+        self._watcher = asyncio.get_running_loop().create_task(self.metrics.watch_loop())
         log.info("serving metrics on %s port %d", self.host, self.port)
 
     async def stop(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()

@@ -179,6 +179,21 @@ async def test_posts_store_shards_identify_games_and_build(started: MetricsServe
     assert value(samples, "lwa_live_trivia_games") == 0
 
 
+async def test_a_stalled_event_loop_is_measured(started: MetricsServer) -> None:
+    """The server watches its own event loop: a callback that holds it for 0.3 s shows as a
+    stall of about that long."""
+    await asyncio.sleep(0.15)  # the watcher's timer is armed
+    time.sleep(0.3)  # noqa: ASYNC251 - the stall being measured
+    await asyncio.sleep(0.05)  # the timer fires late, and is measured
+    samples = await scrape(started)
+    longest = value(samples, "lwa_event_loop_lag_max_seconds")
+    assert longest is not None and 0.15 < longest < 1.0
+    assert value(samples, "lwa_event_loop_lag_seconds_bucket", le="0.1") is not None
+    slow = value(samples, "lwa_event_loop_lag_seconds_count") or 0
+    fast = value(samples, "lwa_event_loop_lag_seconds_bucket", le="0.1") or 0
+    assert slow - fast >= 1  # the stall is in a bucket above 0.1 s
+
+
 def test_each_metrics_object_has_its_own_registry() -> None:
     first, second = Metrics(COMMANDS), Metrics(COMMANDS)
     first.interaction("quote", "ok")
