@@ -342,16 +342,37 @@ async def _reports(settings: Settings, dataset: Dataset) -> int:
     return EXIT_OK
 
 
-async def _migrate(settings: Settings, target_url: str, *, replace: bool) -> int:
-    """Copy the SQLite database DATABASE_PATH into PostgreSQL at `target_url` (SPEC §8)."""
-    from bot.store.migrate import MigrationFailed, MigrationRefused, SourceUnusable, migrate
+async def _migrate(
+    settings: Settings, target_url: str, *, replace: bool, progress_every: float = 2.0
+) -> int:
+    """Copy the SQLite database DATABASE_PATH into PostgreSQL at `target_url` (SPEC §8),
+    telling how it goes on standard error (a line rewritten in place on a terminal)."""
+    from bot.store.migrate import (
+        MigrationFailed,
+        MigrationRefused,
+        ProgressLines,
+        SourceUnusable,
+        migrate,
+    )
+
+    def write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    live = sys.stderr.isatty()
+    progress = ProgressLines(write, every=progress_every, live=live)
 
     try:  # checked as DATABASE_URL is, and never echoed (it may hold a password)
         target_url = check_database_url(target_url, "--to")
     except ConfigError as error:
         return _fail(EXIT_CONFIG, [f"DATABASE_URL (--to): {error.problem} (see .env.example)"])
     try:
-        result = await migrate(settings.database_path, target_url, replace=replace)
+        try:
+            result = await migrate(
+                settings.database_path, target_url, replace=replace, progress=progress
+            )
+        finally:
+            progress.close()
     except StoreError as error:
         variable = "DATABASE_PATH" if isinstance(error, SourceUnusable) else "DATABASE_URL (--to)"
         return _fail(EXIT_CONFIG, [f"{variable}: {error} (see .env.example)"])
@@ -441,6 +462,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="overwrite a target that already holds other data",
     )
+    move.add_argument(
+        "--progress-every",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="how often to print a table's progress on standard error (default 2)",
+    )
     return parser
 
 
@@ -464,7 +492,11 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             )
     if command == "migrate":  # needs no dataset
         try:
-            return asyncio.run(_migrate(settings, args.to, replace=args.replace))
+            return asyncio.run(
+                _migrate(
+                    settings, args.to, replace=args.replace, progress_every=args.progress_every
+                )
+            )
         except KeyboardInterrupt:
             return _fail(EXIT_FAILED, ["migrate: interrupted; running it again is safe"])
     try:

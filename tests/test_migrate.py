@@ -1,16 +1,20 @@
 """`lwa-bot migrate --to DATABASE_URL` (SPEC §2, §8): a server's whole history, made through the
 store as the bot makes it, moves from SQLite into PostgreSQL and reads back the same there; a
-second run changes nothing; a target holding other data is refused unless told."""
+second run changes nothing; a target holding other data is refused unless told; a copy killed
+in the middle of a big table is finished by running it again; a person sees how it goes."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import random
+import re
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,15 +25,19 @@ import pytest
 
 import bot.store.migrate as migrate_module
 from bot.__main__ import main
+from bot.config import REPO_ROOT
 from bot.domain.records import ReportStatus, ScoreRow
 from bot.domain.schedule import ALL_DAYS, WEEKDAYS, PostKind
 from bot.domain.trivia import GameKind, GameState, period_key
 from bot.store.base import Store
 from bot.store.migrate import (
+    BATCH_ROWS,
+    BULK_ROWS,
     MARKER,
     TABLE_GROUPS,
     MigrationFailed,
     MigrationRefused,
+    ProgressLines,
     all_tables,
     migrate,
 )
@@ -37,7 +45,7 @@ from bot.store.postgres import PostgresStore, migrations
 from bot.store.sqlite import SQLiteStore
 from bot.store.sqlite import migrations as sqlite_migrations
 from tests.shared import closed_port
-from tests.store.postgres import fresh_database
+from tests.store.postgres import fetch, fresh_database
 
 GUILD, OTHER_GUILD = 4_000_000_000_000_000, 5_000_000_000_000_000  # real-sized snowflakes
 T0 = dt.datetime(2024, 1, 24, 9, 0, tzinfo=dt.UTC)
@@ -685,3 +693,249 @@ async def test_the_cli_refuses_a_half_made_copy_a_bot_wrote_to(
             assert await store.guild_timezone(GUILD) == "Asia/Seoul"  # the first group's copy
         finally:
             await store.close()
+
+
+# --- big tables, in batches, and a copy killed halfway ----------------------------------------
+
+
+def add_games(path: Path, games: int) -> None:
+    """`games` finished games (ids from 1001) of 5 questions, each answered by 8 players,
+    written straight into the SQLite file: 40 rows of `trivia_answers` a game."""
+    numbers = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute(
+            "INSERT INTO trivia_games (id, guild_id, channel_id, starter_id, kind, difficulty,"
+            " seconds, question_ids, choices, state, revealed, started_at, ended_at)"
+            f" {numbers} SELECT 1001 + i, ?, 60 + i, 1, 'game', 'mixed', 20, '[\"t-a\"]',"
+            " '[[\"A\",\"B\"]]', 'finished', 5, ?, ? FROM n",
+            (games - 1, GUILD, T0.isoformat(), (T0 + dt.timedelta(minutes=2)).isoformat()),
+        )
+        db.execute(
+            "INSERT INTO trivia_answers (game_id, question_index, user_id, choice_index,"
+            f" answered_at) {numbers} SELECT 1001 + i / 40, i / 8 % 5, 300 + i % 8, i % 2,"
+            " strftime('%Y-%m-%dT%H:%M:%S.000000+00:00', ?, '+' || (i % 600) || ' seconds')"
+            " FROM n",
+            (games * 40 - 1, T0.isoformat()),
+        )
+
+
+def sqlite_counts(path: Path) -> dict[str, int]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return {t: int(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in all_tables()}
+
+
+async def postgres_counts(url: str) -> dict[str, int]:
+    counts = {}
+    for table in all_tables():
+        where = f" WHERE key <> '{MARKER}'" if table == "meta" else ""
+        counts[table] = (await fetch(url, f"SELECT COUNT(*) FROM {table}{where}"))[0][0]
+    return counts
+
+
+async def schema_of(url: str) -> set[tuple[str, ...]]:
+    """Every index and constraint of the database, as PostgreSQL describes it."""
+    indexes = await fetch(
+        url, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+    )
+    constraints = await fetch(
+        url,
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE connamespace = current_schema()::regnamespace",
+    )
+    return {tuple(r) for r in [*indexes, *constraints]}
+
+
+async def reference_schema() -> set[tuple[str, ...]]:
+    """The indexes and constraints of a database the bot's own migrations made."""
+    async with fresh_database() as url:
+        store = await opened_postgres(url)
+        await store.close()
+        return await schema_of(url)
+
+
+def cli_env(source: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DISCORD_", "DATABASE_", "DATA_DIR", "DEV_GUILD", "SHARD_"))
+    }
+    return {**env, "DATABASE_PATH": str(source)}
+
+
+async def test_a_copy_killed_in_the_middle_of_a_big_table_is_finished_by_running_it_again(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    """The real command, in a process of its own, killed (SIGKILL) while its progress shows
+    the biggest table partly copied: the groups before it are kept, nothing of its group is,
+    and running it again (no --replace: nothing but migrate wrote there) copies every row
+    exactly once, with the indexes and keys the bot's migrations make."""
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    add_games(source, 1_500)  # 60,000 answers: 12 batches, copied before their indexes
+    expected = sqlite_counts(source)
+    assert expected["trivia_answers"] == 60_008 >= max(BULK_ROWS, 10 * BATCH_ROWS)
+    sqlite_store = await opened_sqlite(source)
+    history = await snapshot(sqlite_store)
+    await sqlite_store.close()
+    async with fresh_database() as url:
+        first = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bot", "migrate", "--to", url, "--progress-every", "0"),
+            cwd=REPO_ROOT,
+            env=cli_env(source),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert first.stderr is not None
+        seen = []
+        try:
+            while True:
+                line = (await asyncio.wait_for(first.stderr.readline(), 30)).decode()
+                seen.append(line)
+                partly = re.match(r"trivia_answers: ([\d,]+) / ([\d,]+) rows · ", line)
+                if partly or not line:
+                    break
+        finally:
+            first.kill()
+            await first.wait()
+        assert partly, "".join(seen)
+        done, total = (int(n.replace(",", "")) for n in partly.groups())
+        assert 0 < done < total == expected["trivia_answers"]
+        assert "shuffle bags: committed (4 rows in 1 table)\n" in seen
+        half = await postgres_counts(url)
+        assert half["shuffle_bags"] == 4 and half["guild_settings"] == 1  # committed groups
+        assert half["trivia_games"] == half["trivia_answers"] == 0  # the killed group: nothing
+
+        again = await asyncio.to_thread(cli, "migrate", "--to", url, DATABASE_PATH=str(source))
+        assert again.code == 0, again.err
+        assert "counts verified, replacing what it held" in again.out
+        assert "trivia_answers: 60,008 rows copied" in again.err
+        assert await postgres_counts(url) == expected
+        distinct = await fetch(
+            url, "SELECT COUNT(DISTINCT (game_id, question_index, user_id)) FROM trivia_answers"
+        )
+        assert distinct[0][0] == expected["trivia_answers"]  # nothing twice
+        assert await schema_of(url) == await reference_schema()
+        store = await opened_postgres(url)
+        try:
+            assert await snapshot(store) == history
+        finally:
+            await store.close()
+
+
+async def test_every_table_loaded_before_its_indexes_keeps_its_indexes_and_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every table with a row takes the bulk path here (its indexes, keys and foreign keys
+    dropped and made again in its group's transaction): the same schema, the same history,
+    and a second run over it is still this tool's own copy."""
+    monkeypatch.setattr(migrate_module, "BULK_ROWS", 1)
+    monkeypatch.setattr(migrate_module, "BATCH_ROWS", 3)  # several batches per table
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    sqlite_store = await opened_sqlite(source)
+    expected = await snapshot(sqlite_store)
+    await sqlite_store.close()
+    async with fresh_database() as url:
+        await migrate(source, url)
+        assert await schema_of(url) == await reference_schema()
+        assert await postgres_counts(url) == sqlite_counts(source)
+        assert (await migrate(source, url)).replaced  # no refusal: untouched since
+        store = await opened_postgres(url)
+        try:
+            assert await snapshot(store) == expected
+        finally:
+            await store.close()
+
+
+async def test_a_value_that_cannot_be_copied_fails_its_group_in_one_line(tmp_path: Path) -> None:
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    with contextlib.closing(sqlite3.connect(source)) as db, db:
+        db.execute("UPDATE trivia_answers SET answered_at = 'soon' WHERE user_id = 102")
+    async with fresh_database() as url:
+        with pytest.raises(MigrationFailed) as failed:
+            await migrate(source, url)
+        assert str(failed.value).startswith("trivia_answers: a value SQLite holds cannot be")
+        assert "nothing of the trivia was kept" in str(failed.value)
+        counts = await postgres_counts(url)
+        assert counts["shuffle_bags"] == 4 and counts["trivia_games"] == 0
+
+
+async def test_a_copy_an_older_version_finished_is_refused_unless_told(tmp_path: Path) -> None:
+    """Its checksum is of another kind, which this version cannot check: it cannot tell
+    whether a bot wrote there since."""
+    source = tmp_path / "lwa.sqlite3"
+    await build_history(source)
+    async with fresh_database() as url:
+        await migrate(source, url)
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(
+                "UPDATE meta SET value = $1 WHERE key = $2",
+                json.dumps(
+                    {
+                        "source": str(source.resolve()),
+                        "state": "copied",
+                        "checksum": "meta:0b9d2c6e4f0a1b3c5d7e9f1a2b3c4d5e;guild_settings:…",
+                    }
+                ),
+                MARKER,
+            )
+        finally:
+            await conn.close()
+        with pytest.raises(MigrationRefused, match="by an older version of migrate"):
+            await migrate(source, url)
+        assert (await migrate(source, url, replace=True)).replaced
+
+
+def test_progress_is_a_line_at_most_every_two_seconds_with_the_time_left() -> None:
+    now = [1000.0]
+    out: list[str] = []
+    lines = ProgressLines(out.append, clock=lambda: now[0])
+
+    def at(seconds: float, done: int) -> None:
+        now[0] = 1000.0 + seconds
+        lines.rows("trivia_answers", done, 4_000_000)
+
+    at(0, 0)
+    at(1.0, 300_000)  # not yet 2 s: nothing
+    at(2.5, 750_000)
+    at(4.0, 1_200_000)  # 1.5 s after the last line: nothing
+    at(4.5, 1_350_000)
+    at(13.0, 4_000_000)  # every row sent: the final line says it
+    now[0] = 1013.5
+    lines.table_copied("trivia_answers", 4_000_000)
+    lines.rows("trivia_halves", 0, 0)
+    lines.table_copied("trivia_halves", 0)
+    lines.rows("trivia_asked", 0, 1)
+    lines.table_copied("trivia_asked", 1)
+    lines.indexing("trivia", ["trivia_answers"])
+    lines.group_committed("trivia", 9, 4_000_001)
+    assert out == [
+        "trivia_answers: 750,000 / 4,000,000 rows · 300,000 rows/s · about 11 s left\n",
+        "trivia_answers: 1,350,000 / 4,000,000 rows · 300,000 rows/s · about 9 s left\n",
+        "trivia_answers: 4,000,000 rows copied in 14 s · 296,296 rows/s\n",
+        "trivia_halves: 0 rows copied\n",
+        "trivia_asked: 1 row copied\n",
+        "trivia: indexing trivia_answers, then committing\n",
+        "trivia: committed (4,000,001 rows in 9 tables)\n",
+    ]
+
+
+def test_on_a_terminal_progress_is_one_line_rewritten_in_place() -> None:
+    now = [0.0]
+    out: list[str] = []
+    lines = ProgressLines(out.append, clock=lambda: now[0], live=True)
+    lines.rows("schedule_runs", 0, 1_000_000)
+    now[0] = 2.0
+    lines.rows("schedule_runs", 100_000, 1_000_000)
+    now[0] = 125.0
+    lines.rows("schedule_runs", 200_000, 1_000_000)
+    lines.close()  # stopped there: the line is ended
+    lines.close()
+    assert out == [
+        "\rschedule_runs: 100,000 / 1,000,000 rows · 50,000 rows/s · about 18 s left\x1b[K",
+        "\rschedule_runs: 200,000 / 1,000,000 rows · 1,600 rows/s · about 8 min left\x1b[K",
+        "\n",
+    ]
