@@ -27,7 +27,14 @@ from discord.ext import commands
 
 from bot.config import DEFAULT_GATEWAY_URL, Settings
 from bot.connection import UNREACHABLE, describe_unreachable
-from bot.domain.clock import Backoff, Clock, SystemClock, sleep_until, wait_or_timeout
+from bot.domain.clock import (
+    Backoff,
+    Clock,
+    SystemClock,
+    TokenBucket,
+    sleep_until,
+    wait_or_timeout,
+)
 from bot.domain.models import Dataset
 from bot.domain.records import StoreUnavailable
 from bot.domain.shards import describe as describe_shards
@@ -206,6 +213,13 @@ class LoveWinsAllBot(commands.AutoShardedBot):
         store.on_error = self.metrics.store_error
         # What the bot does, shared by the cogs and the scheduler (bot/services).
         self.content = ContentService(dataset, store, self.clock, self.rng)
+        # What Discord's global rate limit counts, paced together at POST_RATE_PER_SECOND (the
+        # ceiling is for all processes: each paces at its shards' share): scheduled posts, and
+        # the reveals of the daily questions they posted, which all close together an hour
+        # later. Fans' interactions are answered outside it (Discord does not count them).
+        self.channel_writes = TokenBucket(
+            settings.post_rate_per_second * settings.shards.share, SystemClock()
+        )
         self.games = TriviaRunner(
             store=store,
             dataset=dataset,
@@ -215,6 +229,7 @@ class LoveWinsAllBot(commands.AutoShardedBot):
             channel=DiscordTriviaChannel(self),
             grace=dt.timedelta(minutes=settings.schedule_grace_minutes),
             shards=settings.shards,
+            pace=self.channel_writes,
         )
         self.dispatcher: Dispatcher | None = None  # scheduled posts (SPEC §6)
         self.schedules = ScheduleService(store, self.clock, wake=self._wake_dispatcher)
@@ -279,10 +294,9 @@ class LoveWinsAllBot(commands.AutoShardedBot):
             clock=self.clock,
             poster=ScheduledPosts(self),
             grace=dt.timedelta(minutes=self.settings.schedule_grace_minutes),
-            # The ceiling is for all processes together: each paces at its shards' share.
-            rate=self.settings.post_rate_per_second * self.settings.shards.share,
+            rate=self.channel_writes.rate,
             shards=self.settings.shards,
-            pace_clock=SystemClock(),  # Discord's rate limit counts real seconds
+            bucket=self.channel_writes,  # Discord's rate limit counts real seconds
             observe=self.metrics.post,  # type: ignore[arg-type]
         )
         self.dispatcher.start(before=self._start_up)

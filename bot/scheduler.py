@@ -31,7 +31,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.domain.clock import Backoff, Clock, wait_or_timeout
+from bot.domain.clock import Backoff, Clock, TokenBucket, wait_or_timeout
 from bot.domain.records import ScheduleRun, StoreUnavailable
 from bot.domain.schedule import ScheduleState, catch_up, run_nonce
 from bot.domain.shards import Shards
@@ -121,39 +121,6 @@ Observe = Callable[[str], None]
 "skipped", "rechecked" (looked for in the channel) and "found" (it was there)."""
 
 
-class TokenBucket:
-    """At most `rate` sends a second on average, `burst` back to back. Waiters queue in
-    order; time comes from the clock and waiting from `sleep` (default the clock's), so tests
-    drive both."""
-
-    def __init__(
-        self, rate: float, clock: Clock, sleep: Sleep | None = None, burst: float = 1.0
-    ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self.rate = rate
-        self.burst = max(1.0, burst)
-        self._clock = clock
-        self._sleep = sleep or clock.sleep
-        self._tokens = self.burst
-        self._updated = clock.now()
-        self._lock = asyncio.Lock()
-
-    def _refill(self) -> None:
-        now = self._clock.now()
-        elapsed = max(0.0, (now - self._updated).total_seconds())
-        self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
-        self._updated = now
-
-    async def take(self) -> None:
-        async with self._lock:
-            self._refill()
-            while self._tokens < 1.0:
-                await self._sleep((1.0 - self._tokens) / self.rate)
-                self._refill()
-            self._tokens -= 1.0
-
-
 class Dispatcher:
     def __init__(
         self,
@@ -170,16 +137,19 @@ class Dispatcher:
         sleep: Sleep | None = None,
         idle: Idle | None = None,
         observe: Observe | None = None,
+        bucket: TokenBucket | None = None,
     ) -> None:
         """`clock` says when runs are due and times the waits between them; `pace_clock`
         (default `clock`) paces the sends, which Discord's rate limit measures in real time.
         `sleep` and `idle` replace the clocks' waits in tests that step time themselves.
+        `bucket`: the pace to share with the bot's other writes that Discord's global rate
+        limit counts (the daily questions' reveals); by default one of its own at `rate`.
         `shards`: only the runs of those shards' servers (SPEC §8; default every server)."""
         self.store = store
         self.shards = shards
         self.clock = clock
         self.grace = grace
-        self.bucket = TokenBucket(rate, pace_clock or clock, sleep)
+        self.bucket = bucket or TokenBucket(rate, pace_clock or clock, sleep)
         self._poster = poster
         self._workers = max(1, workers)
         self._batch = max(1, batch)

@@ -21,15 +21,16 @@ from typing import Any
 import discord
 import pytest
 
-from bot.domain.clock import FakeClock
+from bot.domain.clock import FakeClock, TokenBucket
 from bot.domain.dataset import load_dataset
 from bot.domain.language import Language
 from bot.domain.records import ScheduleRecord, StoreUnavailable
 from bot.domain.schedule import ALL_DAYS, PostKind, run_nonce
 from bot.posting import ScheduledPosts
+from bot.posting.trivia import _channel_errors
 from bot.scheduler import Dispatcher, UnfinishedRuns
 from bot.services.content import ContentService
-from bot.services.games import TriviaRunner
+from bot.services.games import ChannelUnreachable, TriviaRunner
 from bot.services.servers import ServerSettings
 from bot.store.sqlite import SQLiteStore
 from bot.ui.schedules import reason_text
@@ -165,12 +166,15 @@ def fail_once(store: object, method: str) -> None:
 class RevealLog:
     """The trivia runner's channel for daily questions: their reveals (edits of the post)."""
 
+    clock: FakeClock
     reveals: list[tuple[int, dict[int, int]]] = field(default_factory=list)  # message, streaks
+    times: list[dt.datetime] = field(default_factory=list)  # when each was shown
 
     async def show_reveal(
         self, game: Any, message_id: int, reveal: Any, total: int, streaks: Mapping[int, int]
     ) -> None:
         self.reveals.append((message_id, dict(streaks)))
+        self.times.append(self.clock.now())
 
     async def close_question(self, game: Any, message_id: int, question: Any) -> None:
         raise AssertionError("a daily question is revealed, not closed")
@@ -190,25 +194,16 @@ class World:
         self.idles: list[float] = []
         self.dataset = load_dataset(write_dataset(tmp_path / "data"))
         self.store = SQLiteStore(self.path)
-        self.trivia_channel = RevealLog()
+        self.trivia_channel = RevealLog(clock)
 
     async def __aenter__(self) -> World:
         await self.store.open()
         rng = random.Random(3)
         content = ContentService(self.dataset, self.store, self.clock, rng)
-        self.games = TriviaRunner(
-            store=self.store,
-            dataset=self.dataset,
-            content=content,
-            clock=self.clock,
-            rng=rng,
-            channel=self.trivia_channel,  # type: ignore[arg-type]  # posts: the scheduler's
-            grace=GRACE,
-        )
         bot = SimpleNamespace(
             dataset=self.dataset,
             content=content,
-            games=self.games,
+            games=None,  # the runner, made below with the pace it shares
             servers=ServerSettings(self.store),
             user=SimpleNamespace(id=BOT_USER),
             get_guild=lambda guild_id: None,  # no cache: what the bot knows comes from REST
@@ -224,6 +219,19 @@ class World:
             self.clock.advance(seconds)
             await asyncio.sleep(0)
 
+        # As in the bot: the posts and the daily questions' reveals share one pace.
+        self.bucket = TokenBucket(self.rate, self.clock, sleep)
+        self.games = TriviaRunner(
+            store=self.store,
+            dataset=self.dataset,
+            content=content,
+            clock=self.clock,
+            rng=rng,
+            channel=self.trivia_channel,  # type: ignore[arg-type]  # posts: the scheduler's
+            grace=GRACE,
+            pace=self.bucket,
+        )
+        bot.games = self.games
         self.dispatcher = Dispatcher(
             store=self.store,
             clock=self.clock,
@@ -232,6 +240,7 @@ class World:
             rate=self.rate,
             sleep=sleep,
             idle=idle,
+            bucket=self.bucket,
         )
         return self
 
@@ -809,6 +818,50 @@ async def test_two_daily_questions_revealed_together_both_count_in_the_streak(
         assert (stats.daily_streak, stats.best_daily_streak) == (2, 2)
         # The reveals showed the streak each of them made: 1, then 2.
         assert sorted(streak[fan] for _, streak in world.trivia_channel.reveals) == [1, 2]
+
+
+async def test_daily_questions_closing_together_are_revealed_at_the_posts_pace(
+    tmp_path: Path, clock: FakeClock, fake_discord: FakeDiscord
+) -> None:
+    """300 servers' daily questions posted at 09:00 all close at 10:00 (here the clock jumps
+    an hour, as when the bot was busy or down): each reveal (an edit, which Discord's global
+    rate limit counts) waits its turn in the pace the posts take, `rate` a second."""
+    rate = 40.0
+    async with World(tmp_path, clock, fake_discord, rate=rate) as world:
+        for n in range(300):
+            await world.add(content="trivia", guild_id=10_000 + n, channel_id=20_000 + n)
+        clock.set(NINE)
+        assert await world.run_all_due() == 300
+        turns: list[dt.datetime] = []
+        take = world.bucket.take
+
+        async def counted() -> None:
+            await take()
+            turns.append(clock.now())
+
+        world.bucket.take = counted  # type: ignore[method-assign]
+        clock.set(NINE + dt.timedelta(hours=1, minutes=5))
+        for _ in range(1000):
+            if len(world.trivia_channel.reveals) == 300 and not world.games.live:
+                break
+            await asyncio.sleep(0.01)
+        assert len(world.trivia_channel.reveals) == 300 and not world.games.live
+    assert len(turns) == 300  # one turn a reveal
+    start = 0
+    for end, at in enumerate(turns):
+        while at - turns[start] >= dt.timedelta(seconds=1):
+            start += 1
+        # `rate` a second, and the one token the bucket starts with
+        assert end - start + 1 <= rate + 1, f"{end - start + 1} reveals within a second"
+
+
+def test_a_reveal_still_rate_limited_after_discord_pys_tries_is_tried_again() -> None:
+    """A 429 discord.py gave up on is a moment to wait (the trivia runner tries again, as
+    when Discord does not answer), not a game that failed; other refusals stay refusals."""
+    with pytest.raises(ChannelUnreachable), _channel_errors():
+        raise http_error(discord.HTTPException, 429, 0, "You are being rate limited.")
+    with pytest.raises(discord.HTTPException), _channel_errors():
+        raise http_error(discord.HTTPException, 400, 50035, "Invalid Form Body")
 
 
 async def test_adding_a_schedule_wakes_the_sleeping_dispatcher(

@@ -3,7 +3,7 @@
 Every wait of the bot's own (trivia timers, reveal pauses, the daily question's hour, the
 scheduler's sleep until the next due run) goes through `Clock.sleep`, so a test clock moves all
 of them together. Discord's own deadlines (3 s to answer an interaction, the global rate limit)
-are real time and stay outside it.
+are real time and stay outside it: `TokenBucket` paces writes on a real clock.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -124,3 +125,40 @@ class FakeClock:
             _, _, woken = heapq.heappop(self._sleepers)
             if not woken.done():
                 woken.set_result(None)
+
+
+class TokenBucket:
+    """At most `rate` sends a second on average, `burst` back to back. Waiters queue in
+    order; time comes from the clock and waiting from `sleep` (default the clock's), so tests
+    drive both."""
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Clock,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        burst: float = 1.0,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = max(1.0, burst)
+        self._clock = clock
+        self._sleep = sleep or clock.sleep
+        self._tokens = self.burst
+        self._updated = clock.now()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock.now()
+        elapsed = max(0.0, (now - self._updated).total_seconds())
+        self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
+        self._updated = now
+
+    async def take(self) -> None:
+        async with self._lock:
+            self._refill()
+            while self._tokens < 1.0:
+                await self._sleep((1.0 - self._tokens) / self.rate)
+                self._refill()
+            self._tokens -= 1.0

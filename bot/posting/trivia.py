@@ -34,6 +34,12 @@ def _channel_errors() -> Iterator[None]:
         raise ChannelGone(f"{error.status}: {error.text}") from error
     except NO_ANSWER as error:
         raise ChannelUnreachable(describe(error)) from error
+    except discord.HTTPException as error:
+        if error.status != 429:
+            raise
+        # Still rate limited after discord.py's own tries: not done, and worth trying again
+        # in a moment, like a Discord that did not answer.
+        raise ChannelUnreachable(describe(error)) from error
 
 
 # Languages decided for games still being played; a game's last post forgets its own, and the

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.domain import trivia
-from bot.domain.clock import Clock, wait_or_timeout
+from bot.domain.clock import Clock, TokenBucket, wait_or_timeout
 from bot.domain.language import msg
 from bot.domain.models import Dataset, Question
 from bot.domain.records import GameAlreadyRunning, GameRecord, ScoreRow, StoreUnavailable
@@ -185,7 +185,11 @@ class TriviaRunner:
         channel: TriviaChannel,
         grace: dt.timedelta,
         shards: Shards | None = None,
+        pace: TokenBucket | None = None,
     ) -> None:
+        """`pace`: the daily questions' reveals take their turn there, with the scheduled posts
+        (one message edit each: thousands of questions posted at 09:00 close together at 10:00,
+        and Discord's global rate limit counts them all)."""
         self.store = store
         self.dataset = dataset
         self.content = content
@@ -194,6 +198,7 @@ class TriviaRunner:
         self.channel = channel
         self.grace = grace
         self.shards = shards  # the servers whose games this process plays (SPEC §8)
+        self.pace = pace
         self.live: dict[int, LiveGame] = {}  # game id -> game being played
         self._daily_locks: dict[int, asyncio.Lock] = {}  # server id -> its daily reveals' turn
         self._starting: set[int] = set()  # channels where a game is being created
@@ -684,6 +689,8 @@ class TriviaRunner:
             if live.stopping:
                 await self._end_stopped(live)
                 return
+            if self.pace is not None:  # answers closed on time; the reveal waits its turn
+                await self.pace.take()
             await self._reveal(live)
         await self._finish(live, GameState.FINISHED)
 
