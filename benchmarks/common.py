@@ -22,6 +22,7 @@ from typing import Any
 import discord
 
 from tests.fakediscord.botproc import BotProcess
+from tests.fakediscord.clock import BotClock
 from tests.fakediscord.emulator import Emulator, _Request
 from tests.fakediscord.interactions import Interaction
 
@@ -232,10 +233,14 @@ async def start_bot(
     extra_env: dict[str, str] | None = None,
     ready_timeout: float = 60.0,
     database_path: Path | None = None,
+    clock: BotClock | None = None,
 ) -> tuple[BotProcess, dict[str, float]]:
     """Start `python -m module` against `emu`; wait until the emulator streamed every
     GUILD_CREATE and the process logged its on_ready line. Returns the process and the
-    seconds from process start to each of: identify, streamed, ready."""
+    seconds from process start to each of: identify, streamed, ready.
+
+    With `clock` (the real bot only), the process runs on that clock
+    (`tests.fakediscord.clockbot`): the benchmark moves the bot's time with it."""
     proc = BotProcess(
         emu,
         module=module,
@@ -243,6 +248,7 @@ async def start_bot(
         log_path=workdir / f"{name}.log",
         extra_env=bot_env(**(extra_env or {})),
         ready_timeout=ready_timeout,
+        clock=clock,
         fork=False,  # a whole start-up, imports included, as an operator's process does it
     )
     started = time.monotonic()

@@ -39,7 +39,7 @@ import sqlite3
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ from bot.domain.schedule import ALL_DAYS, format_days
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SQLiteStore, _iso
 from tests.fakediscord.botproc import BotProcess
+from tests.fakediscord.clock import BotClock
 from tests.fakediscord.interactions import Interaction
 
 DEADLINE = 3.0
@@ -275,9 +276,13 @@ async def start_processes(
     workdir: Path,
     db_path: Path,
     database_url: str | None,
+    *,
+    clock: BotClock | None = None,
+    more_env: Sequence[dict[str, str]] = (),
 ) -> tuple[list[BotProcess], list[dict[str, float]]]:
     """Start every bot process at once (with PostgreSQL they take IDENTIFY turns through the
-    database); if one fails, stop the others."""
+    database); if one fails, stop the others. `clock`: every process runs on it; `more_env`:
+    process i's extra environment is `more_env[i]`."""
     started = await asyncio.gather(
         *(
             start_bot(
@@ -286,8 +291,10 @@ async def start_processes(
                 workdir,
                 name=f"bot{i}" if args.processes > 1 else "bot",
                 database_path=db_path,
-                extra_env=process_env(args, i, database_url),
+                extra_env=process_env(args, i, database_url)
+                | (more_env[i] if i < len(more_env) else {}),
                 ready_timeout=args.ready_timeout,
+                clock=clock,
             )
             for i in range(args.processes)
         ),
