@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 
 REVEAL_PAUSE_SECONDS = 3.0  # time to read a reveal before the next question
 DAILY_SECONDS = 60 * 60  # a scheduled question stays open for an hour (SPEC §6)
+# Daily questions' reveals under way at once (reading streaks, waiting for their turn to edit,
+# recording): thousands closing together never crowd the database fans are answered from.
+DAILY_REVEALS_AT_ONCE = 4
 SAVE_ATTEMPTS = 3  # a reveal or a game's end that cannot be written is tried this often
 SAVE_RETRY_SECONDS = 2.0  # first pause between those tries (then doubled)
 
@@ -189,7 +192,9 @@ class TriviaRunner:
     ) -> None:
         """`pace`: the daily questions' reveals take their turn there, with the scheduled posts
         (one message edit each: thousands of questions posted at 09:00 close together at 10:00,
-        and Discord's global rate limit counts them all)."""
+        and Discord's global rate limit counts them all). Their turn is taken right before the
+        edit, so the edits reach Discord at the pace; the database work before it is bounded
+        by how many daily reveals are under way at once (`DAILY_REVEALS_AT_ONCE`)."""
         self.store = store
         self.dataset = dataset
         self.content = content
@@ -199,6 +204,7 @@ class TriviaRunner:
         self.grace = grace
         self.shards = shards  # the servers whose games this process plays (SPEC §8)
         self.pace = pace
+        self._daily_reveals = asyncio.Semaphore(DAILY_REVEALS_AT_ONCE)
         self.live: dict[int, LiveGame] = {}  # game id -> game being played
         self._daily_locks: dict[int, asyncio.Lock] = {}  # server id -> its daily reveals' turn
         self._starting: set[int] = set()  # channels where a game is being created
@@ -476,6 +482,8 @@ class TriviaRunner:
         try:
             if live.message_id is not None:
                 message_id = live.message_id
+                if live.daily and self.pace is not None:
+                    await self.pace.take()
                 await self._retried(
                     f"show the reveal of trivia game {live.record.id} in its channel",
                     lambda: self.channel.show_reveal(
@@ -689,9 +697,8 @@ class TriviaRunner:
             if live.stopping:
                 await self._end_stopped(live)
                 return
-            if self.pace is not None:  # answers closed on time; the reveal waits its turn
-                await self.pace.take()
-            await self._reveal(live)
+            async with self._daily_reveals:  # answers closed on time; the reveal waits its turn
+                await self._reveal(live)
         await self._finish(live, GameState.FINISHED)
 
     # --- clicks ---------------------------------------------------------------------------------
