@@ -187,7 +187,7 @@ async def test_a_stalled_event_loop_is_measured(started: MetricsServer) -> None:
     await asyncio.sleep(0.05)  # the timer fires late, and is measured
     samples = await scrape(started)
     longest = value(samples, "lwa_event_loop_lag_max_seconds")
-    assert longest is not None and 0.15 < longest < 1.0
+    assert longest is not None and longest > 0.15  # (more on a busy machine)
     assert value(samples, "lwa_event_loop_lag_seconds_bucket", le="0.1") is not None
     slow = value(samples, "lwa_event_loop_lag_seconds_count") or 0
     fast = value(samples, "lwa_event_loop_lag_seconds_bucket", le="0.1") or 0

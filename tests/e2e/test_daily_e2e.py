@@ -62,6 +62,11 @@ async def play(
 
 
 def today(shared: Shared) -> int:
+    """Today's challenge number, on the bot's clock, moved past midnight in Korea first if it
+    is about to strike: a test's challenge does not change under it."""
+    now = shared.clock.now()
+    if daily.next_starts_at(now) - now < dt.timedelta(minutes=10):
+        shared.clock.advance(daily.next_starts_at(now) - now + dt.timedelta(minutes=1))
     return daily.today_number(shared.clock.now())
 
 
@@ -139,6 +144,7 @@ async def test_a_restart_mid_challenge_resumes_and_a_second_device_gives_no_seco
     emulator, guild = shared.emulator, shared.guild
     channel = guild.text_channels[0]
     fan = emulator.add_member(guild, "two-phones")
+    today(shared)  # not about to end
 
     phone = await play(emulator, guild, channel, fan, locale="ko")
     assert phone.embeds[0]["title"].startswith("데일리 챌린지 #")
